@@ -1,0 +1,174 @@
+#include "clients/cli/format.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+
+namespace kneecoach::cli {
+namespace {
+
+// The common prefix of an enum's value names, taken from its zero value
+// ("EXERCISE_CATEGORY_UNSPECIFIED" -> "EXERCISE_CATEGORY_").
+std::string EnumPrefix(const google::protobuf::EnumDescriptor* type) {
+  const auto* zero = type->FindValueByNumber(0);
+  if (zero == nullptr) return "";
+  absl::string_view name = zero->name();
+  if (!absl::ConsumeSuffix(&name, "UNSPECIFIED")) return "";
+  return std::string(name);
+}
+
+// "QUAD_STRENGTHENING" -> "quad-strengthening".
+std::string ToWord(absl::string_view upper_snake) {
+  return absl::StrReplaceAll(absl::AsciiStrToLower(upper_snake), {{"_", "-"}});
+}
+
+// "quad-strengthening" / "Quad_Strengthening" -> "QUAD_STRENGTHENING".
+std::string ToUpperSnake(absl::string_view word) {
+  return absl::StrReplaceAll(absl::AsciiStrToUpper(word), {{"-", "_"}});
+}
+
+}  // namespace
+
+std::string FormatDuration(int seconds) {
+  if (seconds < 60) return absl::StrCat(seconds, " s");
+  const int minutes = seconds / 60;
+  const int rest = seconds % 60;
+  if (rest == 0) return absl::StrCat(minutes, " min");
+  return absl::StrCat(minutes, " min ", rest, " s");
+}
+
+std::string FormatDose(const v1::Dose& dose) {
+  std::string main;
+  if (dose.run_seconds() > 0 || dose.walk_seconds() > 0) {
+    main = absl::StrCat("run ", FormatDuration(dose.run_seconds()), " / walk ",
+                        FormatDuration(dose.walk_seconds()));
+    if (dose.sets() > 0) absl::StrAppend(&main, " x ", dose.sets());
+  } else {
+    // "3 x 10 reps", "10 reps", or "5 x" before a hold or a duration.
+    if (dose.reps() > 0) {
+      main = dose.sets() > 0 ? absl::StrCat(dose.sets(), " x ", dose.reps(), " reps")
+                             : absl::StrCat(dose.reps(), " reps");
+    } else if (dose.sets() > 1 || (dose.sets() == 1 && dose.hold_seconds() > 0)) {
+      main = absl::StrCat(dose.sets(), " x");
+    }
+    if (dose.hold_seconds() > 0) {
+      absl::StrAppend(&main, dose.reps() > 0 ? ", " : (main.empty() ? "" : " "),
+                      dose.hold_seconds(), " s hold");
+    }
+    if (dose.duration_seconds() > 0) {
+      absl::StrAppend(&main, main.empty() ? "" : (dose.reps() > 0 ? ", " : " "),
+                      FormatDuration(dose.duration_seconds()));
+    }
+  }
+  if (main.empty() && dose.sets() > 0) main = absl::StrCat(dose.sets(), " x");
+  if (dose.per_side() && !main.empty()) absl::StrAppend(&main, " per side");
+  if (dose.load_kg() > 0) absl::StrAppend(&main, absl::StrFormat(" @ %g kg", dose.load_kg()));
+
+  std::vector<std::string> extras;
+  if (!main.empty()) extras.push_back(main);
+  if (dose.rest_seconds() > 0) extras.push_back(absl::StrCat("rest ", dose.rest_seconds(), " s"));
+  if (dose.max_knee_flexion_degrees() > 0) {
+    extras.push_back(absl::StrCat("knee to ", dose.max_knee_flexion_degrees(), " deg"));
+  }
+  if (dose.target_rpe() > 0) extras.push_back(absl::StrCat("RPE ", dose.target_rpe()));
+  return extras.empty() ? "-" : absl::StrJoin(extras, ", ");
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& time) {
+  if (time.seconds() == 0 && time.nanos() == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%MZ", absl::FromUnixSeconds(time.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string FormatScore(bool has, int value) { return has ? absl::StrCat(value) : "-"; }
+
+std::string EnumWord(const google::protobuf::EnumDescriptor* type, int value) {
+  if (value == 0) return "-";
+  const auto* v = type->FindValueByNumber(value);
+  if (v == nullptr) return absl::StrCat(value);
+  absl::string_view name = v->name();
+  absl::ConsumePrefix(&name, EnumPrefix(type));
+  return ToWord(name);
+}
+
+std::optional<int> ParseEnumWord(const google::protobuf::EnumDescriptor* type,
+                                 absl::string_view text) {
+  const std::string prefix = EnumPrefix(type);
+  std::string wanted = ToUpperSnake(text);
+  if (!wanted.empty() && absl::StartsWith(wanted, prefix)) wanted.erase(0, prefix.size());
+  if (wanted.empty()) return std::nullopt;
+  std::optional<int> partial;
+  int partial_matches = 0;
+  for (int i = 0; i < type->value_count(); ++i) {
+    const auto* v = type->value(i);
+    if (v->number() == 0) continue;
+    absl::string_view name = v->name();
+    absl::ConsumePrefix(&name, prefix);
+    if (name == wanted) return v->number();
+    if (absl::StartsWith(name, wanted) && name[wanted.size()] == '_') {
+      partial = v->number();
+      ++partial_matches;
+    }
+  }
+  if (partial_matches == 1) return partial;
+  return std::nullopt;
+}
+
+std::string EnumWords(const google::protobuf::EnumDescriptor* type) {
+  std::vector<std::string> words;
+  for (int i = 0; i < type->value_count(); ++i) {
+    if (type->value(i)->number() != 0) words.push_back(EnumWord(type, type->value(i)->number()));
+  }
+  return absl::StrJoin(words, "|");
+}
+
+void Table::Print(std::ostream& out, absl::string_view if_empty) const {
+  if (rows_.empty()) {
+    out << if_empty << "\n";
+    return;
+  }
+  std::vector<size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  };
+  measure(header_);
+  for (const auto& row : rows_) measure(row);
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i + 1 == row.size() || i >= widths.size()) {
+        line += row[i];
+      } else {
+        absl::StrAppend(&line, row[i], std::string(widths[i] - row[i].size() + 2, ' '));
+      }
+    }
+    out << absl::StripTrailingAsciiWhitespace(line) << "\n";
+  };
+  print(header_);
+  for (const auto& row : rows_) print(row);
+}
+
+void PrintSection(std::ostream& out, absl::string_view title,
+                  const google::protobuf::RepeatedPtrField<std::string>& items, bool numbered) {
+  if (items.empty()) return;
+  out << title << ":\n";
+  int n = 0;
+  for (const auto& item : items) {
+    if (numbered) {
+      out << absl::StreamFormat("  %d. %s\n", ++n, item);
+    } else {
+      out << "  - " << item << "\n";
+    }
+  }
+}
+
+}  // namespace kneecoach::cli

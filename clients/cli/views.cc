@@ -1,0 +1,122 @@
+#include "clients/cli/views.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/cli/format.h"
+#include "clients/cli/names.h"
+
+namespace kneecoach::cli {
+namespace {
+
+std::string Streaks(const v1::PrescriptionProgress& p) {
+  return absl::StrCat("G", p.green_streak(), " A", p.amber_streak(), " R", p.red_streak());
+}
+
+std::string PrescriptionFlags(const v1::Prescription& p) {
+  std::vector<std::string> flags;
+  if (p.locked()) flags.push_back("locked");
+  if (p.suspended()) flags.push_back("suspended");
+  if (!p.progress().swapped_from_exercise().empty()) {
+    flags.push_back(absl::StrCat("swapped from ", ShortId(p.progress().swapped_from_exercise())));
+  }
+  if (!p.progress().rest_until_date().empty()) {
+    flags.push_back(absl::StrCat("no running before ", p.progress().rest_until_date()));
+  }
+  return flags.empty() ? "" : absl::StrJoin(flags, ", ");
+}
+
+}  // namespace
+
+void PrintProgram(std::ostream& out, const v1::Program& program) {
+  out << program.name() << "  " << EnumWord(program.state()) << ", phase "
+      << EnumWord(program.phase());
+  if (!program.phase_start_date().empty()) out << " since " << program.phase_start_date();
+  out << "\n  patient " << program.patient() << ", protocol " << program.protocol() << " v"
+      << program.protocol_version() << ", started " << program.start_date() << ", approval "
+      << EnumWord(program.approval_mode()) << "\n";
+  if (!program.pause_reason().empty()) out << "  paused: " << program.pause_reason() << "\n";
+  Table table({"PRESCRIPTION", "EXERCISE", "DOSE", "STREAKS", "LAST", "NOTES"});
+  for (const auto& p : program.prescriptions()) {
+    const auto& last = p.progress().last_done_date();
+    table.AddRow({ShortId(p.name()), ShortId(p.exercise()), FormatDose(p.dose()),
+                  Streaks(p.progress()), last.empty() ? "-" : last, PrescriptionFlags(p)});
+  }
+  table.Print(out, "  (no prescriptions)");
+}
+
+void PrintSessionPlan(std::ostream& out, const v1::Session& session) {
+  out << ShortId(session.program()) << ": day " << session.program_day() << ", "
+      << session.local_date() << "\n";
+  if (session.program_paused()) out << "PROGRAM PAUSED: no loading until a clinician resumes it.\n";
+  if (!session.message().empty()) out << session.message() << "\n";
+  int n = 0;
+  for (const auto& item : session.items()) {
+    out << absl::StrCat("  ", ++n, ". ", item.display_name(), "  ", FormatDose(item.dose()));
+    if (item.optional()) out << "  (optional)";
+    if (item.done()) out << "  [done]";
+    out << "\n     id " << ShortId(item.prescription()) << ", " << EnumWord(item.category());
+    if (!item.summary().empty()) out << ": " << item.summary();
+    out << "\n";
+    if (!item.cues().empty()) out << "     cues: " << absl::StrJoin(item.cues(), "; ") << "\n";
+  }
+  if (session.items().empty() && !session.program_paused() && session.message().empty()) {
+    out << "  nothing due today\n";
+  }
+  if (!session.education_cards().empty()) out << "Read today:\n";
+  for (const auto& card : session.education_cards()) {
+    out << "  - " << card.title() << " (cards get " << card.slug() << ")\n";
+  }
+}
+
+void PrintReportedSession(std::ostream& out, const v1::Session& session) {
+  out << "session " << session.name() << " on " << session.local_date() << ": "
+      << EnumWord(session.traffic_light()) << "\n";
+  for (const auto& r : session.reports()) {
+    out << "  " << ShortId(r.exercise().empty() ? r.prescription() : r.exercise()) << "  pain "
+        << FormatScore(r.has_pain_during(), r.pain_during()) << ", after 1 h "
+        << FormatScore(r.has_pain_after_1h(), r.pain_after_1h()) << "  "
+        << EnumWord(r.traffic_light()) << "\n";
+  }
+}
+
+std::string DecisionChange(const v1::Decision& d) {
+  std::vector<std::string> parts;
+  if (d.exercise_before() != d.exercise_after()) {
+    parts.push_back(
+        absl::StrCat(ShortId(d.exercise_before()), " -> ", ShortId(d.exercise_after())));
+  }
+  if (d.has_dose_before() || d.has_dose_after()) {
+    const std::string before = FormatDose(d.dose_before());
+    const std::string after = FormatDose(d.dose_after());
+    if (before != after) parts.push_back(absl::StrCat(before, " -> ", after));
+  }
+  if (d.phase_before() != d.phase_after()) {
+    parts.push_back(absl::StrCat(EnumWord(d.phase_before()), " -> ", EnumWord(d.phase_after())));
+  }
+  return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+}
+
+void PrintDecisions(std::ostream& out,
+                    const google::protobuf::RepeatedPtrField<v1::Decision>& decisions) {
+  if (decisions.empty()) return;
+  out << "Decisions:\n";
+  for (const auto& d : decisions) {
+    out << "  " << EnumWord(d.kind()) << " (" << EnumWord(d.state()) << ")";
+    if (!d.prescription().empty()) out << " " << ShortId(d.prescription());
+    out << ": " << DecisionChange(d);
+    if (!d.patient_reason().empty()) out << " - " << d.patient_reason();
+    out << "\n";
+  }
+}
+
+void PrintAlerts(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::Alert>& alerts) {
+  if (alerts.empty()) return;
+  out << "Alerts:\n";
+  for (const auto& a : alerts) {
+    out << "  " << EnumWord(a.kind()) << (a.paused_program() ? " (program paused)" : "") << ": "
+        << a.message() << "\n";
+    if (!a.patient_advice().empty()) out << "    " << a.patient_advice() << "\n";
+  }
+}
+
+}  // namespace kneecoach::cli

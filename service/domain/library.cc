@@ -313,6 +313,7 @@ absl::Status Validate(const v1::LibraryFile& file, absl::string_view source) {
 
   return problems.ToStatus();
 }
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Library>> Library::LoadFromFile(const std::string& path) {

@@ -1,0 +1,110 @@
+// Core: kneecoach's use cases, one method per RPC, over the domain (library, scheduling,
+// engine) and the Store. It validates requests (INVALID_ARGUMENT with field violations),
+// runs each request in one store transaction, and replays the stored response for a
+// repeated request_id. It knows nothing of gRPC or SQLite; service/server adapts it.
+//
+// Thread safety: all methods may be called concurrently; the Store serialises writes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "kneecoach/v1/decision.pb.h"
+#include "kneecoach/v1/exercise_library_service.pb.h"
+#include "kneecoach/v1/patient.pb.h"
+#include "kneecoach/v1/program.pb.h"
+#include "kneecoach/v1/protocol.pb.h"
+#include "kneecoach/v1/session.pb.h"
+#include "service/domain/clock.h"
+#include "service/domain/ids.h"
+#include "service/domain/library.h"
+#include "service/store/store.h"
+
+namespace kneecoach {
+
+struct CoreOptions {
+  // page_size 0 means this many.
+  int default_page_size = 50;
+  // A larger page_size is INVALID_ARGUMENT.
+  int max_page_size = 200;
+  // How far in the past an offline report may be dated, days.
+  int max_report_age_days = 60;
+  // How far ahead of the server clock a client's perform_time may be (clock skew).
+  absl::Duration max_clock_skew = absl::Minutes(5);
+  // The protocol CreateProgram uses when none is named.
+  std::string default_protocol = "protocols/default";
+};
+
+class Core {
+ public:
+  // All references must outlive the Core.
+  Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
+       CoreOptions options = {});
+
+  // Stores `protocol` (validated against the library) under its id if it is absent or
+  // older than the stored version. Used at start to seed the default protocol.
+  absl::Status SeedProtocol(const v1::Protocol& protocol);
+  // Creates the demo patient "patients/demo" with program "programs/demo" if absent.
+  absl::Status SeedDemo();
+
+  // ExerciseLibraryService
+  absl::StatusOr<v1::ListExercisesResponse> ListExercises(const v1::ListExercisesRequest& r);
+  absl::StatusOr<v1::GetExerciseResponse> GetExercise(const v1::GetExerciseRequest& r);
+  absl::StatusOr<v1::ListLaddersResponse> ListLadders(const v1::ListLaddersRequest& r);
+  absl::StatusOr<v1::ListEducationCardsResponse> ListEducationCards(
+      const v1::ListEducationCardsRequest& r);
+  absl::StatusOr<v1::GetEducationCardResponse> GetEducationCard(
+      const v1::GetEducationCardRequest& r);
+
+  // PatientService
+  absl::StatusOr<v1::CreatePatientResponse> CreatePatient(const v1::CreatePatientRequest& r);
+  absl::StatusOr<v1::GetPatientResponse> GetPatient(const v1::GetPatientRequest& r);
+  absl::StatusOr<v1::ListPatientsResponse> ListPatients(const v1::ListPatientsRequest& r);
+
+  // ProgramService
+  absl::StatusOr<v1::CreateProgramResponse> CreateProgram(const v1::CreateProgramRequest& r);
+  absl::StatusOr<v1::GetProgramResponse> GetProgram(const v1::GetProgramRequest& r);
+  absl::StatusOr<v1::ListProgramsResponse> ListPrograms(const v1::ListProgramsRequest& r);
+  absl::StatusOr<v1::UpdateProgramResponse> UpdateProgram(const v1::UpdateProgramRequest& r);
+  absl::StatusOr<v1::UpdatePrescriptionResponse> UpdatePrescription(
+      const v1::UpdatePrescriptionRequest& r);
+  absl::StatusOr<v1::PauseProgramResponse> PauseProgram(const v1::PauseProgramRequest& r);
+  absl::StatusOr<v1::ResumeProgramResponse> ResumeProgram(const v1::ResumeProgramRequest& r);
+  absl::StatusOr<v1::ListDecisionsResponse> ListDecisions(const v1::ListDecisionsRequest& r);
+  absl::StatusOr<v1::ApproveDecisionResponse> ApproveDecision(
+      const v1::ApproveDecisionRequest& r);
+  absl::StatusOr<v1::RejectDecisionResponse> RejectDecision(const v1::RejectDecisionRequest& r);
+  absl::StatusOr<v1::SimulateProgramResponse> SimulateProgram(
+      const v1::SimulateProgramRequest& r);
+
+  // SessionService
+  absl::StatusOr<v1::GetTodaySessionResponse> GetTodaySession(
+      const v1::GetTodaySessionRequest& r);
+  absl::StatusOr<v1::ReportSessionResponse> ReportSession(const v1::ReportSessionRequest& r);
+  absl::StatusOr<v1::ReportMorningCheckInResponse> ReportMorningCheckIn(
+      const v1::ReportMorningCheckInRequest& r);
+  absl::StatusOr<v1::ListSessionsResponse> ListSessions(const v1::ListSessionsRequest& r);
+  absl::StatusOr<v1::ListMorningCheckInsResponse> ListMorningCheckIns(
+      const v1::ListMorningCheckInsRequest& r);
+
+  // AlertService
+  absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& r);
+  absl::StatusOr<v1::AcknowledgeAlertResponse> AcknowledgeAlert(
+      const v1::AcknowledgeAlertRequest& r);
+
+  // ProtocolService
+  absl::StatusOr<v1::ListProtocolsResponse> ListProtocols(const v1::ListProtocolsRequest& r);
+  absl::StatusOr<v1::GetProtocolResponse> GetProtocol(const v1::GetProtocolRequest& r);
+  absl::StatusOr<v1::CreateProtocolResponse> CreateProtocol(
+      const v1::CreateProtocolRequest& r);
+
+ private:
+  const Library& library_;
+  Store& store_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  const CoreOptions options_;
+};
+
+}  // namespace kneecoach

@@ -1,0 +1,104 @@
+// Protocol management, seeding, and the clinician's review of engine decisions.
+#include "absl/strings/str_cat.h"
+#include "service/core/core.h"
+#include "service/core/core_util.h"
+#include "service/core/program_access.h"
+#include "service/domain/protocol.h"
+
+namespace kneecoach {
+
+using internal::InRead;
+using internal::InWrite;
+using internal::ToProto;
+
+absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
+    const v1::CreateProtocolRequest& r) {
+  v1::Protocol protocol = r.protocol();
+  if (absl::Status s = ValidateProtocol(protocol, library_); !s.ok()) return s;
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  protocol.set_name(absl::StrCat("protocols/", protocol.id()));
+  return InWrite<v1::CreateProtocolResponse>(
+      store_, "CreateProtocol", r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::CreateProtocolResponse> {
+        auto existing = txn.GetProtocol(protocol.id());
+        if (existing.ok()) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("protocol ", protocol.name(), " already exists; choose another id"));
+        }
+        if (!absl::IsNotFound(existing.status())) return existing.status();
+        if (absl::Status s = txn.PutProtocol(protocol.id(), protocol); !s.ok()) return s;
+        v1::CreateProtocolResponse response;
+        *response.mutable_protocol() = protocol;
+        return response;
+      });
+}
+
+absl::Status Core::SeedProtocol(const v1::Protocol& protocol) {
+  if (absl::Status s = ValidateProtocol(protocol, library_); !s.ok()) return s;
+  auto txn = store_.Begin(/*write=*/true);
+  if (!txn.ok()) return txn.status();
+  auto existing = (*txn)->GetProtocol(protocol.id());
+  if (existing.ok() && existing->version() >= protocol.version()) return absl::OkStatus();
+  if (!existing.ok() && !absl::IsNotFound(existing.status())) return existing.status();
+  v1::Protocol stored = protocol;
+  stored.set_name(absl::StrCat("protocols/", protocol.id()));
+  if (absl::Status s = (*txn)->PutProtocol(protocol.id(), stored); !s.ok()) return s;
+  return (*txn)->Commit();
+}
+
+absl::Status Core::SeedDemo() {
+  v1::CreatePatientRequest patient;
+  patient.mutable_patient()->set_display_name("Alex Demo");
+  patient.mutable_patient()->set_clinic("clinics/demo");
+  patient.mutable_patient()->set_time_zone("Europe/London");
+  patient.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
+  patient.set_request_id("seed-demo-patient");
+  auto created = CreatePatient(patient);
+  if (!created.ok()) return created.status();
+  v1::CreateProgramRequest program;
+  program.mutable_program()->set_patient(created->patient().name());
+  program.set_request_id("seed-demo-program");
+  return CreateProgram(program).status();
+}
+
+absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
+    const v1::RejectDecisionRequest& r) {
+  auto ids = ParseName("name", r.name(), {"programs", "decisions"});
+  if (!ids.ok()) return ids.status();
+  if (r.reason().empty()) return InvalidField("reason", "required");
+  if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  return InWrite<v1::RejectDecisionResponse>(
+      store_, absl::StrCat("RejectDecision:", r.name()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::RejectDecisionResponse> {
+        auto decision = txn.GetDecision((*ids)[1]);
+        if (!decision.ok() || decision->name() != r.name()) {
+          return NotFound("decision", r.name());
+        }
+        if (decision->state() != v1::DECISION_STATE_PROPOSED) {
+          return FailedPrecondition(
+              "DECISION_STATE", r.name(),
+              absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
+                           "; only PROPOSED decisions can be rejected"));
+        }
+        decision->set_state(v1::DECISION_STATE_REJECTED);
+        decision->set_review_reason(r.reason());
+        *decision->mutable_review_time() = ToProto(clock_.Now());
+        if (absl::Status s = txn.UpdateDecision((*ids)[1], *decision); !s.ok()) return s;
+        v1::RejectDecisionResponse response;
+        *response.mutable_decision() = *std::move(decision);
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
+    const v1::ApproveDecisionRequest&) {
+  return absl::UnimplementedError("ApproveDecision: engine not wired yet");
+}
+
+absl::StatusOr<v1::SimulateProgramResponse> Core::SimulateProgram(
+    const v1::SimulateProgramRequest&) {
+  return absl::UnimplementedError("SimulateProgram: engine not wired yet");
+}
+
+}  // namespace kneecoach

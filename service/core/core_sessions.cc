@@ -1,0 +1,306 @@
+// SessionService use cases: today's session and the patient's reports.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/core/core.h"
+#include "service/core/core_util.h"
+#include "service/core/engine_bridge.h"
+#include "service/core/program_access.h"
+#include "service/domain/dates.h"
+#include "service/domain/schedule.h"
+
+namespace kneecoach {
+
+using google::protobuf::util::TimeUtil;
+using internal::InRead;
+using internal::InWrite;
+using internal::LoadedProgram;
+using internal::LoadProgram;
+using internal::PageToken;
+using internal::ParsePage;
+using internal::ToProto;
+
+namespace {
+
+constexpr int kMaxCount = 1000;
+constexpr int kMaxDurationSeconds = 24 * 3600;
+
+void CheckPain(const absl::string_view field, bool has, int value, bool required,
+               FieldViolations& violations) {
+  if (!has) {
+    if (required) violations.Add(field, "required: pain 0-10");
+    return;
+  }
+  if (value < 0 || value > 10) {
+    violations.Add(field, absl::StrCat(value, " out of range 0..10"));
+  }
+}
+
+void CheckCount(const std::string& field, int value, int max, FieldViolations& violations) {
+  if (value < 0 || value > max) {
+    violations.Add(field, absl::StrCat(value, " out of range 0..", max));
+  }
+}
+
+// Field checks that need no stored data.
+void ValidateReports(const v1::ReportSessionRequest& r, FieldViolations& violations) {
+  if (r.reports().empty()) violations.Add("reports", "required: at least one exercise report");
+  std::vector<std::string> seen;
+  for (int i = 0; i < r.reports_size(); ++i) {
+    const v1::ExerciseReport& e = r.reports(i);
+    const std::string f = absl::StrCat("reports[", i, "]");
+    if (!ParseName(f + ".prescription", e.prescription(), {"programs", "prescriptions"}).ok()) {
+      violations.Add(f + ".prescription",
+                     "required: \"programs/{program}/prescriptions/{prescription}\"");
+    } else if (std::find(seen.begin(), seen.end(), e.prescription()) != seen.end()) {
+      violations.Add(f + ".prescription", "reported twice in one session");
+    }
+    seen.push_back(e.prescription());
+    CheckPain(f + ".pain_during", e.has_pain_during(), e.pain_during(), true, violations);
+    CheckPain(f + ".pain_after_1h", e.has_pain_after_1h(), e.pain_after_1h(), false,
+              violations);
+    CheckPain(f + ".effort_rpe", e.has_effort_rpe(), e.effort_rpe(), false, violations);
+    CheckCount(f + ".sets_done", e.sets_done(), kMaxCount, violations);
+    CheckCount(f + ".reps_done", e.reps_done(), kMaxCount, violations);
+    CheckCount(f + ".holds_done", e.holds_done(), kMaxCount, violations);
+    CheckCount(f + ".duration_seconds_done", e.duration_seconds_done(), kMaxDurationSeconds,
+               violations);
+    CheckCount(f + ".cadence_spm", e.cadence_spm(), 300, violations);
+  }
+}
+
+void ValidateCheckIn(const v1::MorningCheckIn& c, FieldViolations& violations) {
+  CheckPain("check_in.morning_pain", c.has_morning_pain(), c.morning_pain(), true, violations);
+  CheckPain("check_in.usual_pain", c.has_usual_pain(), c.usual_pain(), false, violations);
+  CheckPain("check_in.worst_pain", c.has_worst_pain(), c.worst_pain(), false, violations);
+  if (!v1::MorningTest_IsValid(c.test())) violations.Add("check_in.test", "unknown test");
+  for (int i = 0; i < c.red_flags_size(); ++i) {
+    if (c.red_flags(i) == v1::RED_FLAG_UNSPECIFIED || !v1::RedFlag_IsValid(c.red_flags(i))) {
+      violations.Add(absl::StrCat("check_in.red_flags[", i, "]"), "unknown red flag");
+    }
+  }
+}
+
+// The local date a report belongs to: `perform_time` (default now) in the patient's zone,
+// neither in the future nor before the program or older than the allowed age.
+absl::StatusOr<absl::CivilDay> ReportDate(const LoadedProgram& loaded, absl::Time when,
+                                          absl::Time now, const CoreOptions& options,
+                                          absl::string_view field) {
+  if (when > now + options.max_clock_skew) {
+    return InvalidField(field, "is in the future");
+  }
+  const absl::CivilDay day = LocalDateAt(when, loaded.zone);
+  const absl::CivilDay today = LocalDateAt(now, loaded.zone);
+  auto start = ParseLocalDate(loaded.program.start_date());
+  if (start.ok() && day < *start) {
+    return InvalidField(field, absl::StrCat("is before the program started (",
+                                            loaded.program.start_date(), ")"));
+  }
+  if (today - day > options.max_report_age_days) {
+    return InvalidField(field, absl::StrCat("is more than ", options.max_report_age_days,
+                                            " days ago"));
+  }
+  return day;
+}
+
+bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
+  return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
+         t.nanos() <= 999999999;
+}
+
+DoneDates DoneDatesOf(const std::vector<v1::Session>& sessions) {
+  DoneDates done;
+  for (const auto& s : sessions) {
+    auto day = ParseLocalDate(s.local_date());
+    if (!day.ok()) continue;
+    for (const auto& report : s.reports()) done[report.prescription()].push_back(*day);
+  }
+  return done;
+}
+
+absl::Status CheckWritable(const LoadedProgram& loaded) {
+  if (loaded.program.state() == v1::PROGRAM_STATE_COMPLETED) {
+    return FailedPrecondition("PROGRAM_STATE", loaded.program.name(),
+                              "program is completed; report to the patient's current program");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
+    const v1::GetTodaySessionRequest& r) {
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetTodaySessionResponse> {
+    auto loaded = LoadProgram(txn, "program", r.program());
+    if (!loaded.ok()) return loaded.status();
+    const absl::CivilDay today = LocalDateAt(clock_.Now(), loaded->zone);
+    // Frequency rules look back at most two weeks.
+    auto recent = txn.SessionsSince(loaded->id, FormatLocalDate(today - 14));
+    if (!recent.ok()) return recent.status();
+    const v1::TrafficLight last_light =
+        recent->empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent->back().traffic_light();
+    v1::GetTodaySessionResponse response;
+    *response.mutable_session() =
+        PlanSession(loaded->program, library_, DoneDatesOf(*recent), today, last_light);
+    return response;
+  });
+}
+
+absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
+    const v1::ReportSessionRequest& r) {
+  if (auto id = ParseId("program", r.program(), "programs"); !id.ok()) return id.status();
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
+  FieldViolations violations;
+  ValidateReports(r, violations);
+  if (r.has_perform_time() && !IsValidTimestamp(r.perform_time())) {
+    violations.Add("perform_time", "not a valid timestamp");
+  }
+  if (!violations.empty()) return violations.ToStatus();
+
+  return InWrite<v1::ReportSessionResponse>(
+      store_, absl::StrCat("ReportSession:", r.program()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::ReportSessionResponse> {
+        auto loaded = LoadProgram(txn, "program", r.program());
+        if (!loaded.ok()) return loaded.status();
+        if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
+        const absl::Time now = clock_.Now();
+        const absl::Time when =
+            r.has_perform_time()
+                ? absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(r.perform_time()))
+                : now;
+        auto day = ReportDate(*loaded, when, now, options_, "perform_time");
+        if (!day.ok()) return day.status();
+
+        v1::Session session;
+        const std::string id = ids_.NewId();
+        session.set_name(absl::StrCat(r.program(), "/sessions/", id));
+        session.set_program(r.program());
+        session.set_local_date(FormatLocalDate(*day));
+        session.set_state(v1::SESSION_STATE_REPORTED);
+        *session.mutable_perform_time() = ToProto(when);
+        *session.mutable_create_time() = ToProto(now);
+        FieldViolations unknown;
+        for (int i = 0; i < r.reports_size(); ++i) {
+          v1::ExerciseReport report = r.reports(i);
+          const v1::Prescription* p = nullptr;
+          for (const auto& candidate : loaded->program.prescriptions()) {
+            if (candidate.name() == report.prescription()) p = &candidate;
+          }
+          if (p == nullptr) {
+            unknown.Add(absl::StrCat("reports[", i, "].prescription"),
+                        absl::StrCat("\"", report.prescription(),
+                                     "\" is not a prescription of ", r.program()));
+            continue;
+          }
+          report.set_exercise(p->exercise());
+          *report.mutable_prescribed_dose() = p->dose();
+          report.clear_traffic_light();
+          *session.add_reports() = std::move(report);
+        }
+        if (!unknown.empty()) return unknown.ToStatus();
+
+        auto outcome = internal::RunEngineOnSession(txn, library_, ids_, *loaded, *day, now,
+                                                    session);
+        if (!outcome.ok()) return outcome.status();
+        if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
+        v1::ReportSessionResponse response;
+        *response.mutable_session() = std::move(session);
+        for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
+        for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
+    const v1::ReportMorningCheckInRequest& r) {
+  const v1::MorningCheckIn& in = r.check_in();
+  if (auto id = ParseId("check_in.program", in.program(), "programs"); !id.ok()) {
+    return id.status();
+  }
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
+  FieldViolations violations;
+  ValidateCheckIn(in, violations);
+  absl::CivilDay requested_day;
+  if (!in.local_date().empty()) {
+    auto day = ParseLocalDate(in.local_date());
+    if (!day.ok()) {
+      violations.Add("check_in.local_date", day.status().message());
+    } else {
+      requested_day = *day;
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus();
+
+  return InWrite<v1::ReportMorningCheckInResponse>(
+      store_, absl::StrCat("ReportMorningCheckIn:", in.program()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::ReportMorningCheckInResponse> {
+        auto loaded = LoadProgram(txn, "check_in.program", in.program());
+        if (!loaded.ok()) return loaded.status();
+        if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
+        const absl::Time now = clock_.Now();
+        absl::CivilDay day = LocalDateAt(now, loaded->zone);
+        if (!in.local_date().empty()) {
+          // Validate the requested date with the same rules as a perform_time on that day.
+          const absl::Time noon =
+              absl::FromCivil(absl::CivilHour(requested_day) + 12, loaded->zone);
+          auto checked = ReportDate(*loaded, std::min(noon, now), now, options_,
+                                    "check_in.local_date");
+          if (!checked.ok()) return checked.status();
+          if (requested_day > day) return InvalidField("check_in.local_date", "is in the future");
+          day = requested_day;
+        }
+        v1::MorningCheckIn check_in = in;
+        const std::string id = ids_.NewId();
+        check_in.set_name(absl::StrCat(in.program(), "/checkIns/", id));
+        check_in.set_local_date(FormatLocalDate(day));
+        *check_in.mutable_create_time() = ToProto(now);
+        check_in.clear_baseline();
+        check_in.clear_traffic_light();
+        auto outcome =
+            internal::RunEngineOnCheckIn(txn, library_, ids_, *loaded, day, now, check_in);
+        if (!outcome.ok()) return outcome.status();
+        if (absl::Status s = txn.InsertCheckIn(id, loaded->id, check_in); !s.ok()) return s;
+        v1::ReportMorningCheckInResponse response;
+        *response.mutable_check_in() = std::move(check_in);
+        for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
+        for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessionsRequest& r) {
+  auto id = ParseId("program", r.program(), "programs");
+  if (!id.ok()) return id.status();
+  auto page = ParsePage(r.page_size(), r.page_token(), options_);
+  if (!page.ok()) return page.status();
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
+    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
+    auto result = txn.ListSessions(*id, *page);
+    if (!result.ok()) return result.status();
+    v1::ListSessionsResponse response;
+    for (auto& s : result->items) *response.add_sessions() = std::move(s);
+    response.set_next_page_token(PageToken(result->next));
+    return response;
+  });
+}
+
+absl::StatusOr<v1::ListMorningCheckInsResponse> Core::ListMorningCheckIns(
+    const v1::ListMorningCheckInsRequest& r) {
+  auto id = ParseId("program", r.program(), "programs");
+  if (!id.ok()) return id.status();
+  auto page = ParsePage(r.page_size(), r.page_token(), options_);
+  if (!page.ok()) return page.status();
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
+    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
+    auto result = txn.ListCheckIns(*id, *page);
+    if (!result.ok()) return result.status();
+    v1::ListMorningCheckInsResponse response;
+    for (auto& c : result->items) *response.add_check_ins() = std::move(c);
+    response.set_next_page_token(PageToken(result->next));
+    return response;
+  });
+}
+
+}  // namespace kneecoach

@@ -1,0 +1,56 @@
+#include "service/core/core_util.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
+
+namespace kneecoach::internal {
+namespace {
+constexpr char kTokenPrefix[] = "kc1:";
+}
+
+std::string PageToken(int64_t position) {
+  if (position <= 0) return "";
+  return absl::WebSafeBase64Escape(absl::StrCat(kTokenPrefix, position));
+}
+
+absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_token,
+                                      const CoreOptions& options) {
+  FieldViolations violations;
+  PageRequest page;
+  if (page_size < 0 || page_size > options.max_page_size) {
+    violations.Add("page_size", absl::StrCat(page_size, " out of range 0..",
+                                             options.max_page_size, " (0: default ",
+                                             options.default_page_size, ")"));
+  }
+  page.limit = page_size == 0 ? options.default_page_size : page_size;
+  if (!page_token.empty()) {
+    std::string raw;
+    absl::string_view rest;
+    int64_t position = 0;
+    if (!absl::WebSafeBase64Unescape(page_token, &raw) ||
+        !absl::StartsWith(rest = raw, kTokenPrefix) ||
+        !absl::SimpleAtoi(absl::StripPrefix(rest, kTokenPrefix), &position) || position <= 0) {
+      violations.Add("page_token", "not a page token from a previous response");
+    }
+    page.after = position;
+  }
+  if (!violations.empty()) return violations.ToStatus();
+  return page;
+}
+
+absl::Status CheckRequestId(const std::string& request_id, bool required) {
+  if (request_id.empty()) {
+    return required ? InvalidField("request_id",
+                                   "required: a client-generated id (1-64 of [A-Za-z0-9_-]) "
+                                   "that makes retries safe")
+                    : absl::OkStatus();
+  }
+  if (!IsValidRequestId(request_id)) {
+    return InvalidField("request_id", "must be 1-64 characters of [A-Za-z0-9_-]");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kneecoach::internal

@@ -1,0 +1,65 @@
+// Helpers shared by the Core's use cases: page tokens, transactions, idempotency.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "service/core/core.h"
+#include "service/domain/errors.h"
+#include "service/domain/names.h"
+
+namespace kneecoach::internal {
+
+// Checks page_size (0: default; negative or above the maximum: INVALID_ARGUMENT) and
+// decodes page_token (malformed: INVALID_ARGUMENT).
+absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_token,
+                                      const CoreOptions& options);
+
+// Opaque token for continuing after `position`; empty when position is 0.
+std::string PageToken(int64_t position);
+
+// Runs `fn(Txn&)` in a read transaction.
+template <typename Fn>
+auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
+  auto txn = store.Begin(/*write=*/false);
+  if (!txn.ok()) return txn.status();
+  return fn(**txn);
+}
+
+// Runs `fn(Txn&)` in one write transaction and commits it if fn succeeds. With a
+// non-empty request_id, a response already stored under (scope, request_id) is returned
+// instead and nothing is written: a retried request stores nothing twice.
+template <typename Response, typename Fn>
+absl::StatusOr<Response> InWrite(Store& store, const std::string& scope,
+                                 const std::string& request_id, Fn&& fn) {
+  auto txn = store.Begin(/*write=*/true);
+  if (!txn.ok()) return txn.status();
+  if (!request_id.empty()) {
+    auto prior = (*txn)->GetRequestResult(scope, request_id);
+    if (!prior.ok()) return prior.status();
+    if (prior->has_value()) {
+      Response replay;
+      if (!replay.ParseFromString(**prior)) {
+        return absl::DataLossError("stored response for request_id is unreadable");
+      }
+      return replay;
+    }
+  }
+  absl::StatusOr<Response> response = fn(**txn);
+  if (!response.ok()) return response.status();  // the Txn rolls back on destruction
+  if (!request_id.empty()) {
+    absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
+    if (!put.ok()) return put;
+  }
+  absl::Status committed = (*txn)->Commit();
+  if (!committed.ok()) return committed;
+  return response;
+}
+
+// request_id: required (phone writes) or optional, and well-formed when present.
+absl::Status CheckRequestId(const std::string& request_id, bool required);
+
+}  // namespace kneecoach::internal
+

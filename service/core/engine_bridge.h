@@ -1,0 +1,33 @@
+// Runs the progression engine inside a request's transaction: loads the history it reads,
+// applies its result to the program, and stores its decisions and alerts, so the report,
+// the new doses and the alerts commit together.
+#pragma once
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "service/core/program_access.h"
+#include "service/domain/ids.h"
+#include "service/domain/library.h"
+
+namespace kneecoach::internal {
+
+struct EngineOutcome {
+  std::vector<v1::Decision> decisions;
+  std::vector<v1::Alert> alerts;
+};
+
+// `session` gains its traffic lights; `loaded.program` is updated and stored.
+absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 v1::Session& session);
+
+// `check_in` gains its baseline and traffic light; red flags pause the program.
+absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 v1::MorningCheckIn& check_in);
+
+}  // namespace kneecoach::internal

@@ -1,0 +1,85 @@
+#include "service/store/migrations.h"
+
+namespace kneecoach {
+
+// Every table keeps the record as a serialized protobuf in `data`, plus the columns that
+// queries filter or order on. `seq` is insertion order, the key of keyset pagination.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, R"sql(
+CREATE TABLE patients (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  clinic TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX patients_by_clinic ON patients(clinic, seq);
+
+CREATE TABLE protocols (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  data BLOB NOT NULL
+);
+
+CREATE TABLE programs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  patient_id TEXT NOT NULL REFERENCES patients(id),
+  data BLOB NOT NULL
+);
+CREATE INDEX programs_by_patient ON programs(patient_id, seq);
+
+CREATE TABLE sessions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  local_date TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX sessions_by_program ON sessions(program_id, seq);
+CREATE INDEX sessions_by_program_date ON sessions(program_id, local_date, seq);
+
+CREATE TABLE check_ins (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  local_date TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX check_ins_by_program ON check_ins(program_id, seq);
+CREATE INDEX check_ins_by_program_date ON check_ins(program_id, local_date, seq);
+
+CREATE TABLE decisions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  state INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX decisions_by_program ON decisions(program_id, seq);
+CREATE INDEX decisions_by_program_state ON decisions(program_id, state, seq);
+
+CREATE TABLE alerts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  clinic TEXT NOT NULL,
+  acknowledged INTEGER NOT NULL DEFAULT 0,
+  data BLOB NOT NULL
+);
+CREATE INDEX alerts_by_program ON alerts(program_id, seq);
+CREATE INDEX alerts_by_clinic ON alerts(clinic, acknowledged, seq);
+
+-- Idempotency keys: the first response to (scope, request_id), replayed on retry.
+CREATE TABLE requests (
+  scope TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  response BLOB NOT NULL,
+  PRIMARY KEY (scope, request_id)
+) WITHOUT ROWID;
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace kneecoach

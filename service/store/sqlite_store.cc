@@ -1,0 +1,402 @@
+#include "service/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <variant>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
+#include "SQLiteCpp/Transaction.h"
+#include "absl/strings/str_cat.h"
+#include "service/domain/errors.h"
+#include "service/store/migrations.h"
+
+namespace kneecoach {
+namespace {
+
+using Value = std::variant<std::string, int64_t>;
+
+// Maps a SQLite failure to the status code its caller can act on.
+absl::Status FromSqlite(const SQLite::Exception& e) {
+  const std::string what = absl::StrCat("database: ", e.what());
+  switch (e.getErrorCode()) {
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(absl::StrCat(what, " (disk full)"));
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+      return absl::FailedPreconditionError(absl::StrCat(what, " (database not writable)"));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(absl::StrCat(what, " (busy; retry)"));
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(what);
+    default:
+      return absl::InternalError(what);
+  }
+}
+
+// Runs `fn`, turning SQLite exceptions into statuses.
+template <typename Fn>
+auto Guard(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(e);
+  }
+}
+
+void Bind(SQLite::Statement& stmt, const std::vector<Value>& values) {
+  int index = 1;
+  for (const Value& v : values) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      stmt.bind(index++, *s);
+    } else {
+      stmt.bind(index++, static_cast<int64_t>(std::get<int64_t>(v)));
+    }
+  }
+}
+
+template <typename T>
+absl::StatusOr<T> ParseRecord(const SQLite::Column& column, absl::string_view table) {
+  T message;
+  if (!message.ParseFromArray(column.getBlob(), column.getBytes())) {
+    return absl::DataLossError(absl::StrCat("corrupt record in ", table));
+  }
+  return message;
+}
+
+class SqliteTxn final : public Txn {
+ public:
+  SqliteTxn(absl::Mutex& mu, SQLite::Database& db, bool write)
+      : lock_(&mu),
+        db_(db),
+        txn_(db, write ? SQLite::TransactionBehavior::IMMEDIATE
+                       : SQLite::TransactionBehavior::DEFERRED) {}
+
+  absl::StatusOr<std::optional<std::string>> GetRequestResult(
+      absl::string_view scope, absl::string_view request_id) override {
+    return Guard([&]() -> absl::StatusOr<std::optional<std::string>> {
+      SQLite::Statement q(db_, "SELECT response FROM requests WHERE scope = ? AND request_id = ?");
+      Bind(q, {std::string(scope), std::string(request_id)});
+      if (!q.executeStep()) return std::optional<std::string>();
+      const SQLite::Column c = q.getColumn(0);
+      return std::optional<std::string>(
+          std::string(static_cast<const char*>(c.getBlob()), c.getBytes()));
+    });
+  }
+
+  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
+                                const std::string& response) override {
+    return Guard([&]() -> absl::Status {
+      SQLite::Statement q(db_, "INSERT INTO requests(scope, request_id, response) VALUES(?,?,?)");
+      Bind(q, {std::string(scope), std::string(request_id)});
+      q.bind(3, response.data(), static_cast<int>(response.size()));
+      q.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status InsertPatient(const std::string& id, const v1::Patient& p) override {
+    return Insert("patients", {{"clinic", p.clinic()}}, id, p);
+  }
+  absl::Status UpdatePatient(const std::string& id, const v1::Patient& p) override {
+    return Update("patients", "patient", id, p, {});
+  }
+  absl::StatusOr<v1::Patient> GetPatient(const std::string& id) override {
+    return Get<v1::Patient>("patients", "patient", id);
+  }
+  absl::StatusOr<Page<v1::Patient>> ListPatients(const std::string& clinic,
+                                                 PageRequest page) override {
+    return clinic.empty() ? List<v1::Patient>("patients", "", {}, false, page)
+                          : List<v1::Patient>("patients", "clinic = ?", {clinic}, false, page);
+  }
+
+  absl::Status InsertProgram(const std::string& id, const std::string& patient_id,
+                             const v1::Program& p) override {
+    return Insert("programs", {{"patient_id", patient_id}}, id, p);
+  }
+  absl::Status UpdateProgram(const std::string& id, const v1::Program& p) override {
+    return Update("programs", "program", id, p, {});
+  }
+  absl::StatusOr<v1::Program> GetProgram(const std::string& id) override {
+    return Get<v1::Program>("programs", "program", id);
+  }
+  absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
+                                                 PageRequest page) override {
+    return patient_id.empty()
+               ? List<v1::Program>("programs", "", {}, true, page)
+               : List<v1::Program>("programs", "patient_id = ?", {patient_id}, true, page);
+  }
+
+  absl::Status InsertSession(const std::string& id, const std::string& program_id,
+                             const v1::Session& s) override {
+    return Insert("sessions", {{"program_id", program_id}, {"local_date", s.local_date()}}, id,
+                  s);
+  }
+  absl::StatusOr<Page<v1::Session>> ListSessions(const std::string& program_id,
+                                                 PageRequest page) override {
+    return List<v1::Session>("sessions", "program_id = ?", {program_id}, true, page);
+  }
+  absl::StatusOr<std::vector<v1::Session>> SessionsSince(const std::string& program_id,
+                                                         const std::string& from) override {
+    return Since<v1::Session>("sessions", program_id, from);
+  }
+
+  absl::Status InsertCheckIn(const std::string& id, const std::string& program_id,
+                             const v1::MorningCheckIn& c) override {
+    return Insert("check_ins", {{"program_id", program_id}, {"local_date", c.local_date()}},
+                  id, c);
+  }
+  absl::StatusOr<Page<v1::MorningCheckIn>> ListCheckIns(const std::string& program_id,
+                                                        PageRequest page) override {
+    return List<v1::MorningCheckIn>("check_ins", "program_id = ?", {program_id}, true, page);
+  }
+  absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(
+      const std::string& program_id, const std::string& from) override {
+    return Since<v1::MorningCheckIn>("check_ins", program_id, from);
+  }
+
+  absl::Status InsertDecision(const std::string& id, const std::string& program_id,
+                              const v1::Decision& d) override {
+    return Insert("decisions", {{"program_id", program_id}, {"state", int64_t{d.state()}}}, id,
+                  d);
+  }
+  absl::Status UpdateDecision(const std::string& id, const v1::Decision& d) override {
+    return Update("decisions", "decision", id, d, {{"state", int64_t{d.state()}}});
+  }
+  absl::StatusOr<v1::Decision> GetDecision(const std::string& id) override {
+    return Get<v1::Decision>("decisions", "decision", id);
+  }
+  absl::StatusOr<Page<v1::Decision>> ListDecisions(const std::string& program_id,
+                                                   v1::DecisionState state,
+                                                   PageRequest page) override {
+    if (state == v1::DECISION_STATE_UNSPECIFIED) {
+      return List<v1::Decision>("decisions", "program_id = ?", {program_id}, true, page);
+    }
+    return List<v1::Decision>("decisions", "program_id = ? AND state = ?",
+                              {program_id, int64_t{state}}, true, page);
+  }
+
+  absl::Status InsertAlert(const std::string& id, const std::string& program_id,
+                           const std::string& clinic, const v1::Alert& a) override {
+    return Insert("alerts",
+                  {{"program_id", program_id},
+                   {"clinic", clinic},
+                   {"acknowledged", int64_t{a.acknowledged()}}},
+                  id, a);
+  }
+  absl::Status UpdateAlert(const std::string& id, const v1::Alert& a) override {
+    return Update("alerts", "alert", id, a, {{"acknowledged", int64_t{a.acknowledged()}}});
+  }
+  absl::StatusOr<v1::Alert> GetAlert(const std::string& id) override {
+    return Get<v1::Alert>("alerts", "alert", id);
+  }
+  absl::StatusOr<Page<v1::Alert>> ListAlerts(const AlertFilter& f, PageRequest page) override {
+    std::string where;
+    std::vector<Value> values;
+    auto add = [&](const char* clause, Value v) {
+      absl::StrAppend(&where, where.empty() ? "" : " AND ", clause);
+      values.push_back(std::move(v));
+    };
+    if (!f.program_id.empty()) add("program_id = ?", f.program_id);
+    if (!f.clinic.empty()) add("clinic = ?", f.clinic);
+    if (f.unacknowledged_only) add("acknowledged = ?", int64_t{0});
+    return List<v1::Alert>("alerts", where, values, true, page);
+  }
+
+  absl::Status PutProtocol(const std::string& id, const v1::Protocol& p) override {
+    return Guard([&]() -> absl::Status {
+      SQLite::Statement q(db_,
+                          "INSERT INTO protocols(id, data) VALUES(?, ?) "
+                          "ON CONFLICT(id) DO UPDATE SET data = excluded.data");
+      const std::string data = p.SerializeAsString();
+      q.bind(1, id);
+      q.bind(2, data.data(), static_cast<int>(data.size()));
+      q.exec();
+      return absl::OkStatus();
+    });
+  }
+  absl::StatusOr<v1::Protocol> GetProtocol(const std::string& id) override {
+    return Get<v1::Protocol>("protocols", "protocol", id);
+  }
+  absl::StatusOr<Page<v1::Protocol>> ListProtocols(PageRequest page) override {
+    return List<v1::Protocol>("protocols", "", {}, false, page);
+  }
+
+  absl::Status Commit() override {
+    return Guard([&]() -> absl::Status {
+      txn_.commit();
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  absl::Status Insert(const char* table,
+                      const std::vector<std::pair<const char*, Value>>& columns,
+                      const std::string& id, const google::protobuf::Message& record) {
+    return Guard([&]() -> absl::Status {
+      std::string names = "id";
+      std::string marks = "?";
+      std::vector<Value> values = {id};
+      for (const auto& [name, value] : columns) {
+        absl::StrAppend(&names, ", ", name);
+        absl::StrAppend(&marks, ", ?");
+        values.push_back(value);
+      }
+      SQLite::Statement q(db_, absl::StrCat("INSERT INTO ", table, "(", names, ", data) VALUES(",
+                                            marks, ", ?)"));
+      Bind(q, values);
+      const std::string data = record.SerializeAsString();
+      q.bind(static_cast<int>(values.size()) + 1, data.data(), static_cast<int>(data.size()));
+      q.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status Update(const char* table, const char* kind, const std::string& id,
+                      const google::protobuf::Message& record,
+                      const std::vector<std::pair<const char*, Value>>& columns) {
+    return Guard([&]() -> absl::Status {
+      std::string sets = "data = ?";
+      std::vector<Value> values;
+      for (const auto& [name, value] : columns) {
+        absl::StrAppend(&sets, ", ", name, " = ?");
+        values.push_back(value);
+      }
+      values.push_back(id);
+      SQLite::Statement q(db_, absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = ?"));
+      const std::string data = record.SerializeAsString();
+      q.bind(1, data.data(), static_cast<int>(data.size()));
+      int index = 2;
+      for (const Value& v : values) {
+        if (const auto* s = std::get_if<std::string>(&v)) {
+          q.bind(index++, *s);
+        } else {
+          q.bind(index++, static_cast<int64_t>(std::get<int64_t>(v)));
+        }
+      }
+      if (q.exec() == 0) return NotFound(kind, id);
+      return absl::OkStatus();
+    });
+  }
+
+  template <typename T>
+  absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
+    return Guard([&]() -> absl::StatusOr<T> {
+      SQLite::Statement q(db_, absl::StrCat("SELECT data FROM ", table, " WHERE id = ?"));
+      q.bind(1, id);
+      if (!q.executeStep()) return NotFound(kind, id);
+      return ParseRecord<T>(q.getColumn(0), table);
+    });
+  }
+
+  // Keyset page over `table` filtered by `where`, ordered by seq.
+  template <typename T>
+  absl::StatusOr<Page<T>> List(const char* table, const std::string& where,
+                               const std::vector<Value>& values, bool newest_first,
+                               PageRequest page) {
+    return Guard([&]() -> absl::StatusOr<Page<T>> {
+      std::string clause = where;
+      std::vector<Value> binds = values;
+      if (page.after > 0) {
+        absl::StrAppend(&clause, clause.empty() ? "" : " AND ",
+                        newest_first ? "seq < ?" : "seq > ?");
+        binds.push_back(page.after);
+      }
+      SQLite::Statement q(
+          db_, absl::StrCat("SELECT seq, data FROM ", table, clause.empty() ? "" : " WHERE ",
+                            clause, " ORDER BY seq ", newest_first ? "DESC" : "ASC",
+                            " LIMIT ?"));
+      binds.push_back(int64_t{page.limit} + 1);  // one more tells whether a next page exists
+      Bind(q, binds);
+      Page<T> result;
+      int64_t last_seq = 0;
+      while (q.executeStep()) {
+        if (static_cast<int>(result.items.size()) == page.limit) {
+          result.next = last_seq;
+          break;
+        }
+        last_seq = q.getColumn(0).getInt64();
+        auto record = ParseRecord<T>(q.getColumn(1), table);
+        if (!record.ok()) return record.status();
+        result.items.push_back(*std::move(record));
+      }
+      return result;
+    });
+  }
+
+  template <typename T>
+  absl::StatusOr<std::vector<T>> Since(const char* table, const std::string& program_id,
+                                       const std::string& from_date) {
+    return Guard([&]() -> absl::StatusOr<std::vector<T>> {
+      SQLite::Statement q(db_, absl::StrCat("SELECT data FROM ", table,
+                                            " WHERE program_id = ? AND local_date >= ?"
+                                            " ORDER BY local_date, seq"));
+      Bind(q, {program_id, from_date});
+      std::vector<T> out;
+      while (q.executeStep()) {
+        auto record = ParseRecord<T>(q.getColumn(0), table);
+        if (!record.ok()) return record.status();
+        out.push_back(*std::move(record));
+      }
+      return out;
+    });
+  }
+
+  absl::MutexLock lock_;
+  SQLite::Database& db_;
+  SQLite::Transaction txn_;
+};
+
+absl::Status Migrate(SQLite::Database& db, int& version) {
+  version = db.execAndGet("PRAGMA user_version").getInt();
+  for (const Migration& m : Migrations()) {
+    if (m.version <= version) continue;
+    SQLite::Transaction txn(db, SQLite::TransactionBehavior::IMMEDIATE);
+    db.exec(m.sql);
+    db.exec(absl::StrCat("PRAGMA user_version = ", m.version));
+    txn.commit();
+    version = m.version;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+SqliteStore::~SqliteStore() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    const SqliteStoreOptions& options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore());
+  try {
+    if (options.path != ":memory:") {
+      std::error_code ec;
+      const auto parent = std::filesystem::path(options.path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    }
+    store->db_ = std::make_unique<SQLite::Database>(
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
+        options.busy_timeout_ms);
+    SQLite::Database& db = *store->db_;
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    absl::Status migrated = Migrate(db, store->schema_version_);
+    if (!migrated.ok()) return migrated;
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(e);
+  }
+  return store;
+}
+
+absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {
+  try {
+    return std::unique_ptr<Txn>(new SqliteTxn(mu_, *db_, write));
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(e);
+  }
+}
+
+}  // namespace kneecoach

@@ -190,7 +190,7 @@ void PrintCheckIn(const v1::ReportMorningCheckInResponse& response) {
   std::cout << "check-in " << ci.local_date() << ": morning pain "
             << FormatScore(ci.has_morning_pain(), ci.morning_pain())
             << absl::StrFormat(" (baseline %.1f): ", ci.baseline())
-            << EnumWord(ci.traffic_light()) << "\n";
+            << LightWord(ci.traffic_light()) << "\n";
   if (CheckInFlags(ci) != "-") std::cout << "  reported: " << CheckInFlags(ci) << "\n";
   PrintDecisions(std::cout, response.decisions());
   PrintAlerts(std::cout, response.alerts());
@@ -231,7 +231,7 @@ std::string MaxPainDuring(const v1::Session& session) {
 void PrintHistory(const v1::ListSessionsResponse& response) {
   Table table({"DATE", "DAY", "LIGHT", "EXERCISES", "MAX PAIN", "SESSION"});
   for (const auto& s : response.sessions()) {
-    table.AddRow({s.local_date(), absl::StrCat(s.program_day()), EnumWord(s.traffic_light()),
+    table.AddRow({s.local_date(), absl::StrCat(s.program_day()), LightWord(s.traffic_light()),
                   absl::StrCat(s.reports_size()), MaxPainDuring(s), ShortId(s.name())});
   }
   table.Print(std::cout, "no sessions reported yet");
@@ -248,7 +248,7 @@ void PrintCheckIns(const v1::ListMorningCheckInsResponse& response) {
   Table table({"DATE", "PAIN", "BASELINE", "LIGHT", "USUAL", "WORST", "REPORTED"});
   for (const auto& ci : response.check_ins()) {
     table.AddRow({ci.local_date(), FormatScore(ci.has_morning_pain(), ci.morning_pain()),
-                  absl::StrFormat("%.1f", ci.baseline()), EnumWord(ci.traffic_light()),
+                  absl::StrFormat("%.1f", ci.baseline()), LightWord(ci.traffic_light()),
                   FormatScore(ci.has_usual_pain(), ci.usual_pain()),
                   FormatScore(ci.has_worst_pain(), ci.worst_pain()), CheckInFlags(ci)});
   }

@@ -1,5 +1,6 @@
 #include "clients/cli/views.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "clients/cli/format.h"
@@ -26,6 +27,8 @@ std::string PrescriptionFlags(const v1::Prescription& p) {
 }
 
 }  // namespace
+
+std::string LightWord(v1::TrafficLight light) { return absl::AsciiStrToUpper(EnumWord(light)); }
 
 void PrintProgram(std::ostream& out, const v1::Program& program) {
   out << program.name() << "  " << EnumWord(program.state()) << ", phase "
@@ -70,12 +73,12 @@ void PrintSessionPlan(std::ostream& out, const v1::Session& session) {
 
 void PrintReportedSession(std::ostream& out, const v1::Session& session) {
   out << "session " << session.name() << " on " << session.local_date() << ": "
-      << EnumWord(session.traffic_light()) << "\n";
+      << LightWord(session.traffic_light()) << "\n";
   for (const auto& r : session.reports()) {
     out << "  " << ShortId(r.exercise().empty() ? r.prescription() : r.exercise()) << "  pain "
         << FormatScore(r.has_pain_during(), r.pain_during()) << ", after 1 h "
         << FormatScore(r.has_pain_after_1h(), r.pain_after_1h()) << "  "
-        << EnumWord(r.traffic_light()) << "\n";
+        << LightWord(r.traffic_light()) << "\n";
   }
 }
 

@@ -26,6 +26,9 @@ void PrintDecisions(std::ostream& out, const google::protobuf::RepeatedPtrField<
 // "Alerts:" with one line each (nothing when empty).
 void PrintAlerts(std::ostream& out, const google::protobuf::RepeatedPtrField<v1::Alert>& alerts);
 
+// A traffic light in capitals ("GREEN"), "-" when unset.
+std::string LightWord(v1::TrafficLight light);
+
 // One line describing what a decision changed, e.g. "3 x 10 reps -> 3 x 12 reps".
 std::string DecisionChange(const v1::Decision& decision);
 

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# End to end: starts the real kneecoach-server on a free port with a temporary database and
+# drives it through the kneecoach CLI, checking exit codes, JSON output and idempotent retry.
+#
+#   tests/e2e/cli_e2e.sh SERVER_BIN CLI_BIN        (ctest: e2e_cli)
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 SERVER_BIN CLI_BIN" >&2
+  exit 2
+fi
+SERVER_BIN=$1
+CLI_BIN=$2
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kneecoach-e2e.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+CHECKS=0
+pass() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok $CHECKS - $*"
+}
+fail() {
+  echo "FAIL: $*" >&2
+  for f in out err; do
+    if [[ -s "$WORK/$f" ]]; then echo "--- last command std$f:" >&2; cat "$WORK/$f" >&2; fi
+  done
+  echo "--- server log (tail):" >&2
+  tail -n 40 "$WORK/server.log" >&2 || true
+  exit 1
+}
+
+# run EXPECTED_EXIT CLI_ARGS...: runs the CLI, output in $WORK/out and $WORK/err.
+run() {
+  local expected=$1
+  shift
+  local rc=0
+  "$CLI_BIN" "$@" >"$WORK/out" 2>"$WORK/err" || rc=$?
+  if [[ "$rc" -ne "$expected" ]]; then
+    fail "kneecoach $* exited $rc, expected $expected"
+  fi
+}
+
+# jq-free JSON reading: `field EXPR` evaluates EXPR (Python, on the document `d`) over the
+# JSON in $WORK/out and prints the result.
+field() {
+  "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+    "$WORK/out" "$1"
+}
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# --- start the server on a free port; retry with another port if it loses the race --------
+for attempt in 1 2 3; do
+  PORT=$(free_port)
+  "$SERVER_BIN" --listen="127.0.0.1:$PORT" --db="$WORK/kc.db" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  export KNEECOACH_SERVER="127.0.0.1:$PORT"
+  up=no
+  for _ in $(seq 1 100); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
+    if "$CLI_BIN" --timeout=1 exercises list --page-size=1 >/dev/null 2>&1; then
+      up=yes
+      break
+    fi
+    sleep 0.1
+  done
+  [[ "$up" == yes ]] && break
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  echo "server did not come up on port $PORT (attempt $attempt)" >&2
+done
+[[ -n "$SERVER_PID" ]] || fail "kneecoach-server did not answer within 10 s"
+pass "server answers on 127.0.0.1:$PORT (database $WORK/kc.db)"
+
+# --- help and the exercise library ---------------------------------------------------------
+run 0 --help
+for cmd in "exercises list" "patients create" "today PROGRAM" "report PROGRAM" "alerts ack NAME"; do
+  grep -q "  $cmd " "$WORK/out" || fail "--help does not list '$cmd'"
+done
+pass "--help lists the commands"
+
+run 0 --json exercises list --all
+n=$(field 'len(d.get("exercises", []))')
+[[ "$n" -ge 50 ]] || fail "exercises list --all --json returned $n exercises, expected >= 50"
+[[ "$(field 'd.get("next_page_token", "")')" == "" ]] || fail "--all left a next_page_token"
+pass "exercises list --all --json: $n exercises in one document"
+
+run 0 exercises list --category=isometric
+grep -q "isometric" "$WORK/out" || fail "exercises list --category=isometric printed no isometric"
+pass "exercises list --category=isometric prints a table"
+
+run 0 exercises get quad-set
+grep -q "Quad set" "$WORK/out" || fail "exercises get quad-set does not show its name"
+pass "exercises get quad-set (short id) shows the exercise"
+
+# --- a patient and a program ---------------------------------------------------------------
+run 0 --json patients create --name="E2E Runner" --clinic=e2e --tz=Europe/London --side=left
+PATIENT=$(field 'd["patient"]["name"]')
+[[ "$PATIENT" == patients/* ]] || fail "patients create returned name '$PATIENT'"
+[[ "$(field 'd["patient"]["clinic"]')" == "clinics/e2e" ]] || fail "clinic not qualified"
+pass "patients create -> $PATIENT"
+
+run 0 --json patients get "${PATIENT#patients/}"
+[[ "$(field 'd["patient"]["display_name"]')" == "E2E Runner" ]] || fail "patients get by short id"
+pass "patients get by short id"
+
+run 0 --json programs create --patient="${PATIENT#patients/}"
+PROGRAM=$(field 'd["program"]["name"]')
+[[ "$PROGRAM" == programs/* ]] || fail "programs create returned name '$PROGRAM'"
+[[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_ACTIVE" ]] || fail "new program not active"
+rx=$(field 'len(d["program"].get("prescriptions", []))')
+[[ "$rx" -ge 1 ]] || fail "new program has no prescriptions"
+pass "programs create -> $PROGRAM, active, $rx prescriptions"
+P=${PROGRAM#programs/}
+
+# --- today's session -----------------------------------------------------------------------
+run 0 --json today "$P"
+items=$(field 'len(d["session"].get("items", []))')
+[[ "$items" -ge 1 ]] || fail "today's session has no items"
+pass "today --json: $items exercises due"
+
+run 0 today "$P"
+grep -q "day 1" "$WORK/out" || fail "today does not show the program day"
+grep -Eq " x |min" "$WORK/out" || fail "today shows no dose"
+pass "today (text) shows day and doses"
+
+# --- report twice with the same request id: stored once ------------------------------------
+run 0 --json report "$P" --all-pain=2 --request-id=e2e-report-1
+first=$(field 'd["session"]["name"]')
+light=$(field 'd["session"].get("traffic_light", "")')
+[[ -n "$first" ]] || fail "report returned no session name"
+pass "report --all-pain=2 -> $first ($light)"
+
+run 0 --json report "$P" --all-pain=2 --request-id=e2e-report-1
+[[ "$(field 'd["session"]["name"]')" == "$first" ]] || fail "retry returned another session"
+pass "report retried with the same --request-id returns the same session"
+
+run 0 --json history "$P"
+n=$(field 'len(d.get("sessions", []))')
+[[ "$n" -eq 1 ]] || fail "history has $n sessions after a retried report, expected exactly 1"
+pass "history --json: exactly one session stored"
+
+run 0 history "$P"
+grep -q "${first##*/}" "$WORK/out" || fail "history (text) does not list the session"
+pass "history (text) lists the session"
+
+# --- morning check-in ----------------------------------------------------------------------
+run 0 --json checkin "$P" --pain=2 --usual=3 --worst=4 --request-id=e2e-checkin-1
+[[ -n "$(field 'd["check_in"]["name"]')" ]] || fail "checkin returned no name"
+pass "checkin -> $(field 'd["check_in"]["name"]')"
+
+run 0 --json checkins "$P"
+[[ "$(field 'len(d.get("check_ins", []))')" -eq 1 ]] || fail "checkins does not list one check-in"
+pass "checkins lists the check-in"
+
+# --- bad inputs ----------------------------------------------------------------------------
+run 2 checkin "$P" --pain=11 --request-id=e2e-checkin-bad
+grep -q "^error: INVALID_ARGUMENT: " "$WORK/err" || fail "pain 11: no INVALID_ARGUMENT line"
+grep -q "morning_pain" "$WORK/err" || fail "pain 11: the error does not name morning_pain"
+pass "checkin --pain=11 -> exit 2, names morning_pain"
+
+run 2 report "$P" --all-pain=11 --request-id=e2e-report-bad
+grep -q "pain_during" "$WORK/err" || fail "report pain 11: the error does not name pain_during"
+pass "report --all-pain=11 -> exit 2, names pain_during"
+
+run 3 patients get no-such-patient
+grep -q "^error: NOT_FOUND: " "$WORK/err" || fail "unknown patient: no NOT_FOUND line"
+pass "patients get unknown -> exit 3 NOT_FOUND"
+
+run 3 today no-such-program
+pass "today unknown program -> exit 3"
+
+run 2 report "$P" --item=bogus
+pass "report --item without a pain -> exit 2 (usage)"
+
+# --- decisions, alerts, pause/resume -------------------------------------------------------
+run 0 --json decisions "$P"
+pass "decisions --json: $(field 'len(d.get("decisions", []))') decisions"
+
+run 0 decisions "$P"
+pass "decisions (text)"
+
+run 0 --json programs pause "$P" --reason="e2e pause"
+[[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_PAUSED" ]] || fail "pause did not pause"
+run 0 --json today "$P"
+[[ "$(field 'd["session"].get("program_paused", False)')" == "True" ]] || fail "paused today"
+run 0 --json programs resume "$P" --reason="e2e resume"
+[[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_ACTIVE" ]] || fail "resume did not resume"
+pass "programs pause / today paused / resume"
+
+run 0 alerts --program="$P"
+pass "alerts --program lists"
+
+run 0 protocols list
+grep -q "protocols/default" "$WORK/out" || fail "protocols list has no protocols/default"
+pass "protocols list shows protocols/default"
+
+echo "e2e: $CHECKS checks passed"

@@ -1,0 +1,183 @@
+#include "service/domain/protocol.h"
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "service/domain/errors.h"
+
+namespace kneecoach {
+namespace {
+
+using ::testing::Contains;
+
+const std::string kDataDir = KNEECOACH_TEST_DATA_DIR;
+
+const Library& TestLibrary() {
+  static const Library* library = [] {
+    auto loaded = Library::LoadFromFile(kDataDir + "/library.textproto");
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return loaded.ok() ? loaded->release() : nullptr;
+  }();
+  return *library;
+}
+
+v1::Protocol DefaultProtocol() {
+  auto protocol = LoadProtocolFromFile(kDataDir + "/protocols/default.textproto", TestLibrary());
+  EXPECT_TRUE(protocol.ok()) << protocol.status();
+  return protocol.ok() ? *protocol : v1::Protocol();
+}
+
+// The field paths of the BadRequest payload of `status`.
+std::vector<std::string> ViolatedFields(const absl::Status& status) {
+  std::vector<std::string> fields;
+  auto payload = status.GetPayload(kBadRequestTypeUrl);
+  if (!payload.has_value()) return fields;
+  google::rpc::BadRequest bad_request;
+  if (!bad_request.ParseFromString(std::string(*payload))) return fields;
+  for (const auto& v : bad_request.field_violations()) fields.push_back(v.field());
+  return fields;
+}
+
+TEST(Protocol, DefaultFileLoadsAndValidates) {
+  const v1::Protocol protocol = DefaultProtocol();
+  EXPECT_EQ(protocol.name(), "protocols/default");
+  EXPECT_EQ(protocol.id(), "default");
+  EXPECT_EQ(protocol.version(), 1);
+  ASSERT_EQ(protocol.phases_size(), 4);
+  EXPECT_EQ(protocol.phases(0).phase(), v1::PHASE_SETTLE);
+  EXPECT_EQ(protocol.phases(3).phase(), v1::PHASE_MAINTENANCE);
+  EXPECT_EQ(protocol.rules().exercise_traffic_light().green_max_pain_during(), 3);
+  EXPECT_EQ(protocol.rules().running_traffic_light().green_max_pain_during(), 2);
+  EXPECT_EQ(protocol.rules().return_to_run().stages_size(), 9);
+  EXPECT_TRUE(ValidateProtocol(protocol, TestLibrary()).ok());
+}
+
+struct BrokenCase {
+  std::string field;  // the field path the violation must name
+  std::function<void(v1::Protocol&)> breakit;
+};
+
+TEST(Protocol, BrokenCopiesAreRejectedNamingTheField) {
+  const std::vector<BrokenCase> cases = {
+      {"id", [](v1::Protocol& p) { p.clear_id(); }},
+      {"version", [](v1::Protocol& p) { p.set_version(0); }},
+      {"rules.baseline_window_days", [](v1::Protocol& p) {
+         p.mutable_rules()->set_baseline_window_days(0);
+       }},
+      {"rules.exercise_traffic_light.green_max_pain_during", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(6);
+       }},
+      {"rules.exercise_traffic_light.amber_morning_over_baseline", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_exercise_traffic_light()->set_amber_morning_over_baseline(2);
+       }},
+      {"rules.running_traffic_light.amber_max_pain_during", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_running_traffic_light()->set_amber_max_pain_during(11);
+       }},
+      {"rules.progression.greens_to_progress", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_progression()->set_greens_to_progress(0);
+       }},
+      {"rules.progression.regress_volume_fraction", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_progression()->set_regress_volume_fraction(1.0);
+       }},
+      {"rules.progression.red_volume_fraction", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_progression()->set_red_volume_fraction(0);
+       }},
+      {"rules.progression.hold_step_seconds", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_progression()->set_hold_step_seconds(-15);
+       }},
+      {"rules.progression.reps_after_load_step", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_progression()->set_reps_after_load_step(20);
+       }},
+      {"rules.return_to_run.stages_back_severe", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_return_to_run()->set_stages_back_severe(0);
+       }},
+      {"rules.return_to_run.stages[0].exercise_slug", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_return_to_run()->mutable_stages(0)->set_exercise_slug(
+             "moon-walk");
+       }},
+      {"rules.return_to_run.stages", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_return_to_run()->clear_stages();
+       }},
+      {"rules.cadence.steps[1]", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_cadence()->set_steps(1, 0.04);
+       }},
+      {"rules.alerts.min_adherence", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_min_adherence(1.5);
+       }},
+      {"rules.frequency_rules[1].frequency_class", [](v1::Protocol& p) {
+         *p.mutable_rules()->mutable_frequency_rules(1) = p.rules().frequency_rules(0);
+       }},
+      {"phases[1].prescriptions[0].exercise_slug", [](v1::Protocol& p) {
+         p.mutable_phases(1)->mutable_prescriptions(0)->set_exercise_slug("no-such-exercise");
+       }},
+      {"phases[0].prescriptions[1].ladder_id", [](v1::Protocol& p) {
+         p.mutable_phases(0)->mutable_prescriptions(1)->set_ladder_id("squat");
+       }},
+      {"phases[0].prescriptions[0].dose.sets", [](v1::Protocol& p) {
+         p.mutable_phases(0)->mutable_prescriptions(0)->mutable_dose()->set_sets(50);
+         p.mutable_phases(0)->mutable_prescriptions(0)->mutable_dose()->set_reps(10);
+       }},
+      {"phases[1].phase", [](v1::Protocol& p) { p.mutable_phases(1)->set_phase(v1::PHASE_SETTLE); }},
+      {"phases[0].exit_criteria", [](v1::Protocol& p) {
+         p.mutable_phases(0)->clear_exit_criteria();
+         p.mutable_phases(0)->mutable_exit_criteria()->set_max_usual_pain(-1);
+       }},
+      {"phases[0].exit_criteria.tests[0].exercise_slugs[0]", [](v1::Protocol& p) {
+         p.mutable_phases(0)->mutable_exit_criteria()->mutable_tests(0)->set_exercise_slugs(
+             0, "wall-sit-90");
+       }},
+      {"phases[2].frequency_rules[0].max_per_week", [](v1::Protocol& p) {
+         p.mutable_phases(2)->mutable_frequency_rules(0)->set_max_per_week(8);
+       }},
+  };
+  for (const BrokenCase& c : cases) {
+    SCOPED_TRACE(c.field);
+    v1::Protocol protocol = DefaultProtocol();
+    c.breakit(protocol);
+    const absl::Status status = ValidateProtocol(protocol, TestLibrary());
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(ViolatedFields(status), Contains(c.field));
+  }
+}
+
+TEST(Protocol, ProgramRulesOverrideIsValidatedUnderItsOwnPrefix) {
+  v1::ProtocolRules rules = DefaultProtocol().rules();
+  EXPECT_TRUE(ValidateRules(rules, "program.rules", TestLibrary()).ok());
+  rules.mutable_progression()->set_max_reps(0);
+  const absl::Status status = ValidateRules(rules, "program.rules", TestLibrary());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ViolatedFields(status), Contains("program.rules.progression.max_reps"));
+}
+
+TEST(Protocol, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadProtocolFromFile(kDataDir + "/protocols/nope.textproto", TestLibrary())
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(Protocol, UnparsableFileIsInvalidArgument) {
+  const std::string path = ::testing::TempDir() + "/broken_protocol.textproto";
+  std::ofstream(path) << "id: \"x\" rules { no_such_field: 1 }";
+  const absl::Status status = LoadProtocolFromFile(path, TestLibrary()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("no_such_field"));
+}
+
+TEST(Protocol, InvalidFileNamesTheFileAndKeepsTheFieldViolations) {
+  const std::string path = ::testing::TempDir() + "/invalid_protocol.textproto";
+  std::ofstream(path) << "id: \"x\" version: 1";
+  const absl::Status status = LoadProtocolFromFile(path, TestLibrary()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(path));
+  EXPECT_THAT(ViolatedFields(status), Contains("rules"));
+}
+
+}  // namespace
+}  // namespace kneecoach

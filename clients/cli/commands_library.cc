@@ -14,8 +14,9 @@ namespace {
 using Library = v1::ExerciseLibraryService::StubInterface;
 using Protocols = v1::ProtocolService::StubInterface;
 
-std::string FlexionRange(const v1::KneeFlexionRange& range) {
-  if (range.min_degrees() == 0 && range.max_degrees() == 0) return "-";
+std::string FlexionRange(const v1::Exercise& exercise) {
+  if (!exercise.has_knee_flexion()) return "-";
+  const v1::KneeFlexionRange& range = exercise.knee_flexion();
   return absl::StrCat(range.min_degrees(), "-", range.max_degrees());
 }
 
@@ -23,7 +24,7 @@ void PrintExercises(const v1::ListExercisesResponse& response) {
   Table table({"SLUG", "CATEGORY", "PF LOAD", "FLEXION", "STARTING DOSE"});
   for (const auto& e : response.exercises()) {
     table.AddRow({e.slug(), EnumWord(e.category()), EnumWord(e.patellofemoral_load()),
-                  FlexionRange(e.knee_flexion()), FormatDose(e.starting_dose())});
+                  FlexionRange(e), FormatDose(e.starting_dose())});
   }
   table.Print(std::cout, "no exercises match");
   std::cout << response.exercises_size() << " shown";
@@ -51,7 +52,7 @@ void PrintExercise(const v1::GetExerciseResponse& response) {
             << "\n";
   std::cout << "  category " << EnumWord(e.category()) << ", patellofemoral load "
             << EnumWord(e.patellofemoral_load()) << ", knee flexion "
-            << FlexionRange(e.knee_flexion()) << " deg, frequency "
+            << FlexionRange(e) << " deg, frequency "
             << EnumWord(e.frequency_class()) << "\n";
   std::cout << "  starting dose: " << FormatDose(e.starting_dose()) << "\n";
   if (!e.main_muscles().empty()) {

@@ -50,17 +50,18 @@ void PrintProgram(std::ostream& out, const v1::Program& program) {
 void PrintSessionPlan(std::ostream& out, const v1::Session& session) {
   out << ShortId(session.program()) << ": day " << session.program_day() << ", "
       << session.local_date() << "\n";
-  if (session.program_paused()) out << "PROGRAM PAUSED: no loading until a clinician resumes it.\n";
-  if (!session.message().empty()) out << session.message() << "\n";
+  if (!session.message().empty()) {
+    out << session.message() << "\n";
+  } else if (session.program_paused()) {
+    out << "Program paused: no loading until your clinician resumes it.\n";
+  }
   int n = 0;
   for (const auto& item : session.items()) {
-    out << absl::StrCat("  ", ++n, ". ", item.display_name(), "  ", FormatDose(item.dose()));
-    if (item.optional()) out << "  (optional)";
-    if (item.done()) out << "  [done]";
-    out << "\n     id " << ShortId(item.prescription()) << ", " << EnumWord(item.category());
-    if (!item.summary().empty()) out << ": " << item.summary();
-    out << "\n";
-    if (!item.cues().empty()) out << "     cues: " << absl::StrJoin(item.cues(), "; ") << "\n";
+    out << "  " << ++n << ". " << item.display_name() << "  (id " << ShortId(item.prescription())
+        << ", " << EnumWord(item.category()) << (item.optional() ? ", optional" : "") << ")\n";
+    out << "     " << FormatDose(item.dose()) << (item.done() ? "  [done]" : "") << "\n";
+    if (!item.summary().empty()) out << "     " << item.summary() << "\n";
+    for (const auto& cue : item.cues()) out << "     > " << cue << "\n";
   }
   if (session.items().empty() && !session.program_paused() && session.message().empty()) {
     out << "  nothing due today\n";

@@ -130,12 +130,25 @@ P=${PROGRAM#programs/}
 run 0 --json today "$P"
 items=$(field 'len(d["session"].get("items", []))')
 [[ "$items" -ge 1 ]] || fail "today's session has no items"
+FIRST_ITEM=$(field 'd["session"]["items"][0]["display_name"]')
 pass "today --json: $items exercises due"
 
 run 0 today "$P"
 grep -q "day 1" "$WORK/out" || fail "today does not show the program day"
 grep -Eq " x |min" "$WORK/out" || fail "today shows no dose"
 pass "today (text) shows day and doses"
+
+# --- the Python example for integrators (needs python3-grpcio, protoc, grpc_python_plugin) --
+EXAMPLE="$(cd "$(dirname "$0")/../.." && pwd)/clients/examples/python/today.py"
+if "$PY" -c 'import grpc' 2>/dev/null && command -v protoc >/dev/null &&
+  command -v grpc_python_plugin >/dev/null; then
+  "$PY" "$EXAMPLE" "$P" --server="$KNEECOACH_SERVER" >"$WORK/out" 2>"$WORK/err" ||
+    fail "clients/examples/python/today.py failed"
+  grep -qF "$FIRST_ITEM" "$WORK/out" || fail "today.py does not list '$FIRST_ITEM'"
+  pass "clients/examples/python/today.py prints today's session"
+else
+  echo "skip - clients/examples/python/today.py (needs python3-grpcio, protoc, grpc_python_plugin)"
+fi
 
 # --- report twice with the same request id: stored once ------------------------------------
 run 0 --json report "$P" --all-pain=2 --request-id=e2e-report-1

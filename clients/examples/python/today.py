@@ -33,10 +33,10 @@ def generate(out):
 def dose_text(d):
     if d.run_seconds:
         return f"run {d.run_seconds // 60} min / walk {d.walk_seconds // 60} min x {d.sets}"
-    parts = [f"{d.sets} x {d.reps} reps" if d.reps else f"{d.sets} x"]
-    if d.hold_seconds: parts.append(f"{d.hold_seconds} s hold")
-    if d.duration_seconds: parts.append(f"{d.duration_seconds} s")
-    return " ".join(parts) + (f", rest {d.rest_seconds} s" if d.rest_seconds else "")
+    text = f"{d.sets} x {d.reps} reps" if d.reps else f"{d.sets} x"
+    if d.hold_seconds: text += ("," if d.reps else "") + f" {d.hold_seconds} s hold"
+    if d.duration_seconds: text = f"{d.duration_seconds // 60} min" if d.sets <= 1 else f"{text} {d.duration_seconds} s"
+    return text + (f", rest {d.rest_seconds} s" if d.rest_seconds else "")
 
 
 def main():

@@ -6,17 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "service/domain/dates.h"
+#include "service/domain/program_factory.h"
 
 namespace kneecoach {
 namespace {
 
 constexpr size_t kMaxCardsPerDay = 2;
-
-absl::string_view SlugOf(absl::string_view exercise_name) {
-  absl::string_view slug = exercise_name;
-  slug.remove_prefix(std::min(slug.size(), sizeof("exercises/") - 1));
-  return slug;
-}
 
 bool IsDueByFrequency(const v1::FrequencyRule& rule, const std::vector<absl::CivilDay>* dates,
                       absl::CivilDay day) {
@@ -62,33 +57,19 @@ std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program
                                                       absl::CivilDay day) {
   std::vector<const v1::Prescription*> due;
   if (program.state() != v1::PROGRAM_STATE_ACTIVE) return due;
-  bool running_due = false;
-  std::vector<const v1::Prescription*> cross_training;
   for (const auto& p : program.prescriptions()) {
     if (p.suspended()) continue;
-    const v1::Exercise* exercise = library.FindExercise(SlugOf(p.exercise()));
+    const v1::Exercise* exercise = library.FindExercise(ExerciseSlug(p.exercise()));
     if (exercise == nullptr) continue;
     auto it = done.find(p.name());
     const auto* dates = it == done.end() ? nullptr : &it->second;
-    const v1::FrequencyRule rule = FrequencyFor(p, *exercise, program.rules());
-    if (!IsDueByFrequency(rule, dates, day)) continue;
-    if (exercise->frequency_class() == v1::FREQUENCY_CLASS_RUNNING) {
-      if (IsResting(p, day)) continue;
-      running_due = true;
-    }
-    if (exercise->frequency_class() == v1::FREQUENCY_CLASS_CROSS_TRAINING) {
-      cross_training.push_back(&p);
+    if (!IsDueByFrequency(FrequencyFor(p, *exercise, program.rules()), dates, day)) continue;
+    if (exercise->frequency_class() == v1::FREQUENCY_CLASS_RUNNING && IsResting(p, day)) {
       continue;
     }
     due.push_back(&p);
   }
-  if (!running_due) due.insert(due.end(), cross_training.begin(), cross_training.end());
-  // Restore program order after the cross-training decision.
-  std::vector<const v1::Prescription*> ordered;
-  for (const auto& p : program.prescriptions()) {
-    if (std::find(due.begin(), due.end(), &p) != due.end()) ordered.push_back(&p);
-  }
-  return ordered;
+  return due;
 }
 
 int ProgramDay(const v1::Program& program, absl::CivilDay day) {
@@ -101,7 +82,7 @@ namespace {
 
 bool IsRestDay(const std::vector<const v1::Prescription*>& due, const Library& library) {
   for (const v1::Prescription* p : due) {
-    const v1::Exercise* e = library.FindExercise(SlugOf(p->exercise()));
+    const v1::Exercise* e = library.FindExercise(ExerciseSlug(p->exercise()));
     if (e != nullptr && (e->frequency_class() == v1::FREQUENCY_CLASS_LOADED_STRENGTH ||
                          e->frequency_class() == v1::FREQUENCY_CLASS_RUNNING)) {
       return false;
@@ -180,7 +161,7 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
     const bool is_due = std::find(due.begin(), due.end(), &p) != due.end();
     const bool is_done = done_on_day(p);
     if (!is_due && !is_done) continue;
-    FillItem(p, library.FindExercise(SlugOf(p.exercise())), is_done,
+    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done,
              *session.add_items());
   }
   if (program.state() == v1::PROGRAM_STATE_PAUSED) {

@@ -3,8 +3,7 @@
 // Frequency follows the protocol's FrequencyRule for each exercise's FrequencyClass
 // (clinical.md: isometrics daily; loaded strength at most 3 a week, at least 48 h apart;
 // running every other day), counted in local calendar days, with per-prescription
-// overrides. A prescription that was not done stays due the next day. Cross-training is
-// not due on a day that running is due. Running rests until progress.rest_until_date after
+// overrides. A prescription that was not done stays due the next day. Running rests until progress.rest_until_date after
 // a RED run. A paused program has nothing due.
 #pragma once
 

@@ -1,0 +1,159 @@
+// A real kneecoach server, in-process on 127.0.0.1:0 over a temporary SQLite file, with a
+// fake clock, and generated stubs to call it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kneecoach/v1/decision.grpc.pb.h"
+#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
+#include "kneecoach/v1/patient.grpc.pb.h"
+#include "kneecoach/v1/program.grpc.pb.h"
+#include "kneecoach/v1/protocol.grpc.pb.h"
+#include "kneecoach/v1/session.grpc.pb.h"
+#include "service/server/server.h"
+
+namespace kneecoach::testing {
+
+namespace v1 = ::kneecoach::v1;
+
+// The field paths of the google.rpc.BadRequest attached to `status` (empty if none).
+inline std::set<std::string> ViolatedFields(const grpc::Status& status) {
+  std::set<std::string> fields;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad;
+    if (any.type_url() == "type.googleapis.com/google.rpc.BadRequest" &&
+        bad.ParseFromString(any.value())) {
+      for (const auto& v : bad.field_violations()) fields.insert(v.field());
+    }
+  }
+  return fields;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  // 2026-03-02 09:00 UTC, a Monday.
+  static absl::Time Start() {
+    return absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::UTCTimeZone());
+  }
+
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat("kneecoach-test-", ::getpid(), "-", counter_++);
+    std::filesystem::create_directories(dir_);
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.db_path = (dir_ / "kneecoach.db").string();
+    options.data_dir = KNEECOACH_TEST_DATA_DIR;
+    auto server = KneecoachServer::Start(options, clock_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    library_ = v1::ExerciseLibraryService::NewStub(channel_);
+    patients_ = v1::PatientService::NewStub(channel_);
+    programs_ = v1::ProgramService::NewStub(channel_);
+    sessions_ = v1::SessionService::NewStub(channel_);
+    alerts_ = v1::AlertService::NewStub(channel_);
+    protocols_ = v1::ProtocolService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Calls `method` on `stub` with a fresh context and a 10 s deadline.
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status Call(Stub& stub,
+                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                 Response*),
+                    const Request& request, Response* response) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return (stub.*method)(&context, request, response);
+  }
+
+  v1::Patient MakePatient(const std::string& tz = "Europe/London") {
+    v1::CreatePatientRequest request;
+    request.mutable_patient()->set_display_name("Sam Runner");
+    request.mutable_patient()->set_clinic("clinics/north");
+    request.mutable_patient()->set_time_zone(tz);
+    request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
+    v1::CreatePatientResponse response;
+    grpc::Status status =
+        Call(*patients_, &v1::PatientService::Stub::CreatePatient, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.patient();
+  }
+
+  // A program from the default protocol (settle phase), or from explicit exercises.
+  v1::Program MakeProgram(const v1::Patient& patient,
+                          const std::vector<std::string>& exercises = {}) {
+    v1::CreateProgramRequest request;
+    request.mutable_program()->set_patient(patient.name());
+    for (const auto& slug : exercises) {
+      request.mutable_program()->add_prescriptions()->set_exercise("exercises/" + slug);
+    }
+    v1::CreateProgramResponse response;
+    grpc::Status status =
+        Call(*programs_, &v1::ProgramService::Stub::CreateProgram, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.program();
+  }
+
+  v1::Session Today(const v1::Program& program) {
+    v1::GetTodaySessionRequest request;
+    request.set_program(program.name());
+    v1::GetTodaySessionResponse response;
+    grpc::Status status =
+        Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.session();
+  }
+
+  // Reports every item of `session` done as prescribed with the given pains.
+  v1::ReportSessionRequest ReportAll(const v1::Session& session, int pain_during,
+                                     int pain_after, const std::string& request_id) {
+    v1::ReportSessionRequest request;
+    request.set_program(session.program());
+    request.set_request_id(request_id);
+    for (const auto& item : session.items()) {
+      auto* r = request.add_reports();
+      r->set_prescription(item.prescription());
+      r->set_sets_done(item.dose().sets());
+      r->set_reps_done(item.dose().reps());
+      r->set_pain_during(pain_during);
+      r->set_pain_after_1h(pain_after);
+    }
+    return request;
+  }
+
+  FakeClock clock_{Start()};
+  std::filesystem::path dir_;
+  std::unique_ptr<KneecoachServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ExerciseLibraryService::Stub> library_;
+  std::unique_ptr<v1::PatientService::Stub> patients_;
+  std::unique_ptr<v1::ProgramService::Stub> programs_;
+  std::unique_ptr<v1::SessionService::Stub> sessions_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
+  std::unique_ptr<v1::ProtocolService::Stub> protocols_;
+
+ private:
+  static inline int counter_ = 0;
+};
+
+}  // namespace kneecoach::testing

@@ -37,9 +37,8 @@ absl::Status CheckValue(const OptionSpec& spec, absl::string_view value) {
           absl::StrCat("--", spec.name, ": \"", value, "\" is not a number"));
     case Kind::kEnum:
       if (ParseEnumWord(spec.enum_type, value).has_value()) return absl::OkStatus();
-      return absl::InvalidArgumentError(absl::StrCat("--", spec.name, ": \"", value,
-                                                     "\" is not one of ",
-                                                     EnumWords(spec.enum_type)));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", spec.name, ": \"", value, "\" is not one of ", EnumWords(spec.enum_type)));
     default:
       return absl::OkStatus();
   }

@@ -32,11 +32,11 @@ struct Command {
 // "patients get ID"
 std::string CommandLine(const Command& command);
 
-std::vector<Command> LibraryCommands();   // exercises, ladders, cards, protocols
-std::vector<Command> PatientCommands();   // patients
-std::vector<Command> ProgramCommands();   // programs, prescriptions, decisions
-std::vector<Command> SessionCommands();   // today, report, checkin, history, checkins
-std::vector<Command> AlertCommands();     // alerts
+std::vector<Command> LibraryCommands();  // exercises, ladders, cards, protocols
+std::vector<Command> PatientCommands();  // patients
+std::vector<Command> ProgramCommands();  // programs, prescriptions, decisions
+std::vector<Command> SessionCommands();  // today, report, checkin, history, checkins
+std::vector<Command> AlertCommands();    // alerts
 
 // `base` followed by `more` (to add PagingOptions() to a command's own options).
 std::vector<OptionSpec> Concat(std::vector<OptionSpec> base, const std::vector<OptionSpec>& more);

@@ -16,8 +16,7 @@ void PrintAlertTable(const v1::ListAlertsResponse& response) {
     // "programs/p/alerts/a" -> "p/a", which `alerts ack` accepts.
     const std::string id = ShortId(a.program()) + "/" + ShortId(a.name());
     table.AddRow({FormatTime(a.create_time()), id, EnumWord(a.kind()),
-                  a.paused_program() ? "yes" : "no", a.acknowledged() ? "yes" : "no",
-                  a.message()});
+                  a.paused_program() ? "yes" : "no", a.acknowledged() ? "yes" : "no", a.message()});
   }
   table.Print(std::cout, "no alerts");
 }
@@ -27,8 +26,7 @@ int AlertsList(const Context& c) {
   request.set_program(Qualify("programs", c.args.Value("program")));
   request.set_clinic(Qualify("clinics", c.args.Value("clinic")));
   request.set_unacknowledged_only(c.args.Has("unacknowledged"));
-  return c.rpc.ShowList(&Alerts::ListAlerts, *c.stubs().alerts, request, c.args,
-                        PrintAlertTable);
+  return c.rpc.ShowList(&Alerts::ListAlerts, *c.stubs().alerts, request, c.args, PrintAlertTable);
 }
 
 void PrintAcknowledged(const v1::AcknowledgeAlertResponse& response) {
@@ -56,7 +54,10 @@ std::vector<OptionSpec> ListOptions() {
 
 std::vector<Command> AlertCommands() {
   return {
-      {{"alerts"}, {}, "List alerts, newest first (same as `alerts list`)", ListOptions(),
+      {{"alerts"},
+       {},
+       "List alerts, newest first (same as `alerts list`)",
+       ListOptions(),
        AlertsList},
       {{"alerts", "list"}, {}, "List alerts, newest first", ListOptions(), AlertsList},
       {{"alerts", "ack"},

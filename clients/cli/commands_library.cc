@@ -51,9 +51,8 @@ void PrintExercise(const v1::GetExerciseResponse& response) {
   std::cout << e.display_name() << " (" << e.name() << ")" << (e.optional() ? "  [optional]" : "")
             << "\n";
   std::cout << "  category " << EnumWord(e.category()) << ", patellofemoral load "
-            << EnumWord(e.patellofemoral_load()) << ", knee flexion "
-            << FlexionRange(e) << " deg, frequency "
-            << EnumWord(e.frequency_class()) << "\n";
+            << EnumWord(e.patellofemoral_load()) << ", knee flexion " << FlexionRange(e)
+            << " deg, frequency " << EnumWord(e.frequency_class()) << "\n";
   std::cout << "  starting dose: " << FormatDose(e.starting_dose()) << "\n";
   if (!e.main_muscles().empty()) {
     std::cout << "  muscles: " << absl::StrJoin(e.main_muscles(), ", ") << "\n";
@@ -89,8 +88,8 @@ void PrintLadders(const v1::ListLaddersResponse& response) {
 }
 
 int LaddersList(const Context& c) {
-  return c.rpc.ShowList(&Library::ListLadders, *c.stubs().library, v1::ListLaddersRequest(),
-                        c.args, PrintLadders);
+  return c.rpc.ShowList(&Library::ListLadders, *c.stubs().library, v1::ListLaddersRequest(), c.args,
+                        PrintLadders);
 }
 
 std::string CardWhen(const v1::EducationCard& card) {
@@ -139,15 +138,15 @@ void PrintProtocols(const v1::ListProtocolsResponse& response) {
   for (const auto& p : response.protocols()) {
     std::vector<std::string> phases;
     for (const auto& phase : p.phases()) phases.push_back(EnumWord(phase.phase()));
-    table.AddRow({p.name(), absl::StrCat(p.version()), absl::StrJoin(phases, ","),
-                  p.display_name()});
+    table.AddRow(
+        {p.name(), absl::StrCat(p.version()), absl::StrJoin(phases, ","), p.display_name()});
   }
   table.Print(std::cout);
 }
 
 int ProtocolsList(const Context& c) {
-  return c.rpc.ShowList(&Protocols::ListProtocols, *c.stubs().protocols,
-                        v1::ListProtocolsRequest(), c.args, PrintProtocols);
+  return c.rpc.ShowList(&Protocols::ListProtocols, *c.stubs().protocols, v1::ListProtocolsRequest(),
+                        c.args, PrintProtocols);
 }
 
 }  // namespace
@@ -168,16 +167,22 @@ std::vector<Command> LibraryCommands() {
        "Show an exercise: instructions, cues, dose, ladder neighbours",
        {},
        ExercisesGet},
-      {{"ladders", "list"}, {}, "List the progression ladders, easiest rung first",
-       PagingOptions(), LaddersList},
+      {{"ladders", "list"},
+       {},
+       "List the progression ladders, easiest rung first",
+       PagingOptions(),
+       LaddersList},
       {{"cards", "list"},
        {},
        "List the education cards",
        Concat({EnumOption<v1::EducationTopic>("topic")}, PagingOptions()),
        CardsList},
       {{"cards", "get"}, {"SLUG"}, "Show an education card", {}, CardsGet},
-      {{"protocols", "list"}, {}, "List the protocols programs are created from",
-       PagingOptions(), ProtocolsList},
+      {{"protocols", "list"},
+       {},
+       "List the protocols programs are created from",
+       PagingOptions(),
+       ProtocolsList},
   };
 }
 

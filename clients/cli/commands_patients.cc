@@ -16,10 +16,10 @@ std::string Sides(const v1::Patient& p) {
 }
 
 void PrintPatient(const v1::Patient& p) {
-  std::cout << p.name() << "  " << p.display_name() << "\n  clinic " << p.clinic()
-            << ", time zone " << p.time_zone() << ", knee " << Sides(p) << ", created "
-            << FormatTime(p.create_time()) << "\n  active program "
-            << (p.active_program().empty() ? "-" : p.active_program()) << "\n";
+  std::cout << p.name() << "  " << p.display_name() << "\n  clinic " << p.clinic() << ", time zone "
+            << p.time_zone() << ", knee " << Sides(p) << ", created " << FormatTime(p.create_time())
+            << "\n  active program " << (p.active_program().empty() ? "-" : p.active_program())
+            << "\n";
 }
 
 template <typename Response>

@@ -45,8 +45,8 @@ int ProgramsGet(const Context& c) {
 void PrintPrograms(const v1::ListProgramsResponse& response) {
   Table table({"PROGRAM", "PATIENT", "STATE", "PHASE", "STARTED", "EXERCISES"});
   for (const auto& p : response.programs()) {
-    table.AddRow({ShortId(p.name()), ShortId(p.patient()), EnumWord(p.state()),
-                  EnumWord(p.phase()), p.start_date(), absl::StrCat(p.prescriptions_size())});
+    table.AddRow({ShortId(p.name()), ShortId(p.patient()), EnumWord(p.state()), EnumWord(p.phase()),
+                  p.start_date(), absl::StrCat(p.prescriptions_size())});
   }
   table.Print(std::cout);
 }
@@ -60,8 +60,8 @@ int ProgramsList(const Context& c) {
 
 // Pause, resume, approve and reject all take a name, a reason and a request id.
 template <typename Req, typename Resp, typename Text>
-int NameReasonCall(const Context& c, Rpc::Method<Programs, Req, Resp> method,
-                   std::string name, Text&& text) {
+int NameReasonCall(const Context& c, Rpc::Method<Programs, Req, Resp> method, std::string name,
+                   Text&& text) {
   Req request;
   request.set_name(std::move(name));
   request.set_reason(c.args.Value("reason"));
@@ -121,13 +121,12 @@ constexpr DoseField kDoseFields[] = {
 std::vector<OptionSpec> PrescriptionUpdateOptions() {
   std::vector<OptionSpec> options;
   for (const DoseField& f : kDoseFields) options.push_back(Int(f.option, "N", f.path));
-  for (OptionSpec spec : {Number("load", "KG", "dose.load_kg"), Switch("lock"), Switch("unlock"),
-                          Switch("suspend"), Switch("unsuspend"),
-                          String("note", "TEXT", "clinician note"),
-                          String("exercise", "SLUG", "swap to another exercise"),
-                          Int("min-days-between"), Int("max-per-week"),
-                          String("reason", "TEXT", "why (recorded on the decision)"),
-                          String("request-id", "ID")}) {
+  for (OptionSpec spec :
+       {Number("load", "KG", "dose.load_kg"), Switch("lock"), Switch("unlock"), Switch("suspend"),
+        Switch("unsuspend"), String("note", "TEXT", "clinician note"),
+        String("exercise", "SLUG", "swap to another exercise"), Int("min-days-between"),
+        Int("max-per-week"), String("reason", "TEXT", "why (recorded on the decision)"),
+        String("request-id", "ID")}) {
     options.push_back(std::move(spec));
   }
   return options;
@@ -156,7 +155,8 @@ int PrescriptionsUpdate(const Context& c) {
     mask->add_paths("dose.load_kg");
   }
   if (c.args.Has("lock") || c.args.Has("unlock")) {
-    if (c.args.Has("lock") && c.args.Has("unlock")) return UsageError("--lock or --unlock, not both");
+    if (c.args.Has("lock") && c.args.Has("unlock"))
+      return UsageError("--lock or --unlock, not both");
     p->set_locked(c.args.Has("lock"));
     mask->add_paths("locked");
   }
@@ -183,7 +183,8 @@ int PrescriptionsUpdate(const Context& c) {
     p->set_max_per_week(*v);
     mask->add_paths("max_per_week");
   }
-  if (mask->paths().empty()) return UsageError("nothing to update: give a dose option, --lock, ...");
+  if (mask->paths().empty())
+    return UsageError("nothing to update: give a dose option, --lock, ...");
   request.set_reason(c.args.Value("reason"));
   request.set_request_id(c.args.Value("request-id", NewRequestId()));
   return c.rpc.Show(&Programs::UpdatePrescription, *c.stubs().programs, request,
@@ -229,9 +230,11 @@ std::vector<Command> ProgramCommands() {
        "List programs, newest first",
        Concat({String("patient", "patients/ID")}, PagingOptions()),
        ProgramsList},
-      {{"programs", "pause"}, {"ID"}, "Pause a program (--reason)", ReasonOptions(),
-       ProgramsPause},
-      {{"programs", "resume"}, {"ID"}, "Resume a paused program (--reason)", ReasonOptions(),
+      {{"programs", "pause"}, {"ID"}, "Pause a program (--reason)", ReasonOptions(), ProgramsPause},
+      {{"programs", "resume"},
+       {"ID"},
+       "Resume a paused program (--reason)",
+       ReasonOptions(),
        ProgramsResume},
       {{"prescriptions", "update"},
        {"NAME"},
@@ -243,10 +246,16 @@ std::vector<Command> ProgramCommands() {
        "List a program's decisions, newest first",
        Concat({EnumOption<v1::DecisionState>("state")}, PagingOptions()),
        DecisionsList},
-      {{"decisions", "approve"}, {"NAME"}, "Approve a proposed decision", ReasonOptions(),
+      {{"decisions", "approve"},
+       {"NAME"},
+       "Approve a proposed decision",
+       ReasonOptions(),
        DecisionsApprove},
-      {{"decisions", "reject"}, {"NAME"}, "Reject a proposed decision (--reason)",
-       ReasonOptions(), DecisionsReject},
+      {{"decisions", "reject"},
+       {"NAME"},
+       "Reject a proposed decision (--reason)",
+       ReasonOptions(),
+       DecisionsReject},
   };
 }
 

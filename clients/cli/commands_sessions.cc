@@ -68,8 +68,7 @@ absl::StatusOr<ItemArg> ParseItem(absl::string_view text) {
 
 // The session item an --item target means: a prescription id or full name, or the slug of
 // exactly one exercise in today's session. Null when none matches.
-absl::StatusOr<const v1::SessionItem*> FindItem(const v1::Session& plan,
-                                                absl::string_view target) {
+absl::StatusOr<const v1::SessionItem*> FindItem(const v1::Session& plan, absl::string_view target) {
   std::vector<const v1::SessionItem*> found;
   for (const auto& item : plan.items()) {
     if (item.prescription() == target || ShortId(item.prescription()) == target ||
@@ -144,9 +143,9 @@ absl::Status BuildReports(const Context& c, const std::string& program, const v1
     }
   }
   if (request->reports().empty()) {
-    return absl::InvalidArgumentError(
-        plan.items().empty() ? "nothing is due today, so there is nothing to report"
-                             : "nothing to report: give --item=... or --all-pain=N");
+    return absl::InvalidArgumentError(plan.items().empty()
+                                          ? "nothing is due today, so there is nothing to report"
+                                          : "nothing to report: give --item=... or --all-pain=N");
   }
   return absl::OkStatus();
 }
@@ -189,8 +188,8 @@ void PrintCheckIn(const v1::ReportMorningCheckInResponse& response) {
   const auto& ci = response.check_in();
   std::cout << "check-in " << ci.local_date() << ": morning pain "
             << FormatScore(ci.has_morning_pain(), ci.morning_pain())
-            << absl::StrFormat(" (baseline %.1f): ", ci.baseline())
-            << LightWord(ci.traffic_light()) << "\n";
+            << absl::StrFormat(" (baseline %.1f): ", ci.baseline()) << LightWord(ci.traffic_light())
+            << "\n";
   if (CheckInFlags(ci) != "-") std::cout << "  reported: " << CheckInFlags(ci) << "\n";
   PrintDecisions(std::cout, response.decisions());
   PrintAlerts(std::cout, response.alerts());
@@ -237,12 +236,15 @@ void PrintHistory(const v1::ListSessionsResponse& response) {
   table.Print(std::cout, "no sessions reported yet");
 }
 
-int History(const Context& c) {
-  v1::ListSessionsRequest request;
+// A SessionService List of one program's records (sessions, check-ins).
+template <typename Req, typename Resp, typename Text>
+int ShowProgramList(const Context& c, Rpc::Method<Sessions, Req, Resp> method, Text&& text) {
+  Req request;
   request.set_program(ProgramName(c));
-  return c.rpc.ShowList(&Sessions::ListSessions, *c.stubs().sessions, request, c.args,
-                        PrintHistory);
+  return c.rpc.ShowList(method, *c.stubs().sessions, request, c.args, std::forward<Text>(text));
 }
+
+int History(const Context& c) { return ShowProgramList(c, &Sessions::ListSessions, PrintHistory); }
 
 void PrintCheckIns(const v1::ListMorningCheckInsResponse& response) {
   Table table({"DATE", "PAIN", "BASELINE", "LIGHT", "USUAL", "WORST", "REPORTED"});
@@ -256,17 +258,17 @@ void PrintCheckIns(const v1::ListMorningCheckInsResponse& response) {
 }
 
 int CheckIns(const Context& c) {
-  v1::ListMorningCheckInsRequest request;
-  request.set_program(ProgramName(c));
-  return c.rpc.ShowList(&Sessions::ListMorningCheckIns, *c.stubs().sessions, request, c.args,
-                        PrintCheckIns);
+  return ShowProgramList(c, &Sessions::ListMorningCheckIns, PrintCheckIns);
 }
 
 }  // namespace
 
 std::vector<Command> SessionCommands() {
   return {
-      {{"today"}, {"PROGRAM"}, "Today's session: exercises with dose and cues, education", {},
+      {{"today"},
+       {"PROGRAM"},
+       "Today's session: exercises with dose and cues, education",
+       {},
        Today},
       {{"report"},
        {"PROGRAM"},

@@ -161,10 +161,9 @@ int Main(int argc, char** argv) {
                                       split.command.end());
   absl::StatusOr<Args> args = Args::Parse(rest, command->options);
   if (args.ok() && args->positionals().size() != command->positionals.size()) {
-    args = absl::InvalidArgumentError(
-        absl::StrCat("expected ", command->positionals.size(), " argument(s) (",
-                     absl::StrJoin(command->positionals, " "), "), got ",
-                     args->positionals().size()));
+    args = absl::InvalidArgumentError(absl::StrCat(
+        "expected ", command->positionals.size(), " argument(s) (",
+        absl::StrJoin(command->positionals, " "), "), got ", args->positionals().size()));
   }
   if (!args.ok()) {
     UsageError(args.status().message());

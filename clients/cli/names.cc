@@ -13,8 +13,7 @@ std::string Qualify(absl::string_view collection, absl::string_view id) {
   return absl::StrCat(collection, "/", id);
 }
 
-std::string QualifyChild(absl::string_view parent, absl::string_view child,
-                         absl::string_view id) {
+std::string QualifyChild(absl::string_view parent, absl::string_view child, absl::string_view id) {
   if (absl::StartsWith(id, absl::StrCat(parent, "/"))) return std::string(id);
   std::vector<absl::string_view> parts = absl::StrSplit(id, '/');
   if (parts.size() == 3 && parts[1] == child) return absl::StrCat(parent, "/", id);

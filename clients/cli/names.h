@@ -17,8 +17,7 @@ std::string Qualify(absl::string_view collection, absl::string_view id);
 //   "p/prescriptions/x"          -> "programs/p/prescriptions/x"
 //   "p/x"                        -> "programs/p/prescriptions/x"
 // Anything else is returned as given.
-std::string QualifyChild(absl::string_view parent, absl::string_view child,
-                         absl::string_view id);
+std::string QualifyChild(absl::string_view parent, absl::string_view child, absl::string_view id);
 
 // The last segment of a resource name ("programs/p/prescriptions/x" -> "x").
 std::string ShortId(absl::string_view name);

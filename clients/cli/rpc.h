@@ -114,8 +114,8 @@ class Rpc {
   // Calls a List method once, or page after page with --all, merging every page into one
   // response (so --json prints one document); applies --page-size and --page-token.
   template <typename Stub, typename Req, typename Resp>
-  grpc::Status CallList(Method<Stub, Req, Resp> method, Stub& stub, Req request,
-                        const Args& args, Resp* merged) const {
+  grpc::Status CallList(Method<Stub, Req, Resp> method, Stub& stub, Req request, const Args& args,
+                        Resp* merged) const {
     if (auto size = args.IntValue("page-size")) request.set_page_size(*size);
     if (args.Has("page-token")) request.set_page_token(args.Value("page-token"));
     merged->Clear();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The quick start: installs what is missing, builds, and runs kneecoach-server on
+# 127.0.0.1:50051 with its embedded SQLite database (var/kneecoach.db), seeded with the
+# exercise library, the default protocol and a demo patient and program. Ctrl-C stops it.
+# Extra arguments go to kneecoach-server (e.g. --listen=127.0.0.1:6000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh kneecoach-server kneecoach
+cat <<'TXT'
+
+kneecoach is starting. In another terminal, try:
+  build/clients/cli/kneecoach exercises list --category=isometric
+  build/clients/cli/kneecoach patients list
+  build/clients/cli/kneecoach programs list
+  build/clients/cli/kneecoach today <program id from the list above>
+  build/clients/cli/kneecoach --help
+
+TXT
+exec build/service/kneecoach-server --seed_demo --db=var/kneecoach.db "$@"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what kneecoach needs on Debian 12, skipping whatever is already there.
+#   scripts/setup.sh          build and run dependencies
+#   scripts/setup.sh --test   also the test tools (buf from npm, Python gRPC for the example)
+# apt runs as root, or through sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake pkg-config tzdata
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev)
+with_tests=0
+if [ "${1:-}" = "--test" ]; then
+  with_tests=1
+  packages+=(python3 python3-grpcio python3-grpc-tools)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ $with_tests -eq 1 ] && [ ! -x tools/buf/node_modules/.bin/buf ]; then
+  echo "setup: installing buf (npm, pinned in tools/buf/package-lock.json)"
+  (cd tools/buf && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ok"

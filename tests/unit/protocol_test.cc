@@ -10,28 +10,17 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "service/domain/errors.h"
+#include "tests/unit/engine_test_support.h"
 
 namespace kneecoach {
 namespace {
 
 using ::testing::Contains;
 
-const std::string kDataDir = KNEECOACH_TEST_DATA_DIR;
+using ::kneecoach::testing::DataDir;
+using ::kneecoach::testing::TestLibrary;
 
-const Library& TestLibrary() {
-  static const Library* library = [] {
-    auto loaded = Library::LoadFromFile(kDataDir + "/library.textproto");
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return loaded.ok() ? loaded->release() : nullptr;
-  }();
-  return *library;
-}
-
-v1::Protocol DefaultProtocol() {
-  auto protocol = LoadProtocolFromFile(kDataDir + "/protocols/default.textproto", TestLibrary());
-  EXPECT_TRUE(protocol.ok()) << protocol.status();
-  return protocol.ok() ? *protocol : v1::Protocol();
-}
+v1::Protocol DefaultProtocol() { return ::kneecoach::testing::DefaultProtocol(); }
 
 // The field paths of the BadRequest payload of `status`.
 std::vector<std::string> ViolatedFields(const absl::Status& status) {
@@ -156,7 +145,7 @@ TEST(Protocol, ProgramRulesOverrideIsValidatedUnderItsOwnPrefix) {
 }
 
 TEST(Protocol, MissingFileIsNotFound) {
-  EXPECT_EQ(LoadProtocolFromFile(kDataDir + "/protocols/nope.textproto", TestLibrary())
+  EXPECT_EQ(LoadProtocolFromFile(DataDir() + "/protocols/nope.textproto", TestLibrary())
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);

@@ -1,0 +1,173 @@
+#include "service/domain/adaptation.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "service/domain/program_factory.h"
+#include "service/domain/progression.h"
+
+namespace kneecoach {
+namespace {
+
+std::string Describe(const Evaluation& ev, const v1::Prescription& p) {
+  return DescribePrescription(ev.library(), p.exercise(), p.dose());
+}
+
+// Whether another prescription of the program already does `exercise`.
+bool Prescribed(const Evaluation& ev, const v1::Prescription& p, absl::string_view exercise) {
+  const auto& all = ev.program().prescriptions();
+  return std::any_of(all.begin(), all.end(), [&](const v1::Prescription& other) {
+    return other.name() != p.name() && other.exercise() == exercise;
+  });
+}
+
+void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
+  const int needed = ev.rules().progression().greens_to_progress();
+  if (s.green < needed) return;
+  const std::string& swapped_from = p.progress().swapped_from_exercise();
+  std::optional<DoseChange> change;
+  std::string rule = "progress.green_streak";
+  if (!swapped_from.empty()) {
+    const v1::Exercise* original = ev.library().FindExercise(ExerciseSlug(swapped_from));
+    if (original != nullptr) {
+      change = DoseChange{original->name(), original->starting_dose(), "rung"};
+      rule = kRuleReturnFromIsometric;
+    }
+  }
+  if (!change.has_value()) change = NextProgression(p, ev.library(), ev.rules().progression());
+  // Top of the ladder with every variable at its ceiling, or the next rung is already
+  // another prescription of the program (ladders share rungs): nothing to change.
+  if (!change.has_value() || (change->variable == "rung" && Prescribed(ev, p, change->exercise))) {
+    return;
+  }
+  v1::Decision d = DecisionOn(
+      v1::DECISION_KIND_PROGRESS, rule, latest,
+      absl::StrCat(s.green, " green sessions in a row: time for a small step up."),
+      absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed, ") at ",
+                   Describe(ev, p), "; one variable, one step: ", change->variable,
+                   rule == kRuleReturnFromIsometric ? " (back from the isometric swap)" : "",
+                   "."));
+  PutInput(d, "green_streak", s.green);
+  PutInput(d, "greens_to_progress", needed);
+  ev.Change(p, *change, std::move(d));
+}
+
+void OnAmber(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
+  const int needed = ev.rules().progression().ambers_to_regress();
+  std::optional<DoseChange> change;
+  if (s.amber >= needed) change = AmberRegression(p, ev.library(), ev.rules().progression());
+  if (!change.has_value()) {
+    v1::Decision d = DecisionOn(
+        v1::DECISION_KIND_HOLD, "hold.amber", latest,
+        "Some pain (amber): repeat the same dose next time.",
+        absl::StrCat("AMBER (", s.amber, " in a row, regression at ", needed,
+                     "): dose repeated at ", Describe(ev, p), "."));
+    PutInput(d, "amber_streak", s.amber);
+    PutInput(d, "ambers_to_regress", needed);
+    ev.Note(&p, std::move(d));
+    return;
+  }
+  v1::Decision d = DecisionOn(
+      v1::DECISION_KIND_REGRESS, "regress.amber_streak", latest,
+      absl::StrCat(s.amber, " amber sessions in a row: we are easing this exercise a little."),
+      absl::StrCat(s.amber, " AMBER sessions in a row (threshold ", needed,
+                   "): regressed one variable (", change->variable, ", volume cut ",
+                   ev.rules().progression().regress_volume_fraction() * 100,
+                   "% or the previous range) from ", Describe(ev, p), "."));
+  PutInput(d, "amber_streak", s.amber);
+  PutInput(d, "ambers_to_regress", needed);
+  ev.Change(p, *change, std::move(d));
+}
+
+void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
+  const int amber_max = ev.timeline().LightRulesFor(p.exercise()).amber_max_pain_during();
+  const bool painful = latest.report->pain_during() > amber_max;
+  std::optional<DoseChange> change =
+      RedRegression(p, ev.library(), ev.rules().progression(), painful);
+  if (!change.has_value()) {
+    ev.Note(&p, DecisionOn(v1::DECISION_KIND_HOLD, "hold.red_nothing_lower", latest,
+                           "That hurt too much (red): keep it gentle and we will review.",
+                           absl::StrCat("RED at ", Describe(ev, p),
+                                        ", but nothing lower exists on its ladder and the "
+                                        "volume cannot shrink: held.")));
+    return;
+  }
+  const bool swap = change->variable == "isometric";
+  const bool rung = change->variable == "rung";
+  v1::Decision d = DecisionOn(
+      swap ? v1::DECISION_KIND_SWAP_TO_ISOMETRIC : v1::DECISION_KIND_REGRESS,
+      swap ? "swap.red_painful_dynamic" : (rung ? "regress.red_rung_down" : "regress.red_volume"),
+      latest,
+      swap ? "That exercise hurt too much (red): a holding exercise replaces it for now."
+           : "Pain was too high (red): next time is an easier version.",
+      absl::StrCat("RED (pain during ", latest.report->pain_during(), ", amber max ", amber_max,
+                   ") at ", Describe(ev, p), ": ",
+                   swap ? "painful dynamic work swapped for the ladder's isometric"
+                        : (rung ? "one rung down"
+                                : "volume kept at red_volume_fraction with limited range"),
+                   "."));
+  PutInput(d, "red_streak", s.red);
+  ev.Change(p, *change, std::move(d));
+}
+
+void OnUnderDose(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest,
+                 const Streaks& s) {
+  std::optional<DoseChange> change = Simplification(p, ev.rules().progression());
+  if (!change.has_value()) return;
+  const int needed = ev.rules().progression().under_dose_sessions_to_simplify();
+  v1::Decision d = DecisionOn(
+      v1::DECISION_KIND_SIMPLIFY, "simplify.under_dose", latest,
+      "The dose has been hard to finish: we made it simpler.",
+      absl::StrCat(s.under_dose, " sessions in a row below the prescribed dose (threshold ",
+                   needed, ", full means at least ",
+                   ev.rules().progression().under_dose_completion_fraction() * 100,
+                   "% done) at ", Describe(ev, p), ": volume cut."));
+  PutInput(d, "under_dose_streak", s.under_dose);
+  PutInput(d, "under_dose_sessions_to_simplify", needed);
+  ev.Change(p, *change, std::move(d));
+}
+
+}  // namespace
+
+v1::Decision DecisionOn(v1::DecisionKind kind, absl::string_view rule, const ReportEntry& latest,
+                        std::string patient_reason, std::string clinician_reason) {
+  v1::Decision d;
+  d.set_kind(kind);
+  d.set_rule(std::string(rule));
+  d.set_traffic_light(latest.effective);
+  d.set_patient_reason(std::move(patient_reason));
+  d.set_clinician_reason(std::move(clinician_reason));
+  PutInput(d, "report_date", absl::FormatCivilTime(latest.day));
+  PutInput(d, "traffic_light", latest.effective);
+  PutInput(d, "report_traffic_light", latest.report->traffic_light());
+  PutInput(d, "morning_baseline", latest.baseline);
+  PutInput(d, "pain_during", latest.report->pain_during());
+  if (latest.report->has_pain_after_1h()) {
+    PutInput(d, "pain_after_1h", latest.report->pain_after_1h());
+  }
+  return d;
+}
+
+void AdaptPrescription(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest) {
+  const Streaks s = ev.timeline().StreaksFor(p);
+  switch (latest.effective) {
+    case v1::TRAFFIC_LIGHT_RED:
+      OnRed(ev, p, latest, s);
+      return;
+    case v1::TRAFFIC_LIGHT_AMBER:
+      OnAmber(ev, p, latest, s);
+      return;
+    default:
+      break;
+  }
+  if (s.under_dose >= ev.rules().progression().under_dose_sessions_to_simplify()) {
+    OnUnderDose(ev, p, latest, s);
+    return;
+  }
+  OnGreen(ev, p, latest, s);
+}
+
+}  // namespace kneecoach

@@ -1,0 +1,42 @@
+// Internal to the engine: return to run (clinical.md, "Return to run") and the optional
+// cadence module. A run-stage prescription is one whose exercise is listed in
+// rules.return_to_run.stages; it is judged by the running traffic light and moves along
+// that list (stage 8 appears twice: 20 then 30 min continuous).
+//
+//   GREEN x greens_to_advance    -> next stage
+//   AMBER                        -> repeat the stage
+//   stopped run (stopped_early,   -> stages_back stages back next time
+//   or pain above stop_run_pain_above)
+//   RED                          -> rest (no running for rest_hours_after_red, i.e. until
+//                                   two full calendar days have passed for 48 h) and
+//                                   stages_back back, stages_back_severe if pain during was
+//                                   above severe_pain_above
+//   next morning still above     -> stages_back_severe back from the stage that was run
+//   baseline after a RED run        (pain "still present after 24 h": the next morning is
+//                                   the first time the engine hears of it)
+//   RED x red_sessions_in_a_row  -> clinician (safety.h)
+//
+// Cadence (only when program.cadence is enabled with the patient's own baseline_spm, or a
+// run reports cadence_spm to take as baseline): targets are baseline x (1 + step) for the
+// protocol's steps (+5%, then +10%); GREEN runs at the target count towards the next step;
+// non_responder_runs in a row that miss the target or are not GREEN switch the module off
+// (only ~35% of runners respond). Cadence changes are cues, not loads: they apply in any
+// approval mode.
+#pragma once
+
+#include "kneecoach/v1/program.pb.h"
+#include "service/domain/evaluation.h"
+#include "service/domain/timeline.h"
+
+namespace kneecoach {
+
+// After a run is reported (`run.effective` is the run's own light).
+void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run);
+
+// When the next morning's check-in is AMBER or RED after `run` (`run.effective` includes it).
+void AdaptRunStageNextMorning(Evaluation& ev, v1::Prescription& p, const ReportEntry& run);
+
+// The cadence module after a run is reported.
+void AdaptCadence(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run);
+
+}  // namespace kneecoach

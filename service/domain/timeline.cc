@@ -1,0 +1,170 @@
+#include "service/domain/timeline.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "service/domain/dates.h"
+#include "service/domain/program_factory.h"
+#include "service/domain/traffic_light.h"
+
+namespace kneecoach {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+
+std::optional<absl::CivilDay> DayOf(const std::string& local_date) {
+  auto day = ParseLocalDate(local_date);
+  if (!day.ok()) return std::nullopt;
+  return *day;
+}
+
+// Ratio of done to prescribed, or nullopt when either side is not given.
+std::optional<double> Ratio(int done, int prescribed) {
+  if (done <= 0 || prescribed <= 0) return std::nullopt;
+  return std::min(1.0, static_cast<double>(done) / prescribed);
+}
+
+// Reports counted back from the latest while `counts` holds.
+int CountBack(const std::vector<ReportEntry>& reports,
+              const std::function<bool(const ReportEntry&)>& counts) {
+  int n = 0;
+  for (auto it = reports.rbegin(); it != reports.rend() && counts(*it); ++it) ++n;
+  return n;
+}
+
+}  // namespace
+
+std::string LadderIdOf(absl::string_view ladder_name) {
+  absl::ConsumePrefix(&ladder_name, "ladders/");
+  return std::string(ladder_name);
+}
+
+double Completion(const v1::ExerciseReport& report, const v1::Dose& prescribed) {
+  const int holds_prescribed = prescribed.reps() > 0 ? prescribed.reps() : prescribed.sets();
+  double completion = 1.0;
+  for (std::optional<double> ratio :
+       {Ratio(report.sets_done(), prescribed.sets()), Ratio(report.reps_done(), prescribed.reps()),
+        Ratio(report.holds_done(), holds_prescribed),
+        Ratio(report.duration_seconds_done(), prescribed.duration_seconds())}) {
+    if (ratio.has_value()) completion = std::min(completion, *ratio);
+  }
+  return completion;
+}
+
+Timeline::Timeline(const History& history, const v1::Session* session,
+                   const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules)
+    : rules_(rules) {
+  auto add_session = [this](const v1::Session& s) {
+    if (auto day = DayOf(s.local_date())) sessions_.push_back({*day, &s});
+  };
+  auto add_check_in = [this](const v1::MorningCheckIn& c) {
+    if (auto day = DayOf(c.local_date())) check_ins_.push_back({*day, &c});
+  };
+  for (const auto& s : history.sessions) add_session(s);
+  for (const auto& c : history.check_ins) add_check_in(c);
+  if (session != nullptr) add_session(*session);
+  if (check_in != nullptr) add_check_in(*check_in);
+  // Stable: same-day entries keep their order, the report being processed last.
+  std::stable_sort(sessions_.begin(), sessions_.end(),
+                   [](const SessionEntry& a, const SessionEntry& b) { return a.day < b.day; });
+  std::stable_sort(check_ins_.begin(), check_ins_.end(),
+                   [](const CheckInEntry& a, const CheckInEntry& b) { return a.day < b.day; });
+}
+
+const v1::MorningCheckIn* Timeline::CheckInOn(absl::CivilDay day) const {
+  const v1::MorningCheckIn* found = nullptr;
+  for (const auto& c : check_ins_) {
+    if (c.day == day) found = c.check_in;
+  }
+  return found;
+}
+
+std::optional<double> Timeline::MedianMorningPain(absl::CivilDay first,
+                                                  absl::CivilDay last) const {
+  std::vector<double> pains;
+  for (const auto& c : check_ins_) {
+    if (c.day >= first && c.day <= last) pains.push_back(c.check_in->morning_pain());
+  }
+  return Median(std::move(pains));
+}
+
+std::optional<double> Timeline::BaselineBefore(absl::CivilDay day) const {
+  return MedianMorningPain(day - rules_.baseline_window_days(), day - 1);
+}
+
+double Timeline::SessionBaseline(absl::CivilDay day) const {
+  if (std::optional<double> baseline = BaselineBefore(day)) return *baseline;
+  const v1::MorningCheckIn* today = CheckInOn(day);
+  return today != nullptr ? today->morning_pain() : 0;
+}
+
+bool Timeline::IsRunStage(absl::string_view exercise) const {
+  const std::string slug = ExerciseSlug(exercise);
+  for (const auto& stage : rules_.return_to_run().stages()) {
+    if (stage.exercise_slug() == slug) return true;
+  }
+  return false;
+}
+
+const v1::TrafficLightRules& Timeline::LightRulesFor(absl::string_view exercise) const {
+  return IsRunStage(exercise) ? rules_.running_traffic_light()
+                              : rules_.exercise_traffic_light();
+}
+
+v1::TrafficLight Timeline::NextMorningLight(absl::CivilDay day,
+                                            const v1::TrafficLightRules& rules) const {
+  const v1::MorningCheckIn* next = CheckInOn(day + 1);
+  if (next == nullptr) return v1::TRAFFIC_LIGHT_UNSPECIFIED;
+  return CheckInLight(*next, next->baseline(), rules);
+}
+
+ReportEntry Timeline::EntryFor(absl::CivilDay day, const v1::ExerciseReport& report) const {
+  const v1::TrafficLight next_morning = NextMorningLight(day, LightRulesFor(report.exercise()));
+  return {day, &report, Worst(report.traffic_light(), next_morning), SessionBaseline(day)};
+}
+
+v1::TrafficLight Timeline::EffectiveSessionLight(const SessionEntry& entry) const {
+  v1::TrafficLight light = v1::TRAFFIC_LIGHT_UNSPECIFIED;
+  for (const auto& report : entry.session->reports()) {
+    light = Worst(light, EntryFor(entry.day, report).effective);
+  }
+  return light;
+}
+
+std::vector<ReportEntry> Timeline::ReportsFor(absl::string_view prescription) const {
+  std::vector<ReportEntry> reports;
+  for (const auto& s : sessions_) {
+    for (const auto& report : s.session->reports()) {
+      if (report.prescription() == prescription) reports.push_back(EntryFor(s.day, report));
+    }
+  }
+  return reports;
+}
+
+Streaks Timeline::StreaksFor(const v1::Prescription& p) const {
+  const std::vector<ReportEntry> reports = ReportsFor(p.name());
+  const double full = rules_.progression().under_dose_completion_fraction();
+  auto at_current_dose = [&p](const ReportEntry& e) {
+    return e.report->exercise() == p.exercise() &&
+           MessageDifferencer::Equals(e.report->prescribed_dose(), p.dose());
+  };
+  auto done_in_full = [&](const ReportEntry& e) {
+    return Completion(*e.report, e.report->prescribed_dose()) >= full;
+  };
+  Streaks s;
+  s.green = CountBack(reports, [&](const ReportEntry& e) {
+    return at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_GREEN && done_in_full(e);
+  });
+  s.amber = CountBack(reports, [&](const ReportEntry& e) {
+    return at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_AMBER;
+  });
+  s.red = CountBack(reports,
+                    [](const ReportEntry& e) { return e.effective == v1::TRAFFIC_LIGHT_RED; });
+  s.under_dose = CountBack(
+      reports, [&](const ReportEntry& e) { return at_current_dose(e) && !done_in_full(e); });
+  return s;
+}
+
+}  // namespace kneecoach

@@ -83,17 +83,14 @@ absl::StatusOr<const v1::SessionItem*> FindItem(const v1::Session& plan, absl::s
   return found.empty() ? nullptr : found.front();
 }
 
-// "Done as prescribed": the completion counts that match `dose`.
+// "Done as prescribed", in the units the engine compares with the dose: sets; reps per
+// set; holds per set (reps of a held exercise, else one hold per set, i.e. `sets`); seconds
+// per set of continuous work. Run/walk blocks count as sets (rounds).
 void FillDone(const v1::Dose& dose, v1::ExerciseReport* report) {
   report->set_sets_done(dose.sets());
   report->set_reps_done(dose.reps());
-  if (dose.hold_seconds() > 0) report->set_holds_done(std::max(dose.reps(), 1) * dose.sets());
-  if (dose.duration_seconds() > 0) {
-    report->set_duration_seconds_done(dose.duration_seconds() * std::max(dose.sets(), 1));
-  } else if (dose.run_seconds() > 0) {
-    report->set_duration_seconds_done((dose.run_seconds() + dose.walk_seconds()) *
-                                      std::max(dose.sets(), 1));
-  }
+  if (dose.hold_seconds() > 0) report->set_holds_done(dose.reps() > 0 ? dose.reps() : dose.sets());
+  report->set_duration_seconds_done(dose.duration_seconds());
 }
 
 // Builds the reports of `report` from --item and --all-pain against today's plan.

@@ -31,7 +31,11 @@ absl::Status FromSqlite(const SQLite::Exception& e) {
     case SQLITE_LOCKED:
       return absl::UnavailableError(absl::StrCat(what, " (busy; retry)"));
     case SQLITE_CONSTRAINT:
-      return absl::AlreadyExistsError(what);
+      if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_UNIQUE ||
+          e.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(what);
+      }
+      return absl::FailedPreconditionError(what);  // e.g. a foreign key to nothing
     default:
       return absl::InternalError(what);
   }

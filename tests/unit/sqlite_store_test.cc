@@ -1,0 +1,147 @@
+#include "service/store/sqlite_store.h"
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "service/store/migrations.h"
+
+namespace kneecoach {
+namespace {
+
+std::unique_ptr<SqliteStore> OpenMemory() {
+  SqliteStoreOptions options;
+  options.path = ":memory:";
+  auto store = SqliteStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return *std::move(store);
+}
+
+v1::Patient Patient(const std::string& name, const std::string& clinic) {
+  v1::Patient p;
+  p.set_name("patients/" + name);
+  p.set_display_name(name);
+  p.set_clinic(clinic);
+  return p;
+}
+
+TEST(SqliteStore, MigratesToTheLatestSchema) {
+  auto store = OpenMemory();
+  EXPECT_EQ(store->schema_version(), Migrations().back().version);
+}
+
+TEST(SqliteStore, ReopeningAFileKeepsDataAndSchema) {
+  const auto path = std::filesystem::temp_directory_path() / "kneecoach-store-reopen.db";
+  std::filesystem::remove(path);
+  {
+    auto store = SqliteStore::Open({.path = path.string()});
+    ASSERT_TRUE(store.ok());
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto store = SqliteStore::Open({.path = path.string()});
+  ASSERT_TRUE(store.ok());
+  auto txn = (*store)->Begin(false);
+  auto patient = (*txn)->GetPatient("a");
+  ASSERT_TRUE(patient.ok());
+  EXPECT_EQ(patient->display_name(), "a");
+  txn->reset();
+  std::filesystem::remove(path);
+}
+
+TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
+  auto store = OpenMemory();
+  {
+    auto txn = store->Begin(true);
+    ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+    ASSERT_TRUE((*txn)->PutRequestResult("CreatePatient", "r1", "response").ok());
+  }  // dropped without Commit
+  auto txn = store->Begin(false);
+  EXPECT_EQ((*txn)->GetPatient("a").status().code(), absl::StatusCode::kNotFound);
+  auto prior = (*txn)->GetRequestResult("CreatePatient", "r1");
+  ASSERT_TRUE(prior.ok());
+  EXPECT_FALSE(prior->has_value());
+}
+
+TEST(SqliteStore, RequestResultsAreScoped) {
+  auto store = OpenMemory();
+  auto txn = store->Begin(true);
+  ASSERT_TRUE((*txn)->PutRequestResult("ReportSession:programs/a", "r1", "A").ok());
+  ASSERT_TRUE((*txn)->PutRequestResult("ReportSession:programs/b", "r1", "B").ok());
+  EXPECT_EQ(**(*txn)->GetRequestResult("ReportSession:programs/a", "r1"), "A");
+  EXPECT_EQ(**(*txn)->GetRequestResult("ReportSession:programs/b", "r1"), "B");
+  EXPECT_EQ((*txn)->PutRequestResult("ReportSession:programs/a", "r1", "again").code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
+  auto store = OpenMemory();
+  auto txn = store->Begin(true);
+  for (int i = 0; i < 7; ++i) {
+    const std::string id = absl::StrCat("p", i);
+    ASSERT_TRUE((*txn)->InsertPatient(id, Patient(id, i % 2 ? "clinics/odd" : "clinics/even")).ok());
+  }
+  std::vector<std::string> seen;
+  PageRequest page{.limit = 3, .after = 0};
+  int pages = 0;
+  do {
+    auto result = (*txn)->ListPatients("", page);
+    ASSERT_TRUE(result.ok());
+    for (const auto& p : result->items) seen.push_back(p.display_name());
+    page.after = result->next;
+    ++pages;
+  } while (page.after != 0);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}));
+
+  auto odd = (*txn)->ListPatients("clinics/odd", {.limit = 10, .after = 0});
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->items.size(), 3u);
+  EXPECT_EQ(odd->next, 0);
+}
+
+TEST(SqliteStore, NewestFirstListsAndDateWindows) {
+  auto store = OpenMemory();
+  auto txn = store->Begin(true);
+  ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+  v1::Program program;
+  ASSERT_TRUE((*txn)->InsertProgram("g", "a", program).ok());
+  for (const char* date : {"2026-03-01", "2026-03-02", "2026-03-04"}) {
+    v1::Session s;
+    s.set_local_date(date);
+    ASSERT_TRUE((*txn)->InsertSession(absl::StrCat("s", date), "g", s).ok());
+  }
+  auto newest = (*txn)->ListSessions("g", {.limit = 2, .after = 0});
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->items.size(), 2u);
+  EXPECT_EQ(newest->items[0].local_date(), "2026-03-04");
+  auto rest = (*txn)->ListSessions("g", {.limit = 2, .after = newest->next});
+  ASSERT_EQ(rest->items.size(), 1u);
+  EXPECT_EQ(rest->items[0].local_date(), "2026-03-01");
+
+  auto since = (*txn)->SessionsSince("g", "2026-03-02");
+  ASSERT_TRUE(since.ok());
+  ASSERT_EQ(since->size(), 2u);
+  EXPECT_EQ((*since)[0].local_date(), "2026-03-02");
+}
+
+TEST(SqliteStore, ForeignKeysAndNotFound) {
+  auto store = OpenMemory();
+  auto txn = store->Begin(true);
+  v1::Program program;
+  EXPECT_EQ((*txn)->InsertProgram("g", "no-such-patient", program).code(),
+            absl::StatusCode::kFailedPrecondition);  // foreign key to nothing
+  EXPECT_EQ((*txn)->GetProgram("g").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*txn)->UpdateProgram("g", program).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*txn)->GetDecision("d").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SqliteStore, UnwritableDatabaseIsACleanError) {
+  SqliteStoreOptions options;
+  options.path = "/proc/kneecoach-cannot-exist/x.db";
+  auto store = SqliteStore::Open(options);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+}
+
+}  // namespace
+}  // namespace kneecoach

@@ -3,7 +3,11 @@
 #include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/program_access.h"
+#include "service/core/engine_bridge.h"
+#include "service/domain/dates.h"
+#include "service/domain/engine.h"
 #include "service/domain/protocol.h"
+#include "service/domain/simulate.h"
 
 namespace kneecoach {
 
@@ -92,13 +96,59 @@ absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
 }
 
 absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
-    const v1::ApproveDecisionRequest&) {
-  return absl::UnimplementedError("ApproveDecision: engine not wired yet");
+    const v1::ApproveDecisionRequest& r) {
+  auto ids = ParseName("name", r.name(), {"programs", "decisions"});
+  if (!ids.ok()) return ids.status();
+  if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  return InWrite<v1::ApproveDecisionResponse>(
+      store_, absl::StrCat("ApproveDecision:", r.name()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::ApproveDecisionResponse> {
+        auto decision = txn.GetDecision((*ids)[1]);
+        if (!decision.ok() || decision->name() != r.name()) {
+          return NotFound("decision", r.name());
+        }
+        if (decision->state() != v1::DECISION_STATE_PROPOSED) {
+          return FailedPrecondition(
+              "DECISION_STATE", r.name(),
+              absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
+                           "; only PROPOSED decisions can be approved"));
+        }
+        auto loaded = internal::LoadProgram(txn, "name", decision->program());
+        if (!loaded.ok()) return loaded.status();
+        auto protocol = internal::ProtocolOf(txn, loaded->program);
+        if (!protocol.ok()) return protocol.status();
+        const absl::Time now = clock_.Now();
+        const EngineContext ctx{library_, *protocol, LocalDateAt(now, loaded->zone), now};
+        auto program = ApplyDecision(ctx, loaded->program, *decision);
+        if (!program.ok()) return program.status();
+        *program->mutable_update_time() = ToProto(now);
+        if (absl::Status s = txn.UpdateProgram(loaded->id, *program); !s.ok()) return s;
+        decision->set_state(v1::DECISION_STATE_APPLIED);
+        decision->set_review_reason(r.reason());
+        *decision->mutable_review_time() = ToProto(now);
+        if (absl::Status s = txn.UpdateDecision((*ids)[1], *decision); !s.ok()) return s;
+        v1::ApproveDecisionResponse response;
+        *response.mutable_decision() = *std::move(decision);
+        return response;
+      });
 }
 
 absl::StatusOr<v1::SimulateProgramResponse> Core::SimulateProgram(
-    const v1::SimulateProgramRequest&) {
-  return absl::UnimplementedError("SimulateProgram: engine not wired yet");
+    const v1::SimulateProgramRequest& r) {
+  v1::SimulateProgramRequest request = r;
+  if (!request.has_protocol()) {
+    const std::string name =
+        r.protocol_name().empty() ? options_.default_protocol : r.protocol_name();
+    auto id = ParseId("protocol_name", name, "protocols");
+    if (!id.ok()) return id.status();
+    auto protocol = InRead(store_, [&](Txn& txn) { return txn.GetProtocol(*id); });
+    if (!protocol.ok()) return protocol.status();
+    *request.mutable_protocol() = *std::move(protocol);
+  }
+  auto result = Simulate(library_, request);
+  if (!result.ok()) return result.status();
+  return ToResponse(*std::move(result));
 }
 
 }  // namespace kneecoach

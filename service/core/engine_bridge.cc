@@ -1,28 +1,92 @@
 #include "service/core/engine_bridge.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "service/domain/dates.h"
+#include "service/domain/engine.h"
+#include "service/domain/names.h"
 
 namespace kneecoach::internal {
+namespace {
 
-absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library&, IdGenerator&,
-                                                 LoadedProgram& loaded, absl::CivilDay day,
-                                                 absl::Time now, v1::Session& session) {
-  for (const auto& report : session.reports()) {
-    for (auto& p : *loaded.program.mutable_prescriptions()) {
-      if (p.name() == report.prescription()) {
-        p.mutable_progress()->set_last_done_date(FormatLocalDate(day));
-      }
-    }
+// How far back the engine reads: enough for baselines (7 days), adherence (14 days) and
+// the "no meaningful change after 6-8 weeks" rule, bounded so a long program stays cheap.
+constexpr int kHistoryDays = 120;
+constexpr int kAlertHistory = 200;
+
+absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day) {
+  absl::CivilDay from = day - kHistoryDays;
+  if (auto start = ParseLocalDate(loaded.program.start_date()); start.ok()) {
+    from = std::max(from, *start);
   }
-  *loaded.program.mutable_update_time() = ToProto(now);
-  if (absl::Status s = txn.UpdateProgram(loaded.id, loaded.program); !s.ok()) return s;
-  return EngineOutcome{};
+  History history;
+  auto sessions = txn.SessionsSince(loaded.id, FormatLocalDate(from));
+  if (!sessions.ok()) return sessions.status();
+  history.sessions = *std::move(sessions);
+  auto check_ins = txn.CheckInsSince(loaded.id, FormatLocalDate(from));
+  if (!check_ins.ok()) return check_ins.status();
+  history.check_ins = *std::move(check_ins);
+  auto alerts = txn.ListAlerts({.program_id = loaded.id}, {.limit = kAlertHistory, .after = 0});
+  if (!alerts.ok()) return alerts.status();
+  history.alerts = std::move(alerts->items);
+  return history;
 }
 
-absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn&, const Library&, IdGenerator&,
-                                                 LoadedProgram&, absl::CivilDay, absl::Time,
-                                                 v1::MorningCheckIn&) {
-  return EngineOutcome{};
+// Stores what the engine decided and the program it left, in the caller's transaction.
+absl::StatusOr<EngineOutcome> Persist(Txn& txn, IdGenerator& ids, LoadedProgram& loaded,
+                                      absl::Time now, EngineResult result) {
+  EngineOutcome outcome;
+  for (v1::Decision& d : result.decisions) {
+    if (d.state() == v1::DECISION_STATE_PROPOSED) {
+      // A newer proposal for the same prescription replaces any still waiting.
+      if (absl::Status s = SupersedeProposals(txn, loaded, d.prescription()); !s.ok()) return s;
+    }
+    if (absl::Status s = InsertDecision(txn, ids, loaded, now, d); !s.ok()) return s;
+    outcome.decisions.push_back(std::move(d));
+  }
+  for (v1::Alert& a : result.alerts) {
+    if (absl::Status s = InsertAlert(txn, ids, loaded, now, a); !s.ok()) return s;
+    outcome.alerts.push_back(std::move(a));
+  }
+  loaded.program = std::move(result.program);
+  *loaded.program.mutable_update_time() = ToProto(now);
+  if (absl::Status s = txn.UpdateProgram(loaded.id, loaded.program); !s.ok()) return s;
+  return outcome;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program) {
+  auto id = ParseId("program.protocol", program.protocol(), "protocols");
+  if (!id.ok()) return absl::InternalError("stored program has a malformed protocol");
+  return txn.GetProtocol(*id);
+}
+
+absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 v1::Session& session) {
+  auto protocol = ProtocolOf(txn, loaded.program);
+  if (!protocol.ok()) return protocol.status();
+  auto history = LoadHistory(txn, loaded, day);
+  if (!history.ok()) return history.status();
+  const EngineContext ctx{library, *protocol, day, now};
+  return Persist(txn, ids, loaded, now,
+                 OnSessionReported(ctx, loaded.program, session, *history));
+}
+
+absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 v1::MorningCheckIn& check_in) {
+  auto protocol = ProtocolOf(txn, loaded.program);
+  if (!protocol.ok()) return protocol.status();
+  auto history = LoadHistory(txn, loaded, day);
+  if (!history.ok()) return history.status();
+  const EngineContext ctx{library, *protocol, day, now};
+  return Persist(txn, ids, loaded, now,
+                 OnCheckInReported(ctx, loaded.program, check_in, *history));
 }
 
 }  // namespace kneecoach::internal

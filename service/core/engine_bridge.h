@@ -18,6 +18,9 @@ struct EngineOutcome {
   std::vector<v1::Alert> alerts;
 };
 
+// The protocol a program was created from.
+absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program);
+
 // `session` gains its traffic lights; `loaded.program` is updated and stored.
 absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
                                                  IdGenerator& ids, LoadedProgram& loaded,

@@ -1,0 +1,269 @@
+// The progression engine through the API: decisions change the next session exactly as
+// recorded, red flags pause in the same request, clinicians keep the last word, and
+// SimulateProgram predicts what the real service does without storing anything.
+#include <algorithm>
+
+#include "google/protobuf/util/message_differencer.h"
+#include "service/domain/dates.h"
+#include "tests/integration/server_fixture.h"
+
+namespace kneecoach::testing {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+class EngineApiTest : public ServerTest {
+ protected:
+  // Day `d` of the test at 12:00 UTC (the time SimulateProgram stamps events).
+  void GoToDay(int d) { clock_.Set(absl::FromCivil(absl::CivilHour(2026, 3, 2 + d, 12), absl::UTCTimeZone())); }
+
+  v1::ReportSessionResponse Report(const v1::Program& program, int pain_during, int pain_after,
+                                   const std::string& id) {
+    v1::ReportSessionResponse response;
+    grpc::Status status = Call(*sessions_, &v1::SessionService::Stub::ReportSession,
+                               ReportAll(Today(program), pain_during, pain_after, id), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  v1::ReportMorningCheckInResponse CheckIn(const v1::Program& program, int pain,
+                                           const std::string& id,
+                                           std::vector<v1::RedFlag> flags = {}) {
+    v1::ReportMorningCheckInRequest request;
+    request.set_request_id(id);
+    request.mutable_check_in()->set_program(program.name());
+    request.mutable_check_in()->set_morning_pain(pain);
+    for (auto f : flags) request.mutable_check_in()->add_red_flags(f);
+    v1::ReportMorningCheckInResponse response;
+    grpc::Status status =
+        Call(*sessions_, &v1::SessionService::Stub::ReportMorningCheckIn, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
+  std::vector<v1::Decision> Decisions(const v1::Program& program) {
+    v1::ListDecisionsRequest request;
+    request.set_program(program.name());
+    request.set_page_size(200);
+    v1::ListDecisionsResponse response;
+    EXPECT_TRUE(Call(*programs_, &v1::ProgramService::Stub::ListDecisions, request, &response).ok());
+    return {response.decisions().begin(), response.decisions().end()};
+  }
+
+  v1::Program Get(const v1::Program& program) {
+    v1::GetProgramRequest request;
+    request.set_name(program.name());
+    v1::GetProgramResponse response;
+    EXPECT_TRUE(Call(*programs_, &v1::ProgramService::Stub::GetProgram, request, &response).ok());
+    return response.program();
+  }
+
+  const v1::SessionItem* ItemFor(const v1::Session& session, const std::string& prescription) {
+    for (const auto& item : session.items()) {
+      if (item.prescription() == prescription) return &item;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(EngineApiTest, GreenStreakProgressesAndTheNextSessionShowsTheDecidedDose) {
+  GoToDay(0);
+  const v1::Program program = MakeProgram(MakePatient("UTC"), {"bridge"});
+  const std::string bridge = program.prescriptions(0).name();
+  std::vector<v1::Decision> progressions;
+  for (int day = 0, n = 0; progressions.empty() && day < 14; day += 2, ++n) {
+    GoToDay(day);
+    CheckIn(program, 0, absl::StrCat("c", n));
+    const v1::ReportSessionResponse reported = Report(program, 1, 0, absl::StrCat("s", n));
+    for (const auto& d : reported.decisions()) {
+      if (d.kind() == v1::DECISION_KIND_PROGRESS) progressions.push_back(d);
+    }
+  }
+  ASSERT_EQ(progressions.size(), 1u) << "three green sessions progress the bridge once";
+  const v1::Decision& decided = progressions[0];
+  EXPECT_FALSE(decided.rule().empty());
+  EXPECT_FALSE(decided.patient_reason().empty());
+  EXPECT_FALSE(decided.clinician_reason().empty());
+  EXPECT_FALSE(MessageDifferencer::Equals(decided.dose_before(), decided.dose_after()));
+
+  // ListDecisions shows the same decision, and the next due session uses its dose.
+  const std::vector<v1::Decision> listed = Decisions(program);
+  ASSERT_FALSE(listed.empty());
+  auto it = std::find_if(listed.begin(), listed.end(),
+                         [&](const v1::Decision& d) { return d.name() == decided.name(); });
+  ASSERT_NE(it, listed.end());
+  EXPECT_EQ(it->rule(), decided.rule());
+  // Days 0, 2 and 4 used the week's three loaded-strength days; day 7 is the next.
+  GoToDay(7);
+  const v1::Session next = Today(program);
+  const v1::SessionItem* item = ItemFor(next, bridge);
+  ASSERT_NE(item, nullptr);
+  EXPECT_TRUE(MessageDifferencer::Equals(item->dose(), decided.dose_after()))
+      << item->dose().ShortDebugString() << " vs " << decided.dose_after().ShortDebugString();
+}
+
+TEST_F(EngineApiTest, RedFlagAtCheckInPausesAndAlertsInTheSameRequest) {
+  GoToDay(0);
+  const v1::Program program = MakeProgram(MakePatient("UTC"));
+  const v1::ReportMorningCheckInResponse response =
+      CheckIn(program, 2, "flag-1", {v1::RED_FLAG_CALF_SWELLING_NUMBNESS_OR_COLD_FOOT});
+  ASSERT_EQ(response.alerts_size(), 1);
+  EXPECT_EQ(response.alerts(0).kind(), v1::ALERT_KIND_RED_FLAG_IMMEDIATE);
+  EXPECT_TRUE(response.alerts(0).paused_program());
+  EXPECT_FALSE(response.alerts(0).patient_advice().empty());
+  EXPECT_EQ(Get(program).state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_EQ(Today(program).items_size(), 0);
+
+  v1::ListAlertsRequest list;
+  list.set_clinic("clinics/north");
+  list.set_unacknowledged_only(true);
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(Call(*alerts_, &v1::AlertService::Stub::ListAlerts, list, &alerts).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  v1::AcknowledgeAlertRequest ack;
+  ack.set_name(alerts.alerts(0).name());
+  ack.set_note("called the patient; DVT ruled out");
+  v1::AcknowledgeAlertResponse acked;
+  ASSERT_TRUE(Call(*alerts_, &v1::AlertService::Stub::AcknowledgeAlert, ack, &acked).ok());
+  EXPECT_TRUE(acked.alert().acknowledged());
+  EXPECT_EQ(Call(*alerts_, &v1::AlertService::Stub::AcknowledgeAlert, ack, &acked).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Call(*alerts_, &v1::AlertService::Stub::ListAlerts, list, &alerts).ok());
+  EXPECT_EQ(alerts.alerts_size(), 0);
+}
+
+TEST_F(EngineApiTest, ClinicianOverrideSurvivesLaterEngineRuns) {
+  GoToDay(0);
+  const v1::Program program = MakeProgram(MakePatient("UTC"), {"bridge"});
+  v1::UpdatePrescriptionRequest update;
+  update.mutable_prescription()->set_name(program.prescriptions(0).name());
+  update.mutable_prescription()->mutable_dose()->set_sets(2);
+  update.mutable_prescription()->mutable_dose()->set_reps(8);
+  update.mutable_update_mask()->add_paths("dose.sets");
+  update.mutable_update_mask()->add_paths("dose.reps");
+  update.set_reason("sore after a long shift; keep it light");
+  v1::UpdatePrescriptionResponse updated;
+  ASSERT_TRUE(
+      Call(*programs_, &v1::ProgramService::Stub::UpdatePrescription, update, &updated).ok());
+  const v1::Dose set_by_clinician = updated.prescription().dose();
+  // Greens, a red, ambers: the engine judges them but the clinician's dose stays.
+  const int pains[] = {1, 1, 1, 1, 7, 1, 4, 4, 1, 1};
+  for (int n = 0; n < 10; ++n) {
+    GoToDay(3 * n);
+    Report(program, pains[n], pains[n], absl::StrCat("s", n));
+  }
+  const v1::Program after = Get(program);
+  EXPECT_TRUE(MessageDifferencer::Equals(after.prescriptions(0).dose(), set_by_clinician))
+      << after.prescriptions(0).dose().ShortDebugString();
+  EXPECT_EQ(after.prescriptions(0).exercise(), "exercises/bridge");
+  EXPECT_EQ(after.state(), v1::PROGRAM_STATE_ACTIVE);
+}
+
+TEST_F(EngineApiTest, ApprovalModeProposesAndTheClinicianDecides) {
+  GoToDay(0);
+  const v1::Patient patient = MakePatient("UTC");
+  v1::CreateProgramRequest create;
+  create.mutable_program()->set_patient(patient.name());
+  create.mutable_program()->set_approval_mode(v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
+  create.mutable_program()->add_prescriptions()->set_exercise("exercises/bridge");
+  v1::CreateProgramResponse created;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created).ok());
+  const v1::Program& program = created.program();
+  const v1::Dose start = program.prescriptions(0).dose();
+  for (int n = 0; n < 3; ++n) {
+    GoToDay(2 * n);
+    Report(program, 0, 0, absl::StrCat("s", n));
+  }
+  v1::ListDecisionsRequest list;
+  list.set_program(program.name());
+  list.set_state(v1::DECISION_STATE_PROPOSED);
+  v1::ListDecisionsResponse proposed;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::ListDecisions, list, &proposed).ok());
+  ASSERT_EQ(proposed.decisions_size(), 1);
+  EXPECT_TRUE(MessageDifferencer::Equals(Get(program).prescriptions(0).dose(), start))
+      << "a proposal changes nothing until approved";
+
+  v1::ApproveDecisionRequest approve;
+  approve.set_name(proposed.decisions(0).name());
+  approve.set_reason("agreed");
+  v1::ApproveDecisionResponse approved;
+  ASSERT_TRUE(
+      Call(*programs_, &v1::ProgramService::Stub::ApproveDecision, approve, &approved).ok());
+  EXPECT_EQ(approved.decision().state(), v1::DECISION_STATE_APPLIED);
+  EXPECT_TRUE(MessageDifferencer::Equals(Get(program).prescriptions(0).dose(),
+                                         proposed.decisions(0).dose_after()));
+  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::ApproveDecision, approve, &approved)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::RejectDecisionRequest reject;
+  reject.set_name(proposed.decisions(0).name());
+  v1::RejectDecisionResponse rejected;
+  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::RejectDecision, reject, &rejected)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // reason required
+}
+
+// The same four weeks twice: through the real API day by day, and as one SimulateProgram
+// call. The simulation must predict the real outcome and store nothing.
+TEST_F(EngineApiTest, SimulateProgramReproducesTheRealRunWithoutWriting) {
+  constexpr int kDays = 28;
+  auto pain_on = [](int day) { return day >= 15 && day <= 17 ? 5 : 1; };  // a flare in week 3
+
+  GoToDay(0);
+  const v1::Program program = MakeProgram(MakePatient("UTC"));
+  for (int day = 0; day < kDays; ++day) {
+    GoToDay(day);
+    CheckIn(program, day >= 16 && day <= 18 ? 2 : 1, absl::StrCat("c", day));
+    if (Today(program).items_size() > 0) {
+      Report(program, pain_on(day), pain_on(day) - 1, absl::StrCat("s", day));
+    }
+  }
+  const v1::Program real = Get(program);
+  std::vector<v1::Decision> real_decisions = Decisions(program);
+  std::reverse(real_decisions.begin(), real_decisions.end());  // oldest first
+
+  v1::SimulateProgramRequest simulate;
+  simulate.set_start_date("2026-03-02");
+  for (int day = 0; day < kDays; ++day) {
+    const std::string date = FormatLocalDate(absl::CivilDay(2026, 3, 2) + day);
+    auto* check_in = simulate.add_events();
+    check_in->set_local_date(date);
+    check_in->mutable_check_in()->set_morning_pain(day >= 16 && day <= 18 ? 2 : 1);
+    auto* session = simulate.add_events();
+    session->set_local_date(date);
+    session->mutable_session()->set_pain_during(pain_on(day));
+    session->mutable_session()->set_pain_after_1h(pain_on(day) - 1);
+  }
+  v1::ListPatientsRequest count;
+  v1::ListPatientsResponse before;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, count, &before).ok());
+  v1::SimulateProgramResponse simulated;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  EXPECT_EQ(simulated.program().phase(), real.phase());
+  EXPECT_EQ(simulated.program().state(), real.state());
+  ASSERT_EQ(simulated.program().prescriptions_size(), real.prescriptions_size());
+  for (int i = 0; i < real.prescriptions_size(); ++i) {
+    SCOPED_TRACE(real.prescriptions(i).exercise());
+    EXPECT_EQ(simulated.program().prescriptions(i).exercise(), real.prescriptions(i).exercise());
+    EXPECT_TRUE(MessageDifferencer::Equals(simulated.program().prescriptions(i).dose(),
+                                           real.prescriptions(i).dose()));
+  }
+  ASSERT_EQ(simulated.decisions_size(), static_cast<int>(real_decisions.size()));
+  for (size_t i = 0; i < real_decisions.size(); ++i) {
+    SCOPED_TRACE(real_decisions[i].rule());
+    EXPECT_EQ(simulated.decisions(i).kind(), real_decisions[i].kind());
+    EXPECT_EQ(simulated.decisions(i).rule(), real_decisions[i].rule());
+  }
+  EXPECT_GT(real_decisions.size(), 0u);
+
+  v1::ListPatientsResponse after;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, count, &after).ok());
+  EXPECT_EQ(after.patients_size(), before.patients_size());
+  EXPECT_EQ(Decisions(program).size(), real_decisions.size());
+}
+
+}  // namespace
+}  // namespace kneecoach::testing

@@ -185,7 +185,10 @@ EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& prog
                                v1::MorningCheckIn& check_in, const History& history) {
   const absl::CivilDay day = DayOf(*check_in.mutable_local_date(), ctx.today);
   Evaluation ev(ctx, program, history, nullptr, &check_in, day, check_in.name());
-  const double baseline = ev.timeline().BaselineBefore(day).value_or(check_in.morning_pain());
+  // The 7-day median; after a gap, the last morning known; the very first check-in is its
+  // own baseline.
+  const double baseline = ev.timeline().BaselineBefore(day).value_or(
+      ev.timeline().LatestMorningPain(day - 1).value_or(check_in.morning_pain()));
   check_in.set_baseline(baseline);
   check_in.set_traffic_light(
       CheckInLight(check_in, baseline, ev.rules().exercise_traffic_light()));

@@ -69,8 +69,10 @@ EngineResult OnSessionReported(const EngineContext& ctx, const v1::Program& prog
                                v1::Session& session, const History& history);
 
 // A morning check-in. In: morning pain, swelling/locking/giving way, red flags, optional
-// usual pain, local_date (empty: ctx.today). Out: baseline and traffic_light. Red flags
-// pause the program at once, in any approval mode.
+// usual pain, local_date (empty: ctx.today). Out: baseline (median morning pain of the
+// baseline window before it; after a gap, the last morning known; the first check-in is its
+// own baseline) and traffic_light. Red flags pause the program at once, in any approval
+// mode.
 EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& program,
                                v1::MorningCheckIn& check_in, const History& history);
 

@@ -94,10 +94,17 @@ std::optional<double> Timeline::BaselineBefore(absl::CivilDay day) const {
   return MedianMorningPain(day - rules_.baseline_window_days(), day - 1);
 }
 
+std::optional<double> Timeline::LatestMorningPain(absl::CivilDay day) const {
+  std::optional<double> latest;
+  for (const auto& c : check_ins_) {
+    if (c.day <= day) latest = c.check_in->morning_pain();
+  }
+  return latest;
+}
+
 double Timeline::SessionBaseline(absl::CivilDay day) const {
   if (std::optional<double> baseline = BaselineBefore(day)) return *baseline;
-  const v1::MorningCheckIn* today = CheckInOn(day);
-  return today != nullptr ? today->morning_pain() : 0;
+  return LatestMorningPain(day).value_or(0);
 }
 
 bool Timeline::IsRunStage(absl::string_view exercise) const {

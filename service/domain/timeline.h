@@ -73,8 +73,11 @@ class Timeline {
   // The baseline in force on `day`: median morning pain over the baseline window before it
   // (day - window .. day - 1); nullopt if there was no check-in in the window.
   std::optional<double> BaselineBefore(absl::CivilDay day) const;
-  // The baseline a session on `day` is judged against: BaselineBefore(day), else that
-  // day's own morning pain, else 0 (no check-in yet: any pain 1 h after is "not settled").
+  // Morning pain of the latest check-in on or before `day`; nullopt if none.
+  std::optional<double> LatestMorningPain(absl::CivilDay day) const;
+  // The baseline a session on `day` is judged against: BaselineBefore(day), else the latest
+  // morning pain known (a gap in check-ins), else 0 (no check-in ever: any pain 1 h after
+  // counts as not settled).
   double SessionBaseline(absl::CivilDay day) const;
 
   // Whether an exercise ("exercises/{slug}" or slug) is a return-to-run stage, and the

@@ -150,6 +150,17 @@ TEST(EngineTrafficLight, MorningBaselineIsTheMedianOfTheLastSevenDays) {
   }
 }
 
+TEST(EngineTrafficLight, AfterAGapInCheckInsTheLastMorningKnownIsTheBaseline) {
+  const auto quad = MakePrescription(1, "quad-set");
+  EngineHarness h(MakeProgram({quad}));
+  h.CheckInOn("2026-03-02", CheckIn(2));
+  h.CheckInOn("2026-03-20", CheckIn(4));
+  EXPECT_EQ(h.history().check_ins.back().baseline(), 2);
+  EXPECT_EQ(h.history().check_ins.back().traffic_light(), kRed);
+  h.Session("2026-03-30", {Report(quad, 1, 4)});  // judged against 4, the last morning
+  EXPECT_EQ(h.history().sessions.back().traffic_light(), kGreen);
+}
+
 TEST(EngineTrafficLight, SessionIsTheWorstOfItsExercisesAndRunsAreStricter) {
   struct Case {
     std::vector<int> pains;  // quad set, then a run at stage 3

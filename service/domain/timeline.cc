@@ -71,14 +71,12 @@ Timeline::Timeline(const History& history, const v1::Session* session,
                    [](const SessionEntry& a, const SessionEntry& b) { return a.day < b.day; });
   std::stable_sort(check_ins_.begin(), check_ins_.end(),
                    [](const CheckInEntry& a, const CheckInEntry& b) { return a.day < b.day; });
+  for (const auto& c : check_ins_) check_in_by_day_[c.day] = c.check_in;
 }
 
 const v1::MorningCheckIn* Timeline::CheckInOn(absl::CivilDay day) const {
-  const v1::MorningCheckIn* found = nullptr;
-  for (const auto& c : check_ins_) {
-    if (c.day == day) found = c.check_in;
-  }
-  return found;
+  auto it = check_in_by_day_.find(day);
+  return it == check_in_by_day_.end() ? nullptr : it->second;
 }
 
 std::optional<double> Timeline::MedianMorningPain(absl::CivilDay first,

@@ -11,6 +11,7 @@
 // must outlive it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,8 @@ class Timeline {
   const v1::ProtocolRules& rules_;
   std::vector<SessionEntry> sessions_;
   std::vector<CheckInEntry> check_ins_;
+  // The latest check-in of each day.
+  std::map<absl::CivilDay, const v1::MorningCheckIn*> check_in_by_day_;
 };
 
 // Fraction of the prescribed dose a report did, 0..1: the smallest ratio over the fields

@@ -220,7 +220,9 @@ TEST(EngineProgression, CutVolumeShrinksTheMainVariableAndStopsAtOne) {
     SCOPED_TRACE(Describe(ToDose(c.before)));
     const auto cut = CutVolume(ToDose(c.before), c.cut);
     ASSERT_EQ(cut.has_value(), c.after.has_value());
-    if (cut.has_value()) EXPECT_EQ(Describe(*cut), Describe(ToDose(*c.after)));
+    if (cut.has_value()) {
+      EXPECT_EQ(Describe(*cut), Describe(ToDose(*c.after)));
+    }
   }
 }
 

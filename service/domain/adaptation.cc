@@ -24,35 +24,44 @@ bool Prescribed(const Evaluation& ev, const v1::Prescription& p, absl::string_vi
   });
 }
 
+struct GreenStep {
+  DoseChange change;
+  std::string rule;
+};
+
+// After enough greens: back to the exercise swapped away from, if any; else the next step
+// of the progression order. Nothing at the top of the ladder with every variable at its
+// ceiling, or when the next rung is already another prescription (ladders share rungs).
+std::optional<GreenStep> NextGreenStep(const Evaluation& ev, const v1::Prescription& p) {
+  const std::string& swapped_from = p.progress().swapped_from_exercise();
+  if (!swapped_from.empty()) {
+    if (const v1::Exercise* original = ev.library().FindExercise(ExerciseSlug(swapped_from))) {
+      return GreenStep{{original->name(), original->starting_dose(), "rung"},
+                       kRuleReturnFromIsometric};
+    }
+  }
+  std::optional<DoseChange> change = NextProgression(p, ev.library(), ev.rules().progression());
+  if (!change.has_value() || (change->variable == "rung" && Prescribed(ev, p, change->exercise))) {
+    return std::nullopt;
+  }
+  return GreenStep{*std::move(change), "progress.green_streak"};
+}
+
 void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   const int needed = ev.rules().progression().greens_to_progress();
   if (s.green < needed) return;
-  const std::string& swapped_from = p.progress().swapped_from_exercise();
-  std::optional<DoseChange> change;
-  std::string rule = "progress.green_streak";
-  if (!swapped_from.empty()) {
-    const v1::Exercise* original = ev.library().FindExercise(ExerciseSlug(swapped_from));
-    if (original != nullptr) {
-      change = DoseChange{original->name(), original->starting_dose(), "rung"};
-      rule = kRuleReturnFromIsometric;
-    }
-  }
-  if (!change.has_value()) change = NextProgression(p, ev.library(), ev.rules().progression());
-  // Top of the ladder with every variable at its ceiling, or the next rung is already
-  // another prescription of the program (ladders share rungs): nothing to change.
-  if (!change.has_value() || (change->variable == "rung" && Prescribed(ev, p, change->exercise))) {
-    return;
-  }
+  std::optional<GreenStep> step = NextGreenStep(ev, p);
+  if (!step.has_value()) return;
+  const bool back = step->rule == kRuleReturnFromIsometric;
   v1::Decision d = DecisionOn(
-      v1::DECISION_KIND_PROGRESS, rule, latest,
+      v1::DECISION_KIND_PROGRESS, step->rule, latest,
       absl::StrCat(s.green, " green sessions in a row: time for a small step up."),
       absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed, ") at ",
-                   Describe(ev, p), "; one variable, one step: ", change->variable,
-                   rule == kRuleReturnFromIsometric ? " (back from the isometric swap)" : "",
-                   "."));
+                   Describe(ev, p), "; one variable, one step: ", step->change.variable,
+                   back ? " (back from the isometric swap)" : "", "."));
   PutInput(d, "green_streak", s.green);
   PutInput(d, "greens_to_progress", needed);
-  ev.Change(p, *change, std::move(d));
+  ev.Change(p, step->change, std::move(d));
 }
 
 void OnAmber(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
@@ -82,33 +91,49 @@ void OnAmber(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, con
   ev.Change(p, *change, std::move(d));
 }
 
+struct RedAction {
+  v1::DecisionKind kind;
+  const char* rule;
+  const char* patient_reason;
+  const char* what;
+};
+
+RedAction RedActionFor(absl::string_view variable) {
+  if (variable == "isometric") {
+    return {v1::DECISION_KIND_SWAP_TO_ISOMETRIC, "swap.red_painful_dynamic",
+            "That exercise hurt too much (red): a holding exercise replaces it for now.",
+            "painful dynamic work swapped for the ladder's isometric"};
+  }
+  if (variable == "rung") {
+    return {v1::DECISION_KIND_REGRESS, "regress.red_rung_down",
+            "Pain was too high (red): next time is an easier version.", "one rung down"};
+  }
+  return {v1::DECISION_KIND_REGRESS, "regress.red_volume",
+          "Pain was too high (red): next time is a smaller, shallower dose.",
+          "volume kept at red_volume_fraction with the range limited one step"};
+}
+
 void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   const int amber_max = ev.timeline().LightRulesFor(p.exercise()).amber_max_pain_during();
   const bool painful = latest.report->pain_during() > amber_max;
+  const std::string cause =
+      painful ? absl::StrCat("pain during ", latest.report->pain_during(), " > ", amber_max)
+              : absl::StrCat("report ", v1::TrafficLight_Name(latest.report->traffic_light()),
+                             ", then the next morning");
   std::optional<DoseChange> change =
       RedRegression(p, ev.library(), ev.rules().progression(), painful);
   if (!change.has_value()) {
     ev.Note(&p, DecisionOn(v1::DECISION_KIND_HOLD, "hold.red_nothing_lower", latest,
                            "That hurt too much (red): keep it gentle and we will review.",
-                           absl::StrCat("RED at ", Describe(ev, p),
+                           absl::StrCat("RED (", cause, ") at ", Describe(ev, p),
                                         ", but nothing lower exists on its ladder and the "
                                         "volume cannot shrink: held.")));
     return;
   }
-  const bool swap = change->variable == "isometric";
-  const bool rung = change->variable == "rung";
+  const RedAction action = RedActionFor(change->variable);
   v1::Decision d = DecisionOn(
-      swap ? v1::DECISION_KIND_SWAP_TO_ISOMETRIC : v1::DECISION_KIND_REGRESS,
-      swap ? "swap.red_painful_dynamic" : (rung ? "regress.red_rung_down" : "regress.red_volume"),
-      latest,
-      swap ? "That exercise hurt too much (red): a holding exercise replaces it for now."
-           : "Pain was too high (red): next time is an easier version.",
-      absl::StrCat("RED (pain during ", latest.report->pain_during(), ", amber max ", amber_max,
-                   ") at ", Describe(ev, p), ": ",
-                   swap ? "painful dynamic work swapped for the ladder's isometric"
-                        : (rung ? "one rung down"
-                                : "volume kept at red_volume_fraction with limited range"),
-                   "."));
+      action.kind, action.rule, latest, action.patient_reason,
+      absl::StrCat("RED (", cause, ") at ", Describe(ev, p), ": ", action.what, "."));
   PutInput(d, "red_streak", s.red);
   ev.Change(p, *change, std::move(d));
 }

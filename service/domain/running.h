@@ -15,7 +15,9 @@
 //   baseline after a RED run        (pain "still present after 24 h": the next morning is
 //                                   the first time the engine hears of it)
 //   RED x red_sessions_in_a_row  -> clinician (safety.h)
-// Runs are not simplified for being short: a run cut short is a stopped run.
+// Runs are not simplified for being short: a run cut short is a stopped run. The rest after
+// a RED run is a safety measure kept in the engine's own counters (progress.rest_until_date):
+// it applies in approval mode and to locked prescriptions too; stage changes do not.
 //
 // Cadence (only when program.cadence is enabled with the patient's own baseline_spm, or a
 // run reports cadence_spm to take as baseline): targets are baseline x (1 + step) for the

@@ -44,7 +44,9 @@ struct EngineContext {
 
 // The program's earlier reports, oldest first, as stored (lights, baselines and
 // prescribed doses filled in by the engine when they were reported), and its earlier alerts
-// (any order; used only so an alert is not raised twice in its window).
+// (any order; used only so an alert is not raised twice in its window). The rules look back
+// at most rules.alerts.no_change_after_weeks plus a baseline window (the longest rule);
+// older reports only lengthen streaks.
 struct History {
   std::vector<v1::Session> sessions;
   std::vector<v1::MorningCheckIn> check_ins;

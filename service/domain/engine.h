@@ -44,9 +44,10 @@ struct EngineContext {
 
 // The program's earlier reports, oldest first, as stored (lights, baselines and
 // prescribed doses filled in by the engine when they were reported), and its earlier alerts
-// (any order; used only so an alert is not raised twice in its window). The rules look back
-// at most rules.alerts.no_change_after_weeks plus a baseline window (the longest rule);
-// older reports only lengthen streaks.
+// (any order; used only so an alert is not raised twice in its window). Most rules look
+// back a baseline or alert window (7-14 days); "no meaningful change" compares with the
+// program's first baseline window and is not judged when that is missing; older reports
+// otherwise only lengthen streaks.
 struct History {
   std::vector<v1::Session> sessions;
   std::vector<v1::MorningCheckIn> check_ins;

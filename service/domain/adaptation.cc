@@ -49,7 +49,8 @@ std::optional<GreenStep> NextGreenStep(const Evaluation& ev, const v1::Prescript
 
 void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   const int needed = ev.rules().progression().greens_to_progress();
-  if (s.green < needed) return;
+  // A locked prescription is noted once per streak, not at every later green.
+  if (s.green < needed || (p.locked() && s.green > needed)) return;
   std::optional<GreenStep> step = NextGreenStep(ev, p);
   if (!step.has_value()) return;
   const bool back = step->rule == kRuleReturnFromIsometric;

@@ -228,6 +228,9 @@ TEST(EngineRules, LockedPrescriptionIsNeverChangedButStillCounted) {
   const EngineResult r = Sessions(h, {{3}, {3}, {3}});
   EXPECT_EQ(r.decisions[0].inputs().at("would_be_rule"), "progress.green_streak");
   EXPECT_EQ(h.prescription(0).progress().green_streak(), 3);
+  // Noted once per streak, not at every later green.
+  EXPECT_TRUE(h.Session(Date(3), {Report(h.prescription(0), 3)}).decisions.empty());
+  EXPECT_EQ(h.prescription(0).progress().green_streak(), 4);
 }
 
 TEST(EngineRules, UsualPainRisingAlertsOncePerWindow) {

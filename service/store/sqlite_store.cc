@@ -1,8 +1,14 @@
 #include "service/store/sqlite_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <variant>
 
 #include "SQLiteCpp/Database.h"
@@ -71,13 +77,31 @@ absl::StatusOr<T> ParseRecord(const SQLite::Column& column, absl::string_view ta
   return message;
 }
 
+// The connection a Txn runs on, held from the Txn's start to its end: the writer (its
+// mutex locked, `barrier` set) or a read connection taken from the pool.
+struct Lease {
+  SQLite::Database* db = nullptr;
+  DurabilityBarrier* barrier = nullptr;
+  // Gives the connection back; called once, after the transaction is closed.
+  std::function<void()> release;
+};
+
 class SqliteTxn final : public Txn {
  public:
-  SqliteTxn(absl::Mutex& mu, SQLite::Database& db, bool write)
-      : lock_(&mu),
-        db_(db),
-        txn_(db, write ? SQLite::TransactionBehavior::IMMEDIATE
-                       : SQLite::TransactionBehavior::DEFERRED) {}
+  SqliteTxn(Lease lease, bool write) : lease_(std::move(lease)), db_(*lease_.db) {
+    try {
+      txn_.emplace(db_, write ? SQLite::TransactionBehavior::IMMEDIATE
+                              : SQLite::TransactionBehavior::DEFERRED);
+    } catch (...) {
+      Release();
+      throw;
+    }
+  }
+
+  ~SqliteTxn() override {
+    txn_.reset();  // rolls back unless committed
+    Release();
+  }
 
   absl::StatusOr<std::optional<std::string>> GetRequestResult(
       absl::string_view scope, absl::string_view request_id) override {
@@ -229,11 +253,19 @@ class SqliteTxn final : public Txn {
     return List<v1::Protocol>("protocols", "", {}, false, page);
   }
 
+  // Ends the Txn: no method may be called after it.
   absl::Status Commit() override {
-    return Guard([&]() -> absl::Status {
-      txn_.commit();
+    absl::Status status = Guard([&]() -> absl::Status {
+      txn_->commit();
       return absl::OkStatus();
     });
+    if (!status.ok() || lease_.barrier == nullptr) return status;
+    committed_ = true;
+    DurabilityBarrier* barrier = lease_.barrier;
+    const uint64_t ticket = barrier->Committed();
+    txn_.reset();
+    Release();  // the next writer runs while this commit syncs
+    return barrier->WaitDurable(ticket);
   }
 
  private:
@@ -349,10 +381,46 @@ class SqliteTxn final : public Txn {
     });
   }
 
-  absl::MutexLock lock_;
+  // Returns the connection. A writer that did not commit first waits until every commit
+  // it could have read is durable (a replayed response must not overtake its original).
+  void Release() {
+    if (!lease_.release) return;
+    const uint64_t seen =
+        lease_.barrier != nullptr && !committed_ ? lease_.barrier->last_committed() : 0;
+    std::function<void()> release = std::move(lease_.release);
+    lease_.release = nullptr;
+    release();
+    if (seen > 0) lease_.barrier->WaitDurable(seen).IgnoreError();
+  }
+
+  Lease lease_;
   SQLite::Database& db_;
-  SQLite::Transaction txn_;
+  std::optional<SQLite::Transaction> txn_;
+  bool committed_ = false;
 };
+
+// Opens the WAL for the group-commit barrier and makes the WAL file and its directory
+// entry durable once (later syncs need only fdatasync of the file).
+absl::StatusOr<int> OpenWalForSync(const std::string& db_path) {
+  const std::string wal = db_path + "-wal";
+  const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database: cannot open ", wal, ": ", std::strerror(errno)));
+  }
+  std::string dir = std::filesystem::path(db_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = ::fdatasync(fd) == 0 && dir_fd >= 0 && ::fsync(dir_fd) == 0;
+  const int error = errno;
+  if (dir_fd >= 0) ::close(dir_fd);
+  if (!synced) {
+    ::close(fd);
+    return absl::InternalError(
+        absl::StrCat("database: cannot sync ", wal, ": ", std::strerror(error)));
+  }
+  return fd;
+}
 
 absl::Status Migrate(SQLite::Database& db, int& version) {
   version = db.execAndGet("PRAGMA user_version").getInt();
@@ -384,11 +452,31 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
         options.busy_timeout_ms);
     SQLite::Database& db = *store->db_;
+    const bool in_memory = options.path == ":memory:";
+    const bool group_commit = options.group_commit && !in_memory;
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
+    db.exec(group_commit ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
+    // Deleted records are overwritten, not left in free pages: erasure means erasure.
+    db.exec("PRAGMA secure_delete = ON");
     absl::Status migrated = Migrate(db, store->schema_version_);
     if (!migrated.ok()) return migrated;
+    int wal_fd = -1;
+    if (group_commit) {
+      auto fd = OpenWalForSync(options.path);
+      if (!fd.ok()) return fd.status();
+      wal_fd = *fd;
+    }
+    store->barrier_ = std::make_unique<DurabilityBarrier>(wal_fd);
+    const int readers = in_memory ? 0 : options.read_connections;
+    absl::MutexLock lock(&store->read_mu_);
+    for (int i = 0; i < readers; ++i) {
+      auto reader = std::make_unique<SQLite::Database>(
+          options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, options.busy_timeout_ms);
+      reader->exec("PRAGMA query_only = ON");
+      store->readers_.push_back(std::move(reader));
+      store->free_.push_back(i);
+    }
   } catch (const SQLite::Exception& e) {
     return FromSqlite(e);
   }
@@ -396,8 +484,26 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 }
 
 absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {
+  Lease lease;
+  if (write || readers_.empty()) {
+    mu_.Lock();
+    lease.db = db_.get();
+    if (write) lease.barrier = barrier_.get();
+    lease.release = [this] { mu_.Unlock(); };
+  } else {
+    read_mu_.LockWhen(absl::Condition(
+        +[](std::vector<int>* free) { return !free->empty(); }, &free_));
+    const int index = free_.back();
+    free_.pop_back();
+    read_mu_.Unlock();
+    lease.db = readers_[index].get();
+    lease.release = [this, index] {
+      absl::MutexLock lock(&read_mu_);
+      free_.push_back(index);
+    };
+  }
   try {
-    return std::unique_ptr<Txn>(new SqliteTxn(mu_, *db_, write));
+    return std::unique_ptr<Txn>(new SqliteTxn(std::move(lease), write));
   } catch (const SQLite::Exception& e) {
     return FromSqlite(e);
   }

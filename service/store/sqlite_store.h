@@ -1,17 +1,25 @@
-// SQLite implementation of Store (SQLiteCpp): WAL journal, foreign keys on, synchronous
-// FULL (a commit is on disk before it is acknowledged), schema versioned by PRAGMA
-// user_version with forward-only migrations, prepared statements cached per connection.
+// SQLite implementation of Store (SQLiteCpp): WAL journal, foreign keys on, schema
+// versioned by PRAGMA user_version with forward-only migrations. A commit is on disk before
+// Commit() returns OK: by default through group commit (synchronous=NORMAL plus one shared
+// fdatasync of the WAL per batch of commits, see group_commit.h), or with
+// synchronous=FULL when group_commit is off.
 //
-// Thread safety: one connection, guarded by a mutex held for the life of each Txn, so
-// transactions are serialised. SQLite::Exception never escapes: every failure becomes an
-// absl::Status.
+// Thread safety: one writer connection, guarded by a mutex held for the life of each write
+// Txn, so writes are serialised; read-only Txns use a pool of read connections and run
+// beside the writer (WAL snapshots). A read may see a commit whose shared sync has not yet
+// returned (its writer has not been acknowledged yet). A write Txn that ends without
+// committing still waits until everything it could have read is durable, so a replayed
+// idempotent response is never acknowledged before the original. SQLite::Exception never
+// escapes: every failure becomes an absl::Status.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "service/store/group_commit.h"
 #include "service/store/store.h"
 
 namespace SQLite {
@@ -25,6 +33,12 @@ struct SqliteStoreOptions {
   std::string path = "var/kneecoach.db";
   // How long a writer waits for a lock held by another process, milliseconds.
   int busy_timeout_ms = 5000;
+  // Group commit (see above); false: synchronous=FULL, one fsync per commit under the
+  // writer lock.
+  bool group_commit = true;
+  // Read-only connections for read Txns (0: reads share the writer connection). Always 0
+  // for ":memory:", where every connection would be a different database.
+  int read_connections = 4;
 };
 
 class SqliteStore final : public Store {
@@ -37,6 +51,8 @@ class SqliteStore final : public Store {
 
   // The schema version after migrations.
   int schema_version() const { return schema_version_; }
+  // Commits and shared WAL syncs so far (syncs stays 0 without group commit).
+  DurabilityBarrier::Stats commit_stats() { return barrier_->stats(); }
 
  private:
   SqliteStore() = default;
@@ -44,6 +60,11 @@ class SqliteStore final : public Store {
   absl::Mutex mu_;
   std::unique_ptr<SQLite::Database> db_;  // used only with mu_ held (via a Txn)
   int schema_version_ = 0;
+  std::unique_ptr<DurabilityBarrier> barrier_;
+  // Read connections; free_ lists the indexes not held by a Txn.
+  absl::Mutex read_mu_;
+  std::vector<std::unique_ptr<SQLite::Database>> readers_;
+  std::vector<int> free_ ABSL_GUARDED_BY(read_mu_);
 };
 
 }  // namespace kneecoach

@@ -1,6 +1,6 @@
 // kneecoach: the command-line client of kneecoach-server.
 //
-//   kneecoach [--server=HOST:PORT] [--json] [--timeout=SECONDS] <noun> [<verb>] [args] [options]
+//   kneecoach [--server=HOST:PORT] [--token=T] [--json] [--timeout=S] <noun> [<verb>] [args]
 //
 // Global flags are absl flags and may also appear after the command; everything else after
 // the command words is parsed by the command's own option list (args.h).
@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051",
           "host:port of kneecoach-server (environment: KNEECOACH_SERVER)");
 ABSL_FLAG(bool, json, false, "print each response as one JSON document, proto field names");
 ABSL_FLAG(double, timeout, 10, "deadline of each call, seconds");
+ABSL_FLAG(std::string, token, "",
+          "access token, sent as \"authorization: Bearer <token>\" (environment: "
+          "KNEECOACH_TOKEN)");
 
 namespace kneecoach::cli {
 namespace {
@@ -52,7 +55,7 @@ const Command* FindCommand(const std::vector<Command>& commands,
 
 void PrintHelp(std::ostream& out, const std::vector<Command>& commands) {
   out << "kneecoach: command-line client of kneecoach-server, the runner's knee coach.\n\n"
-         "usage: kneecoach [--server=HOST:PORT] [--json] [--timeout=SECONDS] <command> [options]\n"
+         "usage: kneecoach [global flags] <command> [arguments] [options]\n"
          "\ncommands:\n";
   for (const Command& command : commands) {
     out << absl::StreamFormat("  %-32s %s\n", CommandLine(command), command.summary);
@@ -61,6 +64,7 @@ void PrintHelp(std::ostream& out, const std::vector<Command>& commands) {
          "  --server=HOST:PORT   server address (default 127.0.0.1:50051, or $KNEECOACH_SERVER)\n"
          "  --json               print each response as one JSON document (proto field names)\n"
          "  --timeout=SECONDS    deadline of each call (default 10)\n"
+         "  --token=TOKEN        access token sent on every call (or $KNEECOACH_TOKEN)\n"
          "\nIds may be short (abc) or full names (programs/abc). `kneecoach <command> --help`\n"
          "lists a command's options. Exit status: 0 ok, 2 invalid argument, 3 not found,\n"
          "1 any other error.\n";
@@ -118,7 +122,7 @@ SplitArgs Split(int argc, char** argv) {
     const bool is_flag = absl::ConsumePrefix(&name, "--") || absl::ConsumePrefix(&name, "-");
     const bool has_value = absl::StrContains(name, '=');
     name = name.substr(0, name.find('='));
-    if (is_flag && (name == "server" || name == "timeout")) {
+    if (is_flag && (name == "server" || name == "timeout" || name == "token")) {
       split.global.push_back(argv[i]);
       if (!has_value && i + 1 < argc) split.global.push_back(argv[++i]);
     } else if (is_flag && (name == "json" || name == "nojson" || split.command.empty())) {
@@ -135,6 +139,9 @@ int Main(int argc, char** argv) {
   SplitArgs split = Split(argc, argv);
   if (const char* env = std::getenv("KNEECOACH_SERVER"); env != nullptr && *env != '\0') {
     absl::SetFlag(&FLAGS_server, env);
+  }
+  if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
+    absl::SetFlag(&FLAGS_token, env);
   }
   absl::ParseCommandLine(static_cast<int>(split.global.size()), split.global.data());
 
@@ -175,6 +182,7 @@ int Main(int argc, char** argv) {
   options.server = absl::GetFlag(FLAGS_server);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
+  options.token = absl::GetFlag(FLAGS_token);
   Stubs stubs(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()));
   const Rpc rpc(options, stubs);
   return command->run(Context{rpc, *args});

@@ -67,6 +67,8 @@ struct RpcOptions {
   absl::Duration timeout = absl::Seconds(10);
   // Print responses as JSON (proto field names) instead of text.
   bool json = false;
+  // Sent as "authorization: Bearer <token>" on every call when not empty.
+  std::string token;
 };
 
 // Options every List command accepts: --all, --page-size, --page-token.
@@ -89,6 +91,7 @@ class Rpc {
                     Resp* response) const {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
     return (stub.*method)(&context, request, response);
   }
 

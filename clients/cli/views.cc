@@ -85,16 +85,17 @@ void PrintReportedSession(std::ostream& out, const v1::Session& session) {
 
 std::string DecisionChange(const v1::Decision& d) {
   std::vector<std::string> parts;
-  if (d.exercise_before() != d.exercise_after()) {
+  // A side left empty (e.g. on a HOLD) means "unchanged".
+  if (!d.exercise_after().empty() && d.exercise_before() != d.exercise_after()) {
     parts.push_back(
         absl::StrCat(ShortId(d.exercise_before()), " -> ", ShortId(d.exercise_after())));
   }
-  if (d.has_dose_before() || d.has_dose_after()) {
+  if (d.has_dose_after()) {
     const std::string before = FormatDose(d.dose_before());
     const std::string after = FormatDose(d.dose_after());
     if (before != after) parts.push_back(absl::StrCat(before, " -> ", after));
   }
-  if (d.phase_before() != d.phase_after()) {
+  if (d.phase_after() != v1::PHASE_UNSPECIFIED && d.phase_before() != d.phase_after()) {
     parts.push_back(absl::StrCat(EnumWord(d.phase_before()), " -> ", EnumWord(d.phase_after())));
   }
   return parts.empty() ? "-" : absl::StrJoin(parts, "; ");

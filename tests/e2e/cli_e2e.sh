@@ -62,6 +62,18 @@ free_port() {
 print(s.getsockname()[1])'
 }
 
+# --- credentials: a server with access control gets a bootstrap admin, whose token every ---
+# --- call then sends (KNEECOACH_TOKEN, read by the CLI and the Python example) -------------
+server_help=$("$SERVER_BIN" --helpfull 2>&1 || true)
+AUTH=no
+if [[ "$server_help" == *--bootstrap_admin* ]]; then
+  AUTH=yes
+  "$SERVER_BIN" --db="$WORK/kc.db" --bootstrap_admin="E2E Admin" --bootstrap_clinic=e2e \
+    >"$WORK/server.log" 2>&1 || fail "kneecoach-server --bootstrap_admin failed"
+  KNEECOACH_TOKEN=$(awk 'NF { last = $NF } END { print last }' "$WORK/server.log")
+  export KNEECOACH_TOKEN
+fi
+
 # --- start the server on a free port; retry with another port if it loses the race --------
 for attempt in 1 2 3; do
   PORT=$(free_port)
@@ -85,6 +97,12 @@ for attempt in 1 2 3; do
 done
 [[ -n "$SERVER_PID" ]] || fail "kneecoach-server did not answer within 10 s"
 pass "server answers on 127.0.0.1:$PORT (database $WORK/kc.db)"
+
+if [[ "$AUTH" == yes ]]; then
+  KNEECOACH_TOKEN="" run 1 exercises list
+  grep -q "^error: UNAUTHENTICATED: " "$WORK/err" || fail "a call without a token was not refused"
+  pass "without a token: exit 1 UNAUTHENTICATED; with the bootstrap admin's token: answers"
+fi
 
 # --- help and the exercise library ---------------------------------------------------------
 run 0 --help
@@ -156,6 +174,7 @@ run 0 --json report "$P" --all-pain=2 --request-id=e2e-report-1
 first=$(field 'd["session"]["name"]')
 light=$(field 'd["session"].get("traffic_light", "")')
 [[ -n "$first" ]] || fail "report returned no session name"
+[[ "$light" =~ ^TRAFFIC_LIGHT_(GREEN|AMBER|RED)$ ]] || fail "report returned no traffic light"
 pass "report --all-pain=2 -> $first ($light)"
 
 run 0 --json report "$P" --all-pain=2 --request-id=e2e-report-1
@@ -197,6 +216,9 @@ pass "patients get unknown -> exit 3 NOT_FOUND"
 run 3 today no-such-program
 pass "today unknown program -> exit 3"
 
+run 3 exercises get no-such-exercise
+pass "exercises get unknown -> exit 3"
+
 run 2 report "$P" --item=bogus
 pass "report --item without a pain -> exit 2 (usage)"
 
@@ -215,8 +237,30 @@ run 0 --json programs resume "$P" --reason="e2e resume"
 [[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_ACTIVE" ]] || fail "resume did not resume"
 pass "programs pause / today paused / resume"
 
-run 0 alerts --program="$P"
-pass "alerts --program lists"
+# --- a red flag at check-in pauses the program and raises an alert; acknowledge, resume ----
+run 0 --json checkin "$P" --pain=3 --red-flag=new-swelling --request-id=e2e-checkin-red
+[[ "$(field 'len(d.get("alerts", []))')" -ge 1 ]] || fail "red flag raised no alert"
+run 0 --json programs get "$P"
+[[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_PAUSED" ]] || fail "red flag: not paused"
+pass "checkin --red-flag=new-swelling pauses the program and raises an alert"
+
+run 0 --json alerts --program="$P" --unacknowledged
+ALERT=$(field 'd["alerts"][0]["name"]')
+run 0 alerts --unacknowledged
+grep -q "red-flag" "$WORK/out" || fail "alerts (text) does not show the red-flag alert"
+pass "alerts --unacknowledged lists $ALERT"
+
+short_alert="$P/${ALERT##*/}"
+run 0 alerts ack "$short_alert" --note="e2e: phoned the patient"
+run 0 --json alerts --program="$P" --unacknowledged
+[[ "$(field 'len(d.get("alerts", []))')" -eq 0 ]] || fail "alert still unacknowledged after ack"
+pass "alerts ack $short_alert (short name) acknowledges it"
+
+run 0 decisions "$P"
+grep -q "pause" "$WORK/out" || fail "decisions does not show the safety pause"
+run 0 --json programs resume "$P" --reason="e2e: reviewed"
+[[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_ACTIVE" ]] || fail "resume after red flag"
+pass "decisions shows the pause; programs resume reactivates"
 
 run 0 protocols list
 grep -q "protocols/default" "$WORK/out" || fail "protocols list has no protocols/default"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints today's session of a kneecoach program.
 
-usage: /usr/bin/python3 today.py PROGRAM [--server=HOST:PORT]
+usage: /usr/bin/python3 today.py PROGRAM [--server=HOST:PORT] [--token=TOKEN]
 
 Stubs are generated at run time from the repository's proto/ into a temporary directory.
 """
@@ -49,6 +49,8 @@ def main():
     parser.add_argument("program", help='"programs/ID" or just ID')
     parser.add_argument("--server",
                         default=os.environ.get("KNEECOACH_SERVER", "127.0.0.1:50051"))
+    parser.add_argument("--token", default=os.environ.get("KNEECOACH_TOKEN", ""),
+                        help="access token (sent as 'authorization: Bearer TOKEN')")
     args = parser.parse_args()
     name = args.program if "/" in args.program else f"programs/{args.program}"
     with tempfile.TemporaryDirectory() as out:
@@ -56,7 +58,8 @@ def main():
         stub = session_grpc.SessionServiceStub(grpc.insecure_channel(args.server))
         request = session_pb2.GetTodaySessionRequest(program=name)
         try:
-            s = stub.GetTodaySession(request, timeout=10).session
+            metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
+            s = stub.GetTodaySession(request, timeout=10, metadata=metadata).session
         except grpc.RpcError as e:
             sys.exit(f"error: {e.code().name}: {e.details()}")
     print(f"{s.local_date}, day {s.program_day}" + (" (paused)" if s.program_paused else ""))

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/core/core_util.h"
 #include "service/domain/dates.h"
@@ -132,7 +133,10 @@ namespace {
 
 constexpr int kMaxDisplayName = 200;
 
-void ValidatePatient(const v1::Patient& p, FieldViolations& violations) {
+}  // namespace
+
+namespace internal {
+void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
   const absl::string_view name = absl::StripAsciiWhitespace(p.display_name());
   if (name.empty()) {
     violations.Add("patient.display_name", "required");
@@ -163,23 +167,33 @@ void ValidatePatient(const v1::Patient& p, FieldViolations& violations) {
     seen.push_back(side);
   }
 }
-
-}  // namespace
+}  // namespace internal
 
 absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(
     const v1::CreatePatientRequest& r) {
   FieldViolations violations;
-  ValidatePatient(r.patient(), violations);
+  internal::ValidatePatientFields(r.patient(), violations);
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   if (!violations.empty()) return violations.ToStatus();
   return InWrite<v1::CreatePatientResponse>(
-      store_, "CreatePatient", r.request_id(),
+      writes_, "CreatePatient", r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreatePatientResponse> {
         const std::string id = ids_.NewId();
         v1::Patient patient = r.patient();
         patient.set_name(absl::StrCat("patients/", id));
         patient.set_display_name(std::string(absl::StripAsciiWhitespace(patient.display_name())));
         patient.clear_active_program();
+        patient.clear_physiotherapists();
+        // A physiotherapist who creates a patient looks after them.
+        const Caller& caller = CurrentCaller();
+        if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
+          patient.add_physiotherapists(caller.user_name);
+          if (absl::Status s = txn.SetAssignments(
+                  id, {std::string(absl::StripPrefix(caller.user_name, "users/"))});
+              !s.ok()) {
+            return s;
+          }
+        }
         *patient.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(
             absl::ToUnixNanos(clock_.Now()));
         if (absl::Status s = txn.InsertPatient(id, patient); !s.ok()) return s;
@@ -207,8 +221,20 @@ absl::StatusOr<v1::ListPatientsResponse> Core::ListPatients(const v1::ListPatien
   if (!r.clinic().empty()) {
     if (auto id = ParseId("clinic", r.clinic(), "clinics"); !id.ok()) return id.status();
   }
+  std::string physiotherapist_id;
+  if (!r.physiotherapist().empty()) {
+    auto id = ParseId("physiotherapist", r.physiotherapist(), "users");
+    if (!id.ok()) return id.status();
+    physiotherapist_id = *id;
+  }
+  // Callers see their own clinic; a physiotherapist sees their own caseload.
+  const Caller& caller = CurrentCaller();
+  const std::string clinic = r.clinic().empty() ? caller.user.clinic() : r.clinic();
+  if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
+    physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
+  }
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
-    auto result = txn.ListPatients(r.clinic(), *page);
+    auto result = txn.ListPatients(clinic, physiotherapist_id, *page);
     if (!result.ok()) return result.status();
     v1::ListPatientsResponse response;
     for (auto& p : result->items) *response.add_patients() = std::move(p);

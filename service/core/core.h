@@ -7,21 +7,35 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
 #include "kneecoach/v1/exercise_library_service.pb.h"
 #include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
 #include "kneecoach/v1/session.pb.h"
+#include "service/core/caller.h"
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
 #include "service/store/store.h"
 
 namespace kneecoach {
+
+namespace internal {
+// What a write transaction needs besides the request: the store, and the clock and ids
+// for its audit entry.
+struct WriteDeps {
+  Store& store;
+  const Clock& clock;
+  IdGenerator& ids;
+};
+}  // namespace internal
 
 struct CoreOptions {
   // page_size 0 means this many.
@@ -32,9 +46,17 @@ struct CoreOptions {
   int max_report_age_days = 60;
   // How far ahead of the server clock a client's perform_time may be (clock skew).
   absl::Duration max_clock_skew = absl::Minutes(5);
+  // Lifetime of an enrollment code.
+  absl::Duration enrollment_code_ttl = absl::Hours(48);
+  // Lifetime of a phone's token after enrollment, and the default for CreateToken.
+  int device_token_ttl_days = 365;
+  int default_token_ttl_days = 90;
   // The protocol CreateProgram uses when none is named.
   std::string default_protocol = "protocols/default";
 };
+
+// Every method the authorization policy has a rule for (tests check it covers the API).
+std::vector<std::string> AuthorizationPolicyMethods();
 
 class Core {
  public:
@@ -45,8 +67,32 @@ class Core {
   // Stores `protocol` (validated against the library) under its id if it is absent or
   // older than the stored version. Used at start to seed the default protocol.
   absl::Status SeedProtocol(const v1::Protocol& protocol);
-  // Creates the demo patient "patients/demo" with program "programs/demo" if absent.
-  absl::Status SeedDemo();
+  // The first admin of a clinic (creating the clinic if needed), for the server's
+  // --bootstrap_admin command: returns the admin's bearer secret, shown once.
+  absl::StatusOr<std::string> BootstrapAdmin(const std::string& clinic_id,
+                                             const std::string& admin_name);
+
+  // Credentials created by SeedDemo, shown once.
+  struct DemoCredentials {
+    std::string clinic_admin;
+    std::string physiotherapist;
+    std::string patient;
+    std::string program;  // the demo program's name
+  };
+  // Creates clinic "clinics/demo" with an admin, a physiotherapist, a patient assigned to
+  // them with an enrolled phone, and a program, unless the clinic already exists (nullopt).
+  absl::StatusOr<std::optional<DemoCredentials>> SeedDemo();
+
+  // Authentication: the caller behind an `authorization` metadata value ("Bearer ...") for
+  // `method`. UNAUTHENTICATED when missing, malformed, unknown, expired, revoked or the
+  // user is disabled. An enrollment code is accepted (for EnrollDevice only).
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
+                                      const std::string& method);
+  // Authorization: the one place that decides whether `caller` may call its method with
+  // `request` (service/core/access_policy.cc). Resolves the request's target (patient,
+  // program, clinic, user) into `caller`. PERMISSION_DENIED when outside the caller's
+  // scope, whether or not the target exists.
+  absl::Status Authorize(Caller& caller, const google::protobuf::Message& request);
 
   // ExerciseLibraryService
   absl::StatusOr<v1::ListExercisesResponse> ListExercises(const v1::ListExercisesRequest& r);
@@ -61,6 +107,10 @@ class Core {
   absl::StatusOr<v1::CreatePatientResponse> CreatePatient(const v1::CreatePatientRequest& r);
   absl::StatusOr<v1::GetPatientResponse> GetPatient(const v1::GetPatientRequest& r);
   absl::StatusOr<v1::ListPatientsResponse> ListPatients(const v1::ListPatientsRequest& r);
+  absl::StatusOr<v1::UpdatePatientResponse> UpdatePatient(const v1::UpdatePatientRequest& r);
+  absl::StatusOr<v1::ExportPatientDataResponse> ExportPatientData(
+      const v1::ExportPatientDataRequest& r);
+  absl::StatusOr<v1::ErasePatientResponse> ErasePatient(const v1::ErasePatientRequest& r);
 
   // ProgramService
   absl::StatusOr<v1::CreateProgramResponse> CreateProgram(const v1::CreateProgramRequest& r);
@@ -93,6 +143,22 @@ class Core {
   absl::StatusOr<v1::AcknowledgeAlertResponse> AcknowledgeAlert(
       const v1::AcknowledgeAlertRequest& r);
 
+  // AccessService
+  absl::StatusOr<v1::GetCurrentUserResponse> GetCurrentUser(const v1::GetCurrentUserRequest& r);
+  absl::StatusOr<v1::GetClinicResponse> GetClinic(const v1::GetClinicRequest& r);
+  absl::StatusOr<v1::CreateUserResponse> CreateUser(const v1::CreateUserRequest& r);
+  absl::StatusOr<v1::GetUserResponse> GetUser(const v1::GetUserRequest& r);
+  absl::StatusOr<v1::ListUsersResponse> ListUsers(const v1::ListUsersRequest& r);
+  absl::StatusOr<v1::UpdateUserResponse> UpdateUser(const v1::UpdateUserRequest& r);
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(const v1::CreateTokenRequest& r);
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(const v1::ListTokensRequest& r);
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(const v1::RevokeTokenRequest& r);
+  absl::StatusOr<v1::CreateEnrollmentCodeResponse> CreateEnrollmentCode(
+      const v1::CreateEnrollmentCodeRequest& r);
+  absl::StatusOr<v1::EnrollDeviceResponse> EnrollDevice(const v1::EnrollDeviceRequest& r);
+  absl::StatusOr<v1::ListAuditEntriesResponse> ListAuditEntries(
+      const v1::ListAuditEntriesRequest& r);
+
   // ProtocolService
   absl::StatusOr<v1::ListProtocolsResponse> ListProtocols(const v1::ListProtocolsRequest& r);
   absl::StatusOr<v1::GetProtocolResponse> GetProtocol(const v1::GetProtocolRequest& r);
@@ -105,6 +171,7 @@ class Core {
   const Clock& clock_;
   IdGenerator& ids_;
   const CoreOptions options_;
+  internal::WriteDeps writes_{store_, clock_, ids_};
 };
 
 }  // namespace kneecoach

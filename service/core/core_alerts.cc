@@ -1,5 +1,6 @@
 // AlertService and ProtocolService use cases, and start-up seeding.
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/program_access.h"
@@ -24,7 +25,17 @@ absl::StatusOr<v1::ListAlertsResponse> Core::ListAlerts(const v1::ListAlertsRequ
   }
   if (!r.clinic().empty()) {
     if (auto id = ParseId("clinic", r.clinic(), "clinics"); !id.ok()) return id.status();
-    filter.clinic = r.clinic();
+  }
+  if (!r.physiotherapist().empty()) {
+    auto id = ParseId("physiotherapist", r.physiotherapist(), "users");
+    if (!id.ok()) return id.status();
+    filter.physiotherapist_id = *id;
+  }
+  // Callers see their own clinic's alerts; a physiotherapist those of their caseload.
+  const Caller& caller = CurrentCaller();
+  filter.clinic = r.clinic().empty() ? caller.user.clinic() : r.clinic();
+  if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
+    filter.physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
   }
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAlertsResponse> {
     if (!filter.program_id.empty()) {
@@ -46,7 +57,7 @@ absl::StatusOr<v1::AcknowledgeAlertResponse> Core::AcknowledgeAlert(
   if (r.note().size() > 2000) return InvalidField("note", "longer than 2000 bytes");
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::AcknowledgeAlertResponse>(
-      store_, absl::StrCat("AcknowledgeAlert:", r.name()), r.request_id(),
+      writes_, absl::StrCat("AcknowledgeAlert:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::AcknowledgeAlertResponse> {
         auto alert = txn.GetAlert((*ids)[1]);
         if (!alert.ok() || alert->name() != r.name()) return NotFound("alert", r.name());
@@ -72,7 +83,11 @@ absl::StatusOr<v1::ListProtocolsResponse> Core::ListProtocols(
     auto result = txn.ListProtocols(*page);
     if (!result.ok()) return result.status();
     v1::ListProtocolsResponse response;
-    for (auto& p : result->items) *response.add_protocols() = std::move(p);
+    // The shared protocols and the caller's clinic's own.
+    const std::string& clinic = CurrentCaller().user.clinic();
+    for (auto& p : result->items) {
+      if (p.clinic().empty() || p.clinic() == clinic) *response.add_protocols() = std::move(p);
+    }
     response.set_next_page_token(PageToken(result->next));
     return response;
   });

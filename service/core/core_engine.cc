@@ -21,8 +21,9 @@ absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
   if (absl::Status s = ValidateProtocol(protocol, library_); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   protocol.set_name(absl::StrCat("protocols/", protocol.id()));
+  protocol.set_clinic(CurrentCaller().user.clinic());
   return InWrite<v1::CreateProtocolResponse>(
-      store_, "CreateProtocol", r.request_id(),
+      writes_, "CreateProtocol", r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateProtocolResponse> {
         auto existing = txn.GetProtocol(protocol.id());
         if (existing.ok()) {
@@ -50,21 +51,6 @@ absl::Status Core::SeedProtocol(const v1::Protocol& protocol) {
   return (*txn)->Commit();
 }
 
-absl::Status Core::SeedDemo() {
-  v1::CreatePatientRequest patient;
-  patient.mutable_patient()->set_display_name("Alex Demo");
-  patient.mutable_patient()->set_clinic("clinics/demo");
-  patient.mutable_patient()->set_time_zone("Europe/London");
-  patient.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
-  patient.set_request_id("seed-demo-patient");
-  auto created = CreatePatient(patient);
-  if (!created.ok()) return created.status();
-  v1::CreateProgramRequest program;
-  program.mutable_program()->set_patient(created->patient().name());
-  program.set_request_id("seed-demo-program");
-  return CreateProgram(program).status();
-}
-
 absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
     const v1::RejectDecisionRequest& r) {
   auto ids = ParseName("name", r.name(), {"programs", "decisions"});
@@ -73,7 +59,7 @@ absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
   if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::RejectDecisionResponse>(
-      store_, absl::StrCat("RejectDecision:", r.name()), r.request_id(),
+      writes_, absl::StrCat("RejectDecision:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::RejectDecisionResponse> {
         auto decision = txn.GetDecision((*ids)[1]);
         if (!decision.ok() || decision->name() != r.name()) {
@@ -102,7 +88,7 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
   if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::ApproveDecisionResponse>(
-      store_, absl::StrCat("ApproveDecision:", r.name()), r.request_id(),
+      writes_, absl::StrCat("ApproveDecision:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ApproveDecisionResponse> {
         auto decision = txn.GetDecision((*ids)[1]);
         if (!decision.ok() || decision->name() != r.name()) {

@@ -113,12 +113,16 @@ absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
 
   return InWrite<v1::CreateProgramResponse>(
-      store_, "CreateProgram", r.request_id(),
+      writes_, "CreateProgram", r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateProgramResponse> {
         auto patient = txn.GetPatient(*patient_id);
         if (!patient.ok()) return patient.status();
         auto protocol = txn.GetProtocol(*protocol_id);
         if (!protocol.ok()) return protocol.status();
+        if (!protocol->clinic().empty() && protocol->clinic() != patient->clinic()) {
+          return absl::PermissionDeniedError(
+              absl::StrCat(protocol_name, " belongs to another clinic"));
+        }
         auto zone = LoadZone(patient->time_zone());
         if (!zone.ok()) return absl::InternalError("stored patient has an unknown time zone");
         const absl::Time now = clock_.Now();
@@ -195,7 +199,7 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
 
   return InWrite<v1::UpdatePrescriptionResponse>(
-      store_, absl::StrCat("UpdatePrescription:", r.prescription().name()), r.request_id(),
+      writes_, absl::StrCat("UpdatePrescription:", r.prescription().name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::UpdatePrescriptionResponse> {
         auto loaded = LoadProgram(txn, "prescription.name", absl::StrCat("programs/", (*ids)[0]));
         if (!loaded.ok()) return loaded.status();
@@ -289,7 +293,7 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
   if (!violations.empty()) return violations.ToStatus();
 
   return InWrite<v1::UpdateProgramResponse>(
-      store_, absl::StrCat("UpdateProgram:", r.program().name()), r.request_id(),
+      writes_, absl::StrCat("UpdateProgram:", r.program().name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::UpdateProgramResponse> {
         auto loaded = LoadProgram(txn, "program.name", r.program().name());
         if (!loaded.ok()) return loaded.status();
@@ -376,7 +380,7 @@ absl::StatusOr<v1::PauseProgramResponse> Core::PauseProgram(const v1::PauseProgr
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::PauseProgramResponse>(
-      store_, absl::StrCat("PauseProgram:", r.name()), r.request_id(),
+      writes_, absl::StrCat("PauseProgram:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::PauseProgramResponse> {
         auto program = SetProgramState(txn, ids_, clock_.Now(), r.name(), r.reason(), true);
         if (!program.ok()) return program.status();
@@ -392,7 +396,7 @@ absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::ResumeProgramResponse>(
-      store_, absl::StrCat("ResumeProgram:", r.name()), r.request_id(),
+      writes_, absl::StrCat("ResumeProgram:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ResumeProgramResponse> {
         auto program = SetProgramState(txn, ids_, clock_.Now(), r.name(), r.reason(), false);
         if (!program.ok()) return program.status();

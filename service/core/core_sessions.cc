@@ -160,7 +160,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
   if (!violations.empty()) return violations.ToStatus();
 
   return InWrite<v1::ReportSessionResponse>(
-      store_, absl::StrCat("ReportSession:", r.program()), r.request_id(),
+      writes_, absl::StrCat("ReportSession:", r.program()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ReportSessionResponse> {
         auto loaded = LoadProgram(txn, "program", r.program());
         if (!loaded.ok()) return loaded.status();
@@ -234,7 +234,7 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
   if (!violations.empty()) return violations.ToStatus();
 
   return InWrite<v1::ReportMorningCheckInResponse>(
-      store_, absl::StrCat("ReportMorningCheckIn:", in.program()), r.request_id(),
+      writes_, absl::StrCat("ReportMorningCheckIn:", in.program()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ReportMorningCheckInResponse> {
         auto loaded = LoadProgram(txn, "check_in.program", in.program());
         if (!loaded.ok()) return loaded.status();

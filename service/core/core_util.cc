@@ -4,6 +4,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/core/caller.h"
 
 namespace kneecoach::internal {
 namespace {
@@ -51,6 +53,25 @@ absl::Status CheckRequestId(const std::string& request_id, bool required) {
     return InvalidField("request_id", "must be 1-64 characters of [A-Za-z0-9_-]");
   }
   return absl::OkStatus();
+}
+
+absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const std::string& scope,
+                         const std::string& request_id) {
+  const Caller& caller = CurrentCaller();
+  v1::AuditEntry entry;
+  const std::string id = deps.ids.NewId();
+  const std::string clinic = caller.clinic.empty() ? caller.user.clinic() : caller.clinic;
+  entry.set_name(absl::StrCat(clinic.empty() ? "clinics/-" : clinic, "/auditEntries/", id));
+  *entry.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps.clock.Now()));
+  entry.set_actor(caller.user_name.empty() ? "system" : caller.user_name);
+  entry.set_actor_role(caller.user.role());
+  entry.set_method(caller.method.empty() ? scope.substr(0, scope.find(':')) : caller.method);
+  entry.set_resource(caller.resource.empty() ? scope.substr(scope.find(':') + 1)
+                                             : caller.resource);
+  entry.set_request_id(request_id);
+  entry.set_summary(scope.substr(0, scope.find(':')));
+  return txn.InsertAudit(id, clinic, caller.patient_id, entry);
 }
 
 }  // namespace kneecoach::internal

@@ -28,13 +28,18 @@ auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
   return fn(**txn);
 }
 
-// Runs `fn(Txn&)` in one write transaction and commits it if fn succeeds. With a
-// non-empty request_id, a response already stored under (scope, request_id) is returned
-// instead and nothing is written: a retried request stores nothing twice.
+// Writes the audit entry for the current caller's write (who, when, what, request id).
+absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const std::string& scope,
+                         const std::string& request_id);
+
+// Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
+// commits, all together. With a non-empty request_id, a response already stored under
+// (scope, request_id) is returned instead and nothing is written: a retried request
+// stores nothing twice.
 template <typename Response, typename Fn>
-absl::StatusOr<Response> InWrite(Store& store, const std::string& scope,
+absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
                                  const std::string& request_id, Fn&& fn) {
-  auto txn = store.Begin(/*write=*/true);
+  auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
   if (!request_id.empty()) {
     auto prior = (*txn)->GetRequestResult(scope, request_id);
@@ -53,10 +58,14 @@ absl::StatusOr<Response> InWrite(Store& store, const std::string& scope,
     absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
     if (!put.ok()) return put;
   }
+  if (absl::Status s = RecordAudit(**txn, deps, scope, request_id); !s.ok()) return s;
   absl::Status committed = (*txn)->Commit();
   if (!committed.ok()) return committed;
   return response;
 }
+
+// Field checks of a patient record (paths under "patient.").
+void ValidatePatientFields(const v1::Patient& patient, FieldViolations& violations);
 
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);

@@ -1,6 +1,7 @@
 #include "service/core/program_access.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/domain/dates.h"
 #include "service/domain/ids.h"
@@ -48,7 +49,9 @@ absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded
   alert.set_program(loaded.program.name());
   alert.set_patient(loaded.patient.name());
   *alert.mutable_create_time() = ToProto(now);
-  return txn.InsertAlert(id, loaded.id, loaded.patient.clinic(), alert);
+  return txn.InsertAlert(id, loaded.id,
+                         std::string(absl::StripPrefix(loaded.patient.name(), "patients/")),
+                         loaded.patient.clinic(), alert);
 }
 
 absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,

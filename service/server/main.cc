@@ -2,10 +2,17 @@
 //
 //   kneecoach-server [--listen=127.0.0.1:50051] [--db=var/kneecoach.db]
 //                    [--data_dir=<repo>/data] [--seed_demo]
+//                    [--tls_cert=PEM --tls_key=PEM [--tls_client_ca=PEM]]
+//   kneecoach-server --bootstrap_admin="Dana Admin" --bootstrap_clinic=north [--db=...]
+//       creates a clinic's first admin, prints their token once, and exits.
 //
 // Stops cleanly on SIGINT or SIGTERM, finishing in-flight calls.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -22,6 +29,70 @@ ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR,
 ABSL_FLAG(bool, seed_demo, false,
           "create a demo patient and program (patients/..., programs/...) if absent");
 ABSL_FLAG(int, max_page_size, 200, "largest page_size a List call accepts");
+ABSL_FLAG(int, sync_cqs, 1, "gRPC sync server: completion queues (docs/performance.md)");
+ABSL_FLAG(int, sync_min_pollers, 1, "gRPC sync server: threads kept waiting per queue");
+ABSL_FLAG(int, sync_max_pollers, 2,
+          "gRPC sync server: a thread ending a call while more wait than this exits");
+ABSL_FLAG(bool, group_commit, true,
+          "share one WAL fdatasync among concurrent commits (false: fsync each commit)");
+ABSL_FLAG(int, read_connections, 4, "SQLite connections for reads beside the writer");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key, serve TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: require and verify client certificates signed by it");
+ABSL_FLAG(bool, allow_insecure_remote, false,
+          "allow plaintext on a non-loopback address (only behind a TLS-terminating proxy)");
+ABSL_FLAG(std::string, bootstrap_admin, "",
+          "create the first clinic admin with this display name, print their token, exit");
+ABSL_FLAG(std::string, bootstrap_clinic, "",
+          "with --bootstrap_admin: the clinic id (created if new), e.g. \"north\"");
+
+namespace {
+
+// --bootstrap_admin: the first admin of a clinic. The token is printed once, here only.
+int Bootstrap(kneecoach::ServerOptions options, const kneecoach::Clock& clock) {
+  options.listen = "127.0.0.1:0";  // not serving: only the store and the use case are needed
+  options.seed_demo = false;
+  auto server = kneecoach::KneecoachServer::Start(options, clock);
+  if (!server.ok()) {
+    std::fprintf(stderr, "kneecoach-server: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  auto token = (*server)->core().BootstrapAdmin(absl::GetFlag(FLAGS_bootstrap_clinic),
+                                                absl::GetFlag(FLAGS_bootstrap_admin));
+  if (!token.ok()) {
+    std::fprintf(stderr, "kneecoach-server: %s\n", token.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("Admin of clinics/%s created. Their token (shown once, keep it safe):\n%s\n",
+              absl::GetFlag(FLAGS_bootstrap_clinic).c_str(), token->c_str());
+  return 0;
+}
+
+// The demo clinic's tokens, written once beside the database (mode 0600) for the quick
+// start, never to the log.
+void WriteDemoCredentials(const kneecoach::ServerOptions& options,
+                          const kneecoach::KneecoachServer& server) {
+  const auto& demo = *server.demo_credentials();
+  const std::string dir = std::filesystem::path(options.db_path).parent_path().string();
+  const std::string path = (dir.empty() ? std::string(".") : dir) + "/demo-credentials";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) {
+    std::fprintf(stderr, "kneecoach-server: cannot write %s\n", path.c_str());
+    return;
+  }
+  const std::string text = absl::StrCat(
+      "# kneecoach demo clinic: bearer tokens (created once; keep this file private)\n",
+      "admin ", demo.clinic_admin, "\nphysio ", demo.physiotherapist, "\npatient ",
+      demo.patient, "\nprogram ", demo.program, "\n");
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    std::fprintf(stderr, "kneecoach-server: short write to %s\n", path.c_str());
+  }
+  ::close(fd);
+  std::printf("demo clinic seeded; its tokens are in %s\n", path.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -42,8 +113,20 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
+  options.sync_completion_queues = absl::GetFlag(FLAGS_sync_cqs);
+  options.sync_min_pollers = absl::GetFlag(FLAGS_sync_min_pollers);
+  options.sync_max_pollers = absl::GetFlag(FLAGS_sync_max_pollers);
+  options.group_commit = absl::GetFlag(FLAGS_group_commit);
+  options.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
 
   kneecoach::SystemClock clock;
+  if (!absl::GetFlag(FLAGS_bootstrap_admin).empty()) {
+    return Bootstrap(options, clock);
+  }
   auto server = kneecoach::KneecoachServer::Start(options, clock);
   if (!server.ok()) {
     std::fprintf(stderr, "kneecoach-server: %s\n", server.status().ToString().c_str());
@@ -52,6 +135,7 @@ int main(int argc, char** argv) {
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::printf("kneecoach-server listening on %s:%d (database %s)\n", host.c_str(),
               (*server)->port(), options.db_path.c_str());
+  if ((*server)->demo_credentials().has_value()) WriteDemoCredentials(options, **server);
   std::fflush(stdout);
 
   int received = 0;

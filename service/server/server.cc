@@ -1,12 +1,67 @@
 #include "service/server/server.h"
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/domain/protocol.h"
+#include "service/server/reflection.h"
 #include "service/server/services.h"
 
 namespace kneecoach {
+namespace {
+
+constexpr const char* kServiceNames[] = {
+    "kneecoach.v1.ExerciseLibraryService", "kneecoach.v1.PatientService",
+    "kneecoach.v1.ProgramService",         "kneecoach.v1.SessionService",
+    "kneecoach.v1.AlertService",           "kneecoach.v1.ProtocolService",
+    "kneecoach.v1.AccessService",
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+// Plaintext on loopback; TLS (optionally verifying client certificates) otherwise.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (options.tls_cert_file.empty()) {
+    if (!options.tls_client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    }
+    if (!KneecoachServer::IsLoopback(options.listen) && !options.allow_insecure_remote) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to serve health data in plaintext on ", options.listen,
+          ": give --tls_cert and --tls_key, or --allow_insecure_remote if a proxy terminates "
+          "TLS"));
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  auto cert = ReadFile(options.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(options.tls_key_file);
+  if (!key.ok()) return key.status();
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca_file.empty()) {
+    auto ca = ReadFile(options.tls_client_ca_file);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
     const ServerOptions& options, const Clock& clock) {
@@ -20,27 +75,52 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
 
   SqliteStoreOptions store_options;
   store_options.path = options.db_path;
+  store_options.group_commit = options.group_commit;
+  store_options.read_connections = options.read_connections;
   auto store = SqliteStore::Open(store_options);
   if (!store.ok()) return store.status();
   s->store_ = *std::move(store);
   s->core_ = std::make_unique<Core>(*s->library_, *s->store_, clock, s->ids_, options.core);
   if (absl::Status st = s->core_->SeedProtocol(*protocol); !st.ok()) return st;
   if (options.seed_demo) {
-    if (absl::Status st = s->core_->SeedDemo(); !st.ok()) return st;
+    auto demo = s->core_->SeedDemo();
+    if (!demo.ok()) return demo.status();
+    s->demo_ = *std::move(demo);
   }
 
+  auto credentials = MakeCredentials(options);
+  if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.AddListeningPort(options.listen, *credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // Handler threads (docs/performance.md): enough stay polling that a call does not
+  // create a thread and end it afterwards.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS,
+                              options.sync_completion_queues);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              options.sync_min_pollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.sync_max_pollers);
   s->services_ = MakeServices(*s->core_);
-  for (auto& service : s->services_) builder.RegisterService(service.get());
+  std::vector<std::string> names = {"grpc.health.v1.Health",
+                                    "grpc.reflection.v1alpha.ServerReflection"};
+  for (auto& service : s->services_) {
+    builder.RegisterService(service.get());
+  }
+  for (const char* name : kServiceNames) names.push_back(name);
+  s->services_.push_back(std::make_unique<ReflectionService>(*s->core_, names));
+  builder.RegisterService(s->services_.back().get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
   return s;
+}
+
+bool KneecoachServer::IsLoopback(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return absl::StartsWith(host, "127.") || host == "localhost" || host == "[::1]";
 }
 
 KneecoachServer::~KneecoachServer() { Shutdown(); }

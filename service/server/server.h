@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -22,15 +23,37 @@ struct ServerOptions {
   std::string db_path = "var/kneecoach.db";
   // Folder with library.textproto and protocols/default.textproto.
   std::string data_dir = KNEECOACH_DEFAULT_DATA_DIR;
-  // Create the demo patient and program ("patients/..", "programs/..") if absent.
+  // Create the demo clinic (admin, physiotherapist, patient with a phone, program) if
+  // absent; its credentials are available once from demo_credentials().
   bool seed_demo = false;
+  // TLS: PEM files. Both cert and key, or neither (plaintext).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With TLS: PEM CA bundle; clients must present a certificate it signed.
+  std::string tls_client_ca_file;
+  // Plaintext on a non-loopback address is refused unless this is set.
+  bool allow_insecure_remote = false;
   // Largest request accepted, bytes.
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // Sync-server threading (docs/performance.md): completion queues, and per queue the
+  // threads kept waiting for calls (at least min; a thread finishing a call while more
+  // than max wait ends). gRPC's defaults (1, 1, 2) create and end a thread per call under
+  // concurrency.
+  int sync_completion_queues = 1;
+  int sync_min_pollers = 1;
+  int sync_max_pollers = 2;
+  // Store: group commit (false: synchronous=FULL, an fsync per commit under the writer
+  // lock) and read connections beside the writer (see sqlite_store.h).
+  bool group_commit = true;
+  int read_connections = 4;
   CoreOptions core;
 };
 
 class KneecoachServer {
  public:
+  // True for 127.0.0.0/8, localhost and [::1] listen addresses.
+  static bool IsLoopback(const std::string& listen);
+
   // Loads and validates the data (a broken library or protocol is an error naming the
   // entry), opens and migrates the database, seeds it, and starts serving. `clock` must
   // outlive the server.
@@ -39,6 +62,8 @@ class KneecoachServer {
   ~KneecoachServer();
 
   int port() const { return port_; }
+  // The demo credentials created at this start (nullopt if none were created).
+  const std::optional<Core::DemoCredentials>& demo_credentials() const { return demo_; }
   Core& core() { return *core_; }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
@@ -55,6 +80,7 @@ class KneecoachServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::optional<Core::DemoCredentials> demo_;
 };
 
 }  // namespace kneecoach

@@ -1,42 +1,57 @@
 #include "service/server/services.h"
 
+#include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
 #include "kneecoach/v1/program.grpc.pb.h"
 #include "kneecoach/v1/protocol.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
+#include "service/core/caller.h"
+#include "service/core/limits.h"
 #include "service/server/status_util.h"
 
 namespace kneecoach {
 namespace {
 
-// Runs one Core use case for a unary RPC.
+// Runs one Core use case for a unary RPC: authenticate the caller, check the request's
+// size limits, authorize (Core::Authorize, the one policy), then run it as that caller.
 template <typename Request, typename Response>
-grpc::Status Handle(Core& core,
-                    absl::StatusOr<Response> (Core::*method)(const Request&),
+grpc::Status Handle(Core& core, const char* method,
+                    absl::StatusOr<Response> (Core::*use_case)(const Request&),
                     grpc::ServerContext* context, const Request& request, Response* response) {
   if (context->IsCancelled()) return grpc::Status(grpc::CANCELLED, "cancelled by the client");
-  absl::StatusOr<Response> result = (core.*method)(request);
+  auto header = context->client_metadata().find("authorization");
+  const std::string authorization =
+      header == context->client_metadata().end()
+          ? ""
+          : std::string(header->second.data(), header->second.size());
+  absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
+  CallScope scope(*std::move(caller));
+  absl::StatusOr<Response> result = (core.*use_case)(request);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
 }
 
-#define KC_RPC(Method)                                                                 \
+#define KC_RPC(Service, Method)                                                        \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
                       v1::Method##Response* response) override {                      \
-    return Handle(core_, &Core::Method, context, *request, response);                  \
+    return Handle(core_, "/kneecoach.v1." #Service "/" #Method, &Core::Method, context, \
+                  *request, response);                                                \
   }
 
 class LibraryService final : public v1::ExerciseLibraryService::Service {
  public:
   explicit LibraryService(Core& core) : core_(core) {}
-  KC_RPC(ListExercises)
-  KC_RPC(GetExercise)
-  KC_RPC(ListLadders)
-  KC_RPC(ListEducationCards)
-  KC_RPC(GetEducationCard)
+  KC_RPC(ExerciseLibraryService, ListExercises)
+  KC_RPC(ExerciseLibraryService, GetExercise)
+  KC_RPC(ExerciseLibraryService, ListLadders)
+  KC_RPC(ExerciseLibraryService, ListEducationCards)
+  KC_RPC(ExerciseLibraryService, GetEducationCard)
 
  private:
   Core& core_;
@@ -45,9 +60,12 @@ class LibraryService final : public v1::ExerciseLibraryService::Service {
 class PatientServiceImpl final : public v1::PatientService::Service {
  public:
   explicit PatientServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(CreatePatient)
-  KC_RPC(GetPatient)
-  KC_RPC(ListPatients)
+  KC_RPC(PatientService, CreatePatient)
+  KC_RPC(PatientService, GetPatient)
+  KC_RPC(PatientService, ListPatients)
+  KC_RPC(PatientService, UpdatePatient)
+  KC_RPC(PatientService, ExportPatientData)
+  KC_RPC(PatientService, ErasePatient)
 
  private:
   Core& core_;
@@ -56,17 +74,17 @@ class PatientServiceImpl final : public v1::PatientService::Service {
 class ProgramServiceImpl final : public v1::ProgramService::Service {
  public:
   explicit ProgramServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(CreateProgram)
-  KC_RPC(GetProgram)
-  KC_RPC(ListPrograms)
-  KC_RPC(UpdateProgram)
-  KC_RPC(UpdatePrescription)
-  KC_RPC(PauseProgram)
-  KC_RPC(ResumeProgram)
-  KC_RPC(ListDecisions)
-  KC_RPC(ApproveDecision)
-  KC_RPC(RejectDecision)
-  KC_RPC(SimulateProgram)
+  KC_RPC(ProgramService, CreateProgram)
+  KC_RPC(ProgramService, GetProgram)
+  KC_RPC(ProgramService, ListPrograms)
+  KC_RPC(ProgramService, UpdateProgram)
+  KC_RPC(ProgramService, UpdatePrescription)
+  KC_RPC(ProgramService, PauseProgram)
+  KC_RPC(ProgramService, ResumeProgram)
+  KC_RPC(ProgramService, ListDecisions)
+  KC_RPC(ProgramService, ApproveDecision)
+  KC_RPC(ProgramService, RejectDecision)
+  KC_RPC(ProgramService, SimulateProgram)
 
  private:
   Core& core_;
@@ -75,11 +93,11 @@ class ProgramServiceImpl final : public v1::ProgramService::Service {
 class SessionServiceImpl final : public v1::SessionService::Service {
  public:
   explicit SessionServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(GetTodaySession)
-  KC_RPC(ReportSession)
-  KC_RPC(ReportMorningCheckIn)
-  KC_RPC(ListSessions)
-  KC_RPC(ListMorningCheckIns)
+  KC_RPC(SessionService, GetTodaySession)
+  KC_RPC(SessionService, ReportSession)
+  KC_RPC(SessionService, ReportMorningCheckIn)
+  KC_RPC(SessionService, ListSessions)
+  KC_RPC(SessionService, ListMorningCheckIns)
 
  private:
   Core& core_;
@@ -88,8 +106,8 @@ class SessionServiceImpl final : public v1::SessionService::Service {
 class AlertServiceImpl final : public v1::AlertService::Service {
  public:
   explicit AlertServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(ListAlerts)
-  KC_RPC(AcknowledgeAlert)
+  KC_RPC(AlertService, ListAlerts)
+  KC_RPC(AlertService, AcknowledgeAlert)
 
  private:
   Core& core_;
@@ -98,9 +116,29 @@ class AlertServiceImpl final : public v1::AlertService::Service {
 class ProtocolServiceImpl final : public v1::ProtocolService::Service {
  public:
   explicit ProtocolServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(ListProtocols)
-  KC_RPC(GetProtocol)
-  KC_RPC(CreateProtocol)
+  KC_RPC(ProtocolService, ListProtocols)
+  KC_RPC(ProtocolService, GetProtocol)
+  KC_RPC(ProtocolService, CreateProtocol)
+
+ private:
+  Core& core_;
+};
+
+class AccessServiceImpl final : public v1::AccessService::Service {
+ public:
+  explicit AccessServiceImpl(Core& core) : core_(core) {}
+  KC_RPC(AccessService, GetCurrentUser)
+  KC_RPC(AccessService, GetClinic)
+  KC_RPC(AccessService, CreateUser)
+  KC_RPC(AccessService, GetUser)
+  KC_RPC(AccessService, ListUsers)
+  KC_RPC(AccessService, UpdateUser)
+  KC_RPC(AccessService, CreateToken)
+  KC_RPC(AccessService, ListTokens)
+  KC_RPC(AccessService, RevokeToken)
+  KC_RPC(AccessService, CreateEnrollmentCode)
+  KC_RPC(AccessService, EnrollDevice)
+  KC_RPC(AccessService, ListAuditEntries)
 
  private:
   Core& core_;
@@ -118,6 +156,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core) {
   services.push_back(std::make_unique<SessionServiceImpl>(core));
   services.push_back(std::make_unique<AlertServiceImpl>(core));
   services.push_back(std::make_unique<ProtocolServiceImpl>(core));
+  services.push_back(std::make_unique<AccessServiceImpl>(core));
   return services;
 }
 

@@ -78,6 +78,61 @@ CREATE TABLE requests (
   PRIMARY KEY (scope, request_id)
 ) WITHOUT ROWID;
 )sql"},
+      {2, R"sql(
+-- Access: tenants, users, credentials (hashes only), enrollment codes, assignments, audit.
+CREATE TABLE clinics (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  data BLOB NOT NULL
+);
+
+CREATE TABLE users (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  clinic TEXT NOT NULL,
+  patient_id TEXT,
+  data BLOB NOT NULL
+);
+CREATE INDEX users_by_clinic ON users(clinic, seq);
+CREATE INDEX users_by_patient ON users(patient_id);
+
+CREATE TABLE tokens (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  secret_hash TEXT NOT NULL UNIQUE,
+  data BLOB NOT NULL
+);
+CREATE INDEX tokens_by_user ON tokens(user_id, seq);
+
+CREATE TABLE enrollment_codes (
+  code_hash TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  expire_unix INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE assignments (
+  patient_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  PRIMARY KEY (patient_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX assignments_by_user ON assignments(user_id, patient_id);
+
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  clinic TEXT NOT NULL,
+  patient_id TEXT NOT NULL DEFAULT '',
+  data BLOB NOT NULL
+);
+CREATE INDEX audit_by_clinic ON audit(clinic, seq);
+CREATE INDEX audit_by_patient ON audit(patient_id);
+
+ALTER TABLE alerts ADD COLUMN patient_id TEXT NOT NULL DEFAULT '';
+UPDATE alerts SET patient_id = (SELECT patient_id FROM programs WHERE programs.id = alerts.program_id);
+CREATE INDEX alerts_by_patient ON alerts(patient_id, seq);
+)sql"},
   };
   return kMigrations;
 }

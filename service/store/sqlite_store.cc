@@ -68,6 +68,16 @@ void Bind(SQLite::Statement& stmt, const std::vector<Value>& values) {
   }
 }
 
+// A conjunction of SQL conditions with their bound values.
+struct Where {
+  std::string sql;
+  std::vector<Value> values;
+  void Add(const char* clause, Value v) {
+    absl::StrAppend(&sql, sql.empty() ? "" : " AND ", clause);
+    values.push_back(std::move(v));
+  }
+};
+
 template <typename T>
 absl::StatusOr<T> ParseRecord(const SQLite::Column& column, absl::string_view table) {
   T message;
@@ -136,9 +146,15 @@ class SqliteTxn final : public Txn {
     return Get<v1::Patient>("patients", "patient", id);
   }
   absl::StatusOr<Page<v1::Patient>> ListPatients(const std::string& clinic,
+                                                 const std::string& physiotherapist_id,
                                                  PageRequest page) override {
-    return clinic.empty() ? List<v1::Patient>("patients", "", {}, false, page)
-                          : List<v1::Patient>("patients", "clinic = ?", {clinic}, false, page);
+    Where where;
+    if (!clinic.empty()) where.Add("clinic = ?", clinic);
+    if (!physiotherapist_id.empty()) {
+      where.Add("id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
+                physiotherapist_id);
+    }
+    return List<v1::Patient>("patients", where.sql, where.values, false, page);
   }
 
   absl::Status InsertProgram(const std::string& id, const std::string& patient_id,
@@ -208,9 +224,11 @@ class SqliteTxn final : public Txn {
   }
 
   absl::Status InsertAlert(const std::string& id, const std::string& program_id,
-                           const std::string& clinic, const v1::Alert& a) override {
+                           const std::string& patient_id, const std::string& clinic,
+                           const v1::Alert& a) override {
     return Insert("alerts",
                   {{"program_id", program_id},
+                   {"patient_id", patient_id},
                    {"clinic", clinic},
                    {"acknowledged", int64_t{a.acknowledged()}}},
                   id, a);
@@ -222,16 +240,15 @@ class SqliteTxn final : public Txn {
     return Get<v1::Alert>("alerts", "alert", id);
   }
   absl::StatusOr<Page<v1::Alert>> ListAlerts(const AlertFilter& f, PageRequest page) override {
-    std::string where;
-    std::vector<Value> values;
-    auto add = [&](const char* clause, Value v) {
-      absl::StrAppend(&where, where.empty() ? "" : " AND ", clause);
-      values.push_back(std::move(v));
-    };
-    if (!f.program_id.empty()) add("program_id = ?", f.program_id);
-    if (!f.clinic.empty()) add("clinic = ?", f.clinic);
-    if (f.unacknowledged_only) add("acknowledged = ?", int64_t{0});
-    return List<v1::Alert>("alerts", where, values, true, page);
+    Where where;
+    if (!f.program_id.empty()) where.Add("program_id = ?", f.program_id);
+    if (!f.clinic.empty()) where.Add("clinic = ?", f.clinic);
+    if (!f.physiotherapist_id.empty()) {
+      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
+                f.physiotherapist_id);
+    }
+    if (f.unacknowledged_only) where.Add("acknowledged = ?", int64_t{0});
+    return List<v1::Alert>("alerts", where.sql, where.values, true, page);
   }
 
   absl::Status PutProtocol(const std::string& id, const v1::Protocol& p) override {
@@ -253,6 +270,121 @@ class SqliteTxn final : public Txn {
     return List<v1::Protocol>("protocols", "", {}, false, page);
   }
 
+  absl::Status InsertClinic(const std::string& id, const v1::Clinic& c) override {
+    return Insert("clinics", {}, id, c);
+  }
+  absl::StatusOr<v1::Clinic> GetClinic(const std::string& id) override {
+    return Get<v1::Clinic>("clinics", "clinic", id);
+  }
+  absl::Status InsertUser(const std::string& id, const std::string& patient_id,
+                          const v1::User& u) override {
+    return Insert("users", {{"clinic", u.clinic()}, {"patient_id", patient_id}}, id, u);
+  }
+  absl::Status UpdateUser(const std::string& id, const v1::User& u) override {
+    return Update("users", "user", id, u, {});
+  }
+  absl::StatusOr<v1::User> GetUser(const std::string& id) override {
+    return Get<v1::User>("users", "user", id);
+  }
+  absl::StatusOr<Page<v1::User>> ListUsers(const std::string& clinic, PageRequest page) override {
+    return List<v1::User>("users", "clinic = ?", {clinic}, false, page);
+  }
+  absl::StatusOr<std::optional<v1::User>> FindPatientUser(const std::string& patient_id) override {
+    return FindOne<v1::User>("SELECT data FROM users WHERE patient_id = ?", {patient_id},
+                             "users");
+  }
+  absl::Status InsertToken(const std::string& id, const std::string& user_id,
+                           const std::string& secret_hash, const v1::Token& t) override {
+    return Insert("tokens", {{"user_id", user_id}, {"secret_hash", secret_hash}}, id, t);
+  }
+  absl::Status UpdateToken(const std::string& id, const v1::Token& t) override {
+    return Update("tokens", "token", id, t, {});
+  }
+  absl::StatusOr<TokenRecord> GetToken(const std::string& id) override {
+    auto found = FindTokenRecord("id = ?", id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return NotFound("token", id);
+    return **std::move(found);
+  }
+  absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
+      const std::string& secret_hash) override {
+    return FindTokenRecord("secret_hash = ?", secret_hash);
+  }
+  absl::StatusOr<Page<v1::Token>> ListTokens(const std::string& user_id,
+                                             PageRequest page) override {
+    return List<v1::Token>("tokens", "user_id = ?", {user_id}, true, page);
+  }
+  absl::Status InsertEnrollmentCode(const std::string& code_hash, const std::string& patient_id,
+                                    int64_t expire_unix_seconds) override {
+    return Exec("INSERT INTO enrollment_codes(code_hash, patient_id, expire_unix) VALUES(?,?,?)",
+                {code_hash, patient_id, expire_unix_seconds});
+  }
+  absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
+      const std::string& code_hash, int64_t now_unix_seconds) override {
+    return Guard([&]() -> absl::StatusOr<std::optional<std::string>> {
+      SQLite::Statement q(db_,
+                          "UPDATE enrollment_codes SET used = 1 WHERE code_hash = ? AND used = 0 "
+                          "AND expire_unix > ? RETURNING patient_id");
+      Bind(q, {code_hash, now_unix_seconds});
+      if (!q.executeStep()) return std::optional<std::string>();
+      return std::optional<std::string>(q.getColumn(0).getString());
+    });
+  }
+  absl::Status SetAssignments(const std::string& patient_id,
+                              const std::vector<std::string>& user_ids) override {
+    if (absl::Status s = Exec("DELETE FROM assignments WHERE patient_id = ?", {patient_id});
+        !s.ok()) {
+      return s;
+    }
+    for (const std::string& user_id : user_ids) {
+      if (absl::Status s = Exec("INSERT OR IGNORE INTO assignments(patient_id, user_id) VALUES(?,?)",
+                                {patient_id, user_id});
+          !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
+                                  const std::string& user_id) override {
+    return Guard([&]() -> absl::StatusOr<bool> {
+      SQLite::Statement q(db_, "SELECT 1 FROM assignments WHERE patient_id = ? AND user_id = ?");
+      Bind(q, {patient_id, user_id});
+      return q.executeStep();
+    });
+  }
+  absl::Status InsertAudit(const std::string& id, const std::string& clinic,
+                           const std::string& patient_id, const v1::AuditEntry& e) override {
+    return Insert("audit", {{"clinic", clinic}, {"patient_id", patient_id}}, id, e);
+  }
+  absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
+                                                 PageRequest page) override {
+    return List<v1::AuditEntry>("audit", "clinic = ?", {clinic}, true, page);
+  }
+  absl::Status ErasePatient(const std::string& patient_id) override {
+    static constexpr const char* kStatements[] = {
+        // Stored responses of earlier requests mention the patient or their programs.
+        "DELETE FROM requests WHERE instr(response, 'patients/' || ?1) > 0",
+        "DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = ?1 "
+        "AND instr(requests.response, 'programs/' || p.id) > 0)",
+        "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
+        "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
+        "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
+        "DELETE FROM alerts WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
+        "DELETE FROM programs WHERE patient_id = ?1",
+        "DELETE FROM assignments WHERE patient_id = ?1",
+        "DELETE FROM enrollment_codes WHERE patient_id = ?1",
+        "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE patient_id = ?1)",
+        "DELETE FROM users WHERE patient_id = ?1",
+        "DELETE FROM audit WHERE patient_id = ?1",
+        "DELETE FROM patients WHERE id = ?1",
+    };
+    for (const char* sql : kStatements) {
+      if (absl::Status s = Exec(sql, {patient_id}); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
   // Ends the Txn: no method may be called after it.
   absl::Status Commit() override {
     absl::Status status = Guard([&]() -> absl::Status {
@@ -269,6 +401,41 @@ class SqliteTxn final : public Txn {
   }
 
  private:
+  absl::Status Exec(const char* sql, const std::vector<Value>& values) {
+    return Guard([&]() -> absl::Status {
+      SQLite::Statement q(db_, sql);
+      Bind(q, values);
+      q.exec();
+      return absl::OkStatus();
+    });
+  }
+
+  template <typename T>
+  absl::StatusOr<std::optional<T>> FindOne(const char* sql, const std::vector<Value>& values,
+                                           absl::string_view table) {
+    return Guard([&]() -> absl::StatusOr<std::optional<T>> {
+      SQLite::Statement q(db_, sql);
+      Bind(q, values);
+      if (!q.executeStep()) return std::optional<T>();
+      auto record = ParseRecord<T>(q.getColumn(0), table);
+      if (!record.ok()) return record.status();
+      return std::optional<T>(*std::move(record));
+    });
+  }
+
+  absl::StatusOr<std::optional<TokenRecord>> FindTokenRecord(const char* where,
+                                                             const std::string& value) {
+    return Guard([&]() -> absl::StatusOr<std::optional<TokenRecord>> {
+      SQLite::Statement q(db_, absl::StrCat("SELECT id, user_id, data FROM tokens WHERE ", where));
+      q.bind(1, value);
+      if (!q.executeStep()) return std::optional<TokenRecord>();
+      auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
+      if (!token.ok()) return token.status();
+      return std::optional<TokenRecord>(
+          TokenRecord{q.getColumn(0).getString(), q.getColumn(1).getString(), *std::move(token)});
+    });
+  }
+
   absl::Status Insert(const char* table,
                       const std::vector<std::pair<const char*, Value>>& columns,
                       const std::string& id, const google::protobuf::Message& record) {
@@ -481,6 +648,16 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     return FromSqlite(e);
   }
   return store;
+}
+
+absl::Status SqliteStore::Scrub() {
+  absl::MutexLock lock(&mu_);
+  try {
+    db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(e);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {

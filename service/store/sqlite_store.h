@@ -48,6 +48,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
+  absl::Status Scrub() override;
 
   // The schema version after migrations.
   int schema_version() const { return schema_version_; }

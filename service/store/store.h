@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
 #include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
@@ -47,7 +48,16 @@ struct Page {
 struct AlertFilter {
   std::string program_id;
   std::string clinic;
+  // Only alerts of patients assigned to this user id.
+  std::string physiotherapist_id;
   bool unacknowledged_only = false;
+};
+
+// A stored token with the ids it hangs from.
+struct TokenRecord {
+  std::string id;
+  std::string user_id;
+  v1::Token token;
 };
 
 // Every method returns NOT_FOUND for unknown ids on Get/Update, RESOURCE_EXHAUSTED when the
@@ -66,8 +76,10 @@ class Txn {
   virtual absl::Status InsertPatient(const std::string& id, const v1::Patient& patient) = 0;
   virtual absl::Status UpdatePatient(const std::string& id, const v1::Patient& patient) = 0;
   virtual absl::StatusOr<v1::Patient> GetPatient(const std::string& id) = 0;
-  // Oldest first; `clinic` empty: all.
+  // Oldest first; empty filters do not filter. `physiotherapist_id`: only patients
+  // assigned to that user.
   virtual absl::StatusOr<Page<v1::Patient>> ListPatients(const std::string& clinic,
+                                                         const std::string& physiotherapist_id,
                                                          PageRequest page) = 0;
 
   virtual absl::Status InsertProgram(const std::string& id, const std::string& patient_id,
@@ -104,7 +116,8 @@ class Txn {
                                                            PageRequest page) = 0;
 
   virtual absl::Status InsertAlert(const std::string& id, const std::string& program_id,
-                                   const std::string& clinic, const v1::Alert& alert) = 0;
+                                   const std::string& patient_id, const std::string& clinic,
+                                   const v1::Alert& alert) = 0;
   virtual absl::Status UpdateAlert(const std::string& id, const v1::Alert& alert) = 0;
   virtual absl::StatusOr<v1::Alert> GetAlert(const std::string& id) = 0;
   // Newest first.
@@ -117,6 +130,51 @@ class Txn {
   // Oldest first.
   virtual absl::StatusOr<Page<v1::Protocol>> ListProtocols(PageRequest page) = 0;
 
+  // Access: clinics, users, tokens (looked up by the hash of their secret), one-time
+  // enrollment codes, physiotherapist assignments, the audit trail.
+  virtual absl::Status InsertClinic(const std::string& id, const v1::Clinic& clinic) = 0;
+  virtual absl::StatusOr<v1::Clinic> GetClinic(const std::string& id) = 0;
+  virtual absl::Status InsertUser(const std::string& id, const std::string& patient_id,
+                                  const v1::User& user) = 0;
+  virtual absl::Status UpdateUser(const std::string& id, const v1::User& user) = 0;
+  virtual absl::StatusOr<v1::User> GetUser(const std::string& id) = 0;
+  // Oldest first, users of `clinic`.
+  virtual absl::StatusOr<Page<v1::User>> ListUsers(const std::string& clinic,
+                                                   PageRequest page) = 0;
+  // The patient-role user of a patient, if enrolled.
+  virtual absl::StatusOr<std::optional<v1::User>> FindPatientUser(
+      const std::string& patient_id) = 0;
+  virtual absl::Status InsertToken(const std::string& id, const std::string& user_id,
+                                   const std::string& secret_hash, const v1::Token& token) = 0;
+  virtual absl::Status UpdateToken(const std::string& id, const v1::Token& token) = 0;
+  virtual absl::StatusOr<TokenRecord> GetToken(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
+      const std::string& secret_hash) = 0;
+  // Newest first.
+  virtual absl::StatusOr<Page<v1::Token>> ListTokens(const std::string& user_id,
+                                                     PageRequest page) = 0;
+  virtual absl::Status InsertEnrollmentCode(const std::string& code_hash,
+                                            const std::string& patient_id,
+                                            int64_t expire_unix_seconds) = 0;
+  // Marks an unused, unexpired code used and returns its patient id; nullopt otherwise.
+  virtual absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
+      const std::string& code_hash, int64_t now_unix_seconds) = 0;
+  // Replaces the set of users assigned to a patient.
+  virtual absl::Status SetAssignments(const std::string& patient_id,
+                                      const std::vector<std::string>& user_ids) = 0;
+  virtual absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
+                                          const std::string& user_id) = 0;
+  virtual absl::Status InsertAudit(const std::string& id, const std::string& clinic,
+                                   const std::string& patient_id,
+                                   const v1::AuditEntry& entry) = 0;
+  // Newest first.
+  virtual absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
+                                                         PageRequest page) = 0;
+  // Deletes a patient and everything that hangs from them: programs, sessions, check-ins,
+  // decisions, alerts, assignments, enrollment codes, their patient user and its tokens, and
+  // the audit entries about them.
+  virtual absl::Status ErasePatient(const std::string& patient_id) = 0;
+
   // Makes every write of this Txn durable. After an error the Txn is rolled back.
   virtual absl::Status Commit() = 0;
 };
@@ -126,6 +184,10 @@ class Store {
   virtual ~Store() = default;
   // A read-only (`write` false) or read-write transaction.
   virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) = 0;
+  // After an erasure has committed: moves every committed change into the database file and
+  // empties the write-ahead log, so that deleted records (already zeroed in the file) no
+  // longer survive as old log frames either.
+  virtual absl::Status Scrub() = 0;
 };
 
 }  // namespace kneecoach

@@ -1,9 +1,11 @@
 // The server answers like a well-behaved gRPC service: health, reflection, the library.
 #include <set>
 
-#include "google/protobuf/unknown_field_set.h"
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpcpp/generic/generic_stub.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/integration/server_fixture.h"
 
 namespace kneecoach::testing {
@@ -18,65 +20,53 @@ TEST_F(ServerTest, HealthReportsServing) {
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-// Lists services through server reflection. The reflection messages are read as unknown
-// fields (ListServiceResponse = field 6, ServiceResponse.name = field 1), since gRPC's
-// reflection library already owns the generated types.
-std::set<std::string> ReflectedServices(grpc::Channel& channel) {
-  grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+// Lists services through server reflection, authenticating with `token`.
+grpc::Status ReflectedServices(grpc::Channel& channel, const std::string& token,
+                               std::set<std::string>& names) {
+  namespace rpb = ::grpc::reflection::v1alpha;
+  auto stub = rpb::ServerReflection::NewStub(
+      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
-  grpc::CompletionQueue cq;
-  void* tag;
-  bool ok;
-  auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  const std::string list_services("\x3a\x00", 2);  // field 7 (list_services) = ""
-  grpc::Slice slice(list_services);
-  grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  cq.Next(&tag, &ok);
-  grpc::ByteBuffer reply;
-  call->Read(&reply, reinterpret_cast<void*>(3));
-  cq.Next(&tag, &ok);
-  std::set<std::string> names;
-  std::vector<grpc::Slice> slices;
-  if (ok && reply.Dump(&slices).ok()) {
-    std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    google::protobuf::UnknownFieldSet response;
-    response.ParseFromString(bytes);
-    for (int i = 0; i < response.field_count(); ++i) {
-      if (response.field(i).number() != 6) continue;
-      google::protobuf::UnknownFieldSet list;
-      list.ParseFromString(response.field(i).length_delimited());
-      for (int j = 0; j < list.field_count(); ++j) {
-        google::protobuf::UnknownFieldSet service;
-        service.ParseFromString(list.field(j).length_delimited());
-        if (service.field_count() > 0) names.insert(service.field(0).length_delimited());
-      }
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  auto stream = stub->ServerReflectionInfo(&context);
+  rpb::ServerReflectionRequest request;
+  request.set_list_services("");
+  stream->Write(request);
+  request.set_file_containing_symbol("kneecoach.v1.SessionService");
+  stream->Write(request);
+  stream->WritesDone();
+  rpb::ServerReflectionResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& s : response.list_services_response().service()) names.insert(s.name());
+    if (response.has_file_descriptor_response()) {
+      names.insert(absl::StrCat("files:",
+                                response.file_descriptor_response().file_descriptor_proto_size()));
     }
   }
-  call->WritesDone(reinterpret_cast<void*>(4));
-  cq.Next(&tag, &ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(5)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return names;
+  return stream->Finish();
 }
 
 TEST_F(ServerTest, ReflectionListsTheServices) {
-  const std::set<std::string> names = ReflectedServices(*channel_);
+  std::set<std::string> names;
+  ASSERT_TRUE(ReflectedServices(*channel_, token_, names).ok());
   for (const char* expected :
        {"kneecoach.v1.ExerciseLibraryService", "kneecoach.v1.PatientService",
         "kneecoach.v1.ProgramService", "kneecoach.v1.SessionService",
-        "kneecoach.v1.AlertService", "kneecoach.v1.ProtocolService"}) {
+        "kneecoach.v1.AlertService", "kneecoach.v1.ProtocolService",
+        "kneecoach.v1.AccessService", "grpc.health.v1.Health"}) {
     EXPECT_TRUE(names.count(expected)) << expected;
   }
+  // session.proto arrives with its imports (timestamp, decision, exercise, report ...).
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const std::string& n) {
+    return absl::StartsWith(n, "files:") && n != "files:1" && n != "files:0";
+  }));
+}
+
+TEST_F(ServerTest, ReflectionNeedsAToken) {
+  std::set<std::string> names;
+  EXPECT_EQ(ReflectedServices(*channel_, "", names).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(names.empty());
 }
 
 TEST_F(ServerTest, ListExercisesPagesThroughTheWholeLibrary) {

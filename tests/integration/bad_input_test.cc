@@ -6,15 +6,6 @@ namespace {
 
 using ::testing::Contains;  // gmock
 
-int CountPatients(v1::PatientService::Stub& stub) {
-  v1::ListPatientsRequest request;
-  request.set_page_size(200);
-  v1::ListPatientsResponse response;
-  grpc::ClientContext context;
-  EXPECT_TRUE(stub.ListPatients(&context, request, &response).ok());
-  return response.patients_size();
-}
-
 TEST_F(ServerTest, CreatePatientRejectsBadFieldsAndStoresNothing) {
   struct Case {
     const char* what;
@@ -53,16 +44,23 @@ TEST_F(ServerTest, CreatePatientRejectsBadFieldsAndStoresNothing) {
     EXPECT_THAT(ViolatedFields(status), Contains(c.field));
     EXPECT_NE(status.error_message().find(c.field), std::string::npos) << status.error_message();
   }
-  EXPECT_EQ(CountPatients(*patients_), 0);
+  v1::ListPatientsRequest list;
+  list.set_page_size(200);
+  v1::ListPatientsResponse listed;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, list, &listed).ok());
+  EXPECT_EQ(listed.patients_size(), 0);
 }
 
-TEST_F(ServerTest, UnknownIdsAreNotFoundAndMalformedNamesInvalid) {
+// Patient-scoped ids that do not exist are PERMISSION_DENIED, exactly like ids of another
+// clinic: a caller learns nothing about what exists outside their scope. Library entries
+// (public) are NOT_FOUND.
+TEST_F(ServerTest, UnknownIdsAreDeniedOrNotFoundAndMalformedNamesInvalid) {
   v1::GetPatientRequest get_patient;
   v1::GetPatientResponse patient;
   get_patient.set_name("patients/nobody");
   EXPECT_EQ(Call(*patients_, &v1::PatientService::Stub::GetPatient, get_patient, &patient)
                 .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+            grpc::StatusCode::PERMISSION_DENIED);
   get_patient.set_name("people/nobody");
   grpc::Status malformed =
       Call(*patients_, &v1::PatientService::Stub::GetPatient, get_patient, &patient);
@@ -74,7 +72,7 @@ TEST_F(ServerTest, UnknownIdsAreNotFoundAndMalformedNamesInvalid) {
   get_program.set_name("programs/none");
   EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::GetProgram, get_program, &program)
                 .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+            grpc::StatusCode::PERMISSION_DENIED);
 
   v1::GetExerciseRequest get_exercise;
   v1::GetExerciseResponse exercise;
@@ -89,12 +87,23 @@ TEST_F(ServerTest, UnknownIdsAreNotFoundAndMalformedNamesInvalid) {
   today.set_program("programs/none");
   EXPECT_EQ(
       Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, today, &session).error_code(),
-      grpc::StatusCode::NOT_FOUND);
+      grpc::StatusCode::PERMISSION_DENIED);
 
   v1::CreateProgramRequest create;
   v1::CreateProgramResponse created;
   create.mutable_program()->set_patient("patients/nobody");
   EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Within scope, an unknown child is NOT_FOUND.
+  const v1::Program real = MakeProgram(MakePatient());
+  v1::UpdatePrescriptionRequest update;
+  update.mutable_prescription()->set_name(real.name() + "/prescriptions/999");
+  update.mutable_prescription()->set_locked(true);
+  update.mutable_update_mask()->add_paths("locked");
+  v1::UpdatePrescriptionResponse updated;
+  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::UpdatePrescription, update, &updated)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -194,7 +203,7 @@ TEST_F(ServerTest, ReportSessionRejectsBadReportsAndStoresNothing) {
        [](auto& r) { r.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(Start()) - 3 * 86400); },
        grpc::StatusCode::INVALID_ARGUMENT, "perform_time"},
       {"unknown program", [](auto& r) { r.set_program("programs/none"); },
-       grpc::StatusCode::NOT_FOUND, ""},
+       grpc::StatusCode::PERMISSION_DENIED, ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);

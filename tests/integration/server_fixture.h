@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
@@ -59,6 +60,9 @@ class ServerTest : public ::testing::Test {
     auto server = KneecoachServer::Start(options, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
+    auto admin = server_->core().BootstrapAdmin("north", "Nora Admin");
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    token_ = *admin;
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
     library_ = v1::ExerciseLibraryService::NewStub(channel_);
@@ -67,6 +71,7 @@ class ServerTest : public ::testing::Test {
     sessions_ = v1::SessionService::NewStub(channel_);
     alerts_ = v1::AlertService::NewStub(channel_);
     protocols_ = v1::ProtocolService::NewStub(channel_);
+    access_ = v1::AccessService::NewStub(channel_);
   }
 
   void TearDown() override {
@@ -75,14 +80,24 @@ class ServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  // Calls `method` on `stub` with a fresh context and a 10 s deadline.
+  // Calls `method` on `stub` as the clinic admin (token_), with a 10 s deadline.
   template <typename Stub, typename Request, typename Response>
   grpc::Status Call(Stub& stub,
                     grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
                                                  Response*),
                     const Request& request, Response* response) {
+    return CallAs(token_, stub, method, request, response);
+  }
+
+  // The same with another bearer token ("" sends none).
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status CallAs(const std::string& token, Stub& stub,
+                      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                   Response*),
+                      const Request& request, Response* response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
     return (stub.*method)(&context, request, response);
   }
 
@@ -142,6 +157,8 @@ class ServerTest : public ::testing::Test {
   }
 
   FakeClock clock_{Start()};
+  // Bearer token of the admin of clinics/north, bootstrapped in SetUp.
+  std::string token_;
   std::filesystem::path dir_;
   std::unique_ptr<KneecoachServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -151,6 +168,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<v1::SessionService::Stub> sessions_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
   std::unique_ptr<v1::ProtocolService::Stub> protocols_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
 
  private:
   static inline int counter_ = 0;

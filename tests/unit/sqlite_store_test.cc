@@ -85,7 +85,7 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
   PageRequest page{.limit = 3, .after = 0};
   int pages = 0;
   do {
-    auto result = (*txn)->ListPatients("", page);
+    auto result = (*txn)->ListPatients("", "", page);
     ASSERT_TRUE(result.ok());
     for (const auto& p : result->items) seen.push_back(p.display_name());
     page.after = result->next;
@@ -94,7 +94,7 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(seen, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}));
 
-  auto odd = (*txn)->ListPatients("clinics/odd", {.limit = 10, .after = 0});
+  auto odd = (*txn)->ListPatients("clinics/odd", "", {.limit = 10, .after = 0});
   ASSERT_TRUE(odd.ok());
   EXPECT_EQ(odd->items.size(), 3u);
   EXPECT_EQ(odd->next, 0);

@@ -209,12 +209,15 @@ run 2 report "$P" --all-pain=11 --request-id=e2e-report-bad
 grep -q "pain_during" "$WORK/err" || fail "report pain 11: the error does not name pain_during"
 pass "report --all-pain=11 -> exit 2, names pain_during"
 
-run 3 patients get no-such-patient
-grep -q "^error: NOT_FOUND: " "$WORK/err" || fail "unknown patient: no NOT_FOUND line"
-pass "patients get unknown -> exit 3 NOT_FOUND"
+# Patient-scoped ids outside the caller's reach, including ones that never existed, are
+# PERMISSION_DENIED: a caller learns nothing about what exists outside their scope.
+run 1 patients get no-such-patient
+grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "unknown patient: no PERMISSION_DENIED line"
+pass "patients get unknown -> exit 1 PERMISSION_DENIED"
 
-run 3 today no-such-program
-pass "today unknown program -> exit 3"
+run 1 today no-such-program
+grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "unknown program: no PERMISSION_DENIED line"
+pass "today unknown program -> exit 1 PERMISSION_DENIED"
 
 run 3 exercises get no-such-exercise
 pass "exercises get unknown -> exit 3"

@@ -9,11 +9,12 @@ scripts/setup.sh
 scripts/build.sh kneecoach-server kneecoach
 cat <<'TXT'
 
-kneecoach is starting. In another terminal, try:
+kneecoach is starting. In another terminal, sign in as the demo physiotherapist
+(tokens for admin, physio and patient are in var/demo-credentials) and try:
+  export KNEECOACH_TOKEN=$(awk '/^physio /{print $2}' var/demo-credentials)
   build/clients/cli/kneecoach exercises list --category=isometric
   build/clients/cli/kneecoach patients list
-  build/clients/cli/kneecoach programs list
-  build/clients/cli/kneecoach today <program id from the list above>
+  build/clients/cli/kneecoach today $(awk '/^program /{print $2}' var/demo-credentials)
   build/clients/cli/kneecoach --help
 
 TXT

@@ -234,12 +234,7 @@ absl::StatusOr<v1::ListPatientsResponse> Core::ListPatients(const v1::ListPatien
     physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
   }
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
-    auto result = txn.ListPatients(clinic, physiotherapist_id, *page);
-    if (!result.ok()) return result.status();
-    v1::ListPatientsResponse response;
-    for (auto& p : result->items) *response.add_patients() = std::move(p);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListPatients(clinic, physiotherapist_id, *page), &v1::ListPatientsResponse::mutable_patients);
   });
 }
 

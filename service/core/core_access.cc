@@ -253,12 +253,7 @@ absl::StatusOr<v1::ListUsersResponse> Core::ListUsers(const v1::ListUsersRequest
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListUsersResponse> {
-    auto result = txn.ListUsers(CurrentCaller().user.clinic(), *page);
-    if (!result.ok()) return result.status();
-    v1::ListUsersResponse response;
-    for (auto& u : result->items) *response.add_users() = std::move(u);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListUsers(CurrentCaller().user.clinic(), *page), &v1::ListUsersResponse::mutable_users);
   });
 }
 
@@ -326,12 +321,7 @@ absl::StatusOr<v1::ListTokensResponse> Core::ListTokens(const v1::ListTokensRequ
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListTokensResponse> {
-    auto result = txn.ListTokens(*id, *page);
-    if (!result.ok()) return result.status();
-    v1::ListTokensResponse response;
-    for (auto& t : result->items) *response.add_tokens() = std::move(t);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListTokens(*id, *page), &v1::ListTokensResponse::mutable_tokens);
   });
 }
 
@@ -422,12 +412,7 @@ absl::StatusOr<v1::ListAuditEntriesResponse> Core::ListAuditEntries(
   if (!page.ok()) return page.status();
   const std::string clinic = r.clinic().empty() ? CurrentCaller().user.clinic() : r.clinic();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAuditEntriesResponse> {
-    auto result = txn.ListAudit(clinic, *page);
-    if (!result.ok()) return result.status();
-    v1::ListAuditEntriesResponse response;
-    for (auto& e : result->items) *response.add_audit_entries() = std::move(e);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListAudit(clinic, *page), &v1::ListAuditEntriesResponse::mutable_audit_entries);
   });
 }
 

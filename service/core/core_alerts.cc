@@ -41,12 +41,7 @@ absl::StatusOr<v1::ListAlertsResponse> Core::ListAlerts(const v1::ListAlertsRequ
     if (!filter.program_id.empty()) {
       if (auto p = txn.GetProgram(filter.program_id); !p.ok()) return p.status();
     }
-    auto result = txn.ListAlerts(filter, *page);
-    if (!result.ok()) return result.status();
-    v1::ListAlertsResponse response;
-    for (auto& a : result->items) *response.add_alerts() = std::move(a);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListAlerts(filter, *page), &v1::ListAlertsResponse::mutable_alerts);
   });
 }
 

@@ -15,6 +15,25 @@ using internal::InRead;
 using internal::InWrite;
 using internal::ToProto;
 
+namespace {
+
+// The decision `name` (id `id`) if it still awaits review: NOT_FOUND if there is no such
+// decision, FAILED_PRECONDITION if it was already reviewed or superseded.
+absl::StatusOr<v1::Decision> LoadProposal(Txn& txn, const std::string& id,
+                                          const std::string& name, absl::string_view verb) {
+  auto decision = txn.GetDecision(id);
+  if (!decision.ok() || decision->name() != name) return NotFound("decision", name);
+  if (decision->state() != v1::DECISION_STATE_PROPOSED) {
+    return FailedPrecondition("DECISION_STATE", name,
+                              absl::StrCat("decision is ",
+                                           v1::DecisionState_Name(decision->state()),
+                                           "; only PROPOSED decisions can be ", verb));
+  }
+  return decision;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
     const v1::CreateProtocolRequest& r) {
   v1::Protocol protocol = r.protocol();
@@ -61,16 +80,8 @@ absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
   return InWrite<v1::RejectDecisionResponse>(
       writes_, absl::StrCat("RejectDecision:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::RejectDecisionResponse> {
-        auto decision = txn.GetDecision((*ids)[1]);
-        if (!decision.ok() || decision->name() != r.name()) {
-          return NotFound("decision", r.name());
-        }
-        if (decision->state() != v1::DECISION_STATE_PROPOSED) {
-          return FailedPrecondition(
-              "DECISION_STATE", r.name(),
-              absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
-                           "; only PROPOSED decisions can be rejected"));
-        }
+        auto decision = LoadProposal(txn, (*ids)[1], r.name(), "rejected");
+        if (!decision.ok()) return decision.status();
         decision->set_state(v1::DECISION_STATE_REJECTED);
         decision->set_review_reason(r.reason());
         *decision->mutable_review_time() = ToProto(clock_.Now());
@@ -90,16 +101,8 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
   return InWrite<v1::ApproveDecisionResponse>(
       writes_, absl::StrCat("ApproveDecision:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ApproveDecisionResponse> {
-        auto decision = txn.GetDecision((*ids)[1]);
-        if (!decision.ok() || decision->name() != r.name()) {
-          return NotFound("decision", r.name());
-        }
-        if (decision->state() != v1::DECISION_STATE_PROPOSED) {
-          return FailedPrecondition(
-              "DECISION_STATE", r.name(),
-              absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
-                           "; only PROPOSED decisions can be approved"));
-        }
+        auto decision = LoadProposal(txn, (*ids)[1], r.name(), "approved");
+        if (!decision.ok()) return decision.status();
         auto loaded = internal::LoadProgram(txn, "name", decision->program());
         if (!loaded.ok()) return loaded.status();
         auto protocol = internal::ProtocolOf(txn, loaded->program);

@@ -176,12 +176,7 @@ absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgra
     if (!patient_id.empty()) {
       if (auto p = txn.GetPatient(patient_id); !p.ok()) return p.status();
     }
-    auto result = txn.ListPrograms(patient_id, *page);
-    if (!result.ok()) return result.status();
-    v1::ListProgramsResponse response;
-    for (auto& p : result->items) *response.add_programs() = std::move(p);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListPrograms(patient_id, *page), &v1::ListProgramsResponse::mutable_programs);
   });
 }
 
@@ -415,12 +410,7 @@ absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(
   if (!v1::DecisionState_IsValid(r.state())) return InvalidField("state", "unknown state");
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListDecisionsResponse> {
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    auto result = txn.ListDecisions(*id, r.state(), *page);
-    if (!result.ok()) return result.status();
-    v1::ListDecisionsResponse response;
-    for (auto& d : result->items) *response.add_decisions() = std::move(d);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListDecisions(*id, r.state(), *page), &v1::ListDecisionsResponse::mutable_decisions);
   });
 }
 

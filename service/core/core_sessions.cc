@@ -277,12 +277,7 @@ absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessio
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    auto result = txn.ListSessions(*id, *page);
-    if (!result.ok()) return result.status();
-    v1::ListSessionsResponse response;
-    for (auto& s : result->items) *response.add_sessions() = std::move(s);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListSessions(*id, *page), &v1::ListSessionsResponse::mutable_sessions);
   });
 }
 
@@ -294,12 +289,7 @@ absl::StatusOr<v1::ListMorningCheckInsResponse> Core::ListMorningCheckIns(
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    auto result = txn.ListCheckIns(*id, *page);
-    if (!result.ok()) return result.status();
-    v1::ListMorningCheckInsResponse response;
-    for (auto& c : result->items) *response.add_check_ins() = std::move(c);
-    response.set_next_page_token(PageToken(result->next));
-    return response;
+    return internal::ToPageResponse(txn.ListCheckIns(*id, *page), &v1::ListMorningCheckInsResponse::mutable_check_ins);
   });
 }
 

@@ -20,6 +20,19 @@ absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_tok
 // Opaque token for continuing after `position`; empty when position is 0.
 std::string PageToken(int64_t position);
 
+// A List response from one page of a store list: the items moved into the repeated field
+// `items` of Response, and the token for the next page.
+template <typename Response, typename Item>
+absl::StatusOr<Response> ToPageResponse(absl::StatusOr<Page<Item>> page,
+                                        google::protobuf::RepeatedPtrField<Item>* (
+                                            Response::*items)()) {
+  if (!page.ok()) return page.status();
+  Response response;
+  for (Item& item : page->items) *(response.*items)()->Add() = std::move(item);
+  response.set_next_page_token(PageToken(page->next));
+  return response;
+}
+
 // Runs `fn(Txn&)` in a read transaction.
 template <typename Fn>
 auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {

@@ -63,30 +63,35 @@ absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program) {
   return txn.GetProtocol(*id);
 }
 
-absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 v1::Session& session) {
+namespace {
+
+// Loads what the engine reads, runs `engine(ctx, program, event, history)` and persists.
+template <typename Event, typename Engine>
+absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator& ids,
+                                  LoadedProgram& loaded, absl::CivilDay day, absl::Time now,
+                                  Event& event, Engine engine) {
   auto protocol = ProtocolOf(txn, loaded.program);
   if (!protocol.ok()) return protocol.status();
   auto history = LoadHistory(txn, loaded, day);
   if (!history.ok()) return history.status();
   const EngineContext ctx{library, *protocol, day, now};
-  return Persist(txn, ids, loaded, now,
-                 OnSessionReported(ctx, loaded.program, session, *history));
+  return Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
+}
+
+}  // namespace
+
+absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 v1::Session& session) {
+  return Run(txn, library, ids, loaded, day, now, session, OnSessionReported);
 }
 
 absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
                                                  IdGenerator& ids, LoadedProgram& loaded,
                                                  absl::CivilDay day, absl::Time now,
                                                  v1::MorningCheckIn& check_in) {
-  auto protocol = ProtocolOf(txn, loaded.program);
-  if (!protocol.ok()) return protocol.status();
-  auto history = LoadHistory(txn, loaded, day);
-  if (!history.ok()) return history.status();
-  const EngineContext ctx{library, *protocol, day, now};
-  return Persist(txn, ids, loaded, now,
-                 OnCheckInReported(ctx, loaded.program, check_in, *history));
+  return Run(txn, library, ids, loaded, day, now, check_in, OnCheckInReported);
 }
 
 }  // namespace kneecoach::internal

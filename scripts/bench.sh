@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The benchmark (bench/README.md): builds the server and the bench tools, seeds two
+# databases once (var/bench/: 100 patients with 1,000 sessions, and 100,000 patients with
+# a year of history: 1,000,000 sessions and as many check-ins), starts the real
+# kneecoach-server on a copy of the large one and runs kneecoach-bench against it on
+# loopback: health check baseline, GetTodaySession, ListExercises, ReportSession (durable),
+# the morning-peak mix, and that mix open-loop at half its peak rate. Then GetTodaySession
+# latency on the small and the large database. Prints the tables, the ratios and the
+# server's peak memory.
+#
+#   scripts/bench.sh                 # the full run (~5 minutes, plus ~2 minutes to seed once)
+#   scripts/bench.sh --quick         # 3 s per scenario, 2,000 patients
+#   scripts/bench.sh --smoke         # 0.5 s per scenario, 50 patients (tests/durability)
+#   BUILD_DIR=build-perf SERVER_FLAGS="--sync_max_pollers=64" scripts/bench.sh
+#   BENCH_FLAGS="--streams=128" DURATION=30s scripts/bench.sh
+# SERVER_BIN, BENCH_BIN, SEED_BIN name prebuilt binaries (then nothing is built); VAR_DIR
+# is where the databases go (var/bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${BUILD_DIR:-build}
+mode=${1:-full}
+
+if [ "$build" = build ] && [ -z "${SERVER_BIN:-}" ]; then
+  scripts/setup.sh >/dev/null
+  scripts/build.sh kneecoach-server kneecoach-bench kneecoach-seed >/dev/null
+fi
+server_bin=${SERVER_BIN:-$build/service/kneecoach-server}
+bench_bin=${BENCH_BIN:-$build/bench/kneecoach-bench}
+seed_bin=${SEED_BIN:-$build/bench/kneecoach-seed}
+var=${VAR_DIR:-var/bench}
+
+small_patients=100
+per_patient=10
+case $mode in
+  --smoke) small_patients=20 large_patients=50 duration=0.5s warmup=0.1s
+           BENCH_FLAGS="--streams=8 --connections=2 ${BENCH_FLAGS:-}" ;;
+  --quick) large_patients=2000 duration=3s warmup=1s ;;
+  *) large_patients=100000 duration=${DURATION:-15s} warmup=3s ;;
+esac
+mkdir -p "$var"
+
+# Seeds $var/NAME.db with PATIENTS patients once (kept for later runs).
+seed() {
+  local name=$1 patients=$2 db=$var/$1.db
+  local stamp="$patients patients x $per_patient sessions, schema $(git -C "$root" log -1 --format=%h -- service/store/migrations.cc 2>/dev/null)"
+  if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
+  rm -f "$db" "$db-wal" "$db-shm" "$db.stamp"
+  echo "bench: seeding $db ($stamp)..." >&2
+  "$seed_bin" --db="$db" --patients="$patients" --sessions_per_patient=$per_patient >&2
+  echo "$stamp" >"$db.stamp"
+}
+
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+trap stop_server EXIT
+
+# Starts the server on a fresh copy of $var/NAME.db; sets port, server_pid, token.
+start_server() {
+  local name=$1 run=$var/run-$1.db
+  rm -f "$run" "$run-wal" "$run-shm"
+  cp "$var/$name.db" "$run"
+  # A clinic admin of the seeded clinic, if the server has authentication.
+  token=$("$server_bin" --db="$run" --bootstrap_admin="Bench Admin" --bootstrap_clinic=bench \
+            2>/dev/null | tail -n 1 || true)
+  local log=$var/server-$1.log
+  rm -f "$log"
+  "$server_bin" --listen=127.0.0.1:0 --db="$run" ${SERVER_FLAGS:-} >"$log" 2>&1 &
+  server_pid=$!
+  port=""
+  for _ in $(seq 300); do
+    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "bench: the server did not start:"; cat "$log"; exit 1; }
+}
+
+bench() {
+  "$bench_bin" --target="127.0.0.1:$port" --server_pid="$server_pid" --token="$token" \
+    --duration="$duration" --warmup="$warmup" ${BENCH_FLAGS:-} "$@"
+}
+
+seed small $small_patients
+seed large $large_patients
+
+echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), \
+$(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); load average before: \
+$(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ); server flags: ${SERVER_FLAGS:-none}"
+
+start_server large
+bench --programs=$large_patients --label="large db ($large_patients patients, \
+$((large_patients * per_patient)) sessions)"
+stop_server
+
+echo
+echo "GetTodaySession against database size (same server, same request mix; p50/p99 in ms):"
+echo "| database                     | streams |   req/s |  p50 |  p99 |"
+echo "|------------------------------|---------|---------|------|------|"
+declare -A p50
+for name in small large; do
+  patients=$small_patients
+  [ $name = large ] && patients=$large_patients
+  start_server $name
+  for streams in 1 16; do
+    row=$(bench --programs=$patients --scenarios=today --streams=$streams \
+            --connections=$(( streams < 4 ? streams : 4 )) --threads=$(( streams < 2 ? 1 : 2 )) \
+          | grep -E "^\| today")
+    read -r rps p50v p99v <<<"$(echo "$row" | awk -F'|' '{print $3, $4, $5}')"
+    p50[$name-$streams]=$p50v
+    printf "| %-28s | %7s | %7s | %4s | %4s |\n" \
+      "$name ($((patients * per_patient)) sessions)" "$streams" "$rps" "$p50v" "$p99v"
+  done
+  stop_server
+done
+for streams in 1 16; do
+  awk -v a="${p50[small-$streams]}" -v b="${p50[large-$streams]}" -v s=$streams \
+    'BEGIN { printf "p50 large/small at %d stream(s): %.2fx\n", s, (a > 0 ? b / a : 0) }'
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

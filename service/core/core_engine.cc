@@ -37,7 +37,9 @@ absl::StatusOr<v1::Decision> LoadProposal(Txn& txn, const std::string& id,
 absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
     const v1::CreateProtocolRequest& r) {
   v1::Protocol protocol = r.protocol();
-  if (absl::Status s = ValidateProtocol(protocol, library_); !s.ok()) return s;
+  FieldViolations violations;
+  AddProtocolViolations(protocol, "protocol", library_, violations);
+  if (!violations.empty()) return violations.ToStatus();
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   protocol.set_name(absl::StrCat("protocols/", protocol.id()));
   protocol.set_clinic(CurrentCaller().user.clinic());

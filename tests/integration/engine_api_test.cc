@@ -2,6 +2,8 @@
 // recorded, red flags pause in the same request, clinicians keep the last word, and
 // SimulateProgram predicts what the real service does without storing anything.
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "google/protobuf/util/message_differencer.h"
 #include "service/domain/dates.h"
@@ -263,6 +265,81 @@ TEST_F(EngineApiTest, SimulateProgramReproducesTheRealRunWithoutWriting) {
   ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, count, &after).ok());
   EXPECT_EQ(after.patients_size(), before.patients_size());
   EXPECT_EQ(Decisions(program).size(), real_decisions.size());
+}
+
+}  // namespace
+}  // namespace kneecoach::testing
+
+namespace kneecoach::testing {
+namespace {
+
+TEST_F(ServerTest, ClinicsCopyTheDefaultProtocolAndChangeItsNumbers) {
+  v1::GetProtocolRequest get;
+  get.set_name("protocols/default");
+  v1::GetProtocolResponse base;
+  ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::GetProtocol, get, &base).ok());
+
+  v1::CreateProtocolRequest create;
+  *create.mutable_protocol() = base.protocol();
+  create.mutable_protocol()->set_id("north-cautious");
+  create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(7);
+  v1::CreateProtocolResponse created;
+  grpc::Status status =
+      Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status),
+              ::testing::Contains("protocol.rules.exercise_traffic_light.green_max_pain_during"));
+
+  create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(2);
+  create.mutable_protocol()->mutable_rules()->mutable_progression()->set_greens_to_progress(4);
+  ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created).ok());
+  EXPECT_EQ(created.protocol().name(), "protocols/north-cautious");
+  EXPECT_EQ(created.protocol().clinic(), "clinics/north");
+
+  v1::CreateProgramRequest program;
+  program.mutable_program()->set_patient(MakePatient().name());
+  program.mutable_program()->set_protocol("protocols/north-cautious");
+  v1::CreateProgramResponse made;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, program, &made).ok());
+  EXPECT_EQ(made.program().rules().progression().greens_to_progress(), 4);
+  EXPECT_EQ(made.program().rules().exercise_traffic_light().green_max_pain_during(), 2);
+
+  // A per-patient override is validated the same way.
+  v1::UpdateProgramRequest update;
+  update.mutable_program()->set_name(made.program().name());
+  update.mutable_program()->mutable_rules()->mutable_progression()->set_greens_to_progress(0);
+  update.mutable_update_mask()->add_paths("rules.progression.greens_to_progress");
+  update.set_reason("test");
+  v1::UpdateProgramResponse updated;
+  status = Call(*programs_, &v1::ProgramService::Stub::UpdateProgram, update, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status),
+              ::testing::Contains("program.rules.progression.greens_to_progress"));
+}
+
+TEST_F(ServerTest, ABrokenLibraryStopsTheServerNamingTheEntry) {
+  const auto data = dir_ / "data";
+  std::filesystem::create_directories(data / "protocols");
+  std::filesystem::copy_file(std::string(KNEECOACH_TEST_DATA_DIR) + "/protocols/default.textproto",
+                             data / "protocols/default.textproto");
+  std::ifstream in(std::string(KNEECOACH_TEST_DATA_DIR) + "/library.textproto");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string library = text.str();
+  // Point one ladder rung at an exercise that does not exist.
+  const std::string rung = "\"partial-squat-45\", \"box-squat-60\"";
+  ASSERT_NE(library.find(rung), std::string::npos);
+  library.replace(library.find(rung), rung.size(), "\"partial-squat-45\", \"box-squat-600\"");
+  std::ofstream(data / "library.textproto") << library;
+
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = (dir_ / "broken.db").string();
+  options.data_dir = data.string();
+  auto server = KneecoachServer::Start(options, clock_);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(server.status().message().find("box-squat-600"), std::string::npos)
+      << server.status();
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ class Args {
   const std::vector<std::string>& positionals() const { return positionals_; }
   // The i-th positional; requires i < positionals().size().
   const std::string& positional(size_t i) const { return positionals_[i]; }
+  // The i-th positional, or "" when fewer were given (an optional "[ID]").
+  std::string OptionalPositional(size_t i) const {
+    return i < positionals_.size() ? positionals_[i] : "";
+  }
 
   bool Has(absl::string_view name) const;
   // The last value given, or `fallback` when absent.

@@ -21,7 +21,8 @@ struct Context {
 struct Command {
   // Selecting words, e.g. {"patients", "create"} or {"today"}.
   std::vector<std::string> words;
-  // Placeholders of the required positional arguments, e.g. {"PROGRAM"}; exactly this many.
+  // Placeholders of the positional arguments, e.g. {"PROGRAM"}: required, exactly this many,
+  // except trailing ones in brackets ({"[ID]"}), which may be left out.
   std::vector<std::string> positionals;
   std::string summary;
   std::vector<OptionSpec> options;
@@ -32,11 +33,16 @@ struct Command {
 // "patients get ID"
 std::string CommandLine(const Command& command);
 
-std::vector<Command> LibraryCommands();  // exercises, ladders, cards, protocols
-std::vector<Command> PatientCommands();  // patients
-std::vector<Command> ProgramCommands();  // programs, prescriptions, decisions
-std::vector<Command> SessionCommands();  // today, report, checkin, history, checkins
-std::vector<Command> AlertCommands();    // alerts
+// How many positional arguments must be given (those not in brackets).
+size_t RequiredPositionals(const Command& command);
+
+std::vector<Command> LibraryCommands();        // exercises, ladders, cards, protocols
+std::vector<Command> PatientCommands();        // patients
+std::vector<Command> ProgramCommands();        // programs, prescriptions, decisions
+std::vector<Command> SessionCommands();        // today, report, checkin, history, checkins
+std::vector<Command> AlertCommands();          // alerts
+std::vector<Command> AccessCommands();         // whoami, clinic, users, tokens, enroll, audit
+std::vector<Command> PatientRecordCommands();  // patients assign, export, erase
 
 // `base` followed by `more` (to add PagingOptions() to a command's own options).
 std::vector<OptionSpec> Concat(std::vector<OptionSpec> base, const std::vector<OptionSpec>& more);

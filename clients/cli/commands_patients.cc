@@ -5,27 +5,12 @@
 #include "clients/cli/command.h"
 #include "clients/cli/format.h"
 #include "clients/cli/names.h"
+#include "clients/cli/views.h"
 
 namespace kneecoach::cli {
 namespace {
 
 using Patients = v1::PatientService::StubInterface;
-
-std::string Sides(const v1::Patient& p) {
-  return JoinEnumWords(v1::KneeSide_descriptor(), p.affected_sides());
-}
-
-void PrintPatient(const v1::Patient& p) {
-  std::cout << p.name() << "  " << p.display_name() << "\n  clinic " << p.clinic() << ", time zone "
-            << p.time_zone() << ", knee " << Sides(p) << ", created " << FormatTime(p.create_time())
-            << "\n  active program " << (p.active_program().empty() ? "-" : p.active_program())
-            << "\n";
-}
-
-template <typename Response>
-void PrintPatientOf(const Response& response) {
-  PrintPatient(response.patient());
-}
 
 int PatientsCreate(const Context& c) {
   v1::CreatePatientRequest request;
@@ -54,7 +39,7 @@ int PatientsGet(const Context& c) {
 void PrintPatients(const v1::ListPatientsResponse& response) {
   Table table({"PATIENT", "NAME", "CLINIC", "TIME ZONE", "KNEE", "ACTIVE PROGRAM"});
   for (const auto& p : response.patients()) {
-    table.AddRow({ShortId(p.name()), p.display_name(), p.clinic(), p.time_zone(), Sides(p),
+    table.AddRow({ShortId(p.name()), p.display_name(), p.clinic(), p.time_zone(), KneeSides(p),
                   p.active_program().empty() ? "-" : ShortId(p.active_program())});
   }
   table.Print(std::cout);

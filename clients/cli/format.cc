@@ -34,6 +34,12 @@ std::string ToUpperSnake(absl::string_view word) {
   return absl::StrReplaceAll(absl::AsciiStrToUpper(word), {{"-", "_"}});
 }
 
+// `time` in UTC with an absl::FormatTime `format`; "-" when unset.
+std::string FormatUtc(const char* format, const google::protobuf::Timestamp& time) {
+  if (time.seconds() == 0 && time.nanos() == 0) return "-";
+  return absl::FormatTime(format, absl::FromUnixSeconds(time.seconds()), absl::UTCTimeZone());
+}
+
 }  // namespace
 
 std::string FormatDuration(int seconds) {
@@ -82,9 +88,11 @@ std::string FormatDose(const v1::Dose& dose) {
 }
 
 std::string FormatTime(const google::protobuf::Timestamp& time) {
-  if (time.seconds() == 0 && time.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%MZ", absl::FromUnixSeconds(time.seconds()),
-                          absl::UTCTimeZone());
+  return FormatUtc("%Y-%m-%d %H:%MZ", time);
+}
+
+std::string FormatTimeSeconds(const google::protobuf::Timestamp& time) {
+  return FormatUtc("%Y-%m-%d %H:%M:%SZ", time);
 }
 
 std::string FormatScore(bool has, int value) { return has ? absl::StrCat(value) : "-"; }

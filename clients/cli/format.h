@@ -26,6 +26,9 @@ std::string FormatDuration(int seconds);
 // "2026-11-21 14:05Z" (UTC); "-" when unset.
 std::string FormatTime(const google::protobuf::Timestamp& time);
 
+// "2026-11-21 14:05:09Z" (UTC), for records where the second matters (audit); "-" when unset.
+std::string FormatTimeSeconds(const google::protobuf::Timestamp& time);
+
 // An optional 0-10 score: the number, or "-".
 std::string FormatScore(bool has, int value);
 

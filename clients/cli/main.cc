@@ -1,10 +1,14 @@
 // kneecoach: the command-line client of kneecoach-server.
 //
-//   kneecoach [--server=HOST:PORT] [--token=T] [--json] [--timeout=S] <noun> [<verb>] [args]
+//   kneecoach [--server=HOST:PORT] [--token=T | --token-file=PATH] [--json] [--timeout=S]
+//             <noun> [<verb>] [args]
 //
 // Global flags are absl flags and may also appear after the command; everything else after
 // the command words is parsed by the command's own option list (args.h).
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "clients/cli/command.h"
@@ -28,14 +33,16 @@ ABSL_FLAG(double, timeout, 10, "deadline of each call, seconds");
 ABSL_FLAG(std::string, token, "",
           "access token, sent as \"authorization: Bearer <token>\" (environment: "
           "KNEECOACH_TOKEN)");
+ABSL_FLAG(std::string, token_file, "",
+          "file whose first line is the access token (environment: KNEECOACH_TOKEN_FILE)");
 
 namespace kneecoach::cli {
 namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {LibraryCommands(), PatientCommands(), ProgramCommands(), SessionCommands(),
-                     AlertCommands()}) {
+  for (auto group : {LibraryCommands(), PatientCommands(), PatientRecordCommands(),
+                     ProgramCommands(), SessionCommands(), AlertCommands(), AccessCommands()}) {
     for (auto& command : group) all.push_back(std::move(command));
   }
   return all;
@@ -65,6 +72,8 @@ void PrintHelp(std::ostream& out, const std::vector<Command>& commands) {
          "  --json               print each response as one JSON document (proto field names)\n"
          "  --timeout=SECONDS    deadline of each call (default 10)\n"
          "  --token=TOKEN        access token sent on every call (or $KNEECOACH_TOKEN)\n"
+         "  --token-file=PATH    the token from the first line of PATH, out of shell history\n"
+         "                       (or $KNEECOACH_TOKEN_FILE; flags beat the environment)\n"
          "\nIds may be short (abc) or full names (programs/abc). `kneecoach <command> --help`\n"
          "lists a command's options. Exit status: 0 ok, 2 invalid argument, 3 not found,\n"
          "1 any other error.\n";
@@ -95,10 +104,10 @@ void PrintNounHelp(std::ostream& out, const std::vector<Command>& commands,
   }
 }
 
-// argv split into what absl parses (argv[0] and the global flags, wherever they appear)
-// and the command words with their options.
+// argv split into what absl parses (argv[0] and the global flags, wherever they appear,
+// with "-" in their names as "_") and the command words with their options.
 struct SplitArgs {
-  std::vector<char*> global;
+  std::vector<std::string> global;
   std::vector<std::string> command;
   bool help = false;
 };
@@ -122,8 +131,10 @@ SplitArgs Split(int argc, char** argv) {
     const bool is_flag = absl::ConsumePrefix(&name, "--") || absl::ConsumePrefix(&name, "-");
     const bool has_value = absl::StrContains(name, '=');
     name = name.substr(0, name.find('='));
-    if (is_flag && (name == "server" || name == "timeout" || name == "token")) {
-      split.global.push_back(argv[i]);
+    const std::string flag = absl::StrReplaceAll(name, {{"-", "_"}});
+    if (is_flag &&
+        (flag == "server" || flag == "timeout" || flag == "token" || flag == "token_file")) {
+      split.global.push_back(absl::StrCat("--", flag, has_value ? arg.substr(arg.find('=')) : ""));
       if (!has_value && i + 1 < argc) split.global.push_back(argv[++i]);
     } else if (is_flag && (name == "json" || name == "nojson" || split.command.empty())) {
       split.global.push_back(argv[i]);
@@ -134,16 +145,50 @@ SplitArgs Split(int argc, char** argv) {
   return split;
 }
 
+// The first line of a token file, without surrounding blanks.
+absl::StatusOr<std::string> ReadTokenFile(absl::string_view source, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, "=", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::string line;
+  std::getline(in, line);
+  line = std::string(absl::StripAsciiWhitespace(line));
+  if (line.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, "=", path, ": the first line is empty"));
+  }
+  return line;
+}
+
+// The access token: --token, --token-file, $KNEECOACH_TOKEN, $KNEECOACH_TOKEN_FILE, in that
+// order; "" when none is given.
+absl::StatusOr<std::string> ResolveToken() {
+  const std::string token = absl::GetFlag(FLAGS_token);
+  const std::string file = absl::GetFlag(FLAGS_token_file);
+  if (!token.empty() && !file.empty()) {
+    return absl::InvalidArgumentError("give --token or --token-file, not both");
+  }
+  if (!token.empty()) return token;
+  if (!file.empty()) return ReadTokenFile("--token-file", file);
+  if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
+    return std::string(env);
+  }
+  if (const char* env = std::getenv("KNEECOACH_TOKEN_FILE"); env != nullptr && *env != '\0') {
+    return ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
+  }
+  return std::string();
+}
+
 int Main(int argc, char** argv) {
   const std::vector<Command> commands = AllCommands();
   SplitArgs split = Split(argc, argv);
   if (const char* env = std::getenv("KNEECOACH_SERVER"); env != nullptr && *env != '\0') {
     absl::SetFlag(&FLAGS_server, env);
   }
-  if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
-    absl::SetFlag(&FLAGS_token, env);
-  }
-  absl::ParseCommandLine(static_cast<int>(split.global.size()), split.global.data());
+  std::vector<char*> global;
+  for (std::string& arg : split.global) global.push_back(arg.data());
+  absl::ParseCommandLine(static_cast<int>(global.size()), global.data());
 
   if (!split.command.empty() && split.command.front() == "help") {
     split.command.erase(split.command.begin());
@@ -167,10 +212,13 @@ int Main(int argc, char** argv) {
   const std::vector<std::string> rest(split.command.begin() + command->words.size(),
                                       split.command.end());
   absl::StatusOr<Args> args = Args::Parse(rest, command->options);
-  if (args.ok() && args->positionals().size() != command->positionals.size()) {
+  const size_t required = RequiredPositionals(*command);
+  if (args.ok() && (args->positionals().size() < required ||
+                    args->positionals().size() > command->positionals.size())) {
     args = absl::InvalidArgumentError(absl::StrCat(
-        "expected ", command->positionals.size(), " argument(s) (",
-        absl::StrJoin(command->positionals, " "), "), got ", args->positionals().size()));
+        "expected ", required == command->positionals.size() ? "" : absl::StrCat(required, "-"),
+        command->positionals.size(), " argument(s) (", absl::StrJoin(command->positionals, " "),
+        "), got ", args->positionals().size()));
   }
   if (!args.ok()) {
     UsageError(args.status().message());
@@ -182,7 +230,9 @@ int Main(int argc, char** argv) {
   options.server = absl::GetFlag(FLAGS_server);
   options.json = absl::GetFlag(FLAGS_json);
   options.timeout = absl::Seconds(absl::GetFlag(FLAGS_timeout));
-  options.token = absl::GetFlag(FLAGS_token);
+  absl::StatusOr<std::string> token = ResolveToken();
+  if (!token.ok()) return UsageError(token.status().message());
+  options.token = *std::move(token);
   Stubs stubs(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()));
   const Rpc rpc(options, stubs);
   return command->run(Context{rpc, *args});

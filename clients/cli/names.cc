@@ -23,6 +23,12 @@ std::string QualifyChild(absl::string_view parent, absl::string_view child, absl
   return std::string(id);
 }
 
+std::string ShortChildId(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() == 4) return absl::StrCat(parts[1], "/", parts[3]);
+  return ShortId(name);
+}
+
 std::string ShortId(absl::string_view name) {
   const auto slash = name.rfind('/');
   return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));

@@ -19,6 +19,9 @@ std::string Qualify(absl::string_view collection, absl::string_view id);
 // Anything else is returned as given.
 std::string QualifyChild(absl::string_view parent, absl::string_view child, absl::string_view id);
 
+// The inverse of QualifyChild: "users/u/tokens/t" -> "u/t"; any other name -> ShortId.
+std::string ShortChildId(absl::string_view name);
+
 // The last segment of a resource name ("programs/p/prescriptions/x" -> "x").
 std::string ShortId(absl::string_view name);
 

@@ -102,7 +102,8 @@ Stubs::Stubs(const std::shared_ptr<grpc::ChannelInterface>& channel)
       programs(v1::ProgramService::NewStub(channel)),
       sessions(v1::SessionService::NewStub(channel)),
       alerts(v1::AlertService::NewStub(channel)),
-      protocols(v1::ProtocolService::NewStub(channel)) {}
+      protocols(v1::ProtocolService::NewStub(channel)),
+      access(v1::AccessService::NewStub(channel)) {}
 
 std::vector<OptionSpec> PagingOptions() {
   return {Switch("all", "fetch every page"), Int("page-size", "N"),

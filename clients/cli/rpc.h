@@ -17,6 +17,7 @@
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
@@ -57,6 +58,7 @@ struct Stubs {
   std::unique_ptr<v1::SessionService::StubInterface> sessions;
   std::unique_ptr<v1::AlertService::StubInterface> alerts;
   std::unique_ptr<v1::ProtocolService::StubInterface> protocols;
+  std::unique_ptr<v1::AccessService::StubInterface> access;
 };
 
 // The global flags that shape every call and every output.
@@ -81,6 +83,14 @@ class Rpc {
 
   Stubs& stubs() const { return stubs_; }
   bool json() const { return options_.json; }
+
+  // The same client presenting `token` as its bearer credential instead (an enrollment code
+  // is presented this way to EnrollDevice).
+  Rpc WithToken(std::string token) const {
+    RpcOptions options = options_;
+    options.token = std::move(token);
+    return Rpc(std::move(options), stubs_);
+  }
 
   template <typename Stub, typename Req, typename Resp>
   using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);

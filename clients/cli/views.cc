@@ -28,6 +28,18 @@ std::string PrescriptionFlags(const v1::Prescription& p) {
 
 }  // namespace
 
+std::string KneeSides(const v1::Patient& p) {
+  return JoinEnumWords(v1::KneeSide_descriptor(), p.affected_sides());
+}
+
+void PrintPatient(std::ostream& out, const v1::Patient& p) {
+  out << p.name() << "  " << p.display_name() << "\n  clinic " << p.clinic() << ", time zone "
+      << p.time_zone() << ", knee " << KneeSides(p) << ", created " << FormatTime(p.create_time())
+      << "\n  active program " << (p.active_program().empty() ? "-" : p.active_program())
+      << "\n  physiotherapists "
+      << (p.physiotherapists().empty() ? "-" : absl::StrJoin(p.physiotherapists(), ", ")) << "\n";
+}
+
 std::string LightWord(v1::TrafficLight light) { return absl::AsciiStrToUpper(EnumWord(light)); }
 
 void PrintProgram(std::ostream& out, const v1::Program& program) {

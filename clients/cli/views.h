@@ -1,15 +1,29 @@
-// Text renderings of kneecoach messages that several commands print (a program, a session,
-// decisions, alerts). Each writes to `out` and never fails.
+// Text renderings of kneecoach messages that several commands print (a patient, a program,
+// a session, decisions, alerts). Each writes to `out` and never fails.
 #pragma once
 
+#include <iostream>
 #include <ostream>
 
 #include "google/protobuf/repeated_field.h"
 #include "kneecoach/v1/decision.pb.h"
+#include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/session.pb.h"
 
 namespace kneecoach::cli {
+
+// Name, clinic, time zone, knees, active program and physiotherapists.
+void PrintPatient(std::ostream& out, const v1::Patient& patient);
+
+// PrintPatient of a response's patient to stdout: the text of the patient commands.
+template <typename Response>
+void PrintPatientOf(const Response& response) {
+  PrintPatient(std::cout, response.patient());
+}
+
+// The affected knees, e.g. "left, right".
+std::string KneeSides(const v1::Patient& patient);
 
 // Header lines (state, phase, dates, pause reason) and the prescriptions table.
 void PrintProgram(std::ostream& out, const v1::Program& program);

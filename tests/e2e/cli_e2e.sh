@@ -106,7 +106,8 @@ fi
 
 # --- help and the exercise library ---------------------------------------------------------
 run 0 --help
-for cmd in "exercises list" "patients create" "today PROGRAM" "report PROGRAM" "alerts ack NAME"; do
+for cmd in "exercises list" "patients create" "today PROGRAM" "report PROGRAM" "alerts ack NAME" \
+  "whoami" "users create" "tokens create USER" "enroll CODE" "audit" "patients erase PATIENT"; do
   grep -q "  $cmd " "$WORK/out" || fail "--help does not list '$cmd'"
 done
 pass "--help lists the commands"
@@ -268,5 +269,122 @@ pass "decisions shows the pause; programs resume reactivates"
 run 0 protocols list
 grep -q "protocols/default" "$WORK/out" || fail "protocols list has no protocols/default"
 pass "protocols list shows protocols/default"
+
+# --- roles: a physiotherapist, an enrolled patient's phone, the audit trail, export, erasure --
+if [[ "$AUTH" == yes ]]; then
+  # Tokens go to files (mode 0600) and are read with --token-file, which beats the admin's
+  # $KNEECOACH_TOKEN; commands without it run as the admin.
+  PHYSIO_TOKEN="$WORK/physio.token"
+  PATIENT_TOKEN="$WORK/patient.token"
+  # keep_secret FILE: the secret a command printed (stdout), checked and stored in FILE.
+  keep_secret() {
+    [[ "$(wc -l <"$WORK/out")" -eq 1 ]] || fail "the secret is not alone on stdout"
+    grep -q "shown only once" "$WORK/err" || fail "no warning to store the secret"
+    (umask 077 && cp "$WORK/out" "$1")
+  }
+
+  run 0 --json whoami
+  [[ "$(field 'd["user"]["role"]')" == "ROLE_CLINIC_ADMIN" ]] || fail "whoami: admin's role"
+  pass "whoami as the bootstrap admin: ROLE_CLINIC_ADMIN"
+
+  run 0 --json users create --name="E2E Physio" --role=physio
+  PHYSIO=$(field 'd["user"]["name"]')
+  [[ "$(field 'd["user"]["role"]')" == "ROLE_PHYSIOTHERAPIST" ]] || fail "users create: role"
+  run 0 users list
+  grep -Eq "^${PHYSIO#users/} +physiotherapist " "$WORK/out" || fail "users list lacks $PHYSIO"
+  pass "users create --role=physio -> $PHYSIO; users list shows them"
+
+  run 0 tokens create "${PHYSIO#users/}" --name="e2e laptop" --days=7
+  keep_secret "$PHYSIO_TOKEN"
+  pass "tokens create: the secret alone on stdout, a warning to store it on stderr"
+
+  run 0 --json --token-file="$PHYSIO_TOKEN" whoami
+  [[ "$(field 'd["user"]["name"]')" == "$PHYSIO" ]] || fail "--token-file: not the physio"
+  [[ "$(field 'd["user"]["role"]')" == "ROLE_PHYSIOTHERAPIST" ]] || fail "whoami: physio's role"
+  KNEECOACH_TOKEN="" KNEECOACH_TOKEN_FILE="$PHYSIO_TOKEN" run 0 --json whoami
+  [[ "$(field 'd["user"]["name"]')" == "$PHYSIO" ]] || fail "KNEECOACH_TOKEN_FILE: not the physio"
+  pass "whoami as the physio (--token-file, KNEECOACH_TOKEN_FILE): ROLE_PHYSIOTHERAPIST"
+
+  run 1 --token-file="$PHYSIO_TOKEN" today "$P"
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "physio saw an unassigned program"
+  run 0 --json patients assign "${PATIENT#patients/}" --physio="${PHYSIO#users/}"
+  [[ "$(field 'd["patient"]["physiotherapists"]')" == "['$PHYSIO']" ]] || fail "assign"
+  run 0 --token-file="$PHYSIO_TOKEN" today "$P"
+  pass "physio refused an unassigned patient's program; patients assign -> allowed"
+
+  run 0 --json --token-file="$PHYSIO_TOKEN" patients create --name="E2E Phone" --clinic=e2e \
+    --tz=Europe/London --side=right
+  PATIENT2=$(field 'd["patient"]["name"]')
+  [[ "$(field 'd["patient"]["physiotherapists"]')" == "['$PHYSIO']" ]] || fail "not auto-assigned"
+  run 0 --json --token-file="$PHYSIO_TOKEN" programs create --patient="${PATIENT2#patients/}"
+  PROGRAM2=$(field 'd["program"]["name"]')
+  P2=${PROGRAM2#programs/}
+  pass "as the physio: patients create -> $PATIENT2 (assigned to them), programs create -> $PROGRAM2"
+
+  run 0 --token-file="$PHYSIO_TOKEN" enrollment-code "${PATIENT2#patients/}"
+  CODE=$(awk '{ print $1 }' "$WORK/out")
+  [[ "$CODE" =~ ^KC-[A-Z0-9]{4}-[A-Z0-9]{4}$ ]] || fail "enrollment-code printed '$CODE'"
+  grep -q "expires 20" "$WORK/out" || fail "enrollment-code does not show its expiry"
+  pass "enrollment-code -> $CODE with its expiry"
+
+  run 0 enroll "$CODE" --device="e2e phone"
+  keep_secret "$PATIENT_TOKEN"
+  grep -q "enrolled $PATIENT2 as users/" "$WORK/err" || fail "enroll does not name the patient"
+  run 1 enroll "$CODE"
+  grep -q "^error: UNAUTHENTICATED: " "$WORK/err" || fail "an enrollment code worked twice"
+  pass "enroll CODE -> the patient's token, once; the code is then UNAUTHENTICATED"
+
+  run 0 --json --token-file="$PATIENT_TOKEN" whoami
+  PATIENT_USER=$(field 'd["user"]["name"]')
+  [[ "$(field 'd["user"]["role"]')" == "ROLE_PATIENT" ]] || fail "whoami: patient's role"
+  [[ "$(field 'd["user"]["patient"]')" == "$PATIENT2" ]] || fail "whoami: patient's record"
+  pass "whoami as the patient: ROLE_PATIENT, $PATIENT2"
+
+  run 0 --token-file="$PATIENT_TOKEN" today "$P2"
+  grep -q "day 1" "$WORK/out" || fail "the patient's today does not show day 1"
+  run 0 --json --token-file="$PATIENT_TOKEN" report "$P2" --all-pain=1 --request-id=e2e-phone-1
+  SESSION2=$(field 'd["session"]["name"]')
+  pass "as the patient: today and report their own program -> $SESSION2"
+
+  run 1 --token-file="$PATIENT_TOKEN" patients list
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "patient listed patients"
+  run 1 --token-file="$PATIENT_TOKEN" today "$P"
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "patient saw another's program"
+  pass "the patient is refused patients list and another patient's program (PERMISSION_DENIED)"
+
+  run 1 --token-file="$PATIENT_TOKEN" audit
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "patient read the audit trail"
+  run 0 audit
+  grep -E "$PATIENT_USER \(patient\) +SessionService/ReportSession +$PROGRAM2 +e2e-phone-1$" \
+    "$WORK/out" >/dev/null || fail "audit lacks the patient's report with its request id"
+  pass "audit (admin only) shows the patient's report with request id e2e-phone-1"
+
+  run 0 --json tokens list "${PATIENT_USER#users/}"
+  PHONE=$(field 'd["tokens"][0]["name"]')
+  run 0 tokens revoke "$(echo "$PHONE" | cut -d/ -f2,4)"
+  grep -q "$PHONE revoked" "$WORK/out" || fail "tokens revoke did not say so"
+  run 1 --token-file="$PATIENT_TOKEN" today "$P2"
+  grep -q "^error: UNAUTHENTICATED: " "$WORK/err" || fail "a revoked token still works"
+  pass "tokens revoke $PHONE -> the patient's token is UNAUTHENTICATED"
+
+  run 0 --token-file="$PHYSIO_TOKEN" enrollment-code "${PATIENT2#patients/}"
+  run 0 enroll "$(awk '{ print $1 }' "$WORK/out")" --device="e2e new phone"
+  keep_secret "$PATIENT_TOKEN"
+  run 0 --token-file="$PATIENT_TOKEN" patients export "${PATIENT2#patients/}"
+  "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$WORK/out" ||
+    fail "patients export is not JSON"
+  grep -qF "\"$SESSION2\"" "$WORK/out" || fail "patients export lacks $SESSION2"
+  pass "a new phone enrolls; patients export as the patient is JSON with $SESSION2"
+
+  run 2 patients erase "${PATIENT2#patients/}"
+  grep -q "reason" "$WORK/err" || fail "erase without --reason: the error does not name reason"
+  run 1 --token-file="$PHYSIO_TOKEN" patients erase "${PATIENT2#patients/}" --reason="e2e"
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "a physio erased a patient"
+  run 0 patients erase "${PATIENT2#patients/}" --reason="e2e: the patient asked"
+  run 1 patients get "${PATIENT2#patients/}"
+  grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "an erased patient is still there"
+  run 1 --token-file="$PATIENT_TOKEN" today "$P2"
+  pass "patients erase: needs --reason and an admin; then $PATIENT2 is gone"
+fi
 
 echo "e2e: $CHECKS checks passed"

@@ -27,7 +27,9 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
   auto check_ins = txn.CheckInsSince(loaded.id, FormatLocalDate(from));
   if (!check_ins.ok()) return check_ins.status();
   history.check_ins = *std::move(check_ins);
-  auto alerts = txn.ListAlerts({.program_id = loaded.id}, {.limit = kAlertHistory, .after = 0});
+  AlertFilter filter;
+  filter.program_id = loaded.id;
+  auto alerts = txn.ListAlerts(filter, {.limit = kAlertHistory, .after = 0});
   if (!alerts.ok()) return alerts.status();
   history.alerts = std::move(alerts->items);
   return history;

@@ -300,9 +300,8 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
   if (ttl < 1 || ttl > 365) return InvalidField("ttl_days", "out of range 1..365");
   if (r.display_name().size() > 200) return InvalidField("display_name", "at most 200 bytes");
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
-  // Not replayable: a retry must not hand the secret out again, so no request_id scope.
   return InWrite<v1::CreateTokenResponse>(
-      writes_, absl::StrCat("CreateToken:", r.user()), "",
+      writes_, absl::StrCat("CreateToken:", r.user()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
         auto user = txn.GetUser(*id);
         if (!user.ok()) return user.status();
@@ -312,7 +311,8 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
         *response.mutable_token() = issued->token;
         response.set_secret(issued->secret);
         return response;
-      });
+      },
+      internal::Replay::kNever);
 }
 
 absl::StatusOr<v1::ListTokensResponse> Core::ListTokens(const v1::ListTokensRequest& r) {
@@ -346,9 +346,9 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
     const v1::CreateEnrollmentCodeRequest& r) {
   auto id = ParseId("patient", r.patient(), "patients");
   if (!id.ok()) return id.status();
-  // A code is a credential: never replayed from the idempotency table.
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::CreateEnrollmentCodeResponse>(
-      writes_, absl::StrCat("CreateEnrollmentCode:", r.patient()), "",
+      writes_, absl::StrCat("CreateEnrollmentCode:", r.patient()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateEnrollmentCodeResponse> {
         if (auto p = txn.GetPatient(*id); !p.ok()) return p.status();
         const std::string code = NewEnrollmentCode();
@@ -362,7 +362,8 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
         response.set_code(code);
         *response.mutable_expire_time() = ToProto(expires);
         return response;
-      });
+      },
+      internal::Replay::kNever);  // a code is a credential: never stored
 }
 
 absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDeviceRequest& r) {
@@ -398,6 +399,17 @@ absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDevi
                                  r.device_name().empty() ? "phone" : r.device_name(),
                                  options_.device_token_ttl_days);
         if (!issued.ok()) return issued.status();
+        Caller enrolled;  // audited as the patient the device now acts for
+        enrolled.user_name = user.name();
+        enrolled.user = user;
+        enrolled.method = CurrentCaller().method;
+        enrolled.resource = patient->name();
+        enrolled.clinic = patient->clinic();
+        enrolled.patient_id = **patient_id;
+        if (absl::Status s = internal::RecordAudit(txn, writes_, enrolled, "EnrollDevice", "");
+            !s.ok()) {
+          return s;
+        }
         v1::EnrollDeviceResponse response;
         *response.mutable_user() = user;
         *response.mutable_token() = issued->token;

@@ -55,9 +55,8 @@ absl::Status CheckRequestId(const std::string& request_id, bool required) {
   return absl::OkStatus();
 }
 
-absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const std::string& scope,
-                         const std::string& request_id) {
-  const Caller& caller = CurrentCaller();
+absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
+                         const std::string& scope, const std::string& request_id) {
   v1::AuditEntry entry;
   const std::string id = deps.ids.NewId();
   const std::string clinic = caller.clinic.empty() ? caller.user.clinic() : caller.clinic;

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "service/core/caller.h"
 #include "service/core/core.h"
 #include "service/domain/errors.h"
 #include "service/domain/names.h"
@@ -41,9 +42,14 @@ auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
   return fn(**txn);
 }
 
-// Writes the audit entry for the current caller's write (who, when, what, request id).
-absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const std::string& scope,
-                         const std::string& request_id);
+// Writes the audit entry for `caller`'s write (who, when, what, request id).
+absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
+                         const std::string& scope, const std::string& request_id);
+
+// Whether InWrite stores the response for replay under the request_id. Responses that
+// carry a secret (a new token, an enrollment code) must never be stored: for those a
+// request_id only labels the audit entry.
+enum class Replay { kStore, kNever };
 
 // Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
 // commits, all together. With a non-empty request_id, a response already stored under
@@ -51,10 +57,12 @@ absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const std::string& sco
 // stores nothing twice.
 template <typename Response, typename Fn>
 absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
-                                 const std::string& request_id, Fn&& fn) {
+                                 const std::string& request_id, Fn&& fn,
+                                 Replay replay = Replay::kStore) {
   auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
-  if (!request_id.empty()) {
+  const bool replayable = replay == Replay::kStore && !request_id.empty();
+  if (replayable) {
     auto prior = (*txn)->GetRequestResult(scope, request_id);
     if (!prior.ok()) return prior.status();
     if (prior->has_value()) {
@@ -67,11 +75,15 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   }
   absl::StatusOr<Response> response = fn(**txn);
   if (!response.ok()) return response.status();  // the Txn rolls back on destruction
-  if (!request_id.empty()) {
+  if (replayable) {
     absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
     if (!put.ok()) return put;
   }
-  if (absl::Status s = RecordAudit(**txn, deps, scope, request_id); !s.ok()) return s;
+  // A device enrolling is audited by EnrollDevice itself, as the patient it becomes.
+  if (CurrentCaller().enrollment_code.empty()) {
+    absl::Status s = RecordAudit(**txn, deps, CurrentCaller(), scope, request_id);
+    if (!s.ok()) return s;
+  }
   absl::Status committed = (*txn)->Commit();
   if (!committed.ok()) return committed;
   return response;

@@ -161,6 +161,11 @@ TEST_F(AccessTest, EnrollmentCodesWorkOnceAndOnlyForEnrollment) {
   ASSERT_TRUE(CallAs(typed, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).ok());
   EXPECT_EQ(enrolled.user().role(), v1::ROLE_PATIENT);
   EXPECT_EQ(enrolled.user().patient(), program.patient());
+  const std::vector<v1::AuditEntry> audit = Audit();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.front().method(), "/kneecoach.v1.AccessService/EnrollDevice");
+  EXPECT_EQ(audit.front().actor(), enrolled.user().name());
+  EXPECT_EQ(audit.front().resource(), program.patient());
   EXPECT_EQ(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // A token for anything but enrollment is refused there.

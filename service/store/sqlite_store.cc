@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 #include <variant>
 
 #include "SQLiteCpp/Database.h"
@@ -19,6 +20,29 @@
 #include "service/store/migrations.h"
 
 namespace kneecoach {
+
+// Prepared statements of one connection, by SQL text: preparing costs more than running
+// most of kneecoach's queries. Used only by the Txn holding that connection.
+class StatementCache {
+ public:
+  explicit StatementCache(SQLite::Database& db) : db_(db) {}
+  // The statement for `sql`, reset and with no bindings.
+  SQLite::Statement& Get(const std::string& sql) {
+    std::unique_ptr<SQLite::Statement>& stmt = statements_[sql];
+    if (stmt == nullptr) {
+      stmt = std::make_unique<SQLite::Statement>(db_, sql);
+    } else {
+      stmt->tryReset();
+      stmt->clearBindings();
+    }
+    return *stmt;
+  }
+
+ private:
+  SQLite::Database& db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
 namespace {
 
 using Value = std::variant<std::string, int64_t>;
@@ -91,6 +115,7 @@ absl::StatusOr<T> ParseRecord(const SQLite::Column& column, absl::string_view ta
 // mutex locked, `barrier` set) or a read connection taken from the pool.
 struct Lease {
   SQLite::Database* db = nullptr;
+  StatementCache* statements = nullptr;
   DurabilityBarrier* barrier = nullptr;
   // Gives the connection back; called once, after the transaction is closed.
   std::function<void()> release;
@@ -109,6 +134,7 @@ class SqliteTxn final : public Txn {
   }
 
   ~SqliteTxn() override {
+    ResetStatements();
     txn_.reset();  // rolls back unless committed
     Release();
   }
@@ -116,7 +142,8 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::optional<std::string>> GetRequestResult(
       absl::string_view scope, absl::string_view request_id) override {
     return Guard([&]() -> absl::StatusOr<std::optional<std::string>> {
-      SQLite::Statement q(db_, "SELECT response FROM requests WHERE scope = ? AND request_id = ?");
+      SQLite::Statement& q =
+          Prepare("SELECT response FROM requests WHERE scope = ? AND request_id = ?");
       Bind(q, {std::string(scope), std::string(request_id)});
       if (!q.executeStep()) return std::optional<std::string>();
       const SQLite::Column c = q.getColumn(0);
@@ -128,7 +155,8 @@ class SqliteTxn final : public Txn {
   absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
                                 const std::string& response) override {
     return Guard([&]() -> absl::Status {
-      SQLite::Statement q(db_, "INSERT INTO requests(scope, request_id, response) VALUES(?,?,?)");
+      SQLite::Statement& q =
+          Prepare("INSERT INTO requests(scope, request_id, response) VALUES(?,?,?)");
       Bind(q, {std::string(scope), std::string(request_id)});
       q.bind(3, response.data(), static_cast<int>(response.size()));
       q.exec();
@@ -253,8 +281,8 @@ class SqliteTxn final : public Txn {
 
   absl::Status PutProtocol(const std::string& id, const v1::Protocol& p) override {
     return Guard([&]() -> absl::Status {
-      SQLite::Statement q(db_,
-                          "INSERT INTO protocols(id, data) VALUES(?, ?) "
+      SQLite::Statement& q = Prepare(
+          "INSERT INTO protocols(id, data) VALUES(?, ?) "
                           "ON CONFLICT(id) DO UPDATE SET data = excluded.data");
       const std::string data = p.SerializeAsString();
       q.bind(1, id);
@@ -322,8 +350,8 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
       const std::string& code_hash, int64_t now_unix_seconds) override {
     return Guard([&]() -> absl::StatusOr<std::optional<std::string>> {
-      SQLite::Statement q(db_,
-                          "UPDATE enrollment_codes SET used = 1 WHERE code_hash = ? AND used = 0 "
+      SQLite::Statement& q = Prepare(
+          "UPDATE enrollment_codes SET used = 1 WHERE code_hash = ? AND used = 0 "
                           "AND expire_unix > ? RETURNING patient_id");
       Bind(q, {code_hash, now_unix_seconds});
       if (!q.executeStep()) return std::optional<std::string>();
@@ -348,7 +376,8 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
                                   const std::string& user_id) override {
     return Guard([&]() -> absl::StatusOr<bool> {
-      SQLite::Statement q(db_, "SELECT 1 FROM assignments WHERE patient_id = ? AND user_id = ?");
+      SQLite::Statement& q =
+          Prepare("SELECT 1 FROM assignments WHERE patient_id = ? AND user_id = ?");
       Bind(q, {patient_id, user_id});
       return q.executeStep();
     });
@@ -388,6 +417,7 @@ class SqliteTxn final : public Txn {
   // Ends the Txn: no method may be called after it.
   absl::Status Commit() override {
     absl::Status status = Guard([&]() -> absl::Status {
+      ResetStatements();
       txn_->commit();
       return absl::OkStatus();
     });
@@ -403,7 +433,7 @@ class SqliteTxn final : public Txn {
  private:
   absl::Status Exec(const char* sql, const std::vector<Value>& values) {
     return Guard([&]() -> absl::Status {
-      SQLite::Statement q(db_, sql);
+      SQLite::Statement& q = Prepare(sql);
       Bind(q, values);
       q.exec();
       return absl::OkStatus();
@@ -414,7 +444,7 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::optional<T>> FindOne(const char* sql, const std::vector<Value>& values,
                                            absl::string_view table) {
     return Guard([&]() -> absl::StatusOr<std::optional<T>> {
-      SQLite::Statement q(db_, sql);
+      SQLite::Statement& q = Prepare(sql);
       Bind(q, values);
       if (!q.executeStep()) return std::optional<T>();
       auto record = ParseRecord<T>(q.getColumn(0), table);
@@ -426,7 +456,8 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::optional<TokenRecord>> FindTokenRecord(const char* where,
                                                              const std::string& value) {
     return Guard([&]() -> absl::StatusOr<std::optional<TokenRecord>> {
-      SQLite::Statement q(db_, absl::StrCat("SELECT id, user_id, data FROM tokens WHERE ", where));
+      SQLite::Statement& q =
+          Prepare(absl::StrCat("SELECT id, user_id, data FROM tokens WHERE ", where));
       q.bind(1, value);
       if (!q.executeStep()) return std::optional<TokenRecord>();
       auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
@@ -448,8 +479,8 @@ class SqliteTxn final : public Txn {
         absl::StrAppend(&marks, ", ?");
         values.push_back(value);
       }
-      SQLite::Statement q(db_, absl::StrCat("INSERT INTO ", table, "(", names, ", data) VALUES(",
-                                            marks, ", ?)"));
+      SQLite::Statement& q = Prepare(
+          absl::StrCat("INSERT INTO ", table, "(", names, ", data) VALUES(", marks, ", ?)"));
       Bind(q, values);
       const std::string data = record.SerializeAsString();
       q.bind(static_cast<int>(values.size()) + 1, data.data(), static_cast<int>(data.size()));
@@ -469,7 +500,8 @@ class SqliteTxn final : public Txn {
         values.push_back(value);
       }
       values.push_back(id);
-      SQLite::Statement q(db_, absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = ?"));
+      SQLite::Statement& q =
+          Prepare(absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = ?"));
       const std::string data = record.SerializeAsString();
       q.bind(1, data.data(), static_cast<int>(data.size()));
       int index = 2;
@@ -488,7 +520,7 @@ class SqliteTxn final : public Txn {
   template <typename T>
   absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
     return Guard([&]() -> absl::StatusOr<T> {
-      SQLite::Statement q(db_, absl::StrCat("SELECT data FROM ", table, " WHERE id = ?"));
+      SQLite::Statement& q = Prepare(absl::StrCat("SELECT data FROM ", table, " WHERE id = ?"));
       q.bind(1, id);
       if (!q.executeStep()) return NotFound(kind, id);
       return ParseRecord<T>(q.getColumn(0), table);
@@ -508,10 +540,9 @@ class SqliteTxn final : public Txn {
                         newest_first ? "seq < ?" : "seq > ?");
         binds.push_back(page.after);
       }
-      SQLite::Statement q(
-          db_, absl::StrCat("SELECT seq, data FROM ", table, clause.empty() ? "" : " WHERE ",
-                            clause, " ORDER BY seq ", newest_first ? "DESC" : "ASC",
-                            " LIMIT ?"));
+      SQLite::Statement& q = Prepare(
+          absl::StrCat("SELECT seq, data FROM ", table, clause.empty() ? "" : " WHERE ", clause,
+                       " ORDER BY seq ", newest_first ? "DESC" : "ASC", " LIMIT ?"));
       binds.push_back(int64_t{page.limit} + 1);  // one more tells whether a next page exists
       Bind(q, binds);
       Page<T> result;
@@ -534,9 +565,9 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::vector<T>> Since(const char* table, const std::string& program_id,
                                        const std::string& from_date) {
     return Guard([&]() -> absl::StatusOr<std::vector<T>> {
-      SQLite::Statement q(db_, absl::StrCat("SELECT data FROM ", table,
-                                            " WHERE program_id = ? AND local_date >= ?"
-                                            " ORDER BY local_date, seq"));
+      SQLite::Statement& q = Prepare(absl::StrCat("SELECT data FROM ", table,
+                                                  " WHERE program_id = ? AND local_date >= ?"
+                                                  " ORDER BY local_date, seq"));
       Bind(q, {program_id, from_date});
       std::vector<T> out;
       while (q.executeStep()) {
@@ -546,6 +577,19 @@ class SqliteTxn final : public Txn {
       }
       return out;
     });
+  }
+
+  // A cached statement for `sql` (reset when the Txn ends, so that no statement keeps a
+  // read snapshot open between Txns).
+  SQLite::Statement& Prepare(const std::string& sql) {
+    SQLite::Statement& stmt = lease_.statements->Get(sql);
+    used_.push_back(&stmt);
+    return stmt;
+  }
+
+  void ResetStatements() {
+    for (SQLite::Statement* stmt : used_) stmt->tryReset();
+    used_.clear();
   }
 
   // Returns the connection. A writer that did not commit first waits until every commit
@@ -563,6 +607,7 @@ class SqliteTxn final : public Txn {
   Lease lease_;
   SQLite::Database& db_;
   std::optional<SQLite::Transaction> txn_;
+  std::vector<SQLite::Statement*> used_;
   bool committed_ = false;
 };
 
@@ -635,12 +680,14 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       wal_fd = *fd;
     }
     store->barrier_ = std::make_unique<DurabilityBarrier>(wal_fd);
+    store->writer_statements_ = std::make_unique<StatementCache>(db);
     const int readers = in_memory ? 0 : options.read_connections;
     absl::MutexLock lock(&store->read_mu_);
     for (int i = 0; i < readers; ++i) {
       auto reader = std::make_unique<SQLite::Database>(
           options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, options.busy_timeout_ms);
       reader->exec("PRAGMA query_only = ON");
+      store->reader_statements_.push_back(std::make_unique<StatementCache>(*reader));
       store->readers_.push_back(std::move(reader));
       store->free_.push_back(i);
     }
@@ -665,6 +712,7 @@ absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {
   if (write || readers_.empty()) {
     mu_.Lock();
     lease.db = db_.get();
+    lease.statements = writer_statements_.get();
     if (write) lease.barrier = barrier_.get();
     lease.release = [this] { mu_.Unlock(); };
   } else {
@@ -674,6 +722,7 @@ absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {
     free_.pop_back();
     read_mu_.Unlock();
     lease.db = readers_[index].get();
+    lease.statements = reader_statements_[index].get();
     lease.release = [this, index] {
       absl::MutexLock lock(&read_mu_);
       free_.push_back(index);

@@ -1,5 +1,6 @@
 // SQLite implementation of Store (SQLiteCpp): WAL journal, foreign keys on, schema
-// versioned by PRAGMA user_version with forward-only migrations. A commit is on disk before
+// versioned by PRAGMA user_version with forward-only migrations, statements prepared once
+// per connection and reused. A commit is on disk before
 // Commit() returns OK: by default through group commit (synchronous=NORMAL plus one shared
 // fdatasync of the WAL per batch of commits, see group_commit.h), or with
 // synchronous=FULL when group_commit is off.
@@ -27,6 +28,8 @@ class Database;
 }
 
 namespace kneecoach {
+
+class StatementCache;
 
 struct SqliteStoreOptions {
   // A file path, or ":memory:" for tests.
@@ -66,6 +69,10 @@ class SqliteStore final : public Store {
   absl::Mutex read_mu_;
   std::vector<std::unique_ptr<SQLite::Database>> readers_;
   std::vector<int> free_ ABSL_GUARDED_BY(read_mu_);
+  // Prepared statements of the writer and of each reader, used by the Txn holding that
+  // connection (declared last: finalized before the connections close).
+  std::unique_ptr<StatementCache> writer_statements_;
+  std::vector<std::unique_ptr<StatementCache>> reader_statements_;
 };
 
 }  // namespace kneecoach

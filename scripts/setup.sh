@@ -13,6 +13,8 @@ with_tests=0
 if [ "${1:-}" = "--test" ]; then
   with_tests=1
   packages+=(python3 python3-grpcio python3-grpc-tools)
+  # The libFuzzer target (fuzz/): clang with its sanitizer and fuzzer runtimes.
+  packages+=(clang libclang-rt-14-dev)
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 

@@ -17,8 +17,6 @@
 
 namespace kneecoach {
 
-namespace v1 = ::kneecoach::v1;
-
 // Which exercises ListExercises returns. Unset fields do not filter.
 struct ExerciseFilter {
   v1::ExerciseCategory category = v1::EXERCISE_CATEGORY_UNSPECIFIED;

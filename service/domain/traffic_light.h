@@ -24,8 +24,6 @@
 
 namespace kneecoach {
 
-namespace v1 = ::kneecoach::v1;
-
 // The worse of two lights (RED > AMBER > GREEN > UNSPECIFIED).
 v1::TrafficLight Worst(v1::TrafficLight a, v1::TrafficLight b);
 

@@ -28,8 +28,6 @@
 
 namespace kneecoach {
 
-namespace v1 = ::kneecoach::v1;
-
 // One page of a keyset-paginated list.
 struct PageRequest {
   int limit = 50;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates the seed inputs of fuzz/corpus/ from the text protos below: byte 0 picks the
+# use case (index in UseCases() of request_fuzzer.cc; +128 aims it at the seeded program),
+# the rest is the request in protobuf binary (protoc --encode). Run after changing either.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+proto=$(dirname "$here")/proto
+seed() {  # NAME SELECTOR MESSAGE TEXT
+  { printf "\\x$(printf %02x "$2")"
+    printf '%s' "$4" | protoc -I "$proto" -I /usr/include --encode="kneecoach.v1.$3" \
+      kneecoach/v1/exercise_library_service.proto kneecoach/v1/patient.proto \
+      kneecoach/v1/program.proto kneecoach/v1/session.proto kneecoach/v1/decision.proto \
+      kneecoach/v1/protocol.proto; } >"$here/corpus/$1"
+}
+seed list-exercises 0 ListExercisesRequest 'page_size: 5 category: EXERCISE_CATEGORY_ISOMETRIC'
+seed get-exercise 1 GetExerciseRequest 'name: "exercises/wall-sit-30-45"'
+seed create-patient 5 CreatePatientRequest \
+  'patient { display_name: "Sam" clinic: "clinics/demo" time_zone: "Europe/London" affected_sides: KNEE_SIDE_LEFT } request_id: "r1"'
+seed create-program $((128 + 8)) CreateProgramRequest 'program { patient: "x" } request_id: "r2"'
+seed update-program $((128 + 11)) UpdateProgramRequest \
+  'program { name: "x" approval_mode: APPROVAL_MODE_CLINICIAN_APPROVAL } update_mask { paths: "approval_mode" }'
+seed update-prescription $((128 + 12)) UpdatePrescriptionRequest \
+  'prescription { name: "x" locked: true } update_mask { paths: "locked" } reason: "knee sore"'
+seed pause $((128 + 13)) PauseProgramRequest 'name: "x" reason: "flare-up"'
+seed simulate $((128 + 18)) SimulateProgramRequest \
+  'start_date: "2026-03-02" events { local_date: "2026-03-03" check_in { morning_pain: 5 } }'
+seed today $((128 + 19)) GetTodaySessionRequest 'program: "x"'
+seed report $((128 + 20)) ReportSessionRequest \
+  'program: "x" request_id: "r3" reports { prescription: "x" sets_done: 3 reps_done: 10 pain_during: 3 pain_after_1h: 4 }'
+seed report-red $((128 + 20)) ReportSessionRequest \
+  'program: "x" request_id: "r4" reports { prescription: "x" sets_done: 1 pain_during: 8 }'
+seed check-in $((128 + 21)) ReportMorningCheckInRequest \
+  'check_in { program: "x" morning_pain: 6 swelling: true } request_id: "r5"'
+seed list-sessions $((128 + 22)) ListSessionsRequest 'program: "x" page_size: 2'
+seed list-alerts $((128 + 24)) ListAlertsRequest 'page_size: 3'
+echo "fuzz: $(ls "$here/corpus" | wc -l) seeds in fuzz/corpus/"

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <variant>
 
@@ -41,6 +42,57 @@ class StatementCache {
  private:
   SQLite::Database& db_;
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+};
+
+// Checkpoints the WAL into the database file from a thread and connection of its own,
+// PASSIVE (it never blocks the writer or readers), so that no commit holds the writer lock
+// through a checkpoint's page copies and fsyncs. The writer's WAL hook wakes it once the
+// WAL holds `frames` frames since the last checkpoint.
+class Checkpointer {
+ public:
+  Checkpointer(std::unique_ptr<SQLite::Database> db, int frames)
+      : db_(std::move(db)), frames_(frames), thread_([this] { Loop(); }) {}
+  ~Checkpointer() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+  // Called by SQLite on the writer's thread after each commit (sqlite3_wal_hook).
+  static int OnCommit(void* self, sqlite3*, const char*, int frames) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (frames >= c->frames_) {
+      absl::MutexLock lock(&c->mu_);
+      c->wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Checkpointer* c) { return c->wanted_ || c->stop_; }, this));
+        if (stop_) return;
+        wanted_ = false;
+      }
+      // Failures (SQLITE_BUSY while a Scrub runs, disk full) leave the WAL as it is; the
+      // next commit asks again.
+      sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
+    }
+  }
+
+  std::unique_ptr<SQLite::Database> db_;
+  const int frames_;
+  absl::Mutex mu_;
+  bool wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts once the members above exist
 };
 
 namespace {
@@ -649,7 +701,9 @@ absl::Status Migrate(SQLite::Database& db, int& version) {
 
 }  // namespace
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  if (db_ != nullptr) sqlite3_wal_hook(db_->getHandle(), nullptr, nullptr);
+}
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const SqliteStoreOptions& options) {
@@ -669,6 +723,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(group_commit ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
+    db.exec(absl::StrCat("PRAGMA cache_size = -", options.writer_cache_kib));
     // Deleted records are overwritten, not left in free pages: erasure means erasure.
     db.exec("PRAGMA secure_delete = ON");
     absl::Status migrated = Migrate(db, store->schema_version_);
@@ -680,6 +735,15 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       wal_fd = *fd;
     }
     store->barrier_ = std::make_unique<DurabilityBarrier>(wal_fd);
+    if (group_commit) {
+      // Checkpoints move off the writer's path (Checkpointer above).
+      db.exec("PRAGMA wal_autocheckpoint = 0");
+      store->checkpointer_ = std::make_unique<Checkpointer>(
+          std::make_unique<SQLite::Database>(options.path, SQLite::OPEN_READWRITE,
+                                             options.busy_timeout_ms),
+          options.checkpoint_frames);
+      sqlite3_wal_hook(db.getHandle(), &Checkpointer::OnCommit, store->checkpointer_.get());
+    }
     store->writer_statements_ = std::make_unique<StatementCache>(db);
     const int readers = in_memory ? 0 : options.read_connections;
     absl::MutexLock lock(&store->read_mu_);
@@ -687,6 +751,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       auto reader = std::make_unique<SQLite::Database>(
           options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, options.busy_timeout_ms);
       reader->exec("PRAGMA query_only = ON");
+      reader->exec(absl::StrCat("PRAGMA cache_size = -", options.reader_cache_kib));
       store->reader_statements_.push_back(std::make_unique<StatementCache>(*reader));
       store->readers_.push_back(std::move(reader));
       store->free_.push_back(i);

@@ -1,13 +1,13 @@
 // SQLite implementation of Store (SQLiteCpp): WAL journal, foreign keys on, schema
 // versioned by PRAGMA user_version with forward-only migrations, statements prepared once
-// per connection and reused. A commit is on disk before
-// Commit() returns OK: by default through group commit (synchronous=NORMAL plus one shared
-// fdatasync of the WAL per batch of commits, see group_commit.h), or with
-// synchronous=FULL when group_commit is off.
+// per connection and reused. A commit is on disk before Commit() returns OK: by default
+// through group commit (synchronous=NORMAL plus one shared fdatasync of the WAL per batch
+// of commits, see group_commit.h), or with synchronous=FULL when group_commit is off.
 //
 // Thread safety: one writer connection, guarded by a mutex held for the life of each write
 // Txn, so writes are serialised; read-only Txns use a pool of read connections and run
-// beside the writer (WAL snapshots). A read may see a commit whose shared sync has not yet
+// beside the writer (WAL snapshots); with group commit a background thread with its own
+// connection checkpoints the WAL. A read may see a commit whose shared sync has not yet
 // returned (its writer has not been acknowledged yet). A write Txn that ends without
 // committing still waits until everything it could have read is durable, so a replayed
 // idempotent response is never acknowledged before the original. SQLite::Exception never
@@ -29,6 +29,7 @@ class Database;
 
 namespace kneecoach {
 
+class Checkpointer;
 class StatementCache;
 
 struct SqliteStoreOptions {
@@ -42,6 +43,13 @@ struct SqliteStoreOptions {
   // Read-only connections for read Txns (0: reads share the writer connection). Always 0
   // for ":memory:", where every connection would be a different database.
   int read_connections = 4;
+  // With group commit, a background thread checkpoints the WAL into the database file once
+  // it holds this many frames (pages), instead of the committing writer.
+  int checkpoint_frames = 1000;
+  // Page cache of the writer and of each reader connection, KiB (SQLite's default: 2000).
+  // Pages missing from it are read from the file, one syscall each.
+  int writer_cache_kib = 32 * 1024;
+  int reader_cache_kib = 4 * 1024;
 };
 
 class SqliteStore final : public Store {
@@ -73,6 +81,8 @@ class SqliteStore final : public Store {
   // connection (declared last: finalized before the connections close).
   std::unique_ptr<StatementCache> writer_statements_;
   std::vector<std::unique_ptr<StatementCache>> reader_statements_;
+  // Background WAL checkpoints (group commit only); destroyed first.
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace kneecoach

@@ -11,6 +11,7 @@
 #   scripts/bench.sh                 # the full run (~5 minutes, plus ~2 minutes to seed once)
 #   scripts/bench.sh --quick         # 3 s per scenario, 2,000 patients
 #   scripts/bench.sh --smoke         # 0.5 s per scenario, 50 patients (tests/durability)
+#   scripts/bench.sh --seed          # only make the full run's databases
 #   BUILD_DIR=build-perf SERVER_FLAGS="--sync_max_pollers=64" scripts/bench.sh
 #   BENCH_FLAGS="--streams=128" DURATION=30s scripts/bench.sh
 # SERVER_BIN, BENCH_BIN, SEED_BIN name prebuilt binaries (then nothing is built); VAR_DIR
@@ -40,9 +41,9 @@ case $mode in
 esac
 mkdir -p "$var"
 
-# Seeds $var/NAME.db with PATIENTS patients once (kept for later runs).
+# Seeds $var/NAME-PATIENTS.db once (kept for later runs).
 seed() {
-  local name=$1 patients=$2 db=$var/$1.db
+  local name=$1 patients=$2 db=$var/$1-$2.db
   local stamp="$patients patients x $per_patient sessions, schema $(git -C "$root" log -1 --format=%h -- service/store/migrations.cc 2>/dev/null)"
   if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
   rm -f "$db" "$db-wal" "$db-shm" "$db.stamp"
@@ -61,11 +62,11 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# Starts the server on a fresh copy of $var/NAME.db; sets port, server_pid, token.
+# Starts the server on a fresh copy of $var/NAME-PATIENTS.db; sets port, server_pid, token.
 start_server() {
-  local name=$1 run=$var/run-$1.db
+  local name=$1 patients=$2 run=$var/run-$1.db
   rm -f "$run" "$run-wal" "$run-shm"
-  cp "$var/$name.db" "$run"
+  cp "$var/$name-$patients.db" "$run"
   # A clinic admin of the seeded clinic, if the server has authentication.
   token=$("$server_bin" --db="$run" --bootstrap_admin="Bench Admin" --bootstrap_clinic=bench \
             2>/dev/null | tail -n 1 || true)
@@ -89,15 +90,21 @@ bench() {
 
 seed small $small_patients
 seed large $large_patients
+[ "$mode" = --seed ] && exit 0
 
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), \
 $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); load average before: \
 $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ); server flags: ${SERVER_FLAGS:-none}"
 
-start_server large
+start_server large $large_patients
 bench --programs=$large_patients --label="large db ($large_patients patients, \
 $((large_patients * per_patient)) sessions)"
 stop_server
+# Group commit: how many durable commits shared each fdatasync of the WAL.
+sed -n 's/^kneecoach-server: \([0-9]*\) commits, \([0-9]*\) shared WAL syncs/\1 \2/p' \
+    "$var/server-large.log" |
+  awk '{ printf "group commit: %d commits, %d WAL fdatasyncs (%.1f commits per sync)\n",
+         $1, $2, ($2 > 0 ? $1 / $2 : 0) }'
 
 echo
 echo "GetTodaySession against database size (same server, same request mix; p50/p99 in ms):"
@@ -107,7 +114,7 @@ declare -A p50
 for name in small large; do
   patients=$small_patients
   [ $name = large ] && patients=$large_patients
-  start_server $name
+  start_server $name $patients
   for streams in 1 16; do
     row=$(bench --programs=$patients --scenarios=today --streams=$streams \
             --connections=$(( streams < 4 ? streams : 4 )) --threads=$(( streams < 2 ? 1 : 2 )) \

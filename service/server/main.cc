@@ -142,5 +142,9 @@ int main(int argc, char** argv) {
   sigwait(&signals, &received);
   std::printf("kneecoach-server: signal %d, shutting down\n", received);
   (*server)->Shutdown();
+  const auto commits = (*server)->commit_stats();
+  std::printf("kneecoach-server: %llu commits, %llu shared WAL syncs\n",
+              static_cast<unsigned long long>(commits.commits),
+              static_cast<unsigned long long>(commits.syncs));
   return 0;
 }

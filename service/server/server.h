@@ -65,6 +65,8 @@ class KneecoachServer {
   // The demo credentials created at this start (nullopt if none were created).
   const std::optional<Core::DemoCredentials>& demo_credentials() const { return demo_; }
   Core& core() { return *core_; }
+  // Commits and the WAL syncs they shared so far (group commit).
+  DurabilityBarrier::Stats commit_stats() { return store_->commit_stats(); }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting calls and waits for in-flight ones (up to `deadline`).

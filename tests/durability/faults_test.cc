@@ -46,22 +46,11 @@ class TmpfsTest : public ::testing::Test {
   }
 
   grpc::Status Report(v1::SessionService::Stub& stub, const std::string& id) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
     v1::ReportSessionResponse response;
-    return stub.ReportSession(&context, bench::ReportRequest(0, id), &response);
+    return ReportAs(stub, token_, 0, id, &response);
   }
 
-  grpc::Status Today(v1::SessionService::Stub& stub) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
-    v1::GetTodaySessionRequest request;
-    request.set_program(bench::ProgramName(0));
-    v1::GetTodaySessionResponse response;
-    return stub.GetTodaySession(&context, request, &response);
-  }
+  grpc::Status Today(v1::SessionService::Stub& stub) { return TodayAs(stub, token_, 0); }
 
   std::filesystem::path dir_;
   std::string db_;

@@ -43,14 +43,6 @@ std::unique_ptr<v1::SessionService::Stub> Connect(const std::string& address, in
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
 }
 
-grpc::Status Report(v1::SessionService::Stub& stub, const std::string& token, int program,
-                    const std::string& id, v1::ReportSessionResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  return stub.ReportSession(&context, bench::ReportRequest(program, id), response);
-}
-
 // What a crash left on disk: (request id -> session name) of every stored report, after
 // checking that the database is sound and every stored report is whole.
 std::map<std::string, std::string> InspectAfterCrash(const std::string& db_path) {
@@ -116,7 +108,7 @@ TEST(Durability, AcknowledgedReportsSurviveSigkillAndRetriesNeverDuplicate) {
             attempts[id] = {program, false, ""};
           }
           v1::ReportSessionResponse response;
-          const grpc::Status status = Report(*stub, token, program, id, &response);
+          const grpc::Status status = ReportAs(*stub, token, program, id, &response);
           if (status.ok()) {
             std::lock_guard<std::mutex> lock(mu);
             attempts[id].acknowledged = true;
@@ -171,7 +163,7 @@ TEST(Durability, AcknowledgedReportsSurviveSigkillAndRetriesNeverDuplicate) {
   auto stub = Connect(server.address(), 0);
   for (const auto& [id, a] : attempts) {
     v1::ReportSessionResponse response;
-    const grpc::Status status = Report(*stub, token, a.program, id, &response);
+    const grpc::Status status = ReportAs(*stub, token, a.program, id, &response);
     ASSERT_TRUE(status.ok()) << id << ": " << status.error_message();
     if (a.acknowledged) EXPECT_EQ(response.session().name(), a.session) << id;
   }

@@ -1,6 +1,7 @@
 // A real kneecoach-server process for fault tests: started with fork/exec on
 // 127.0.0.1:0, its port read from the line it prints at start, stopped by any signal
-// (SIGKILL for a crash). Also runs kneecoach-seed to make a database.
+// (SIGKILL for a crash). Also runs kneecoach-seed to make a database, and calls the server
+// as a token bearer.
 #pragma once
 
 #include <poll.h>
@@ -17,6 +18,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/requests.h"
+#include "grpcpp/grpcpp.h"
+#include "kneecoach/v1/session.grpc.pb.h"
 
 namespace kneecoach::testing {
 
@@ -68,6 +72,31 @@ inline int Seed(const std::string& db, int programs, int sessions) {
                      absl::StrCat("--data_dir=", KNEECOACH_TEST_DATA_DIR),
                      absl::StrCat("--patients=", programs),
                      absl::StrCat("--sessions_per_patient=", sessions)});
+}
+
+// Calls as the bearer of `token` ("" sends none), with a 10 s deadline: ReportSession of
+// program `program` with bench::ReportRequest, and GetTodaySession.
+inline void Prepare(grpc::ClientContext& context, const std::string& token) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+}
+
+inline grpc::Status ReportAs(v1::SessionService::Stub& stub, const std::string& token,
+                             int program, const std::string& request_id,
+                             v1::ReportSessionResponse* response) {
+  grpc::ClientContext context;
+  Prepare(context, token);
+  return stub.ReportSession(&context, bench::ReportRequest(program, request_id), response);
+}
+
+inline grpc::Status TodayAs(v1::SessionService::Stub& stub, const std::string& token,
+                            int program) {
+  grpc::ClientContext context;
+  Prepare(context, token);
+  v1::GetTodaySessionRequest request;
+  request.set_program(bench::ProgramName(program));
+  v1::GetTodaySessionResponse response;
+  return stub.GetTodaySession(&context, request, &response);
 }
 
 class ServerProcess {

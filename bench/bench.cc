@@ -97,8 +97,7 @@ struct Call {
   std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ReportSessionResponse>> report_rpc;
   v1::ReportMorningCheckInRequest checkin_request;
   v1::ReportMorningCheckInResponse checkin_response;
-  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ReportMorningCheckInResponse>>
-      checkin_rpc;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::ReportMorningCheckInResponse>> checkin_rpc;
 };
 
 template <typename Reader, typename Response>
@@ -117,7 +116,11 @@ class Worker {
  public:
   Worker(const std::vector<Stubs>& stubs, const Scenario& scenario, int streams, int id,
          uint64_t run)
-      : stubs_(stubs), scenario_(scenario), streams_(streams), id_(id), run_(run),
+      : stubs_(stubs),
+        scenario_(scenario),
+        streams_(streams),
+        id_(id),
+        run_(run),
         rng_(run * 1000 + id) {}
 
   WorkerResult Run(Clock::time_point measure_from, Clock::time_point end, double rate) {
@@ -158,8 +161,7 @@ class Worker {
       void* tag = nullptr;
       bool ok = false;
       const auto wait = rate > 0 ? std::min(next_due, end) : end + std::chrono::seconds(30);
-      const auto deadline =
-          std::chrono::system_clock::now() + (wait - Clock::now());
+      const auto deadline = std::chrono::system_clock::now() + (wait - Clock::now());
       const auto got = cq_.AsyncNext(&tag, &ok, deadline);
       if (got == grpc::CompletionQueue::SHUTDOWN) break;
       if (got == grpc::CompletionQueue::TIMEOUT) continue;
@@ -171,8 +173,8 @@ class Worker {
           result_.latencies_ns.push_back(
               std::chrono::duration_cast<std::chrono::nanoseconds>(done - call->due).count());
         } else if (result_.errors++ == 0) {
-          result_.first_error = absl::StrCat(call->status.error_code(), ": ",
-                                             call->status.error_message());
+          result_.first_error =
+              absl::StrCat(call->status.error_code(), ": ", call->status.error_message());
         }
       }
       if (rate <= 0 && done < end) {
@@ -222,8 +224,7 @@ class Worker {
         Finish(call->today_rpc, &call->today_response, call);
         break;
       case Kind::kLibrary:
-        call->library_rpc =
-            s.library->PrepareAsyncListExercises(ctx, call->library_request, &cq_);
+        call->library_rpc = s.library->PrepareAsyncListExercises(ctx, call->library_request, &cq_);
         Finish(call->library_rpc, &call->library_response, call);
         break;
       case Kind::kReport:
@@ -284,9 +285,8 @@ Result RunScenario(const std::vector<Stubs>& stubs, const Scenario& scenario, ui
     workers.push_back(std::make_unique<Worker>(stubs, scenario, share, t, run));
   }
   for (int t = 0; t < threads; ++t) {
-    running.emplace_back([&, t] {
-      results[t] = workers[t]->Run(measure_from, end, scenario.rate / threads);
-    });
+    running.emplace_back(
+        [&, t] { results[t] = workers[t]->Run(measure_from, end, scenario.rate / threads); });
   }
   for (auto& t : running) t.join();
   Result r;
@@ -341,12 +341,18 @@ int Main() {
   double health_rps = 0, peak_rps = 0;
   for (absl::string_view name : absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',')) {
     Scenario s{std::string(name), {}, fixed_rate};
-    if (name == "health") s.mix = {{Kind::kHealth, 100}};
-    else if (name == "today") s.mix = {{Kind::kToday, 100}};
-    else if (name == "library") s.mix = {{Kind::kLibrary, 100}};
-    else if (name == "report") s.mix = {{Kind::kReport, 100}};
-    else if (name == "checkin") s.mix = {{Kind::kCheckIn, 100}};
-    else if (name == "peak") s.mix = kPeakMix;
+    if (name == "health")
+      s.mix = {{Kind::kHealth, 100}};
+    else if (name == "today")
+      s.mix = {{Kind::kToday, 100}};
+    else if (name == "library")
+      s.mix = {{Kind::kLibrary, 100}};
+    else if (name == "report")
+      s.mix = {{Kind::kReport, 100}};
+    else if (name == "checkin")
+      s.mix = {{Kind::kCheckIn, 100}};
+    else if (name == "peak")
+      s.mix = kPeakMix;
     else if (name == "peak-half") {
       if (peak_rps <= 0) {
         std::fprintf(stderr, "kneecoach-bench: peak-half needs peak before it\n");
@@ -366,14 +372,15 @@ int Main() {
     results.push_back(std::move(r));
   }
 
-  std::printf("\nkneecoach-bench %s: %d streams over %d connections, %d client threads, "
-              "%s per scenario%s\n",
-              absl::GetFlag(FLAGS_label).c_str(), absl::GetFlag(FLAGS_streams),
-              absl::GetFlag(FLAGS_connections), absl::GetFlag(FLAGS_threads),
-              absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
-              fixed_rate > 0 ? absl::StrFormat(", open loop %.0f/s", fixed_rate).c_str() : "");
-  std::printf("| %-22s | %9s | %8s | %8s | %8s | %9s | %6s |\n", "scenario", "req/s",
-              "p50 ms", "p99 ms", "p99.9 ms", "vs health", "errors");
+  std::printf(
+      "\nkneecoach-bench %s: %d streams over %d connections, %d client threads, "
+      "%s per scenario%s\n",
+      absl::GetFlag(FLAGS_label).c_str(), absl::GetFlag(FLAGS_streams),
+      absl::GetFlag(FLAGS_connections), absl::GetFlag(FLAGS_threads),
+      absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
+      fixed_rate > 0 ? absl::StrFormat(", open loop %.0f/s", fixed_rate).c_str() : "");
+  std::printf("| %-22s | %9s | %8s | %8s | %8s | %9s | %6s |\n", "scenario", "req/s", "p50 ms",
+              "p99 ms", "p99.9 ms", "vs health", "errors");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", std::string(24, '-').c_str(),
               std::string(11, '-').c_str(), std::string(10, '-').c_str(),
               std::string(10, '-').c_str(), std::string(10, '-').c_str(),

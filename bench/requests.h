@@ -26,8 +26,7 @@ inline v1::ReportSessionRequest ReportRequest(int program, const std::string& re
 }
 
 // A next-morning check-in for today at pain 1/10.
-inline v1::ReportMorningCheckInRequest CheckInRequest(int program,
-                                                      const std::string& request_id) {
+inline v1::ReportMorningCheckInRequest CheckInRequest(int program, const std::string& request_id) {
   v1::ReportMorningCheckInRequest r;
   r.mutable_check_in()->set_program(ProgramName(program));
   r.mutable_check_in()->set_morning_pain(1);

@@ -40,7 +40,7 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr const char* kZones[] = {"Europe/London", "America/New_York", "Europe/Berlin",
+constexpr const char* kZones[] = {"Europe/London",    "America/New_York",    "Europe/Berlin",
                                   "Australia/Sydney", "America/Los_Angeles", "Asia/Tokyo"};
 
 google::protobuf::Timestamp At(absl::Time t) {
@@ -48,10 +48,9 @@ google::protobuf::Timestamp At(absl::Time t) {
 }
 
 // A session reporting every prescription due on `day` as done at pain 2/10.
-v1::Session ReportedSession(const v1::Program& program, const Library& library,
-                            absl::CivilDay day, absl::TimeZone zone, const std::string& id) {
-  const v1::Session plan =
-      PlanSession(program, library, {}, day, v1::TRAFFIC_LIGHT_UNSPECIFIED);
+v1::Session ReportedSession(const v1::Program& program, const Library& library, absl::CivilDay day,
+                            absl::TimeZone zone, const std::string& id) {
+  const v1::Session plan = PlanSession(program, library, {}, day, v1::TRAFFIC_LIGHT_UNSPECIFIED);
   v1::Session s;
   s.set_name(absl::StrCat(program.name(), "/sessions/", id));
   s.set_program(program.name());
@@ -114,8 +113,7 @@ absl::Status Seed() {
       absl::LoadTimeZone(zone_name, &zone);
       const absl::CivilDay today = LocalDateAt(now, zone);
       // Room for every session every other day before today.
-      const absl::CivilDay start =
-          today - absl::Uniform(bits, 2 * per_patient + 1, days + 1);
+      const absl::CivilDay start = today - absl::Uniform(bits, 2 * per_patient + 1, days + 1);
       v1::Patient patient;
       patient.set_name(absl::StrCat("patients/", patient_id));
       patient.set_display_name(absl::StrCat("Bench Runner ", i));
@@ -126,8 +124,8 @@ absl::Status Seed() {
       *patient.mutable_create_time() = At(absl::FromCivil(start, zone));
       v1::Program requested;
       requested.set_patient(patient.name());
-      auto program = NewProgram(requested, stored, **library,
-                                absl::StrCat("programs/", program_id), start);
+      auto program =
+          NewProgram(requested, stored, **library, absl::StrCat("programs/", program_id), start);
       if (!program.ok()) return program.status();
       *program->mutable_create_time() = patient.create_time();
       *program->mutable_update_time() = patient.create_time();
@@ -162,9 +160,8 @@ absl::Status Seed() {
                  std::min(patients, first + batch), patients, static_cast<long long>(sessions));
   }
   std::fprintf(stderr, "\n");
-  std::printf("kneecoach-seed: %s: %d patients, %lld sessions in %.1f s\n", path.c_str(),
-              patients, static_cast<long long>(sessions),
-              absl::ToDoubleSeconds(absl::Now() - now));
+  std::printf("kneecoach-seed: %s: %d patients, %lld sessions in %.1f s\n", path.c_str(), patients,
+              static_cast<long long>(sessions), absl::ToDoubleSeconds(absl::Now() - now));
   return absl::OkStatus();
 }
 

@@ -106,16 +106,16 @@ grpc::ServerUnaryReactor* Serve(Core& core, Pool* pool,
   return reactor;
 }
 
-#define KC_SYNC(Method)                                                                 \
-  grpc::Status Method(grpc::ServerContext*, const v1::Method##Request* request,        \
-                      v1::Method##Response* response) override {                       \
-    return Run(core_, &Core::Method, *request, response);                               \
+#define KC_SYNC(Method)                                                         \
+  grpc::Status Method(grpc::ServerContext*, const v1::Method##Request* request, \
+                      v1::Method##Response* response) override {                \
+    return Run(core_, &Core::Method, *request, response);                       \
   }
-#define KC_CALLBACK(Method)                                                             \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,               \
-                                   const v1::Method##Request* request,                 \
-                                   v1::Method##Response* response) override {          \
-    return Serve(core_, pool_, &Core::Method, context, request, response);              \
+#define KC_CALLBACK(Method)                                                   \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,      \
+                                   const v1::Method##Request* request,        \
+                                   v1::Method##Response* response) override { \
+    return Serve(core_, pool_, &Core::Method, context, request, response);    \
   }
 
 class SyncSessions final : public v1::SessionService::Service {
@@ -196,8 +196,7 @@ int Main() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
                               absl::GetFlag(FLAGS_sync_min_pollers));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,

@@ -4,9 +4,9 @@
 //
 // Input: byte 0 picks the use case (low 5 bits, in UseCases() order) and whether to aim
 // the request at the seeded patient and program (bit 7: every program, patient and
-// prescription name in the request is rewritten to a real one, so reports reach the engine). The rest is the
-// request, parsed as that use case's protobuf message; bytes that do not parse end the run
-// (gRPC would have rejected them before Core).
+// prescription name in the request is rewritten to a real one, so reports reach the engine). The
+// rest is the request, parsed as that use case's protobuf message; bytes that do not parse end the
+// run (gRPC would have rejected them before Core).
 //
 // Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address).
 #include <cstddef>

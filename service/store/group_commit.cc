@@ -46,9 +46,9 @@ absl::Status DurabilityBarrier::WaitDurable(uint64_t ticket) {
   syncing_ = false;
   ++syncs_;
   if (rc != 0) {
-    failed_ = absl::InternalError(
-        absl::StrCat("database: fdatasync of the WAL failed (", std::strerror(error),
-                     "); writes are refused until the server restarts"));
+    failed_ = absl::InternalError(absl::StrCat("database: fdatasync of the WAL failed (",
+                                               std::strerror(error),
+                                               "); writes are refused until the server restarts"));
   } else {
     durable_ = std::max(durable_, target);
   }

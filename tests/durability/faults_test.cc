@@ -80,9 +80,9 @@ TEST_F(TmpfsTest, DiskFullIsResourceExhaustedAndTheServerKeepsServing) {
   EXPECT_EQ(server_.Stop(SIGTERM), 0) << "a clean exit after disk full";
   SQLite::Database db(db_, SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
-  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE 'ReportSession:%'")
-                .getInt(),
-            stored)
+  EXPECT_EQ(
+      db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE 'ReportSession:%'").getInt(),
+      stored)
       << "every acknowledged report is stored, and no failed one";
 }
 
@@ -92,8 +92,8 @@ TEST_F(TmpfsTest, ReadOnlyDatabaseIsACleanError) {
   ASSERT_EQ(::mount("tmpfs", dir_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0)
       << std::strerror(errno);
   const bool started = server_.Start(db_);
-  std::printf("read-only database: %s\n", started ? "server serves reads"
-                                                 : server_.output().c_str());
+  std::printf("read-only database: %s\n",
+              started ? "server serves reads" : server_.output().c_str());
   if (started) {
     // Serving a read-only database: reads work, writes are FAILED_PRECONDITION.
     auto stub = Stub();

@@ -78,8 +78,8 @@ std::map<std::string, std::string> InspectAfterCrash(const std::string& db_path)
 }
 
 TEST(Durability, AcknowledgedReportsSurviveSigkillAndRetriesNeverDuplicate) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   absl::StrCat("kneecoach-kill-", ::getpid());
+  const auto dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("kneecoach-kill-", ::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "kneecoach.db").string();
@@ -152,9 +152,10 @@ TEST(Durability, AcknowledgedReportsSurviveSigkillAndRetriesNeverDuplicate) {
     EXPECT_EQ(lost, 0) << "acknowledged reports missing after the crash";
     // Everything stored was attempted (nothing from nowhere).
     for (const auto& [id, name] : stored) EXPECT_TRUE(attempts.count(id)) << id;
-    std::printf("round %d: %d reports acknowledged; %d unacknowledged so far, %d of them "
-                "stored whole, the rest absent\n",
-                round, acknowledged.load(), unacknowledged, unacknowledged_stored);
+    std::printf(
+        "round %d: %d reports acknowledged; %d unacknowledged so far, %d of them "
+        "stored whole, the rest absent\n",
+        round, acknowledged.load(), unacknowledged, unacknowledged_stored);
   }
 
   // Retry every request ever sent, acknowledged or not, with its request id.

@@ -44,8 +44,7 @@ class LimitsTest : public ServerTest {
     v1::ListExercisesRequest request;
     v1::ListExercisesResponse response;
     EXPECT_TRUE(
-        Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
-            .ok());
+        Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response).ok());
   }
 };
 
@@ -108,9 +107,9 @@ TEST_F(LimitsTest, OversizedMessagesAreResourceExhausted) {
   v1::GetTodaySessionRequest request;
   request.set_program("programs/" + std::string(5 * 1024 * 1024, 'a'));
   v1::GetTodaySessionResponse response;
-  EXPECT_EQ(Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response)
-                .error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(
+      Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response).error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
   ExpectServing();
 }
 
@@ -118,9 +117,9 @@ TEST_F(LimitsTest, LongFieldsJustUnderTheSizeLimitAreInvalidArgument) {
   v1::GetTodaySessionRequest request;
   request.set_program("programs/" + std::string(3 * 1024 * 1024, 'a'));
   v1::GetTodaySessionResponse response;
-  EXPECT_EQ(Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(LimitsTest, ExtremePageSizesAndCountsAreInvalidArgument) {
@@ -172,9 +171,8 @@ TEST_F(LimitsTest, HugeRepeatedFieldsAreRejectedQuickly) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_code() << " " << status.error_message().substr(0, 200);
   EXPECT_LT(took, absl::Seconds(5)) << request.reports_size() << " reports";
-  std::printf("%d reports (%zu bytes): %s in %s\n", request.reports_size(),
-              request.ByteSizeLong(), status.error_message().substr(0, 80).c_str(),
-              absl::FormatDuration(took).c_str());
+  std::printf("%d reports (%zu bytes): %s in %s\n", request.reports_size(), request.ByteSizeLong(),
+              status.error_message().substr(0, 80).c_str(), absl::FormatDuration(took).c_str());
   ExpectServing();
 }
 

@@ -81,16 +81,14 @@ inline void Prepare(grpc::ClientContext& context, const std::string& token) {
   if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
 }
 
-inline grpc::Status ReportAs(v1::SessionService::Stub& stub, const std::string& token,
-                             int program, const std::string& request_id,
-                             v1::ReportSessionResponse* response) {
+inline grpc::Status ReportAs(v1::SessionService::Stub& stub, const std::string& token, int program,
+                             const std::string& request_id, v1::ReportSessionResponse* response) {
   grpc::ClientContext context;
   Prepare(context, token);
   return stub.ReportSession(&context, bench::ReportRequest(program, request_id), response);
 }
 
-inline grpc::Status TodayAs(v1::SessionService::Stub& stub, const std::string& token,
-                            int program) {
+inline grpc::Status TodayAs(v1::SessionService::Stub& stub, const std::string& token, int program) {
   grpc::ClientContext context;
   Prepare(context, token);
   v1::GetTodaySessionRequest request;

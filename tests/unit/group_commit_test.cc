@@ -14,8 +14,8 @@ namespace kneecoach {
 namespace {
 
 int OpenTempFile() {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("kneecoach-barrier-" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("kneecoach-barrier-" + std::to_string(::getpid()));
   const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   ::unlink(path.c_str());
   return fd;

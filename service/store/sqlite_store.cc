@@ -177,8 +177,8 @@ class SqliteTxn final : public Txn {
  public:
   SqliteTxn(Lease lease, bool write) : lease_(std::move(lease)), db_(*lease_.db) {
     try {
-      txn_.emplace(db_, write ? SQLite::TransactionBehavior::IMMEDIATE
-                              : SQLite::TransactionBehavior::DEFERRED);
+      Run(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+      open_ = true;
     } catch (...) {
       Release();
       throw;
@@ -187,7 +187,7 @@ class SqliteTxn final : public Txn {
 
   ~SqliteTxn() override {
     ResetStatements();
-    txn_.reset();  // rolls back unless committed
+    Rollback();
     Release();
   }
 
@@ -470,14 +470,14 @@ class SqliteTxn final : public Txn {
   absl::Status Commit() override {
     absl::Status status = Guard([&]() -> absl::Status {
       ResetStatements();
-      txn_->commit();
+      Run("COMMIT");
+      open_ = false;
       return absl::OkStatus();
     });
     if (!status.ok() || lease_.barrier == nullptr) return status;
     committed_ = true;
     DurabilityBarrier* barrier = lease_.barrier;
     const uint64_t ticket = barrier->Committed();
-    txn_.reset();
     Release();  // the next writer runs while this commit syncs
     return barrier->WaitDurable(ticket);
   }
@@ -639,6 +639,25 @@ class SqliteTxn final : public Txn {
     return stmt;
   }
 
+  // BEGIN, COMMIT and ROLLBACK, prepared once like every statement (SQLite::Transaction
+  // would prepare them on every Txn).
+  void Run(const char* sql) {
+    SQLite::Statement& stmt = lease_.statements->Get(sql);
+    stmt.exec();
+    stmt.tryReset();
+  }
+
+  // Rolls back unless committed (or already rolled back by SQLite after a failure).
+  void Rollback() noexcept {
+    if (!open_) return;
+    open_ = false;
+    try {
+      Run("ROLLBACK");
+    } catch (const SQLite::Exception&) {
+      // No transaction left to roll back.
+    }
+  }
+
   void ResetStatements() {
     for (SQLite::Statement* stmt : used_) stmt->tryReset();
     used_.clear();
@@ -658,7 +677,7 @@ class SqliteTxn final : public Txn {
 
   Lease lease_;
   SQLite::Database& db_;
-  std::optional<SQLite::Transaction> txn_;
+  bool open_ = false;  // BEGIN ran, neither COMMIT nor ROLLBACK yet
   std::vector<SQLite::Statement*> used_;
   bool committed_ = false;
 };

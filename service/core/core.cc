@@ -204,15 +204,8 @@ absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(
 }
 
 absl::StatusOr<v1::GetPatientResponse> Core::GetPatient(const v1::GetPatientRequest& r) {
-  auto id = ParseId("name", r.name(), "patients");
-  if (!id.ok()) return id.status();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetPatientResponse> {
-    auto patient = txn.GetPatient(*id);
-    if (!patient.ok()) return patient.status();
-    v1::GetPatientResponse response;
-    *response.mutable_patient() = *std::move(patient);
-    return response;
-  });
+  return internal::GetByName(store_, r.name(), "patients", &Txn::GetPatient,
+                             &v1::GetPatientResponse::mutable_patient);
 }
 
 absl::StatusOr<v1::ListPatientsResponse> Core::ListPatients(const v1::ListPatientsRequest& r) {

@@ -197,15 +197,8 @@ absl::StatusOr<v1::GetCurrentUserResponse> Core::GetCurrentUser(
 }
 
 absl::StatusOr<v1::GetClinicResponse> Core::GetClinic(const v1::GetClinicRequest& r) {
-  auto id = ParseId("name", r.name(), "clinics");
-  if (!id.ok()) return id.status();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetClinicResponse> {
-    auto clinic = txn.GetClinic(*id);
-    if (!clinic.ok()) return clinic.status();
-    v1::GetClinicResponse response;
-    *response.mutable_clinic() = *std::move(clinic);
-    return response;
-  });
+  return internal::GetByName(store_, r.name(), "clinics", &Txn::GetClinic,
+                             &v1::GetClinicResponse::mutable_clinic);
 }
 
 absl::StatusOr<v1::CreateUserResponse> Core::CreateUser(const v1::CreateUserRequest& r) {
@@ -238,15 +231,8 @@ absl::StatusOr<v1::CreateUserResponse> Core::CreateUser(const v1::CreateUserRequ
 }
 
 absl::StatusOr<v1::GetUserResponse> Core::GetUser(const v1::GetUserRequest& r) {
-  auto id = ParseId("name", r.name(), "users");
-  if (!id.ok()) return id.status();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetUserResponse> {
-    auto user = txn.GetUser(*id);
-    if (!user.ok()) return user.status();
-    v1::GetUserResponse response;
-    *response.mutable_user() = *std::move(user);
-    return response;
-  });
+  return internal::GetByName(store_, r.name(), "users", &Txn::GetUser,
+                             &v1::GetUserResponse::mutable_user);
 }
 
 absl::StatusOr<v1::ListUsersResponse> Core::ListUsers(const v1::ListUsersRequest& r) {

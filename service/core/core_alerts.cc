@@ -89,15 +89,8 @@ absl::StatusOr<v1::ListProtocolsResponse> Core::ListProtocols(
 }
 
 absl::StatusOr<v1::GetProtocolResponse> Core::GetProtocol(const v1::GetProtocolRequest& r) {
-  auto id = ParseId("name", r.name(), "protocols");
-  if (!id.ok()) return id.status();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetProtocolResponse> {
-    auto protocol = txn.GetProtocol(*id);
-    if (!protocol.ok()) return protocol.status();
-    v1::GetProtocolResponse response;
-    *response.mutable_protocol() = *std::move(protocol);
-    return response;
-  });
+  return internal::GetByName(store_, r.name(), "protocols", &Txn::GetProtocol,
+                             &v1::GetProtocolResponse::mutable_protocol);
 }
 
 }  // namespace kneecoach

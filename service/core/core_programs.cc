@@ -152,15 +152,8 @@ absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(
 }
 
 absl::StatusOr<v1::GetProgramResponse> Core::GetProgram(const v1::GetProgramRequest& r) {
-  auto id = ParseId("name", r.name(), "programs");
-  if (!id.ok()) return id.status();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetProgramResponse> {
-    auto program = txn.GetProgram(*id);
-    if (!program.ok()) return program.status();
-    v1::GetProgramResponse response;
-    *response.mutable_program() = *std::move(program);
-    return response;
-  });
+  return internal::GetByName(store_, r.name(), "programs", &Txn::GetProgram,
+                             &v1::GetProgramResponse::mutable_program);
 }
 
 absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgramsRequest& r) {

@@ -92,6 +92,24 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
 // Field checks of a patient record (paths under "patient.").
 void ValidatePatientFields(const v1::Patient& patient, FieldViolations& violations);
 
+// A Get use case: parses `name` ("{collection}/{id}", field "name"), reads the record with
+// `get` and returns it in `field` of Response.
+template <typename Response, typename Item>
+absl::StatusOr<Response> GetByName(Store& store, const std::string& name,
+                                   absl::string_view collection,
+                                   absl::StatusOr<Item> (Txn::*get)(const std::string&),
+                                   Item* (Response::*field)()) {
+  auto id = ParseId("name", name, collection);
+  if (!id.ok()) return id.status();
+  return InRead(store, [&](Txn& txn) -> absl::StatusOr<Response> {
+    auto item = (txn.*get)(*id);
+    if (!item.ok()) return item.status();
+    Response response;
+    *(response.*field)() = *std::move(item);
+    return response;
+  });
+}
+
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);
 

@@ -26,14 +26,18 @@ namespace kneecoach::testing {
 
 // Runs `argv` to completion, its stdout and stderr into `output` if given; its exit code
 // (-1 if it could not run or was signalled).
-inline int RunProcess(const std::vector<std::string>& argv, std::string* output = nullptr) {
+// Starts `argv` with stdout and stderr on a pipe: its pid in `pid` (-1 on failure) and the
+// read end of the pipe returned (-1 on failure). Everything the child needs is built before
+// fork: it only execs.
+inline int Spawn(const std::vector<std::string>& argv, pid_t* pid) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   int fds[2];
+  *pid = -1;
   if (::pipe(fds) != 0) return -1;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
+  *pid = ::fork();
+  if (*pid == 0) {
     ::dup2(fds[1], 1);
     ::dup2(fds[1], 2);
     ::close(fds[0]);
@@ -42,11 +46,18 @@ inline int RunProcess(const std::vector<std::string>& argv, std::string* output 
     ::_exit(127);
   }
   ::close(fds[1]);
+  return fds[0];
+}
+
+inline int RunProcess(const std::vector<std::string>& argv, std::string* output = nullptr) {
+  pid_t pid;
+  const int out = Spawn(argv, &pid);
+  if (out < 0) return -1;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) {
+  for (ssize_t n; (n = ::read(out, buf, sizeof(buf))) > 0;) {
     if (output != nullptr) output->append(buf, n);
   }
-  ::close(fds[0]);
+  ::close(out);
   int status = 0;
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
@@ -107,27 +118,12 @@ class ServerProcess {
   // Starts the server on `db`; true once it listens. Otherwise false, with what it printed
   // in output().
   bool Start(const std::string& db, const std::vector<std::string>& extra_flags = {}) {
-    // Everything the child needs is built before fork: it may only exec.
     std::vector<std::string> argv = {KNEECOACH_SERVER_BIN, "--listen=127.0.0.1:0",
                                      absl::StrCat("--db=", db),
                                      absl::StrCat("--data_dir=", KNEECOACH_TEST_DATA_DIR)};
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    int fds[2];
-    if (::pipe(fds) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::dup2(fds[1], 2);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_fd_ = fds[0];
+    out_fd_ = Spawn(argv, &pid_);
+    if (out_fd_ < 0) return false;
     output_.clear();
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while (absl::Now() < deadline) {

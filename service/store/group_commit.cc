@@ -16,9 +16,10 @@ DurabilityBarrier::~DurabilityBarrier() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-uint64_t DurabilityBarrier::Committed() {
+uint64_t DurabilityBarrier::Committed(uint64_t txns) {
   absl::MutexLock lock(&mu_);
   ++committed_;
+  txns_ += txns;
   if (fd_ < 0) durable_ = committed_;
   return committed_;
 }
@@ -59,7 +60,7 @@ absl::Status DurabilityBarrier::WaitDurable(uint64_t ticket) {
 
 DurabilityBarrier::Stats DurabilityBarrier::stats() {
   absl::MutexLock lock(&mu_);
-  return {committed_, syncs_};
+  return {.commits = txns_, .batches = committed_, .syncs = syncs_};
 }
 
 }  // namespace kneecoach

@@ -5,6 +5,9 @@
 // and whoever is still not covered syncs next). A writer acknowledges a commit only after
 // WaitDurable() returns OK for its ticket.
 //
+// A "commit" here is one SQLite COMMIT, which may carry several write Txns (SqliteStore
+// batches them); tickets count COMMITs.
+//
 // Thread safety: all methods may be called concurrently. Committed() must be called by
 // the one writer right after each commit, before the writer lock is released, so tickets
 // follow commit order.
@@ -27,8 +30,9 @@ class DurabilityBarrier {
   DurabilityBarrier(const DurabilityBarrier&) = delete;
   DurabilityBarrier& operator=(const DurabilityBarrier&) = delete;
 
-  // Records a finished commit; returns its ticket for WaitDurable.
-  uint64_t Committed();
+  // Records a finished COMMIT carrying `txns` write Txns; returns its ticket for
+  // WaitDurable.
+  uint64_t Committed(uint64_t txns = 1);
   // The ticket of the latest commit (0 before any).
   uint64_t last_committed();
 
@@ -38,7 +42,12 @@ class DurabilityBarrier {
   absl::Status WaitDurable(uint64_t ticket);
 
   struct Stats {
+    // Write Txns committed (the sum of Committed()'s `txns`).
     uint64_t commits = 0;
+    // SQLite COMMITs (Committed() calls, the last ticket): batches of Txns, so
+    // commits / batches is the Txns per SQLite transaction.
+    uint64_t batches = 0;
+    // fdatasyncs of the WAL.
     uint64_t syncs = 0;
   };
   Stats stats();
@@ -47,7 +56,8 @@ class DurabilityBarrier {
   const int fd_;
   absl::Mutex mu_;
   absl::CondVar synced_cv_;
-  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;  // tickets issued (COMMITs)
+  uint64_t txns_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_ ABSL_GUARDED_BY(mu_) = 0;
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t syncs_ ABSL_GUARDED_BY(mu_) = 0;

@@ -29,6 +29,16 @@ TEST(DurabilityBarrier, WithoutAFileEveryCommitIsDurableAtOnce) {
   EXPECT_EQ(barrier.stats().syncs, 0u);
 }
 
+TEST(DurabilityBarrier, TicketsCountCommitsOfBatchesOfTxns) {
+  DurabilityBarrier barrier(-1);
+  EXPECT_EQ(barrier.Committed(3), 1u);
+  EXPECT_EQ(barrier.Committed(), 2u);
+  EXPECT_EQ(barrier.last_committed(), 2u);
+  const DurabilityBarrier::Stats stats = barrier.stats();
+  EXPECT_EQ(stats.commits, 4u);
+  EXPECT_EQ(stats.batches, 2u);
+}
+
 TEST(DurabilityBarrier, ConcurrentCommitsShareSyncs) {
   DurabilityBarrier barrier(OpenTempFile());
   constexpr int kThreads = 16, kCommits = 50;
@@ -47,10 +57,11 @@ TEST(DurabilityBarrier, ConcurrentCommitsShareSyncs) {
   EXPECT_EQ(failures, 0);
   const DurabilityBarrier::Stats stats = barrier.stats();
   EXPECT_EQ(stats.commits, uint64_t{kThreads * kCommits});
+  EXPECT_EQ(stats.batches, stats.commits);
   EXPECT_GE(stats.syncs, 1u);
   EXPECT_LT(stats.syncs, stats.commits) << "no commit shared a sync";
   // Everything is durable now: waiting again syncs nothing.
-  EXPECT_TRUE(barrier.WaitDurable(stats.commits).ok());
+  EXPECT_TRUE(barrier.WaitDurable(stats.batches).ok());
   EXPECT_EQ(barrier.stats().syncs, stats.syncs);
 }
 

@@ -16,6 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "service/server/server.h"
@@ -29,6 +30,8 @@ ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR,
 ABSL_FLAG(bool, seed_demo, false,
           "create a demo patient and program (patients/..., programs/...) if absent");
 ABSL_FLAG(int, max_page_size, 200, "largest page_size a List call accepts");
+ABSL_FLAG(int, worker_threads, 64,
+          "threads serving writes and other calls that may block (reads run on gRPC's)");
 ABSL_FLAG(int, sync_cqs, 1, "gRPC sync server: completion queues (docs/performance.md)");
 ABSL_FLAG(int, sync_min_pollers, 1, "gRPC sync server: threads kept waiting per queue");
 ABSL_FLAG(int, sync_max_pollers, 2,
@@ -99,6 +102,9 @@ int main(int argc, char** argv) {
       "The kneecoach gRPC service: exercise library, programs, daily sessions and the "
       "pain-adaptive progression engine.\nUsage: kneecoach-server [flags]");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil with mutex deadlock detection on: it records a lock graph on every
+  // Lock (gRPC's too), a few percent of every call's CPU; the tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Signals are taken by sigwait below, not by whichever thread they land on.
   sigset_t signals;
@@ -113,6 +119,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.sync_completion_queues = absl::GetFlag(FLAGS_sync_cqs);
   options.sync_min_pollers = absl::GetFlag(FLAGS_sync_min_pollers);
   options.sync_max_pollers = absl::GetFlag(FLAGS_sync_max_pollers);

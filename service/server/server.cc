@@ -65,6 +65,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
     const ServerOptions& options, const Clock& clock) {
+  if (options.worker_threads < 1) {
+    return absl::InvalidArgumentError("worker_threads must be at least 1");
+  }
   std::unique_ptr<KneecoachServer> s(new KneecoachServer());
   auto library = Library::LoadFromFile(absl::StrCat(options.data_dir, "/library.textproto"));
   if (!library.ok()) return library.status();
@@ -102,7 +105,8 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
                               options.sync_min_pollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.sync_max_pollers);
-  s->services_ = MakeServices(*s->core_);
+  s->pool_ = std::make_unique<WorkerPool>(options.worker_threads);
+  s->services_ = MakeServices(*s->core_, *s->pool_);
   std::vector<std::string> names = {"grpc.health.v1.Health",
                                     "grpc.reflection.v1alpha.ServerReflection"};
   for (auto& service : s->services_) {

@@ -12,6 +12,7 @@
 #include "service/core/core.h"
 #include "service/domain/clock.h"
 #include "service/domain/library.h"
+#include "service/server/worker_pool.h"
 #include "service/store/sqlite_store.h"
 
 namespace kneecoach {
@@ -39,6 +40,10 @@ struct ServerOptions {
   // threads kept waiting for calls (at least min; a thread finishing a call while more
   // than max wait ends). gRPC's defaults (1, 1, 2) create and end a thread per call under
   // concurrency.
+  // Only the reflection service is served with the sync API; the kneecoach.v1 services use
+  // the callback API, with blocking calls (writes) on a pool of this many threads. More
+  // threads let more writes share one transaction and one WAL sync.
+  int worker_threads = 64;
   int sync_completion_queues = 1;
   int sync_min_pollers = 1;
   int sync_max_pollers = 2;
@@ -80,6 +85,8 @@ class KneecoachServer {
   RandomIdGenerator ids_;
   std::unique_ptr<Core> core_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  // Runs the calls that may block (writes); outlives server_, whose shutdown waits for them.
+  std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::optional<Core::DemoCredentials> demo_;

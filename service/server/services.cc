@@ -1,5 +1,6 @@
 #include "service/server/services.h"
 
+#include "absl/strings/str_cat.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
@@ -19,14 +20,13 @@ namespace {
 template <typename Request, typename Response>
 grpc::Status Handle(Core& core, const char* method,
                     absl::StatusOr<Response> (Core::*use_case)(const Request&),
-                    grpc::ServerContext* context, const Request& request, Response* response) {
-  // No context->IsCancelled() check: in the sync API it plucks the completion queue, ~10% of
-  // a GetTodaySession's server CPU (docs/performance.md); gRPC drops a cancelled call's reply.
+                    grpc::CallbackServerContext* context, const Request& request,
+                    Response* response) {
   auto header = context->client_metadata().find("authorization");
-  const std::string authorization =
+  const absl::string_view authorization =
       header == context->client_metadata().end()
-          ? ""
-          : std::string(header->second.data(), header->second.size());
+          ? absl::string_view()
+          : absl::string_view(header->second.data(), header->second.size());
   absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
@@ -38,126 +38,245 @@ grpc::Status Handle(Core& core, const char* method,
   return grpc::Status::OK;
 }
 
-#define KC_RPC(Service, Method)                                                        \
-  grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
-                      v1::Method##Response* response) override {                      \
-    return Handle(core_, "/kneecoach.v1." #Service "/" #Method, &Core::Method, context, \
-                  *request, response);                                                \
+// A service class whose methods are all raw callback methods: `Raw<S, S::WithRawCallback
+// Method_A, S::WithRawCallbackMethod_B>::type` derives from A<B<S::Service>>.
+template <typename Base, template <class> class... Methods>
+struct Raw {
+  using type = Base;
+};
+template <typename Base, template <class> class Method, template <class> class... Rest>
+struct Raw<Base, Method, Rest...> {
+  using type = Method<typename Raw<Base, Rest...>::type>;
+};
+
+// Parses the request, runs Handle and serializes the response. The methods are raw (bytes
+// in, bytes out) so that a request that does not parse gets INVALID_ARGUMENT saying so: a
+// typed callback method answers it with an empty UNIMPLEMENTED.
+template <typename Request, typename Response>
+grpc::Status HandleBytes(Core& core, const char* method,
+                         absl::StatusOr<Response> (Core::*use_case)(const Request&),
+                         grpc::CallbackServerContext* context, grpc::ByteBuffer* request_bytes,
+                         grpc::ByteBuffer* response_bytes) {
+  Request request;
+  if (!grpc::SerializationTraits<Request>::Deserialize(request_bytes, &request).ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("the request is not a valid ",
+                                     Request::descriptor()->full_name(),
+                                     " (malformed protobuf or invalid UTF-8 in a string)"));
   }
+  Response response;
+  grpc::Status status = Handle(core, method, use_case, context, request, &response);
+  if (!status.ok()) return status;
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Response>::Serialize(response, response_bytes, &own_buffer);
+}
 
-class LibraryService final : public v1::ExerciseLibraryService::Service {
+// Callback API (docs/performance.md, "Threading model"): reads run on the gRPC thread that
+// received the call and finish it at once; calls that may block for long (every write waits
+// until its commit is durable) go to the worker pool, which finishes them.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method,
+                                absl::StatusOr<Response> (Core::*use_case)(const Request&),
+                                grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // The request buffer is the call's until the reactor is finished; parsing consumes it.
+  auto* request_bytes = const_cast<grpc::ByteBuffer*>(request);
+  if (pool == nullptr) {
+    reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
+  } else {
+    pool->Submit([&core, method, use_case, context, request_bytes, response, reactor] {
+      reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
+    });
+  }
+  return reactor;
+}
+
+#define KC_RPC(Service, Method, pool)                                                        \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                    \
+                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) \
+      override {                                                                            \
+    return Serve(core_, pool, "/kneecoach.v1." #Service "/" #Method, &Core::Method, context,  \
+                 request, response);                                                        \
+  }
+#define KC_INLINE(Service, Method) KC_RPC(Service, Method, nullptr)
+#define KC_POOL(Service, Method) KC_RPC(Service, Method, &pool_)
+#define KC_RAW(Service, Method) v1::Service::WithRawCallbackMethod_##Method
+
+class LibraryService final
+    : public Raw<v1::ExerciseLibraryService::Service,
+                 KC_RAW(ExerciseLibraryService, ListExercises),
+                 KC_RAW(ExerciseLibraryService, GetExercise),
+                 KC_RAW(ExerciseLibraryService, ListLadders),
+                 KC_RAW(ExerciseLibraryService, ListEducationCards),
+                 KC_RAW(ExerciseLibraryService, GetEducationCard)>::type {
  public:
-  explicit LibraryService(Core& core) : core_(core) {}
-  KC_RPC(ExerciseLibraryService, ListExercises)
-  KC_RPC(ExerciseLibraryService, GetExercise)
-  KC_RPC(ExerciseLibraryService, ListLadders)
-  KC_RPC(ExerciseLibraryService, ListEducationCards)
-  KC_RPC(ExerciseLibraryService, GetEducationCard)
+  LibraryService(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(ExerciseLibraryService, ListExercises)
+  KC_INLINE(ExerciseLibraryService, GetExercise)
+  KC_INLINE(ExerciseLibraryService, ListLadders)
+  KC_INLINE(ExerciseLibraryService, ListEducationCards)
+  KC_INLINE(ExerciseLibraryService, GetEducationCard)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class PatientServiceImpl final : public v1::PatientService::Service {
+class PatientServiceImpl final
+    : public Raw<v1::PatientService::Service,
+                 KC_RAW(PatientService, CreatePatient),
+                 KC_RAW(PatientService, GetPatient),
+                 KC_RAW(PatientService, ListPatients),
+                 KC_RAW(PatientService, UpdatePatient),
+                 KC_RAW(PatientService, ExportPatientData),
+                 KC_RAW(PatientService, ErasePatient)>::type {
  public:
-  explicit PatientServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(PatientService, CreatePatient)
-  KC_RPC(PatientService, GetPatient)
-  KC_RPC(PatientService, ListPatients)
-  KC_RPC(PatientService, UpdatePatient)
-  KC_RPC(PatientService, ExportPatientData)
-  KC_RPC(PatientService, ErasePatient)
+  PatientServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_POOL(PatientService, CreatePatient)
+  KC_INLINE(PatientService, GetPatient)
+  KC_INLINE(PatientService, ListPatients)
+  KC_POOL(PatientService, UpdatePatient)
+  KC_POOL(PatientService, ExportPatientData)
+  KC_POOL(PatientService, ErasePatient)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class ProgramServiceImpl final : public v1::ProgramService::Service {
+class ProgramServiceImpl final
+    : public Raw<v1::ProgramService::Service,
+                 KC_RAW(ProgramService, CreateProgram),
+                 KC_RAW(ProgramService, GetProgram),
+                 KC_RAW(ProgramService, ListPrograms),
+                 KC_RAW(ProgramService, UpdateProgram),
+                 KC_RAW(ProgramService, UpdatePrescription),
+                 KC_RAW(ProgramService, PauseProgram),
+                 KC_RAW(ProgramService, ResumeProgram),
+                 KC_RAW(ProgramService, ListDecisions),
+                 KC_RAW(ProgramService, ApproveDecision),
+                 KC_RAW(ProgramService, RejectDecision),
+                 KC_RAW(ProgramService, SimulateProgram)>::type {
  public:
-  explicit ProgramServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(ProgramService, CreateProgram)
-  KC_RPC(ProgramService, GetProgram)
-  KC_RPC(ProgramService, ListPrograms)
-  KC_RPC(ProgramService, UpdateProgram)
-  KC_RPC(ProgramService, UpdatePrescription)
-  KC_RPC(ProgramService, PauseProgram)
-  KC_RPC(ProgramService, ResumeProgram)
-  KC_RPC(ProgramService, ListDecisions)
-  KC_RPC(ProgramService, ApproveDecision)
-  KC_RPC(ProgramService, RejectDecision)
-  KC_RPC(ProgramService, SimulateProgram)
+  ProgramServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_POOL(ProgramService, CreateProgram)
+  KC_INLINE(ProgramService, GetProgram)
+  KC_INLINE(ProgramService, ListPrograms)
+  KC_POOL(ProgramService, UpdateProgram)
+  KC_POOL(ProgramService, UpdatePrescription)
+  KC_POOL(ProgramService, PauseProgram)
+  KC_POOL(ProgramService, ResumeProgram)
+  KC_INLINE(ProgramService, ListDecisions)
+  KC_POOL(ProgramService, ApproveDecision)
+  KC_POOL(ProgramService, RejectDecision)
+  KC_POOL(ProgramService, SimulateProgram)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class SessionServiceImpl final : public v1::SessionService::Service {
+class SessionServiceImpl final
+    : public Raw<v1::SessionService::Service,
+                 KC_RAW(SessionService, GetTodaySession),
+                 KC_RAW(SessionService, ReportSession),
+                 KC_RAW(SessionService, ReportMorningCheckIn),
+                 KC_RAW(SessionService, ListSessions),
+                 KC_RAW(SessionService, ListMorningCheckIns)>::type {
  public:
-  explicit SessionServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(SessionService, GetTodaySession)
-  KC_RPC(SessionService, ReportSession)
-  KC_RPC(SessionService, ReportMorningCheckIn)
-  KC_RPC(SessionService, ListSessions)
-  KC_RPC(SessionService, ListMorningCheckIns)
+  SessionServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(SessionService, GetTodaySession)
+  KC_POOL(SessionService, ReportSession)
+  KC_POOL(SessionService, ReportMorningCheckIn)
+  KC_INLINE(SessionService, ListSessions)
+  KC_INLINE(SessionService, ListMorningCheckIns)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class AlertServiceImpl final : public v1::AlertService::Service {
+class AlertServiceImpl final
+    : public Raw<v1::AlertService::Service,
+                 KC_RAW(AlertService, ListAlerts),
+                 KC_RAW(AlertService, AcknowledgeAlert)>::type {
  public:
-  explicit AlertServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(AlertService, ListAlerts)
-  KC_RPC(AlertService, AcknowledgeAlert)
+  AlertServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(AlertService, ListAlerts)
+  KC_POOL(AlertService, AcknowledgeAlert)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class ProtocolServiceImpl final : public v1::ProtocolService::Service {
+class ProtocolServiceImpl final
+    : public Raw<v1::ProtocolService::Service,
+                 KC_RAW(ProtocolService, ListProtocols),
+                 KC_RAW(ProtocolService, GetProtocol),
+                 KC_RAW(ProtocolService, CreateProtocol)>::type {
  public:
-  explicit ProtocolServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(ProtocolService, ListProtocols)
-  KC_RPC(ProtocolService, GetProtocol)
-  KC_RPC(ProtocolService, CreateProtocol)
+  ProtocolServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(ProtocolService, ListProtocols)
+  KC_INLINE(ProtocolService, GetProtocol)
+  KC_POOL(ProtocolService, CreateProtocol)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
-class AccessServiceImpl final : public v1::AccessService::Service {
+class AccessServiceImpl final
+    : public Raw<v1::AccessService::Service,
+                 KC_RAW(AccessService, GetCurrentUser),
+                 KC_RAW(AccessService, GetClinic),
+                 KC_RAW(AccessService, CreateUser),
+                 KC_RAW(AccessService, GetUser),
+                 KC_RAW(AccessService, ListUsers),
+                 KC_RAW(AccessService, UpdateUser),
+                 KC_RAW(AccessService, CreateToken),
+                 KC_RAW(AccessService, ListTokens),
+                 KC_RAW(AccessService, RevokeToken),
+                 KC_RAW(AccessService, CreateEnrollmentCode),
+                 KC_RAW(AccessService, EnrollDevice),
+                 KC_RAW(AccessService, ListAuditEntries)>::type {
  public:
-  explicit AccessServiceImpl(Core& core) : core_(core) {}
-  KC_RPC(AccessService, GetCurrentUser)
-  KC_RPC(AccessService, GetClinic)
-  KC_RPC(AccessService, CreateUser)
-  KC_RPC(AccessService, GetUser)
-  KC_RPC(AccessService, ListUsers)
-  KC_RPC(AccessService, UpdateUser)
-  KC_RPC(AccessService, CreateToken)
-  KC_RPC(AccessService, ListTokens)
-  KC_RPC(AccessService, RevokeToken)
-  KC_RPC(AccessService, CreateEnrollmentCode)
-  KC_RPC(AccessService, EnrollDevice)
-  KC_RPC(AccessService, ListAuditEntries)
+  AccessServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(AccessService, GetCurrentUser)
+  KC_INLINE(AccessService, GetClinic)
+  KC_POOL(AccessService, CreateUser)
+  KC_INLINE(AccessService, GetUser)
+  KC_INLINE(AccessService, ListUsers)
+  KC_POOL(AccessService, UpdateUser)
+  KC_POOL(AccessService, CreateToken)
+  KC_INLINE(AccessService, ListTokens)
+  KC_POOL(AccessService, RevokeToken)
+  KC_POOL(AccessService, CreateEnrollmentCode)
+  KC_POOL(AccessService, EnrollDevice)
+  KC_INLINE(AccessService, ListAuditEntries)
 
  private:
   Core& core_;
+  WorkerPool& pool_;
 };
 
 #undef KC_RPC
+#undef KC_INLINE
+#undef KC_POOL
+#undef KC_RAW
 
 }  // namespace
 
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core) {
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool) {
   std::vector<std::unique_ptr<grpc::Service>> services;
-  services.push_back(std::make_unique<LibraryService>(core));
-  services.push_back(std::make_unique<PatientServiceImpl>(core));
-  services.push_back(std::make_unique<ProgramServiceImpl>(core));
-  services.push_back(std::make_unique<SessionServiceImpl>(core));
-  services.push_back(std::make_unique<AlertServiceImpl>(core));
-  services.push_back(std::make_unique<ProtocolServiceImpl>(core));
-  services.push_back(std::make_unique<AccessServiceImpl>(core));
+  services.push_back(std::make_unique<LibraryService>(core, pool));
+  services.push_back(std::make_unique<PatientServiceImpl>(core, pool));
+  services.push_back(std::make_unique<ProgramServiceImpl>(core, pool));
+  services.push_back(std::make_unique<SessionServiceImpl>(core, pool));
+  services.push_back(std::make_unique<AlertServiceImpl>(core, pool));
+  services.push_back(std::make_unique<ProtocolServiceImpl>(core, pool));
+  services.push_back(std::make_unique<AccessServiceImpl>(core, pool));
   return services;
 }
 

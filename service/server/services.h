@@ -1,7 +1,8 @@
 // The gRPC services: each handler hands the request to Core and converts the status once.
 // Nothing else happens here (style.md: thin handlers).
 //
-// Thread safety: handlers run on gRPC's threads concurrently; Core is thread-safe.
+// Thread safety: handlers run concurrently on gRPC's threads and on the pool's; Core is
+// thread-safe.
 #pragma once
 
 #include <memory>
@@ -10,10 +11,13 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "service/core/core.h"
+#include "service/server/worker_pool.h"
 
 namespace kneecoach {
 
-// All services of kneecoach.v1, to register on a ServerBuilder. Core must outlive them.
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core);
+// All services of kneecoach.v1 (callback API), to register on a ServerBuilder. Reads run on
+// gRPC's threads; writes and other calls that may block run on `pool`. Core and the pool
+// must outlive the server.
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool);
 
 }  // namespace kneecoach

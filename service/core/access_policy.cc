@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -161,19 +162,47 @@ struct Scope {
   std::string user_id;     // kUser
 };
 
-// Resolves `name` ("patients/..", "programs/..[/..]", "clinics/..", "users/..[/..]",
-// "protocols/..") to its scope; nullopt if it does not exist. Malformed names are
-// INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::optional<Scope>> Resolve(Txn& txn, const std::string& field,
-                                             const std::string& name) {
+// A target name split into its collection and id ("programs", "x1") and, for patients and
+// programs, the key of its AccessCache entry. Malformed names are INVALID_ARGUMENT naming
+// `field`.
+struct Target {
+  std::string name;
+  absl::string_view collection;
+  std::string id;
+};
+
+absl::StatusOr<Target> ParseTarget(const std::string& field, const std::string& name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() < 2 || parts.size() % 2 != 0 || !IsValidId(parts[1])) {
     return InvalidField(field, absl::StrCat("malformed resource name \"", name, "\""));
   }
-  const std::string id(parts[1]);
-  const absl::string_view collection = parts[0];
+  static constexpr absl::string_view kCollections[] = {"clinics", "patients", "programs",
+                                                       "users", "protocols"};
+  for (absl::string_view c : kCollections) {
+    if (parts[0] == c) return Target{name, c, std::string(parts[1])};
+  }
+  return InvalidField(field,
+                      absl::StrCat("not a resource name this method takes: \"", name, "\""));
+}
+
+// The AccessCache key of a patient or program target ("" for other collections).
+std::string OwnerKey(const Target& target) {
+  if (target.collection != "patients" && target.collection != "programs") return "";
+  return absl::StrCat(target.collection, "/", target.id);
+}
+
+Scope FromOwner(const AccessCache::Owner& owner) {
+  return Scope{Scope::kPatient, owner.clinic, owner.patient_id, ""};
+}
+
+// Resolves a target to its scope; nullopt if it does not exist.
+absl::StatusOr<std::optional<Scope>> Resolve(Txn& txn, const Target& target) {
+  const std::string& id = target.id;
+  const absl::string_view collection = target.collection;
   auto absent = []() -> absl::StatusOr<std::optional<Scope>> { return std::nullopt; };
-  if (collection == "clinics") return Scope{Scope::kClinic, name.substr(0, name.find('/', 8)), "", ""};
+  if (collection == "clinics") {
+    return Scope{Scope::kClinic, target.name.substr(0, target.name.find('/', 8)), "", ""};
+  }
   if (collection == "patients" || collection == "programs") {
     std::string patient_id = id;
     if (collection == "programs") {
@@ -193,16 +222,20 @@ absl::StatusOr<std::optional<Scope>> Resolve(Txn& txn, const std::string& field,
     if (!user.ok()) return user.status();
     return Scope{Scope::kUser, user->clinic(), "", id};
   }
-  if (collection == "protocols") {
-    auto protocol = txn.GetProtocol(id);
-    if (absl::IsNotFound(protocol.status())) return absent();
-    if (!protocol.ok()) return protocol.status();
-    return Scope{Scope::kProtocol, protocol->clinic(), "", ""};
-  }
-  return InvalidField(field, absl::StrCat("not a resource name this method takes: \"", name, "\""));
+  // protocols
+  auto protocol = txn.GetProtocol(id);
+  if (absl::IsNotFound(protocol.status())) return absent();
+  if (!protocol.ok()) return protocol.status();
+  return Scope{Scope::kProtocol, protocol->clinic(), "", ""};
 }
 
-bool Allows(Txn& txn, const Caller& caller, Need need, const Scope& scope) {
+// Whether deciding needs the store beyond the scope: a physiotherapist's assignments.
+bool NeedsAssignments(const Caller& caller, const Scope& scope) {
+  return scope.kind == Scope::kPatient && caller.user.role() == v1::ROLE_PHYSIOTHERAPIST;
+}
+
+// `txn` may be null unless NeedsAssignments(caller, scope).
+bool Allows(Txn* txn, const Caller& caller, Need need, const Scope& scope) {
   const v1::Role role = caller.user.role();
   const bool same_clinic = scope.clinic == caller.user.clinic();
   const std::string self_id(absl::StripPrefix(caller.user_name, "users/"));
@@ -217,7 +250,7 @@ bool Allows(Txn& txn, const Caller& caller, Need need, const Scope& scope) {
       if (role == v1::ROLE_INTEGRATOR) return need != Need::kAdmin;
       if (role == v1::ROLE_PHYSIOTHERAPIST) {
         if (need != Need::kPatientOrStaff && need != Need::kStaff) return false;
-        auto assigned = txn.IsAssigned(scope.patient_id, self_id);
+        auto assigned = txn->IsAssigned(scope.patient_id, self_id);
         return assigned.ok() && *assigned;
       }
       return false;
@@ -260,23 +293,36 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
     caller.enrollment_code = std::string(secret);
     return caller;
   }
-  return internal::InRead(store_, [&](Txn& txn) -> absl::StatusOr<Caller> {
-    auto token = txn.FindTokenBySecretHash(HashSecret(secret));
-    if (!token.ok()) return token.status();
-    if (!token->has_value()) return absl::UnauthenticatedError("unknown token");
-    const v1::Token& t = (*token)->token;
-    if (t.revoked()) return absl::UnauthenticatedError("token revoked");
-    if (google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time()) <=
-        absl::ToUnixNanos(clock_.Now())) {
-      return absl::UnauthenticatedError("token expired");
-    }
-    auto user = txn.GetUser((*token)->user_id);
-    if (!user.ok()) return absl::UnauthenticatedError("token's user no longer exists");
-    if (user->disabled()) return absl::UnauthenticatedError("user disabled");
-    caller.user_name = user->name();
-    caller.user = *std::move(user);
-    return caller;
-  });
+  const std::string hash = HashSecret(secret);
+  std::optional<AccessCache::Credential> credential = access_cache_.FindCredential(hash);
+  if (!credential.has_value()) {
+    const uint64_t generation = access_cache_.generation();
+    auto stored = internal::InRead(
+        store_, [&](Txn& txn) -> absl::StatusOr<std::optional<AccessCache::Credential>> {
+          auto token = txn.FindTokenBySecretHash(hash);
+          if (!token.ok()) return token.status();
+          if (!token->has_value()) return std::nullopt;
+          auto user = txn.GetUser((*token)->user_id);
+          if (absl::IsNotFound(user.status())) return std::nullopt;
+          if (!user.ok()) return user.status();
+          const v1::Token& t = (*token)->token;
+          return AccessCache::Credential{
+              *std::move(user), t.revoked(),
+              google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time())};
+        });
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return absl::UnauthenticatedError("unknown token");
+    credential = **stored;
+    access_cache_.PutCredential(hash, **std::move(stored), generation);
+  }
+  if (credential->revoked) return absl::UnauthenticatedError("token revoked");
+  if (credential->expire_unix_nanos <= absl::ToUnixNanos(clock_.Now())) {
+    return absl::UnauthenticatedError("token expired");
+  }
+  if (credential->user.disabled()) return absl::UnauthenticatedError("user disabled");
+  caller.user_name = credential->user.name();
+  caller.user = std::move(credential->user);
+  return caller;
 }
 
 absl::Status Core::Authorize(Caller& caller, const Message& request) {
@@ -300,16 +346,57 @@ absl::Status Core::Authorize(Caller& caller, const Message& request) {
     }
     target = caller.user.clinic();  // lists and creations act in the caller's own clinic
   }
-  return internal::InRead(store_, [&](Txn& txn) -> absl::Status {
-    auto scope = Resolve(txn, r.field, target);
-    if (!scope.ok()) return scope.status();
-    if (!scope->has_value() || !Allows(txn, caller, r.need, **scope)) return Denied(caller);
+  auto parsed = ParseTarget(r.field, target);
+  if (!parsed.ok()) return parsed.status();
+  auto decide = [&](Txn* txn, const std::optional<Scope>& scope) -> absl::Status {
+    if (!scope.has_value() || !Allows(txn, caller, r.need, *scope)) return Denied(caller);
     caller.resource = target;
-    caller.clinic = (*scope)->clinic.empty() ? caller.user.clinic() : (*scope)->clinic;
-    caller.patient_id = (*scope)->patient_id;
+    caller.clinic = scope->clinic.empty() ? caller.user.clinic() : scope->clinic;
+    caller.patient_id = scope->patient_id;
     return absl::OkStatus();
+  };
+  const std::string key = OwnerKey(*parsed);
+  if (!key.empty()) {
+    std::optional<AccessCache::Owner> owner = access_cache_.FindOwner(key);
+    if (owner.has_value() && !NeedsAssignments(caller, FromOwner(*owner))) {
+      return decide(nullptr, FromOwner(*owner));
+    }
+  }
+  const uint64_t generation = access_cache_.generation();
+  return internal::InRead(store_, [&](Txn& txn) -> absl::Status {
+    auto scope = Resolve(txn, *parsed);
+    if (!scope.ok()) return scope.status();
+    if (!key.empty() && scope->has_value()) {
+      access_cache_.PutOwner(key, AccessCache::Owner{(*scope)->clinic, (*scope)->patient_id},
+                             generation);
+    }
+    return decide(&txn, *scope);
   });
 }
+
+namespace internal {
+
+bool KeepsAccessCache(const std::string& method) {
+  // The frequent writes: none changes a credential, a user, an assignment, or erases.
+  // Every other write (and any method added later) empties the cache.
+  static const auto* const kKeeps = new absl::flat_hash_set<std::string>{
+      "/kneecoach.v1.SessionService/ReportSession",
+      "/kneecoach.v1.SessionService/ReportMorningCheckIn",
+      "/kneecoach.v1.AlertService/AcknowledgeAlert",
+      "/kneecoach.v1.ProgramService/ApproveDecision",
+      "/kneecoach.v1.ProgramService/RejectDecision",
+      "/kneecoach.v1.ProgramService/UpdatePrescription",
+      "/kneecoach.v1.ProgramService/UpdateProgram",
+      "/kneecoach.v1.ProgramService/PauseProgram",
+      "/kneecoach.v1.ProgramService/ResumeProgram",
+      "/kneecoach.v1.ProgramService/CreateProgram",
+      "/kneecoach.v1.PatientService/CreatePatient",
+      "/kneecoach.v1.ProtocolService/CreateProtocol",
+  };
+  return kKeeps->contains(method);
+}
+
+}  // namespace internal
 
 // Every RPC of every kneecoach.v1 service has a rule (checked by tests).
 std::vector<std::string> AuthorizationPolicyMethods() {

@@ -19,6 +19,7 @@
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
 #include "kneecoach/v1/session.pb.h"
+#include "service/core/access_cache.h"
 #include "service/core/caller.h"
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
@@ -34,6 +35,7 @@ struct WriteDeps {
   Store& store;
   const Clock& clock;
   IdGenerator& ids;
+  AccessCache& access_cache;
 };
 }  // namespace internal
 
@@ -171,7 +173,8 @@ class Core {
   const Clock& clock_;
   IdGenerator& ids_;
   const CoreOptions options_;
-  internal::WriteDeps writes_{store_, clock_, ids_};
+  AccessCache access_cache_;
+  internal::WriteDeps writes_{store_, clock_, ids_, access_cache_};
 };
 
 }  // namespace kneecoach

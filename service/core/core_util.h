@@ -42,6 +42,10 @@ auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
   return fn(**txn);
 }
 
+// Whether a write by `method` leaves the AccessCache valid: it changes no credential, user
+// or assignment and erases nothing (service/core/access_policy.cc).
+bool KeepsAccessCache(const std::string& method);
+
 // Writes the audit entry for `caller`'s write (who, when, what, request id).
 absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
                          const std::string& scope, const std::string& request_id);
@@ -70,11 +74,21 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
       if (!replay.ParseFromString(**prior)) {
         return absl::DataLossError("stored response for request_id is unreadable");
       }
+      // The original may still be on its way to disk (in the same batch of commits): the
+      // replay is acknowledged only once it is durable, and fails if it was not.
+      if (absl::Status s = (*txn)->Commit(); !s.ok()) return s;
       return replay;
     }
   }
   absl::StatusOr<Response> response = fn(**txn);
   if (!response.ok()) return response.status();  // the Txn rolls back on destruction
+  // Whatever the commit's outcome, before anything is acknowledged.
+  struct InvalidateAtExit {
+    AccessCache* cache;
+    ~InvalidateAtExit() {
+      if (cache != nullptr) cache->Invalidate();
+    }
+  } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache};
   if (replayable) {
     absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
     if (!put.ok()) return put;

@@ -109,6 +109,61 @@ TEST_F(AccessTest, TokensExpireAndCanBeRevoked) {
   EXPECT_EQ(WhoAmI(fresh.secret()), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// Credentials and scopes are cached in memory (service/core/access_cache.h): every write
+// that changes them must take effect on the very next call, including for credentials and
+// patients that were just used (and so cached).
+TEST_F(AccessTest, CachedCredentialsAndScopesFollowEveryWrite) {
+  const v1::User physio = NewUser("Pia", v1::ROLE_PHYSIOTHERAPIST);
+  const std::string secret = NewToken(physio.name()).secret();
+  const v1::Patient patient = MakePatient();
+  auto get_patient = [&]() {
+    v1::GetPatientRequest request;
+    request.set_name(patient.name());
+    v1::GetPatientResponse response;
+    return CallAs(secret, *patients_, &v1::PatientService::Stub::GetPatient, request, &response)
+        .error_code();
+  };
+  auto assign = [&](bool assigned) {
+    v1::UpdatePatientRequest update;
+    update.mutable_patient()->set_name(patient.name());
+    if (assigned) update.mutable_patient()->add_physiotherapists(physio.name());
+    update.mutable_update_mask()->add_paths("physiotherapists");
+    v1::UpdatePatientResponse response;
+    return Call(*patients_, &v1::PatientService::Stub::UpdatePatient, update, &response);
+  };
+  auto set_disabled = [&](bool disabled) {
+    v1::UpdateUserRequest update;
+    update.mutable_user()->set_name(physio.name());
+    update.mutable_user()->set_disabled(disabled);
+    update.mutable_update_mask()->add_paths("disabled");
+    v1::UpdateUserResponse response;
+    return Call(*access_, &v1::AccessService::Stub::UpdateUser, update, &response);
+  };
+
+  EXPECT_EQ(get_patient(), grpc::StatusCode::PERMISSION_DENIED);  // not assigned yet
+  ASSERT_TRUE(assign(true).ok());
+  EXPECT_EQ(get_patient(), grpc::StatusCode::OK);
+  EXPECT_EQ(get_patient(), grpc::StatusCode::OK);  // served from the cache
+  ASSERT_TRUE(assign(false).ok());
+  EXPECT_EQ(get_patient(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(assign(true).ok());
+
+  EXPECT_EQ(WhoAmI(secret), grpc::StatusCode::OK);
+  ASSERT_TRUE(set_disabled(true).ok());
+  EXPECT_EQ(WhoAmI(secret), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(get_patient(), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(set_disabled(false).ok());
+  EXPECT_EQ(get_patient(), grpc::StatusCode::OK);
+
+  // An erased patient is gone for everyone at once, cached scope or not.
+  v1::ErasePatientRequest erase;
+  erase.set_name(patient.name());
+  erase.set_reason("patient asked");
+  v1::ErasePatientResponse erased;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased).ok());
+  EXPECT_EQ(get_patient(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(AccessTest, UsersManageOnlyTheirOwnTokensUnlessAdmin) {
   const v1::User a = NewUser("A", v1::ROLE_PHYSIOTHERAPIST);
   const v1::User b = NewUser("B", v1::ROLE_PHYSIOTHERAPIST);

@@ -3,7 +3,7 @@
 // the server on a seeded database and runs this; see bench/README.md.
 //
 //   kneecoach-bench --target=127.0.0.1:50051 --programs=100000 --server_pid=1234 \
-//       --scenarios=health,today,library,report,peak,peak-half
+//       --scenarios=health,today,today-basic,library,report,peak,peak-half
 //
 // Each scenario runs closed-loop (every stream sends its next call when the last returns)
 // for --duration after --warmup, except "peak-half", which sends the "peak" mix open-loop
@@ -37,8 +37,8 @@
 #include "kneecoach/v1/session.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
-ABSL_FLAG(std::string, scenarios, "health,today,library,report,peak,peak-half",
-          "comma-separated scenarios: health, today, library, report, checkin, peak, "
+ABSL_FLAG(std::string, scenarios, "health,today,today-basic,library,report,peak,peak-half",
+          "comma-separated scenarios: health, today, today-basic, library, report, checkin, peak, "
           "peak-half (needs peak before it)");
 ABSL_FLAG(int, programs, 1000, "programs in the seeded database (bench-g0..N-1)");
 ABSL_FLAG(int, streams, 64, "concurrent calls in flight (closed loop)");
@@ -57,7 +57,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 namespace health = ::grpc::health::v1;
 
-enum class Kind { kHealth, kToday, kLibrary, kReport, kCheckIn };
+enum class Kind { kHealth, kToday, kTodayBasic, kLibrary, kReport, kCheckIn };
 
 struct Scenario {
   std::string name;
@@ -219,7 +219,10 @@ class Worker {
         Finish(call->health_rpc, &call->health_response, call);
         break;
       case Kind::kToday:
+      case Kind::kTodayBasic:
         call->today_request.set_program(ProgramName(program));
+        call->today_request.set_view(call->kind == Kind::kTodayBasic ? v1::SESSION_VIEW_BASIC
+                                                                     : v1::SESSION_VIEW_FULL);
         call->today_rpc = s.sessions->PrepareAsyncGetTodaySession(ctx, call->today_request, &cq_);
         Finish(call->today_rpc, &call->today_response, call);
         break;
@@ -345,6 +348,8 @@ int Main() {
       s.mix = {{Kind::kHealth, 100}};
     else if (name == "today")
       s.mix = {{Kind::kToday, 100}};
+    else if (name == "today-basic")
+      s.mix = {{Kind::kTodayBasic, 100}};
     else if (name == "library")
       s.mix = {{Kind::kLibrary, 100}};
     else if (name == "report")

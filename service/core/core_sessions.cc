@@ -132,6 +132,9 @@ absl::Status CheckWritable(const LoadedProgram& loaded) {
 
 absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
     const v1::GetTodaySessionRequest& r) {
+  if (!v1::SessionView_IsValid(r.view())) return InvalidField("view", "unknown view");
+  const PlanDetail detail =
+      r.view() == v1::SESSION_VIEW_BASIC ? PlanDetail::kBasic : PlanDetail::kFull;
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetTodaySessionResponse> {
     auto loaded = LoadProgram(txn, "program", r.program());
     if (!loaded.ok()) return loaded.status();
@@ -143,7 +146,7 @@ absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
         recent->empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent->back().traffic_light();
     v1::GetTodaySessionResponse response;
     *response.mutable_session() =
-        PlanSession(loaded->program, library_, DoneDatesOf(*recent), today, last_light);
+        PlanSession(loaded->program, library_, DoneDatesOf(*recent), today, last_light, detail);
     return response;
   });
 }

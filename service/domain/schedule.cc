@@ -126,24 +126,25 @@ std::vector<const v1::EducationCard*> CardsFor(const v1::Program& program,
 }
 
 void FillItem(const v1::Prescription& p, const v1::Exercise* exercise, bool done,
-              v1::SessionItem& item) {
+              PlanDetail detail, v1::SessionItem& item) {
   item.set_prescription(p.name());
   item.set_exercise(p.exercise());
   item.set_done(done);
   *item.mutable_dose() = p.dose();
   if (exercise == nullptr) return;
-  item.set_display_name(exercise->display_name());
   item.set_category(exercise->category());
+  item.set_optional(exercise->optional());
+  if (detail == PlanDetail::kBasic) return;
+  item.set_display_name(exercise->display_name());
   item.set_summary(exercise->summary());
   *item.mutable_cues() = exercise->cues();
-  item.set_optional(exercise->optional());
 }
 
 }  // namespace
 
 v1::Session PlanSession(const v1::Program& program, const Library& library,
                         const DoneDates& done, absl::CivilDay day,
-                        v1::TrafficLight last_light) {
+                        v1::TrafficLight last_light, PlanDetail detail) {
   v1::Session session;
   session.set_program(program.name());
   session.set_local_date(FormatLocalDate(day));
@@ -161,7 +162,7 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
     const bool is_due = std::find(due.begin(), due.end(), &p) != due.end();
     const bool is_done = done_on_day(p);
     if (!is_due && !is_done) continue;
-    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done,
+    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done, detail,
              *session.add_items());
   }
   if (program.state() == v1::PROGRAM_STATE_PAUSED) {
@@ -175,7 +176,11 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
   }
   for (const v1::EducationCard* card :
        CardsFor(program, library, day, IsRestDay(due, library), last_light)) {
-    *session.add_education_cards() = *card;
+    if (detail == PlanDetail::kBasic) {
+      session.add_education_cards()->set_name(card->name());
+    } else {
+      *session.add_education_cards() = *card;
+    }
   }
   return session;
 }

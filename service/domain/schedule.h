@@ -36,11 +36,15 @@ std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program
 // 1-based program day of `day` (1 on the start date; <1 before it).
 int ProgramDay(const v1::Program& program, absl::CivilDay day);
 
+// How much of the library's texts a plan carries: kBasic leaves out each item's
+// display_name, summary and cues and gives education cards by name only (v1::SessionView).
+enum class PlanDetail { kFull, kBasic };
+
 // The plan for `day`: due prescriptions plus those already reported that day (done), and
 // the education cards that matter that day. `last_light` is the traffic light of the most
 // recent reported session (UNSPECIFIED if none).
 v1::Session PlanSession(const v1::Program& program, const Library& library,
                         const DoneDates& done, absl::CivilDay day,
-                        v1::TrafficLight last_light);
+                        v1::TrafficLight last_light, PlanDetail detail = PlanDetail::kFull);
 
 }  // namespace kneecoach

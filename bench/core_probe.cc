@@ -1,0 +1,109 @@
+// kneecoach-core-probe: where a GetTodaySession's server time goes, without gRPC. Opens a
+// seeded database (kneecoach-seed) through the server's store and Core and times, one
+// thread, random programs: the whole use case (authentication, authorization, planning) in
+// both views, then its store reads one by one. Prints microseconds per operation.
+//
+//   kneecoach-core-probe --db=var/bench/large-2000.db --programs=2000 --token=...
+//
+// The token is a clinic admin's of clinics/bench (kneecoach-server --bootstrap_admin); the
+// database is only read.
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "service/core/caller.h"
+#include "service/core/core.h"
+#include "service/store/sqlite_store.h"
+
+ABSL_FLAG(std::string, db, "var/bench/large-2000.db", "seeded database (read only)");
+ABSL_FLAG(int, programs, 2000, "programs in it (bench-g0..N-1)");
+ABSL_FLAG(std::string, token, "", "a clinic admin's bearer token for clinics/bench");
+ABSL_FLAG(int, iterations, 20000, "calls per measurement");
+ABSL_FLAG(std::string, only, "", "run only the measurements whose label contains this");
+ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR, "library and protocols");
+
+namespace kneecoach {
+namespace {
+
+int Main() {
+  auto library = Library::LoadFromFile(absl::GetFlag(FLAGS_data_dir) + "/library.textproto");
+  if (!library.ok()) return std::fprintf(stderr, "%s\n", library.status().ToString().c_str()), 1;
+  auto store = SqliteStore::Open({.path = absl::GetFlag(FLAGS_db)});
+  if (!store.ok()) return std::fprintf(stderr, "%s\n", store.status().ToString().c_str()), 1;
+  SystemClock clock;
+  RandomIdGenerator ids;
+  Core core(**library, **store, clock, ids);
+  const std::string authorization = "Bearer " + absl::GetFlag(FLAGS_token);
+  const std::string method = "/kneecoach.v1.SessionService/GetTodaySession";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, absl::GetFlag(FLAGS_programs) - 1);
+  const int n = absl::GetFlag(FLAGS_iterations);
+
+  auto time = [&](const char* what, const std::function<bool(int)>& op) {
+    if (std::string(what).find(absl::GetFlag(FLAGS_only)) == std::string::npos) return;
+    int failed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) failed += !op(pick(rng));
+    const double us = std::chrono::duration<double, std::micro>(
+                          std::chrono::steady_clock::now() - start).count() / n;
+    std::printf("%-52s %8.2f us%s\n", what, us, failed ? absl::StrCat("  (", failed, " failed)").c_str() : "");
+  };
+  auto today = [&](v1::SessionView view) {
+    return [&, view](int p) {
+      auto caller = core.Authenticate(authorization, method);
+      if (!caller.ok()) return false;
+      v1::GetTodaySessionRequest request;
+      request.set_program(absl::StrCat("programs/bench-g", p));
+      request.set_view(view);
+      if (!core.Authorize(*caller, request).ok()) return false;
+      CallScope scope(*std::move(caller));
+      auto response = core.GetTodaySession(request);
+      std::string bytes;
+      return response.ok() && response->SerializeToString(&bytes);
+    };
+  };
+  for (v1::SessionView view : {v1::SESSION_VIEW_FULL, v1::SESSION_VIEW_BASIC}) {
+    auto caller = core.Authenticate(authorization, method);
+    v1::GetTodaySessionRequest request;
+    request.set_program("programs/bench-g1");
+    request.set_view(view);
+    if (!caller.ok() || !core.Authorize(*caller, request).ok()) return 1;
+    CallScope scope(*std::move(caller));
+    auto response = core.GetTodaySession(request);
+    if (!response.ok()) return 1;
+    std::printf("%s response: %zu bytes, %d items, %d cards\n", v1::SessionView_Name(view).c_str(),
+                response->ByteSizeLong(), response->session().items_size(),
+                response->session().education_cards_size());
+  }
+  time("GetTodaySession FULL (auth, plan, serialize)", today(v1::SESSION_VIEW_FULL));
+  time("GetTodaySession BASIC (auth, plan, serialize)", today(v1::SESSION_VIEW_BASIC));
+  time("  Authenticate (cached)", [&](int) { return core.Authenticate(authorization, method).ok(); });
+  time("  read Txn: begin, end", [&](int) { return (*store)->Begin(false).ok(); });
+  time("  read Txn + GetProgram", [&](int p) {
+    auto txn = (*store)->Begin(false);
+    return txn.ok() && (*txn)->GetProgram(absl::StrCat("bench-g", p)).ok();
+  });
+  time("  read Txn + GetPatient", [&](int p) {
+    auto txn = (*store)->Begin(false);
+    return txn.ok() && (*txn)->GetPatient(absl::StrCat("bench-p", p)).ok();
+  });
+  time("  read Txn + SessionsSince(14 days)", [&](int p) {
+    auto txn = (*store)->Begin(false);
+    return txn.ok() && (*txn)->SessionsSince(absl::StrCat("bench-g", p), "2026-11-07").ok();
+  });
+  return 0;
+}
+
+}  // namespace
+}  // namespace kneecoach
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Times GetTodaySession's parts in process; see the file comment.");
+  absl::ParseCommandLine(argc, argv);
+  return kneecoach::Main();
+}

@@ -4,19 +4,25 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "SQLiteCpp/Transaction.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "service/domain/errors.h"
 #include "service/store/migrations.h"
 
@@ -27,21 +33,35 @@ namespace kneecoach {
 class StatementCache {
  public:
   explicit StatementCache(SQLite::Database& db) : db_(db) {}
-  // The statement for `sql`, reset and with no bindings.
-  SQLite::Statement& Get(const std::string& sql) {
-    std::unique_ptr<SQLite::Statement>& stmt = statements_[sql];
-    if (stmt == nullptr) {
-      stmt = std::make_unique<SQLite::Statement>(db_, sql);
+  // The statement for `sql`, reset and with no bindings. `read_only` (if set): whether the
+  // statement leaves the database unchanged (sqlite3_stmt_readonly).
+  SQLite::Statement& Get(const std::string& sql, bool* read_only = nullptr) {
+    Entry& entry = statements_[sql];
+    if (entry.stmt == nullptr) {
+      entry.stmt = std::make_unique<SQLite::Statement>(db_, sql);
+      // SQLiteCpp keeps its sqlite3_stmt private: ask SQLite about a second preparation,
+      // once per connection and statement.
+      sqlite3_stmt* probe = nullptr;
+      if (sqlite3_prepare_v2(db_.getHandle(), sql.c_str(), -1, &probe, nullptr) == SQLITE_OK &&
+          probe != nullptr) {
+        entry.read_only = sqlite3_stmt_readonly(probe) != 0;
+      }
+      sqlite3_finalize(probe);
     } else {
-      stmt->tryReset();
-      stmt->clearBindings();
+      entry.stmt->tryReset();
+      entry.stmt->clearBindings();
     }
-    return *stmt;
+    if (read_only != nullptr) *read_only = entry.read_only;
+    return *entry.stmt;
   }
 
  private:
+  struct Entry {
+    std::unique_ptr<SQLite::Statement> stmt;
+    bool read_only = false;  // unknown counts as writing
+  };
   SQLite::Database& db_;
-  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements_;
+  std::unordered_map<std::string, Entry> statements_;
 };
 
 // Checkpoints the WAL into the database file from a thread and connection of its own,
@@ -123,15 +143,24 @@ absl::Status FromSqlite(const SQLite::Exception& e) {
   }
 }
 
-// Runs `fn`, turning SQLite exceptions into statuses.
-template <typename Fn>
-auto Guard(Fn&& fn) -> decltype(fn()) {
+// Runs a statement without results (BEGIN, COMMIT, SAVEPOINT...) from the cache: prepared
+// once per connection, like every statement (SQLite::Transaction would prepare them on
+// every Txn).
+void Run(StatementCache& statements, const char* sql) {
+  SQLite::Statement& stmt = statements.Get(sql);
   try {
-    return fn();
-  } catch (const SQLite::Exception& e) {
-    return FromSqlite(e);
+    stmt.exec();
+  } catch (const SQLite::Exception&) {
+    stmt.tryReset();
+    throw;
   }
+  stmt.tryReset();
 }
+
+// Fixed names: savepoints belong to the connection, and the writer runs one Txn at a time.
+constexpr const char* kSavepoint = "SAVEPOINT txn";
+constexpr const char* kRelease = "RELEASE txn";
+constexpr const char* kRollbackTo = "ROLLBACK TO txn";
 
 void Bind(SQLite::Statement& stmt, const std::vector<Value>& values) {
   int index = 1;
@@ -163,32 +192,199 @@ absl::StatusOr<T> ParseRecord(const SQLite::Column& column, absl::string_view ta
   return message;
 }
 
-// The connection a Txn runs on, held from the Txn's start to its end: the writer (its
-// mutex locked, `barrier` set) or a read connection taken from the pool.
+// The connection a read Txn runs on, held from the Txn's start to its end: a read
+// connection taken from the pool, or the writer (its lock held, no batch open).
 struct Lease {
-  SQLite::Database* db = nullptr;
   StatementCache* statements = nullptr;
-  DurabilityBarrier* barrier = nullptr;
   // Gives the connection back; called once, after the transaction is closed.
   std::function<void()> release;
 };
 
+}  // namespace
+
+// One SQLite transaction shared by consecutive write Txns, and its outcome.
+struct WriteBatch {
+  // Read and written only by the holder of the writer's lock:
+  int members = 0;     // Txns that ran in it (committed or not)
+  int committed = 0;   // of which released their savepoint with Commit()
+  bool wrote = false;  // a committed Txn ran a statement that writes
+  absl::Time start;    // BEGIN
+
+  // Blocks until the batch is committed (OK, with its durability ticket) or has failed.
+  std::pair<absl::Status, uint64_t> Wait() {
+    mu.LockWhen(absl::Condition(&done));
+    std::pair<absl::Status, uint64_t> outcome{status, ticket};
+    mu.Unlock();
+    return outcome;
+  }
+  void Finish(absl::Status s, uint64_t t) {
+    absl::MutexLock lock(&mu);
+    status = std::move(s);
+    ticket = t;
+    done = true;
+  }
+
+ private:
+  absl::Mutex mu;
+  bool done ABSL_GUARDED_BY(mu) = false;
+  absl::Status status ABSL_GUARDED_BY(mu);
+  uint64_t ticket ABSL_GUARDED_BY(mu) = 0;
+};
+
+// The writer connection's lock and its open batch. Every path that takes the lock gives it
+// back through Unlock(), which commits the open batch unless another thread is already
+// waiting for the lock (that thread then continues the batch or commits it): so a batch
+// never stays open with nobody left to commit it.
+class WriteBatcher {
+ public:
+  WriteBatcher(SQLite::Database& db, StatementCache& statements, DurabilityBarrier& barrier,
+               int max_txns, absl::Duration max_age)
+      : db_(db),
+        statements_(statements),
+        barrier_(barrier),
+        max_txns_(max_txns),
+        max_age_(max_age) {}
+
+  // Takes the writer. A thread counts as waiting from before it blocks until it holds
+  // the lock, so a holder leaving never misses it.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION(mu_) {
+    waiting_.fetch_add(1);
+    mu_.Lock();
+    waiting_.fetch_sub(1);
+  }
+
+  // Gives the writer back, first committing the open batch if nobody is waiting for the
+  // writer, or the batch is full or old.
+  void Unlock() ABSL_UNLOCK_FUNCTION(mu_) {
+    if (batch_ != nullptr && (waiting_.load() == 0 || batch_->members >= max_txns_ ||
+                              absl::Now() - batch_->start >= max_age_)) {
+      CommitBatch();
+    }
+    mu_.Unlock();
+  }
+
+  // The open batch, beginning one (BEGIN IMMEDIATE) if none is. Throws SQLite::Exception.
+  std::shared_ptr<WriteBatch> Join() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (batch_ == nullptr) {
+      // A transaction a failed ROLLBACK left behind (FailBatch) holds nothing anyone was
+      // told about.
+      if (sqlite3_get_autocommit(db_.getHandle()) == 0) Run(statements_, "ROLLBACK");
+      Run(statements_, "BEGIN IMMEDIATE");
+      batch_ = std::make_shared<WriteBatch>();
+      batch_->start = absl::Now();
+    }
+    return batch_;
+  }
+
+  // Commits the open batch, if any, now (Scrub, a read on the writer connection).
+  void CommitOpenBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (batch_ != nullptr) CommitBatch();
+  }
+
+  // After a statement failed with `cause`: if SQLite rolled the whole shared transaction
+  // back (it may after SQLITE_FULL, IOERR, NOMEM, BUSY), fails the open batch with `cause`
+  // and returns true.
+  bool CheckRolledBack(const absl::Status& cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (batch_ == nullptr || sqlite3_get_autocommit(db_.getHandle()) == 0) return false;
+    FailBatch(cause);
+    return true;
+  }
+
+  // Rolls the open batch back (if SQLite has not already) and gives every Txn of it that
+  // is still waiting `cause`. The next writer begins a fresh batch.
+  void FailBatch(absl::Status cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (batch_ == nullptr) return;
+    std::shared_ptr<WriteBatch> batch = std::move(batch_);
+    batch_ = nullptr;
+    if (sqlite3_get_autocommit(db_.getHandle()) == 0) {
+      try {
+        Run(statements_, "ROLLBACK");
+      } catch (const SQLite::Exception&) {
+        // Join() tries again before the next BEGIN.
+      }
+    }
+    batch->Finish(std::move(cause), 0);
+  }
+
+  StatementCache& statements() { return statements_; }
+  DurabilityBarrier& barrier() { return barrier_; }
+  int waiting() const { return waiting_.load(); }
+
+ private:
+  void CommitBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    try {
+      Run(statements_, "COMMIT");
+    } catch (const SQLite::Exception& e) {
+      FailBatch(FromSqlite(e));
+      return;
+    }
+    std::shared_ptr<WriteBatch> batch = std::move(batch_);
+    batch_ = nullptr;
+    // A batch that wrote nothing needs no sync of its own: what its Txns read was
+    // committed earlier, up to the last ticket.
+    const uint64_t ticket =
+        batch->wrote ? barrier_.Committed(batch->committed) : barrier_.last_committed();
+    batch->Finish(absl::OkStatus(), ticket);
+  }
+
+  SQLite::Database& db_;
+  StatementCache& statements_;
+  DurabilityBarrier& barrier_;
+  const int max_txns_;
+  const absl::Duration max_age_;
+  absl::Mutex mu_;
+  std::atomic<int> waiting_{0};
+  std::shared_ptr<WriteBatch> batch_ ABSL_GUARDED_BY(mu_);
+};
+
+namespace {
+
 class SqliteTxn final : public Txn {
  public:
-  SqliteTxn(Lease lease, bool write) : lease_(std::move(lease)), db_(*lease_.db) {
+  // A read Txn: BEGIN DEFERRED on the leased connection.
+  explicit SqliteTxn(Lease lease)
+      : statements_(*lease.statements), release_(std::move(lease.release)) {
     try {
-      Run(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+      Run(statements_, "BEGIN DEFERRED");
       open_ = true;
     } catch (...) {
-      Release();
+      release_();
       throw;
     }
   }
 
+  // A write Txn: a savepoint in the writer's open batch. `writer` is locked by the caller;
+  // the Txn unlocks it when it ends (also if this throws).
+  explicit SqliteTxn(WriteBatcher& writer) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : statements_(writer.statements()),
+        writer_(&writer) {
+    try {
+      batch_ = writer.Join();
+      Run(statements_, kSavepoint);
+    } catch (const SQLite::Exception& e) {
+      writer.CheckRolledBack(FromSqlite(e));
+      batch_ = nullptr;  // not a member: it ran nothing
+      writer.Unlock();
+      throw;
+    }
+    ++batch_->members;
+    open_ = true;
+  }
+
   ~SqliteTxn() override {
+    if (writer_ != nullptr) {
+      if (!ended_) EndWrite(/*commit=*/false).IgnoreError();
+      return;
+    }
     ResetStatements();
-    Rollback();
-    Release();
+    if (open_) {
+      try {
+        Run(statements_, "ROLLBACK");
+      } catch (const SQLite::Exception&) {
+        // No transaction left to roll back.
+      }
+    }
+    release_();
   }
 
   absl::StatusOr<std::optional<std::string>> GetRequestResult(
@@ -468,18 +664,14 @@ class SqliteTxn final : public Txn {
 
   // Ends the Txn: no method may be called after it.
   absl::Status Commit() override {
-    absl::Status status = Guard([&]() -> absl::Status {
+    if (writer_ != nullptr) return ended_ ? UsedAfterEnd() : EndWrite(/*commit=*/true);
+    // A read Txn.
+    return Guard([&]() -> absl::Status {
       ResetStatements();
-      Run("COMMIT");
+      Run(statements_, "COMMIT");
       open_ = false;
       return absl::OkStatus();
     });
-    if (!status.ok() || lease_.barrier == nullptr) return status;
-    committed_ = true;
-    DurabilityBarrier* barrier = lease_.barrier;
-    const uint64_t ticket = barrier->Committed();
-    Release();  // the next writer runs while this commit syncs
-    return barrier->WaitDurable(ticket);
   }
 
  private:
@@ -631,31 +823,34 @@ class SqliteTxn final : public Txn {
     });
   }
 
+  // Runs `fn`, turning SQLite exceptions into statuses. In a write Txn, a failure after
+  // which SQLite rolled back the whole shared transaction fails the batch, and every later
+  // call of this Txn returns that failure (its statements would otherwise run outside any
+  // transaction).
+  template <typename Fn>
+  ABSL_NO_THREAD_SAFETY_ANALYSIS auto Guard(Fn&& fn) -> decltype(fn()) {
+    if (ended_) return UsedAfterEnd();
+    if (!lost_.ok()) return lost_;
+    try {
+      return fn();
+    } catch (const SQLite::Exception& e) {
+      absl::Status status = FromSqlite(e);
+      if (writer_ != nullptr && open_ && writer_->CheckRolledBack(status)) {
+        lost_ = status;
+        open_ = false;
+      }
+      return status;
+    }
+  }
+
   // A cached statement for `sql` (reset when the Txn ends, so that no statement keeps a
   // read snapshot open between Txns).
   SQLite::Statement& Prepare(const std::string& sql) {
-    SQLite::Statement& stmt = lease_.statements->Get(sql);
+    bool read_only = false;
+    SQLite::Statement& stmt = statements_.Get(sql, &read_only);
     used_.push_back(&stmt);
+    if (!read_only) writes_ = true;
     return stmt;
-  }
-
-  // BEGIN, COMMIT and ROLLBACK, prepared once like every statement (SQLite::Transaction
-  // would prepare them on every Txn).
-  void Run(const char* sql) {
-    SQLite::Statement& stmt = lease_.statements->Get(sql);
-    stmt.exec();
-    stmt.tryReset();
-  }
-
-  // Rolls back unless committed (or already rolled back by SQLite after a failure).
-  void Rollback() noexcept {
-    if (!open_) return;
-    open_ = false;
-    try {
-      Run("ROLLBACK");
-    } catch (const SQLite::Exception&) {
-      // No transaction left to roll back.
-    }
   }
 
   void ResetStatements() {
@@ -663,23 +858,63 @@ class SqliteTxn final : public Txn {
     used_.clear();
   }
 
-  // Returns the connection. A writer that did not commit first waits until every commit
-  // it could have read is durable (a replayed response must not overtake its original).
-  void Release() {
-    if (!lease_.release) return;
-    const uint64_t seen =
-        lease_.barrier != nullptr && !committed_ ? lease_.barrier->last_committed() : 0;
-    std::function<void()> release = std::move(lease_.release);
-    lease_.release = nullptr;
-    release();
-    if (seen > 0) lease_.barrier->WaitDurable(seen).IgnoreError();
+  // A write Txn no longer holds the writer after Commit(): its statements would race the
+  // next Txn's, outside any batch.
+  static absl::Status UsedAfterEnd() {
+    return absl::FailedPreconditionError("database: write Txn used after Commit()");
   }
 
-  Lease lease_;
-  SQLite::Database& db_;
-  bool open_ = false;  // BEGIN ran, neither COMMIT nor ROLLBACK yet
+  // Ends a write Txn: releases its savepoint (commit) or rolls back to it, gives the writer
+  // back, and waits for the batch's outcome. Commit: OK once the batch is committed and
+  // durable, else the batch's failure. Not committed: returns once everything this Txn
+  // could have read is durable (earlier Txns of its batch, and earlier batches).
+  absl::Status EndWrite(bool commit) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    ended_ = true;
+    ResetStatements();
+    absl::Status own = lost_;  // this Txn's failure, if it has one
+    if (open_) {
+      open_ = false;
+      try {
+        if (commit) {
+          Run(statements_, kRelease);
+          ++batch_->committed;
+          if (writes_) batch_->wrote = true;
+        } else {
+          Run(statements_, kRollbackTo);
+          Run(statements_, kRelease);
+        }
+      } catch (const SQLite::Exception& e) {
+        // This Txn's savepoint is neither cleanly kept nor cleanly undone: the batch cannot
+        // commit without being half this Txn.
+        own = FromSqlite(e);
+        writer_->FailBatch(own);
+      }
+    }
+    DurabilityBarrier& barrier = writer_->barrier();
+    const uint64_t seen = barrier.last_committed();
+    std::shared_ptr<WriteBatch> batch = std::move(batch_);
+    writer_->Unlock();
+    auto [status, ticket] = batch->Wait();
+    if (own.ok() && status.ok()) {
+      absl::Status durable = barrier.WaitDurable(ticket);
+      return commit ? durable : absl::OkStatus();
+    }
+    // What this Txn read of its batch is gone; what it read before must still be durable.
+    if (seen > 0) barrier.WaitDurable(seen).IgnoreError();
+    return own.ok() ? status : own;
+  }
+
+  StatementCache& statements_;
+  // Read Txns: gives the connection back.
+  std::function<void()> release_;
+  // Write Txns: the writer (locked from the Txn's start to its end) and the batch.
+  WriteBatcher* writer_ = nullptr;
+  std::shared_ptr<WriteBatch> batch_;
+  bool open_ = false;    // read: BEGIN ran; write: the savepoint is open
+  bool ended_ = false;   // write: EndWrite ran
+  bool writes_ = false;  // ran a statement that is not read-only
+  absl::Status lost_;    // write: SQLite rolled the batch back under this Txn
   std::vector<SQLite::Statement*> used_;
-  bool committed_ = false;
 };
 
 // Opens the WAL for the group-commit barrier and makes the WAL file and its directory
@@ -764,6 +999,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       sqlite3_wal_hook(db.getHandle(), &Checkpointer::OnCommit, store->checkpointer_.get());
     }
     store->writer_statements_ = std::make_unique<StatementCache>(db);
+    store->writer_ = std::make_unique<WriteBatcher>(
+        db, *store->writer_statements_, *store->barrier_, std::max(options.max_batch_txns, 1),
+        absl::Microseconds(options.max_batch_age_us));
     const int readers = in_memory ? 0 : options.read_connections;
     absl::MutexLock lock(&store->read_mu_);
     for (int i = 0; i < readers; ++i) {
@@ -781,39 +1019,52 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   return store;
 }
 
+int SqliteStore::writers_waiting() const { return writer_->waiting(); }
+
 absl::Status SqliteStore::Scrub() {
-  absl::MutexLock lock(&mu_);
+  writer_->Lock();
+  // The checkpoint must include every acknowledged commit; an open batch's Txns get their
+  // outcome now rather than after the checkpoint.
+  writer_->CommitOpenBatch();
+  absl::Status status;
   try {
     db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } catch (const SQLite::Exception& e) {
-    return FromSqlite(e);
+    status = FromSqlite(e);
   }
-  return absl::OkStatus();
+  writer_->Unlock();
+  return status;
 }
 
-absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) {
-  Lease lease;
-  if (write || readers_.empty()) {
-    mu_.Lock();
-    lease.db = db_.get();
-    lease.statements = writer_statements_.get();
-    if (write) lease.barrier = barrier_.get();
-    lease.release = [this] { mu_.Unlock(); };
-  } else {
-    read_mu_.LockWhen(absl::Condition(
-        +[](std::vector<int>* free) { return !free->empty(); }, &free_));
-    const int index = free_.back();
-    free_.pop_back();
-    read_mu_.Unlock();
-    lease.db = readers_[index].get();
-    lease.statements = reader_statements_[index].get();
-    lease.release = [this, index] {
-      absl::MutexLock lock(&read_mu_);
-      free_.push_back(index);
-    };
-  }
+// A write Txn holds the writer's lock until it ends.
+absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   try {
-    return std::unique_ptr<Txn>(new SqliteTxn(std::move(lease), write));
+    if (write) {
+      writer_->Lock();
+      return std::unique_ptr<Txn>(new SqliteTxn(*writer_));  // unlocks when it ends
+    }
+    Lease lease;
+    if (readers_.empty()) {
+      // Reads share the writer connection (":memory:"): they see committed batches only,
+      // so the open one commits first.
+      writer_->Lock();
+      writer_->CommitOpenBatch();
+      lease.statements = writer_statements_.get();
+      lease.release = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { writer_->Unlock(); };
+    } else {
+      read_mu_.LockWhen(absl::Condition(
+          +[](std::vector<int>* free) { return !free->empty(); }, &free_));
+      const int index = free_.back();
+      free_.pop_back();
+      read_mu_.Unlock();
+      lease.statements = reader_statements_[index].get();
+      lease.release = [this, index] {
+        absl::MutexLock lock(&read_mu_);
+        free_.push_back(index);
+      };
+    }
+    return std::unique_ptr<Txn>(new SqliteTxn(std::move(lease)));
   } catch (const SQLite::Exception& e) {
     return FromSqlite(e);
   }

@@ -4,12 +4,24 @@
 // through group commit (synchronous=NORMAL plus one shared fdatasync of the WAL per batch
 // of commits, see group_commit.h), or with synchronous=FULL when group_commit is off.
 //
-// Thread safety: one writer connection, guarded by a mutex held for the life of each write
-// Txn, so writes are serialised; read-only Txns use a pool of read connections and run
-// beside the writer (WAL snapshots); with group commit a background thread with its own
-// connection checkpoints the WAL. A read may see a commit whose shared sync has not yet
-// returned (its writer has not been acknowledged yet). A write Txn that ends without
-// committing still waits until everything it could have read is durable, so a replayed
+// Batched write transactions: one writer connection runs one write Txn at a time, but
+// consecutive write Txns share one SQLite transaction (BEGIN IMMEDIATE ... COMMIT), each
+// Txn a savepoint inside it: Commit() releases the savepoint, a Txn dropped without
+// Commit() rolls back to it (undoing its writes only). The shared transaction commits when
+// a Txn ends and no other thread is waiting for the writer, or once it holds
+// max_batch_txns Txns or is max_batch_age_us old; until then it stays open for the next
+// writer. Commit() returns OK only once its batch's COMMIT succeeded and is durable. If
+// the COMMIT fails, or SQLite rolls the shared transaction back after a failed statement,
+// every Txn of the batch that has not returned yet fails with that error (a batch is all
+// or nothing; nothing acknowledged is in it) and the next writer starts a fresh one.
+//
+// Thread safety: the writer connection is guarded by a mutex held for the life of each
+// write Txn, so writes are serialised; read-only Txns use a pool of read connections and
+// run beside the writer (WAL snapshots), seeing committed batches only; with group commit a
+// background thread with its own connection checkpoints the WAL. A read may see a commit
+// whose shared sync has not yet returned (its writer has not been acknowledged yet). A
+// write Txn that ends without committing still waits until everything it could have read
+// (committed batches and the Txns before it in its own batch) is durable, so a replayed
 // idempotent response is never acknowledged before the original. SQLite::Exception never
 // escapes: every failure becomes an absl::Status.
 #pragma once
@@ -31,6 +43,7 @@ namespace kneecoach {
 
 class Checkpointer;
 class StatementCache;
+class WriteBatcher;
 
 struct SqliteStoreOptions {
   // A file path, or ":memory:" for tests.
@@ -50,6 +63,11 @@ struct SqliteStoreOptions {
   // Pages missing from it are read from the file, one syscall each.
   int writer_cache_kib = 32 * 1024;
   int reader_cache_kib = 4 * 1024;
+  // Batched write transactions (above): the most Txns in one SQLite transaction (1: every
+  // Txn commits on its own), and how long a batch may stay open while writers keep
+  // arriving, microseconds (it bounds what a batch's first Txn waits before its COMMIT).
+  int max_batch_txns = 256;
+  int max_batch_age_us = 20000;
 };
 
 class SqliteStore final : public Store {
@@ -63,16 +81,22 @@ class SqliteStore final : public Store {
 
   // The schema version after migrations.
   int schema_version() const { return schema_version_; }
-  // Commits and shared WAL syncs so far (syncs stays 0 without group commit).
+  // Committed write Txns, the SQLite transactions (batches) they were committed in, and
+  // shared WAL syncs so far (syncs stays 0 without group commit). See
+  // DurabilityBarrier::Stats.
   DurabilityBarrier::Stats commit_stats() { return barrier_->stats(); }
+  // Threads blocked on (or about to block on) the writer connection: write Txns about to
+  // begin, Scrub(). For tests and monitoring.
+  int writers_waiting() const;
 
  private:
   SqliteStore() = default;
 
-  absl::Mutex mu_;
-  std::unique_ptr<SQLite::Database> db_;  // used only with mu_ held (via a Txn)
+  std::unique_ptr<SQLite::Database> db_;  // used only by the holder of writer_'s lock
   int schema_version_ = 0;
   std::unique_ptr<DurabilityBarrier> barrier_;
+  // The writer's lock and the open batch.
+  std::unique_ptr<WriteBatcher> writer_;
   // Read connections; free_ lists the indexes not held by a Txn.
   absl::Mutex read_mu_;
   std::vector<std::unique_ptr<SQLite::Database>> readers_;

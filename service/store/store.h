@@ -6,7 +6,8 @@
 // insertion order (`seq`), so paging never scans what it skips.
 //
 // Thread safety: Store is thread-safe. A Txn belongs to one thread and must be destroyed
-// before that thread opens another. Dropping a Txn without Commit() rolls it back.
+// before that thread opens another. Dropping a Txn without Commit() rolls it back (only
+// its own writes, even when it shared a database transaction with other Txns).
 #pragma once
 
 #include <cstdint>
@@ -173,7 +174,13 @@ class Txn {
   // the audit entries about them.
   virtual absl::Status ErasePatient(const std::string& patient_id) = 0;
 
-  // Makes every write of this Txn durable. After an error the Txn is rolled back.
+  // Makes every write of this Txn durable. After an error the Txn is rolled back. The
+  // store may commit several Txns together (SqliteStore batches them): OK means this Txn
+  // and everything it read are durable; an error means none of its writes was kept. On a
+  // Txn that wrote nothing, Commit() returns once what it read is durable, or the error
+  // that lost it (e.g. an idempotent replay learning that the original's batch failed).
+  // A Txn waiting in Commit() may wait for other requests' Txns to end: hold no lock
+  // across Commit() (or a write Txn's destruction) that another request's Txn needs.
   virtual absl::Status Commit() = 0;
 };
 

@@ -6,7 +6,7 @@
 //   kneecoach-core-probe --db=var/bench/large-2000.db --programs=2000 --token=...
 //
 // The token is a clinic admin's of clinics/bench (kneecoach-server --bootstrap_admin); the
-// database is only read.
+// database is written to only by the ReportSession measurement (--only to skip it).
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -16,8 +16,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
+#include "bench/requests.h"
 #include "service/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, db, "var/bench/large-2000.db", "seeded database (read only)");
@@ -95,6 +97,18 @@ int Main() {
   time("  read Txn + SessionsSince(14 days)", [&](int p) {
     auto txn = (*store)->Begin(false);
     return txn.ok() && (*txn)->SessionsSince(absl::StrCat("bench-g", p), "2026-11-07").ok();
+  });
+  // Writes: one thread, so every report is its own batch and waits for its own sync.
+  int sent = 0;
+  const int64_t run = absl::ToUnixMicros(absl::Now());
+  const std::string report_method = "/kneecoach.v1.SessionService/ReportSession";
+  time("ReportSession (auth, engine, commit, fdatasync)", [&](int p) {
+    auto caller = core.Authenticate(authorization, report_method);
+    if (!caller.ok()) return false;
+    v1::ReportSessionRequest request = bench::ReportRequest(p, absl::StrCat("probe-", run, "-", ++sent));
+    if (!core.Authorize(*caller, request).ok()) return false;
+    CallScope scope(*std::move(caller));
+    return core.ReportSession(request).ok();
   });
   return 0;
 }

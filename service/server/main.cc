@@ -150,8 +150,9 @@ int main(int argc, char** argv) {
   std::printf("kneecoach-server: signal %d, shutting down\n", received);
   (*server)->Shutdown();
   const auto commits = (*server)->commit_stats();
-  std::printf("kneecoach-server: %llu commits, %llu shared WAL syncs\n",
+  std::printf("kneecoach-server: %llu commits, %llu shared WAL syncs, %llu SQLite transactions\n",
               static_cast<unsigned long long>(commits.commits),
-              static_cast<unsigned long long>(commits.syncs));
+              static_cast<unsigned long long>(commits.syncs),
+              static_cast<unsigned long long>(commits.batches));
   return 0;
 }

@@ -32,6 +32,8 @@ ABSL_FLAG(bool, seed_demo, false,
 ABSL_FLAG(int, max_page_size, 200, "largest page_size a List call accepts");
 ABSL_FLAG(int, worker_threads, 64,
           "threads serving writes and other calls that may block (reads run on gRPC's)");
+ABSL_FLAG(int, max_queued_calls, 10000,
+          "writes waiting for a worker beyond this many are refused with UNAVAILABLE");
 ABSL_FLAG(int, sync_cqs, 1, "gRPC sync server: completion queues (docs/performance.md)");
 ABSL_FLAG(int, sync_min_pollers, 1, "gRPC sync server: threads kept waiting per queue");
 ABSL_FLAG(int, sync_max_pollers, 2,
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.sync_completion_queues = absl::GetFlag(FLAGS_sync_cqs);
   options.sync_min_pollers = absl::GetFlag(FLAGS_sync_min_pollers);
   options.sync_max_pollers = absl::GetFlag(FLAGS_sync_max_pollers);

@@ -65,8 +65,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
     const ServerOptions& options, const Clock& clock) {
-  if (options.worker_threads < 1) {
-    return absl::InvalidArgumentError("worker_threads must be at least 1");
+  if (options.worker_threads < 1 || options.max_queued_calls < 1) {
+    return absl::InvalidArgumentError("worker_threads and max_queued_calls must be at least 1");
   }
   std::unique_ptr<KneecoachServer> s(new KneecoachServer());
   auto library = Library::LoadFromFile(absl::StrCat(options.data_dir, "/library.textproto"));
@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
                               options.sync_min_pollers);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.sync_max_pollers);
-  s->pool_ = std::make_unique<WorkerPool>(options.worker_threads);
+  s->pool_ = std::make_unique<WorkerPool>(options.worker_threads, options.max_queued_calls);
   s->services_ = MakeServices(*s->core_, *s->pool_);
   std::vector<std::string> names = {"grpc.health.v1.Health",
                                     "grpc.reflection.v1alpha.ServerReflection"};

@@ -44,6 +44,8 @@ struct ServerOptions {
   // the callback API, with blocking calls (writes) on a pool of this many threads. More
   // threads let more writes share one transaction and one WAL sync.
   int worker_threads = 64;
+  // Calls waiting for a worker beyond this many are refused with UNAVAILABLE.
+  int max_queued_calls = 10000;
   int sync_completion_queues = 1;
   int sync_min_pollers = 1;
   int sync_max_pollers = 2;

@@ -85,9 +85,15 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
   if (pool == nullptr) {
     reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
   } else {
-    pool->Submit([&core, method, use_case, context, request_bytes, response, reactor] {
+    const bool queued = pool->Submit([&core, method, use_case, context, request_bytes, response,
+                                      reactor] {
       reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
     });
+    if (!queued) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "server overloaded: too many writes waiting; retry with "
+                                   "backoff (the same request_id is safe)"));
+    }
   }
   return reactor;
 }

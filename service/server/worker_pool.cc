@@ -4,7 +4,7 @@
 
 namespace kneecoach {
 
-WorkerPool::WorkerPool(int threads) {
+WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
 }
@@ -17,9 +17,11 @@ WorkerPool::~WorkerPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void WorkerPool::Submit(std::function<void()> work) {
+bool WorkerPool::Submit(std::function<void()> work) {
   absl::MutexLock lock(&mu_);
+  if (queue_.size() >= max_queued_) return false;
   queue_.push_back(std::move(work));
+  return true;
 }
 
 void WorkerPool::Run() {

@@ -18,16 +18,20 @@ namespace kneecoach {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  // `max_queued`: Submit refuses work while this many closures wait (load shedding: the
+  // caller answers UNAVAILABLE instead of queueing without bound).
+  explicit WorkerPool(int threads, size_t max_queued = 10000);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  void Submit(std::function<void()> work);
+  // Queues `work`; false (and `work` dropped unrun) when max_queued closures already wait.
+  [[nodiscard]] bool Submit(std::function<void()> work);
 
  private:
   void Run();
 
+  const size_t max_queued_;
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -55,29 +55,27 @@ int Main() {
                           std::chrono::steady_clock::now() - start).count() / n;
     std::printf("%-52s %8.2f us%s\n", what, us, failed ? absl::StrCat("  (", failed, " failed)").c_str() : "");
   };
+  // One GetTodaySession as the server runs it: authenticate, authorize, the use case.
+  auto get_today = [&](int p, v1::SessionView view) -> absl::StatusOr<v1::GetTodaySessionResponse> {
+    auto caller = core.Authenticate(authorization, method);
+    if (!caller.ok()) return caller.status();
+    v1::GetTodaySessionRequest request;
+    request.set_program(absl::StrCat("programs/bench-g", p));
+    request.set_view(view);
+    if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return s;
+    CallScope scope(*std::move(caller));
+    return core.GetTodaySession(request);
+  };
   auto today = [&](v1::SessionView view) {
     return [&, view](int p) {
-      auto caller = core.Authenticate(authorization, method);
-      if (!caller.ok()) return false;
-      v1::GetTodaySessionRequest request;
-      request.set_program(absl::StrCat("programs/bench-g", p));
-      request.set_view(view);
-      if (!core.Authorize(*caller, request).ok()) return false;
-      CallScope scope(*std::move(caller));
-      auto response = core.GetTodaySession(request);
+      auto response = get_today(p, view);
       std::string bytes;
       return response.ok() && response->SerializeToString(&bytes);
     };
   };
   for (v1::SessionView view : {v1::SESSION_VIEW_FULL, v1::SESSION_VIEW_BASIC}) {
-    auto caller = core.Authenticate(authorization, method);
-    v1::GetTodaySessionRequest request;
-    request.set_program("programs/bench-g1");
-    request.set_view(view);
-    if (!caller.ok() || !core.Authorize(*caller, request).ok()) return 1;
-    CallScope scope(*std::move(caller));
-    auto response = core.GetTodaySession(request);
-    if (!response.ok()) return 1;
+    auto response = get_today(1, view);
+    if (!response.ok()) return std::fprintf(stderr, "%s\n", response.status().ToString().c_str()), 1;
     std::printf("%s response: %zu bytes, %d items, %d cards\n", v1::SessionView_Name(view).c_str(),
                 response->ByteSizeLong(), response->session().items_size(),
                 response->session().education_cards_size());

@@ -356,14 +356,15 @@ absl::Status Core::Authorize(Caller& caller, const Message& request) {
     return absl::OkStatus();
   };
   const std::string key = OwnerKey(*parsed);
+  std::optional<Scope> cached;
   if (!key.empty()) {
-    std::optional<AccessCache::Owner> owner = access_cache_.FindOwner(key);
-    if (owner.has_value() && !NeedsAssignments(caller, FromOwner(*owner))) {
-      return decide(nullptr, FromOwner(*owner));
-    }
+    if (auto owner = access_cache_.FindOwner(key); owner.has_value()) cached = FromOwner(*owner);
   }
+  if (cached.has_value() && !NeedsAssignments(caller, *cached)) return decide(nullptr, cached);
+  // A physiotherapist's assignment is read per call; the scope only when not cached.
   const uint64_t generation = access_cache_.generation();
   return internal::InRead(store_, [&](Txn& txn) -> absl::Status {
+    if (cached.has_value()) return decide(&txn, cached);
     auto scope = Resolve(txn, *parsed);
     if (!scope.ok()) return scope.status();
     if (!key.empty() && scope->has_value()) {

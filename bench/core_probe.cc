@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
+#include "service/core/plan_codec.h"
 #include "bench/requests.h"
 #include "service/store/sqlite_store.h"
 
@@ -66,11 +67,17 @@ int Main() {
     CallScope scope(*std::move(caller));
     return core.GetTodaySession(request);
   };
+  // As the server runs it: the response comes encoded (a kept plan is not decoded).
   auto today = [&](v1::SessionView view) {
     return [&, view](int p) {
-      auto response = get_today(p, view);
-      std::string bytes;
-      return response.ok() && response->SerializeToString(&bytes);
+      auto caller = core.Authenticate(authorization, method);
+      if (!caller.ok()) return false;
+      v1::GetTodaySessionRequest request;
+      request.set_program(absl::StrCat("programs/bench-g", p));
+      request.set_view(view);
+      if (!core.Authorize(*caller, request).ok()) return false;
+      CallScope scope(*std::move(caller));
+      return core.GetTodaySessionEncoded(request).ok();
     };
   };
   for (v1::SessionView view : {v1::SESSION_VIEW_FULL, v1::SESSION_VIEW_BASIC}) {
@@ -79,9 +86,26 @@ int Main() {
     std::printf("%s response: %zu bytes, %d items, %d cards\n", v1::SessionView_Name(view).c_str(),
                 response->ByteSizeLong(), response->session().items_size(),
                 response->session().education_cards_size());
+    if (view == v1::SESSION_VIEW_BASIC) {
+      const PlanCodec codec(**library);
+      std::printf("  kept deflated with the library's names as dictionary: %zu bytes\n",
+                  codec.Compress(response->SerializeAsString()).size());
+    }
   }
-  time("GetTodaySession FULL (auth, plan, serialize)", today(v1::SESSION_VIEW_FULL));
-  time("GetTodaySession BASIC (auth, plan, serialize)", today(v1::SESSION_VIEW_BASIC));
+  time("GetTodaySession FULL (auth, plan, encoded)", today(v1::SESSION_VIEW_FULL));
+  time("GetTodaySession BASIC (auth, plan, encoded)", today(v1::SESSION_VIEW_BASIC));
+  {
+    const PlanCodec codec(**library);
+    v1::GetTodaySessionRequest request;
+    request.set_program("programs/bench-g1");
+    request.set_view(v1::SESSION_VIEW_BASIC);
+    auto caller = core.Authenticate(authorization, method);
+    CallScope scope(*std::move(caller));
+    const std::string plan = core.GetTodaySessionEncoded(request)->bytes;
+    const std::string packed = codec.Compress(plan);
+    time("  deflate a basic plan", [&](int) { return !codec.Compress(plan).empty(); });
+    time("  inflate it", [&](int) { return codec.Decompress(packed).ok(); });
+  }
   time("  Authenticate (cached)", [&](int) { return core.Authenticate(authorization, method).ok(); });
   time("  read Txn: begin, end", [&](int) { return (*store)->Begin(false).ok(); });
   time("  read Txn + GetProgram", [&](int p) {

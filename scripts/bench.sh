@@ -81,6 +81,13 @@ start_server() {
     sleep 0.1
   done
   [ -n "$port" ] || { echo "bench: the server did not start:"; cat "$log"; exit 1; }
+  # Measure the steady state: wait for the first round of today's plans (made in the
+  # background at start, at low priority) to finish.
+  for _ in $(seq 1200); do
+    grep -q "plans prepared" "$log" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -h "plans prepared" "$log" >&2 || echo "bench: today's plans were not ready after 120 s" >&2
 }
 
 bench() {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev)
+  libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev zlib1g-dev)
 with_tests=0
 if [ "${1:-}" = "--test" ]; then
   with_tests=1

@@ -19,7 +19,13 @@ using google::protobuf::util::TimeUtil;
 
 Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
            CoreOptions options)
-    : library_(library), store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
+    : library_(library),
+      store_(store),
+      clock_(clock),
+      ids_(ids),
+      options_(std::move(options)),
+      access_cache_(options_.access_cache_entries),
+      plan_cache_(PlanCache::Options{.max_bytes = options_.plan_cache_bytes}) {}
 
 namespace {
 

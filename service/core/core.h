@@ -6,6 +6,7 @@
 // Thread safety: all methods may be called concurrently; the Store serialises writes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@
 #include "kneecoach/v1/session.pb.h"
 #include "service/core/access_cache.h"
 #include "service/core/caller.h"
+#include "service/core/plan_cache.h"
+#include "service/core/plan_codec.h"
+#include "service/core/plan_texts.h"
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
@@ -36,8 +40,15 @@ struct WriteDeps {
   const Clock& clock;
   IdGenerator& ids;
   AccessCache& access_cache;
+  PlanCache& plan_cache;
 };
 }  // namespace internal
+
+// A response already in protobuf wire format, for the server to send as it is.
+template <typename Message>
+struct Encoded {
+  std::string bytes;
+};
 
 struct CoreOptions {
   // page_size 0 means this many.
@@ -55,6 +66,11 @@ struct CoreOptions {
   int default_token_ttl_days = 90;
   // The protocol CreateProgram uses when none is named.
   std::string default_protocol = "protocols/default";
+  // Memory for today's plans kept between GetTodaySession calls (PlanCache); 0 keeps none.
+  // 48 MB holds ~130,000 eight-exercise plans (~360 bytes each, deflated).
+  size_t plan_cache_bytes = 48u << 20;
+  // Credentials and owners of patients and programs kept in memory (AccessCache), each.
+  size_t access_cache_entries = 200000;
 };
 
 // Every method the authorization policy has a rule for (tests check it covers the API).
@@ -133,6 +149,15 @@ class Core {
   // SessionService
   absl::StatusOr<v1::GetTodaySessionResponse> GetTodaySession(
       const v1::GetTodaySessionRequest& r);
+  // The same, encoded: a kept plan is sent without decoding it (PlanCache, PlanTexts).
+  absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> GetTodaySessionEncoded(
+      const v1::GetTodaySessionRequest& r);
+  // Makes and keeps today's plan (PlanCache) for every program that is not completed and
+  // has no plan for its patient's current local date, until the cache is nine-tenths full
+  // or `stop()` returns true. Returns how many it made. The server runs it at start and
+  // then periodically, so that a patient's first GetTodaySession of the day finds its
+  // plan ready.
+  absl::StatusOr<int> PreparePlans(const std::function<bool()>& stop = {});
   absl::StatusOr<v1::ReportSessionResponse> ReportSession(const v1::ReportSessionRequest& r);
   absl::StatusOr<v1::ReportMorningCheckInResponse> ReportMorningCheckIn(
       const v1::ReportMorningCheckInRequest& r);
@@ -167,14 +192,25 @@ class Core {
   absl::StatusOr<v1::CreateProtocolResponse> CreateProtocol(
       const v1::CreateProtocolRequest& r);
 
+  PlanCache::Stats plan_cache_stats() { return plan_cache_.stats(); }
+
  private:
+  // Makes the basic plan of a program for its patient's local date at `now`, encoded, and
+  // keeps it, unless the program is completed and !keep_completed (then returns null).
+  absl::StatusOr<std::shared_ptr<const std::string>> MakePlan(absl::string_view program_id,
+                                                              absl::Time now,
+                                                              bool keep_completed);
+
   const Library& library_;
   Store& store_;
   const Clock& clock_;
   IdGenerator& ids_;
   const CoreOptions options_;
   AccessCache access_cache_;
-  internal::WriteDeps writes_{store_, clock_, ids_, access_cache_};
+  PlanCache plan_cache_;
+  const PlanCodec plan_codec_{library_};
+  const PlanTexts plan_texts_{library_};
+  internal::WriteDeps writes_{store_, clock_, ids_, access_cache_, plan_cache_};
 };
 
 }  // namespace kneecoach

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
@@ -132,28 +133,98 @@ absl::Status CheckWritable(const LoadedProgram& loaded) {
 
 absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
     const v1::GetTodaySessionRequest& r) {
-  if (!v1::SessionView_IsValid(r.view())) return InvalidField("view", "unknown view");
-  const PlanDetail detail =
-      r.view() == v1::SESSION_VIEW_BASIC ? PlanDetail::kBasic : PlanDetail::kFull;
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetTodaySessionResponse> {
-    auto loaded = LoadProgram(txn, "program", r.program());
+  auto encoded = GetTodaySessionEncoded(r);
+  if (!encoded.ok()) return encoded.status();
+  v1::GetTodaySessionResponse response;
+  if (!response.ParseFromString(encoded->bytes)) {
+    return absl::InternalError("today's plan does not decode");
+  }
+  return response;
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> Core::MakePlan(absl::string_view program_id,
+                                                                 absl::Time now,
+                                                                 bool keep_completed) {
+  const PlanCache::Ticket ticket = plan_cache_.Begin(program_id);
+  const uint64_t generation = access_cache_.generation();
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::shared_ptr<const std::string>> {
+    const std::string name = absl::StrCat("programs/", program_id);
+    auto loaded = LoadProgram(txn, "program", name);
     if (!loaded.ok()) return loaded.status();
-    const absl::CivilDay today = LocalDateAt(clock_.Now(), loaded->zone);
+    // What authorizing a call on the program reads (access_policy.cc), while at hand.
+    access_cache_.PutOwner(name,
+                           AccessCache::Owner{loaded->patient.clinic(),
+                                              std::string(absl::StripPrefix(
+                                                  loaded->program.patient(), "patients/"))},
+                           generation);
+    const absl::CivilDay today = LocalDateAt(now, loaded->zone);
     // Frequency rules look back at most two weeks.
     auto recent = txn.SessionsSince(loaded->id, FormatLocalDate(today - 14));
     if (!recent.ok()) return recent.status();
     const v1::TrafficLight last_light =
         recent->empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent->back().traffic_light();
     v1::GetTodaySessionResponse response;
-    *response.mutable_session() =
-        PlanSession(loaded->program, library_, DoneDatesOf(*recent), today, last_light, detail);
-    return response;
+    *response.mutable_session() = PlanSession(loaded->program, library_, DoneDatesOf(*recent),
+                                              today, last_light, PlanDetail::kBasic);
+    auto bytes = std::make_shared<const std::string>(response.SerializeAsString());
+    if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
+      return std::shared_ptr<const std::string>();
+    }
+    plan_cache_.Put(ticket, program_id, today, loaded->zone,
+                    std::make_shared<const std::string>(plan_codec_.Compress(*bytes)));
+    return bytes;
   });
+}
+
+absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> Core::GetTodaySessionEncoded(
+    const v1::GetTodaySessionRequest& r) {
+  if (!v1::SessionView_IsValid(r.view())) return InvalidField("view", "unknown view");
+  auto id = ParseId("program", r.program(), "programs");
+  if (!id.ok()) return id.status();
+  const absl::Time now = clock_.Now();
+  // The basic plan, kept or made (and kept).
+  std::shared_ptr<const std::string> plan;
+  if (PlanCache::Plan kept = plan_cache_.Find(*id, now); kept != nullptr) {
+    auto unpacked = plan_codec_.Decompress(*kept);
+    if (!unpacked.ok()) return unpacked.status();
+    plan = std::make_shared<const std::string>(*std::move(unpacked));
+  } else {
+    auto made = MakePlan(*id, now, /*keep_completed=*/true);
+    if (!made.ok()) return made.status();
+    plan = *std::move(made);
+  }
+  if (r.view() == v1::SESSION_VIEW_BASIC) {
+    return Encoded<v1::GetTodaySessionResponse>{*plan};
+  }
+  auto full = plan_texts_.FullView(*plan);
+  if (!full.ok()) return full.status();
+  return Encoded<v1::GetTodaySessionResponse>{*std::move(full)};
+}
+
+absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
+  const absl::Time now = clock_.Now();
+  const size_t room = options_.plan_cache_bytes / 10 * 9;
+  int made = 0;
+  PageRequest page{.limit = 256, .after = 0};
+  do {
+    auto ids = InRead(store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
+    if (!ids.ok()) return ids.status();
+    if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
+    for (const std::string& id : ids->items) {
+      if (stop && stop()) return made;
+      if (plan_cache_.Find(id, now, /*count=*/false) != nullptr) continue;
+      auto plan = MakePlan(id, now, /*keep_completed=*/false);
+      if (plan.ok() && *plan != nullptr) ++made;
+    }
+    page.after = ids->next;
+  } while (page.after != 0);
+  return made;
 }
 
 absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
     const v1::ReportSessionRequest& r) {
-  if (auto id = ParseId("program", r.program(), "programs"); !id.ok()) return id.status();
+  auto program_id = ParseId("program", r.program(), "programs");
+  if (!program_id.ok()) return program_id.status();
   if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
   FieldViolations violations;
   ValidateReports(r, violations);
@@ -213,15 +284,15 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged{*program_id});
 }
 
 absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
     const v1::ReportMorningCheckInRequest& r) {
   const v1::MorningCheckIn& in = r.check_in();
-  if (auto id = ParseId("check_in.program", in.program(), "programs"); !id.ok()) {
-    return id.status();
-  }
+  auto program_id = ParseId("check_in.program", in.program(), "programs");
+  if (!program_id.ok()) return program_id.status();
   if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
   FieldViolations violations;
   ValidateCheckIn(in, violations);
@@ -270,7 +341,8 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged{*program_id});
 }
 
 absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessionsRequest& r) {

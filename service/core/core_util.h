@@ -55,6 +55,12 @@ absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
 // request_id only labels the audit entry.
 enum class Replay { kStore, kNever };
 
+// Which of today's plans (PlanCache) a write may change: the program's with that id, or,
+// when empty (the default), any.
+struct PlansChanged {
+  absl::string_view program_id;
+};
+
 // Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
 // commits, all together. With a non-empty request_id, a response already stored under
 // (scope, request_id) is returned instead and nothing is written: a retried request
@@ -62,7 +68,7 @@ enum class Replay { kStore, kNever };
 template <typename Response, typename Fn>
 absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
                                  const std::string& request_id, Fn&& fn,
-                                 Replay replay = Replay::kStore) {
+                                 Replay replay = Replay::kStore, PlansChanged plans = {}) {
   auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
   const bool replayable = replay == Replay::kStore && !request_id.empty();
@@ -85,10 +91,18 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   // Whatever the commit's outcome, before anything is acknowledged.
   struct InvalidateAtExit {
     AccessCache* cache;
+    PlanCache& plans;
+    absl::string_view program_id;
     ~InvalidateAtExit() {
       if (cache != nullptr) cache->Invalidate();
+      if (program_id.empty()) {
+        plans.InvalidateAll();
+      } else {
+        plans.Invalidate(program_id);
+      }
     }
-  } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache};
+  } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache,
+               deps.plan_cache, plans.program_id};
   if (replayable) {
     absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
     if (!put.ok()) return put;

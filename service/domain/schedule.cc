@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "service/domain/dates.h"
 #include "service/domain/program_factory.h"
 
@@ -126,7 +127,7 @@ std::vector<const v1::EducationCard*> CardsFor(const v1::Program& program,
 }
 
 void FillItem(const v1::Prescription& p, const v1::Exercise* exercise, bool done,
-              PlanDetail detail, v1::SessionItem& item) {
+              v1::SessionItem& item) {
   item.set_prescription(p.name());
   item.set_exercise(p.exercise());
   item.set_done(done);
@@ -134,10 +135,6 @@ void FillItem(const v1::Prescription& p, const v1::Exercise* exercise, bool done
   if (exercise == nullptr) return;
   item.set_category(exercise->category());
   item.set_optional(exercise->optional());
-  if (detail == PlanDetail::kBasic) return;
-  item.set_display_name(exercise->display_name());
-  item.set_summary(exercise->summary());
-  *item.mutable_cues() = exercise->cues();
 }
 
 }  // namespace
@@ -162,7 +159,7 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
     const bool is_due = std::find(due.begin(), due.end(), &p) != due.end();
     const bool is_done = done_on_day(p);
     if (!is_due && !is_done) continue;
-    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done, detail,
+    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done,
              *session.add_items());
   }
   if (program.state() == v1::PROGRAM_STATE_PAUSED) {
@@ -176,13 +173,27 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
   }
   for (const v1::EducationCard* card :
        CardsFor(program, library, day, IsRestDay(due, library), last_light)) {
-    if (detail == PlanDetail::kBasic) {
-      session.add_education_cards()->set_name(card->name());
-    } else {
-      *session.add_education_cards() = *card;
+    session.add_education_cards()->set_name(card->name());
+  }
+  if (detail == PlanDetail::kFull) AddLibraryTexts(library, session);
+  return session;
+}
+
+void AddLibraryTexts(const Library& library, v1::Session& plan) {
+  for (v1::SessionItem& item : *plan.mutable_items()) {
+    const v1::Exercise* exercise = library.FindExercise(ExerciseSlug(item.exercise()));
+    if (exercise == nullptr) continue;
+    item.set_display_name(exercise->display_name());
+    item.set_summary(exercise->summary());
+    *item.mutable_cues() = exercise->cues();
+  }
+  for (v1::EducationCard& card : *plan.mutable_education_cards()) {
+    absl::string_view slug = card.name();
+    absl::ConsumePrefix(&slug, "educationCards/");
+    if (const v1::EducationCard* whole = library.FindEducationCard(slug); whole != nullptr) {
+      card = *whole;
     }
   }
-  return session;
 }
 
 }  // namespace kneecoach

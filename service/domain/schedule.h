@@ -47,4 +47,9 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
                         const DoneDates& done, absl::CivilDay day,
                         v1::TrafficLight last_light, PlanDetail detail = PlanDetail::kFull);
 
+// Turns a kBasic plan into the kFull one: each item's display_name, summary and cues and
+// each education card whole, from the library. PlanSession(kFull) is exactly
+// AddLibraryTexts(PlanSession(kBasic)); a server can keep basic plans and hand out either.
+void AddLibraryTexts(const Library& library, v1::Session& plan);
+
 }  // namespace kneecoach

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "service/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -40,6 +42,10 @@ ABSL_FLAG(int, sync_max_pollers, 2,
           "gRPC sync server: a thread ending a call while more wait than this exits");
 ABSL_FLAG(bool, group_commit, true,
           "share one WAL fdatasync among concurrent commits (false: fsync each commit)");
+ABSL_FLAG(int, plan_cache_mb, 48,
+          "memory for today's plans kept between GetTodaySession calls (0: none)");
+ABSL_FLAG(absl::Duration, plan_refresh, absl::Minutes(10),
+          "make today's plans in the background at start and then this often (0: never)");
 ABSL_FLAG(int, read_connections, 4, "SQLite connections for reads beside the writer");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key, serve TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
@@ -58,6 +64,7 @@ namespace {
 int Bootstrap(kneecoach::ServerOptions options, const kneecoach::Clock& clock) {
   options.listen = "127.0.0.1:0";  // not serving: only the store and the use case are needed
   options.seed_demo = false;
+  options.plan_refresh = absl::ZeroDuration();
   auto server = kneecoach::KneecoachServer::Start(options, clock);
   if (!server.ok()) {
     std::fprintf(stderr, "kneecoach-server: %s\n", server.status().ToString().c_str());
@@ -121,6 +128,13 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
+  options.plan_refresh = absl::GetFlag(FLAGS_plan_refresh);
+  options.on_plans_prepared = [](int made, absl::Duration took) {
+    std::printf("kneecoach-server: today's plans prepared: %d made in %.1f s\n", made,
+                absl::ToDoubleSeconds(took));
+    std::fflush(stdout);
+  };
+  options.core.plan_cache_bytes = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_plan_cache_mb))) << 20;
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.sync_completion_queues = absl::GetFlag(FLAGS_sync_cqs);
@@ -157,5 +171,13 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(commits.commits),
               static_cast<unsigned long long>(commits.syncs),
               static_cast<unsigned long long>(commits.batches));
+  const auto plans = (*server)->core().plan_cache_stats();
+  std::printf("kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "
+              "%llu dropped for room, %llu not kept (a write came first)\n",
+              static_cast<unsigned long long>(plans.hits),
+              static_cast<unsigned long long>(plans.misses),
+              static_cast<unsigned long long>(plans.entries), plans.bytes / 1048576.0,
+              static_cast<unsigned long long>(plans.evictions),
+              static_cast<unsigned long long>(plans.stale_puts));
   return 0;
 }

@@ -1,5 +1,9 @@
 #include "service/server/server.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include <fstream>
 #include <sstream>
@@ -119,6 +123,20 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  if (options.plan_refresh > absl::ZeroDuration()) {
+    s->planner_ = std::thread([server = s.get(), every = options.plan_refresh,
+                               report = options.on_plans_prepared] {
+      // Below the calls being served: plans not yet made are made by the calls that need
+      // them anyway.
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+      do {
+        const absl::Time start = absl::Now();
+        auto made = server->core_->PreparePlans(
+            [server] { return server->stop_planning_.HasBeenNotified(); });
+        if (report) report(made.ok() ? *made : -1, absl::Now() - start);
+      } while (!server->stop_planning_.WaitForNotificationWithTimeout(every));
+    });
+  }
   return s;
 }
 
@@ -134,6 +152,8 @@ void KneecoachServer::Wait() {
 }
 
 void KneecoachServer::Shutdown(absl::Duration deadline) {
+  if (!stop_planning_.HasBeenNotified()) stop_planning_.Notify();
+  if (planner_.joinable()) planner_.join();
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
 }
 

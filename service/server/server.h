@@ -3,10 +3,13 @@
 // integration tests that start it in-process on 127.0.0.1:0.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 
+#include "absl/synchronization/notification.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "service/core/core.h"
@@ -53,6 +56,11 @@ struct ServerOptions {
   // lock) and read connections beside the writer (see sqlite_store.h).
   bool group_commit = true;
   int read_connections = 4;
+  // Today's plans (Core::PreparePlans) are made in the background at start and then this
+  // often, at low priority; zero makes none ahead of time.
+  absl::Duration plan_refresh = absl::Minutes(10);
+  // Called after each round of PreparePlans (from the background thread).
+  std::function<void(int made, absl::Duration took)> on_plans_prepared;
   CoreOptions core;
 };
 
@@ -90,6 +98,9 @@ class KneecoachServer {
   // Runs the calls that may block (writes); outlives server_, whose shutdown waits for them.
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<grpc::Server> server_;
+  // Prepares today's plans (ServerOptions::plan_refresh) until stop_planning_.
+  absl::Notification stop_planning_;
+  std::thread planner_;
   int port_ = 0;
   std::optional<Core::DemoCredentials> demo_;
 };

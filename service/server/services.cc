@@ -49,6 +49,19 @@ struct Raw<Base, Method, Rest...> {
   using type = Method<typename Raw<Base, Rest...>::type>;
 };
 
+template <typename Response>
+grpc::Status Encode(const Response& response, grpc::ByteBuffer* bytes) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<Response>::Serialize(response, bytes, &own_buffer);
+}
+
+template <typename Message>
+grpc::Status Encode(const Encoded<Message>& response, grpc::ByteBuffer* bytes) {
+  grpc::Slice slice(response.bytes);
+  *bytes = grpc::ByteBuffer(&slice, 1);
+  return grpc::Status::OK;
+}
+
 // Parses the request, runs Handle and serializes the response. The methods are raw (bytes
 // in, bytes out) so that a request that does not parse gets INVALID_ARGUMENT saying so: a
 // typed callback method answers it with an empty UNIMPLEMENTED.
@@ -67,8 +80,7 @@ grpc::Status HandleBytes(Core& core, const char* method,
   Response response;
   grpc::Status status = Handle(core, method, use_case, context, request, &response);
   if (!status.ok()) return status;
-  bool own_buffer = false;
-  return grpc::SerializationTraits<Response>::Serialize(response, response_bytes, &own_buffer);
+  return Encode(response, response_bytes);
 }
 
 // Callback API (docs/performance.md, "Threading model"): reads run on the gRPC thread that
@@ -98,13 +110,14 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
   return reactor;
 }
 
-#define KC_RPC(Service, Method, pool)                                                        \
+#define KC_RPC_AS(Service, Method, use_case, pool)                                           \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                    \
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response) \
       override {                                                                            \
-    return Serve(core_, pool, "/kneecoach.v1." #Service "/" #Method, &Core::Method, context,  \
+    return Serve(core_, pool, "/kneecoach.v1." #Service "/" #Method, use_case, context,       \
                  request, response);                                                        \
   }
+#define KC_RPC(Service, Method, pool) KC_RPC_AS(Service, Method, &Core::Method, pool)
 #define KC_INLINE(Service, Method) KC_RPC(Service, Method, nullptr)
 #define KC_POOL(Service, Method) KC_RPC(Service, Method, &pool_)
 #define KC_RAW(Service, Method) v1::Service::WithRawCallbackMethod_##Method
@@ -192,7 +205,8 @@ class SessionServiceImpl final
                  KC_RAW(SessionService, ListMorningCheckIns)>::type {
  public:
   SessionServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
-  KC_INLINE(SessionService, GetTodaySession)
+  // A kept plan goes out as it was encoded (PlanCache).
+  KC_RPC_AS(SessionService, GetTodaySession, &Core::GetTodaySessionEncoded, nullptr)
   KC_POOL(SessionService, ReportSession)
   KC_POOL(SessionService, ReportMorningCheckIn)
   KC_INLINE(SessionService, ListSessions)

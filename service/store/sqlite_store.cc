@@ -449,6 +449,23 @@ class SqliteTxn final : public Txn {
                ? List<v1::Program>("programs", "", {}, true, page)
                : List<v1::Program>("programs", "patient_id = ?", {patient_id}, true, page);
   }
+  absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
+    return Guard([&]() -> absl::StatusOr<Page<std::string>> {
+      SQLite::Statement& q = Prepare("SELECT seq, id FROM programs WHERE seq > ? ORDER BY seq LIMIT ?");
+      Bind(q, {page.after, int64_t{page.limit} + 1});
+      Page<std::string> result;
+      int64_t last_seq = 0;
+      while (q.executeStep()) {
+        if (static_cast<int>(result.items.size()) == page.limit) {
+          result.next = last_seq;
+          break;
+        }
+        last_seq = q.getColumn(0).getInt64();
+        result.items.push_back(q.getColumn(1).getString());
+      }
+      return result;
+    });
+  }
 
   absl::Status InsertSession(const std::string& id, const std::string& program_id,
                              const v1::Session& s) override {

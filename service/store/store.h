@@ -88,6 +88,8 @@ class Txn {
   // Newest first; `patient_id` empty: all.
   virtual absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
                                                          PageRequest page) = 0;
+  // Every program's id, oldest first (for keeping today's plans ready).
+  virtual absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) = 0;
 
   virtual absl::Status InsertSession(const std::string& id, const std::string& program_id,
                                      const v1::Session& session) = 0;

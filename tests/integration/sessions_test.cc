@@ -183,5 +183,93 @@ TEST_F(ServerTest, ClinicianDoseOverrideIsRecordedAndLocked) {
             grpc::StatusCode::NOT_FOUND);
 }
 
+// Today's plans are kept in memory between calls (PlanCache): every kind of write that
+// changes a plan, and the patient's midnight, must show in the very next GetTodaySession,
+// in both views.
+TEST_F(ServerTest, TodaysPlanFollowsEveryWriteAndTheLocalDate) {
+  const v1::Patient patient = MakePatient("Europe/London");
+  const v1::Program program = MakeProgram(patient, {"quad-set", "bridge"});
+  auto today = [&](v1::SessionView view) {
+    v1::GetTodaySessionRequest request;
+    request.set_program(program.name());
+    request.set_view(view);
+    v1::GetTodaySessionResponse response;
+    grpc::Status status =
+        Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.session();
+  };
+  auto reps_of = [](const v1::Session& s, const std::string& prescription) {
+    for (const auto& item : s.items()) {
+      if (item.prescription() == prescription) return item.dose().reps();
+    }
+    return -1;
+  };
+  const std::string bridge = program.prescriptions(1).name();
+
+  const v1::Session first = today(v1::SESSION_VIEW_FULL);
+  ASSERT_EQ(first.items_size(), 2);
+  EXPECT_EQ(first.local_date(), "2026-03-02");
+  EXPECT_FALSE(first.items(0).done());
+  EXPECT_FALSE(first.items(0).display_name().empty());
+  EXPECT_EQ(today(v1::SESSION_VIEW_FULL).DebugString(), first.DebugString());  // kept
+  const v1::Session basic = today(v1::SESSION_VIEW_BASIC);
+  EXPECT_EQ(basic.items_size(), 2);
+  EXPECT_TRUE(basic.items(0).display_name().empty());
+
+  // A clinician's dose change.
+  v1::UpdatePrescriptionRequest update;
+  update.mutable_prescription()->set_name(bridge);
+  update.mutable_prescription()->mutable_dose()->set_reps(7);
+  update.mutable_update_mask()->add_paths("dose.reps");
+  update.set_reason("fewer reps this week");
+  v1::UpdatePrescriptionResponse updated;
+  ASSERT_TRUE(
+      Call(*programs_, &v1::ProgramService::Stub::UpdatePrescription, update, &updated).ok());
+  EXPECT_EQ(reps_of(today(v1::SESSION_VIEW_FULL), bridge), 7);
+  EXPECT_EQ(reps_of(today(v1::SESSION_VIEW_BASIC), bridge), 7);
+
+  // The patient's report: both items done.
+  v1::ReportSessionResponse reported;
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession,
+                   ReportAll(today(v1::SESSION_VIEW_BASIC), 1, 1, "plan-r1"), &reported)
+                  .ok());
+  const v1::Session after_report = today(v1::SESSION_VIEW_FULL);
+  ASSERT_EQ(after_report.items_size(), 2);
+  for (const auto& item : after_report.items()) EXPECT_TRUE(item.done()) << item.prescription();
+
+  // Pause and resume.
+  v1::PauseProgramRequest pause;
+  pause.set_name(program.name());
+  pause.set_reason("new swelling");
+  v1::PauseProgramResponse paused;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::PauseProgram, pause, &paused).ok());
+  EXPECT_TRUE(today(v1::SESSION_VIEW_BASIC).program_paused());
+  v1::ResumeProgramRequest resume;
+  resume.set_name(program.name());
+  resume.set_reason("settled");
+  v1::ResumeProgramResponse resumed;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::ResumeProgram, resume, &resumed).ok());
+  EXPECT_FALSE(today(v1::SESSION_VIEW_FULL).program_paused());
+
+  // The patient's time zone: 09:00 UTC on the 2nd is still the 1st in Pago Pago (-11).
+  v1::UpdatePatientRequest move;
+  move.mutable_patient()->set_name(patient.name());
+  move.mutable_patient()->set_time_zone("Pacific/Pago_Pago");
+  move.mutable_update_mask()->add_paths("time_zone");
+  v1::UpdatePatientResponse moved;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::UpdatePatient, move, &moved).ok());
+  EXPECT_EQ(today(v1::SESSION_VIEW_BASIC).local_date(), "2026-03-01");
+
+  // The patient's midnight: a new day's plan, nothing done on it yet.
+  clock_.Advance(absl::Hours(26));
+  const v1::Session next = today(v1::SESSION_VIEW_FULL);
+  EXPECT_EQ(next.local_date(), "2026-03-03");
+  for (const auto& item : next.items()) EXPECT_FALSE(item.done()) << item.prescription();
+
+  const PlanCache::Stats stats = server_->core().plan_cache_stats();
+  EXPECT_GT(stats.hits, 0u);  // some calls were served from kept plans
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

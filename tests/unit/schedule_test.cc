@@ -1,5 +1,6 @@
 #include "service/domain/schedule.h"
 
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "service/domain/dates.h"
 
@@ -114,6 +115,51 @@ TEST(Schedule, PlanFillsItemsAndEducation) {
   EXPECT_FALSE(plan.items(0).cues().empty());
   EXPECT_FALSE(plan.education_cards().empty());  // day-one cards
   EXPECT_LE(plan.education_cards_size(), 2);
+}
+
+// The server keeps basic plans and adds the library's texts for the full view: the two
+// must be the same plan, on every kind of day (first day with cards, done items, paused,
+// after a flare, rest day).
+TEST(Schedule, FullPlanIsBasicPlanWithLibraryTexts) {
+  v1::Program program = ProgramWith({"quad-set", "bridge", "run-walk-stage-2"});
+  DoneDates done;
+  done["programs/p/prescriptions/2"].push_back(Day(3));
+  v1::Program paused = program;
+  paused.set_state(v1::PROGRAM_STATE_PAUSED);
+  struct Case {
+    const v1::Program* program;
+    int day;
+    v1::TrafficLight light;
+  };
+  int items = 0, cards = 0, texts = 0;
+  for (const Case& c : {Case{&program, 2, v1::TRAFFIC_LIGHT_UNSPECIFIED},
+                        Case{&program, 3, v1::TRAFFIC_LIGHT_AMBER},
+                        Case{&program, 4, v1::TRAFFIC_LIGHT_RED},
+                        Case{&paused, 5, v1::TRAFFIC_LIGHT_GREEN}}) {
+    const v1::Session full =
+        PlanSession(*c.program, TestLibrary(), done, Day(c.day), c.light, PlanDetail::kFull);
+    v1::Session basic =
+        PlanSession(*c.program, TestLibrary(), done, Day(c.day), c.light, PlanDetail::kBasic);
+    for (const auto& item : basic.items()) {
+      EXPECT_TRUE(item.display_name().empty() && item.summary().empty() && item.cues().empty());
+    }
+    for (const auto& card : basic.education_cards()) {
+      EXPECT_FALSE(card.name().empty());
+      EXPECT_TRUE(card.title().empty()) << card.name();
+    }
+    AddLibraryTexts(TestLibrary(), basic);
+    std::string diff;
+    google::protobuf::util::MessageDifferencer differ;
+    differ.ReportDifferencesToString(&diff);
+    EXPECT_TRUE(differ.Compare(full, basic)) << "day " << c.day << ": " << diff;
+    items += full.items_size();
+    cards += full.education_cards_size();
+    for (const auto& item : full.items()) texts += !item.display_name().empty();
+  }
+  // The cases cover items, texts and cards (otherwise the comparison proves little).
+  EXPECT_GT(items, 3);
+  EXPECT_EQ(texts, items);
+  EXPECT_GT(cards, 1);
 }
 
 }  // namespace

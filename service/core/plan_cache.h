@@ -1,0 +1,103 @@
+// Today's plans, kept in memory: per program, the encoded GetTodaySessionResponse in the
+// basic view for the patient's local date, with the patient's time zone. A plan is a pure
+// function of the program, its last two weeks of sessions, the library and the local date
+// (service/domain/schedule.h); keeping it saves the three store reads and the planning that
+// GetTodaySession otherwise costs (docs/performance.md, "Reads").
+//
+// Correctness, as for AccessCache: a reader takes a Ticket *before* the store read that
+// produces a plan, and Put keeps the plan only if no invalidation touched its shard (or the
+// whole cache) since the ticket was taken. Every write transaction invalidates, after it
+// has committed and before it is acknowledged, either the one program it changed
+// (ReportSession, ReportMorningCheckIn) or everything (any other write: a clinician's
+// change may reach many programs, e.g. through a patient's time zone). So a lookup never
+// returns a plan that an acknowledged write has changed. A plan is used only on the local
+// date it was made for: at the patient's midnight the next lookup misses.
+//
+// Memory is bounded by `max_bytes` (the plans' bytes plus a fixed estimate per entry);
+// beyond it a shard drops arbitrary entries before inserting.
+//
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace kneecoach {
+
+class PlanCache {
+ public:
+  struct Options {
+    // Plans' bytes plus kEntryOverhead each. 32 MB holds ~40,000 eight-exercise plans.
+    size_t max_bytes = 32u << 20;
+    int shards = 64;
+  };
+  // Per entry: the key, the map slot, the shared string's control block.
+  static constexpr size_t kEntryOverhead = 160;
+
+  PlanCache() : PlanCache(Options()) {}
+  explicit PlanCache(Options options);
+
+  using Plan = std::shared_ptr<const std::string>;
+
+  // The plan kept for `program_id` if it was made for the local date at `now` in the
+  // patient's zone; else null. `count`: whether stats() counts it as a hit or a miss.
+  Plan Find(absl::string_view program_id, absl::Time now, bool count = true);
+
+  // Taken before the store read whose plan is then Put.
+  struct Ticket {
+    uint64_t shard_epoch = 0;
+    uint64_t global_epoch = 0;
+  };
+  Ticket Begin(absl::string_view program_id);
+
+  // Keeps `plan` for (program_id, day in zone) unless an invalidation came after `ticket`.
+  void Put(const Ticket& ticket, absl::string_view program_id, absl::CivilDay day,
+           absl::TimeZone zone, Plan plan);
+
+  // After a committed write to one program, before it is acknowledged.
+  void Invalidate(absl::string_view program_id);
+  // After a committed write that may change any plan, before it is acknowledged.
+  void InvalidateAll();
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t entries = 0;
+    uint64_t bytes = 0;
+    uint64_t evictions = 0;
+    uint64_t stale_puts = 0;  // plans dropped because a write came after their ticket
+  };
+  Stats stats();
+
+ private:
+  struct Entry {
+    absl::CivilDay day;
+    absl::TimeZone zone;
+    Plan plan;
+  };
+  struct Shard {
+    absl::Mutex mu;
+    uint64_t epoch ABSL_GUARDED_BY(mu) = 0;
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;
+    absl::flat_hash_map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+  };
+  Shard& ShardOf(absl::string_view program_id);
+  static size_t Cost(const Entry& entry);
+
+  const size_t shard_max_bytes_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<uint64_t> global_epoch_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0}, stale_puts_{0};
+};
+
+}  // namespace kneecoach

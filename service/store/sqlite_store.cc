@@ -339,6 +339,25 @@ class WriteBatcher {
 
 namespace {
 
+// Steps `q` (seq in column 0; asked for limit + 1 rows, the last of which only tells that a
+// next page exists) into a page of items made by `read` from each row.
+template <typename T, typename Read>
+absl::StatusOr<Page<T>> ReadPage(SQLite::Statement& q, int limit, Read&& read) {
+  Page<T> result;
+  int64_t last_seq = 0;
+  while (q.executeStep()) {
+    if (static_cast<int>(result.items.size()) == limit) {
+      result.next = last_seq;
+      break;
+    }
+    last_seq = q.getColumn(0).getInt64();
+    absl::StatusOr<T> item = read(q);
+    if (!item.ok()) return item.status();
+    result.items.push_back(*std::move(item));
+  }
+  return result;
+}
+
 class SqliteTxn final : public Txn {
  public:
   // A read Txn: BEGIN DEFERRED on the leased connection.
@@ -451,19 +470,12 @@ class SqliteTxn final : public Txn {
   }
   absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
     return Guard([&]() -> absl::StatusOr<Page<std::string>> {
-      SQLite::Statement& q = Prepare("SELECT seq, id FROM programs WHERE seq > ? ORDER BY seq LIMIT ?");
+      SQLite::Statement& q =
+          Prepare("SELECT seq, id FROM programs WHERE seq > ? ORDER BY seq LIMIT ?");
       Bind(q, {page.after, int64_t{page.limit} + 1});
-      Page<std::string> result;
-      int64_t last_seq = 0;
-      while (q.executeStep()) {
-        if (static_cast<int>(result.items.size()) == page.limit) {
-          result.next = last_seq;
-          break;
-        }
-        last_seq = q.getColumn(0).getInt64();
-        result.items.push_back(q.getColumn(1).getString());
-      }
-      return result;
+      return ReadPage<std::string>(q, page.limit, [](SQLite::Statement& row) {
+        return absl::StatusOr<std::string>(row.getColumn(1).getString());
+      });
     });
   }
 
@@ -806,19 +818,9 @@ class SqliteTxn final : public Txn {
                        " ORDER BY seq ", newest_first ? "DESC" : "ASC", " LIMIT ?"));
       binds.push_back(int64_t{page.limit} + 1);  // one more tells whether a next page exists
       Bind(q, binds);
-      Page<T> result;
-      int64_t last_seq = 0;
-      while (q.executeStep()) {
-        if (static_cast<int>(result.items.size()) == page.limit) {
-          result.next = last_seq;
-          break;
-        }
-        last_seq = q.getColumn(0).getInt64();
-        auto record = ParseRecord<T>(q.getColumn(1), table);
-        if (!record.ok()) return record.status();
-        result.items.push_back(*std::move(record));
-      }
-      return result;
+      return ReadPage<T>(q, page.limit, [table](SQLite::Statement& row) {
+        return ParseRecord<T>(row.getColumn(1), table);
+      });
     });
   }
 

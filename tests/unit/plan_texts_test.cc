@@ -6,19 +6,12 @@
 #include "service/core/plan_codec.h"
 #include "service/domain/dates.h"
 #include "service/domain/schedule.h"
+#include "tests/unit/engine_test_support.h"
 
 namespace kneecoach {
 namespace {
 
-const Library& TestLibrary() {
-  static const Library* library = [] {
-    auto loaded =
-        Library::LoadFromFile(std::string(KNEECOACH_TEST_DATA_DIR) + "/library.textproto");
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return loaded->release();
-  }();
-  return *library;
-}
+using testing::TestLibrary;
 
 v1::Program ProgramWith(const std::vector<std::string>& slugs) {
   v1::Program program;

@@ -100,6 +100,26 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
   EXPECT_EQ(odd->next, 0);
 }
 
+TEST(SqliteStore, ProgramIdsPageOldestFirst) {
+  auto store = OpenMemory();
+  auto txn = store->Begin(true);
+  ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+  for (const char* id : {"g3", "g1", "g2", "g5", "g4"}) {
+    ASSERT_TRUE((*txn)->InsertProgram(id, "a", v1::Program()).ok());
+  }
+  std::vector<std::string> seen;
+  PageRequest page{.limit = 2, .after = 0};
+  do {
+    auto result = (*txn)->ListProgramIds(page);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_LE(result->items.size(), 2u);
+    seen.insert(seen.end(), result->items.begin(), result->items.end());
+    page.after = result->next;
+  } while (page.after != 0);
+  // In the order they were stored, each once.
+  EXPECT_EQ(seen, (std::vector<std::string>{"g3", "g1", "g2", "g5", "g4"}));
+}
+
 TEST(SqliteStore, NewestFirstListsAndDateWindows) {
   auto store = OpenMemory();
   auto txn = store->Begin(true);

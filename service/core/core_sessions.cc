@@ -183,20 +183,20 @@ absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> Core::GetTodaySessionEncode
   if (!id.ok()) return id.status();
   const absl::Time now = clock_.Now();
   // The basic plan, kept or made (and kept).
-  std::shared_ptr<const std::string> plan;
+  std::string plan;
   if (PlanCache::Plan kept = plan_cache_.Find(*id, now); kept != nullptr) {
     auto unpacked = plan_codec_.Decompress(*kept);
     if (!unpacked.ok()) return unpacked.status();
-    plan = std::make_shared<const std::string>(*std::move(unpacked));
+    plan = *std::move(unpacked);
   } else {
     auto made = MakePlan(*id, now, /*keep_completed=*/true);
     if (!made.ok()) return made.status();
-    plan = *std::move(made);
+    plan = **made;
   }
   if (r.view() == v1::SESSION_VIEW_BASIC) {
-    return Encoded<v1::GetTodaySessionResponse>{*plan};
+    return Encoded<v1::GetTodaySessionResponse>{std::move(plan)};
   }
-  auto full = plan_texts_.FullView(*plan);
+  auto full = plan_texts_.FullView(plan);
   if (!full.ok()) return full.status();
   return Encoded<v1::GetTodaySessionResponse>{*std::move(full)};
 }

@@ -114,25 +114,45 @@ sed -n 's/^kneecoach-server: \([0-9]*\) commits, \([0-9]*\) shared WAL syncs/\1 
          $1, $2, ($2 > 0 ? $1 / $2 : 0) }'
 
 echo
-echo "GetTodaySession against database size (same server, same request mix; p50/p99 in ms):"
+echo "GetTodaySession against database size (both servers up, runs alternated 3 times to"
+echo "even out other load on the machine; p50/p99 in ms, median of the runs):"
 echo "| database                     | streams |   req/s |  p50 |  p99 |"
 echo "|------------------------------|---------|---------|------|------|"
-declare -A p50
+# Both servers run at once and the runs alternate small, large, small, ...: a burst of
+# load from elsewhere then hits both sizes alike instead of one.
+declare -A port_of pid_of token_of patients_of p50
 for name in small large; do
   patients=$small_patients
   [ $name = large ] && patients=$large_patients
   start_server $name $patients
-  for streams in 1 16; do
-    row=$(bench --programs=$patients --scenarios=today --streams=$streams \
-            --connections=$(( streams < 4 ? streams : 4 )) --threads=$(( streams < 2 ? 1 : 2 )) \
-          | grep -E "^\| today")
-    read -r rps p50v p99v <<<"$(echo "$row" | awk -F'|' '{print $3, $4, $5}')"
+  port_of[$name]=$port pid_of[$name]=$server_pid token_of[$name]=$token patients_of[$name]=$patients
+  server_pid=""
+done
+trap 'kill ${pid_of[small]} ${pid_of[large]} 2>/dev/null || true' EXIT
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for streams in 1 16; do
+  declare -A runs=()
+  for round in 1 2 3; do
+    for name in small large; do
+      row=$("$bench_bin" --target="127.0.0.1:${port_of[$name]}" --token="${token_of[$name]}" \
+              --duration="$duration" --warmup="$warmup" ${BENCH_FLAGS:-} \
+              --programs=${patients_of[$name]} --scenarios=today --streams=$streams \
+              --connections=$(( streams < 4 ? streams : 4 )) --threads=$(( streams < 2 ? 1 : 2 )) \
+            | grep -E "^\| today")
+      runs[$name]+="$(echo "$row" | awk -F'|' '{print $3, $4, $5}')"$'\n'
+    done
+  done
+  for name in small large; do
+    rps=$(echo -n "${runs[$name]}" | awk '{print $1}' | median)
+    p50v=$(echo -n "${runs[$name]}" | awk '{print $2}' | median)
+    p99v=$(echo -n "${runs[$name]}" | awk '{print $3}' | median)
     p50[$name-$streams]=$p50v
     printf "| %-28s | %7s | %7s | %4s | %4s |\n" \
-      "$name ($((patients * per_patient)) sessions)" "$streams" "$rps" "$p50v" "$p99v"
+      "$name ($((patients_of[$name] * per_patient)) sessions)" "$streams" "$rps" "$p50v" "$p99v"
   done
-  stop_server
 done
+kill "${pid_of[small]}" "${pid_of[large]}" 2>/dev/null || true
+wait "${pid_of[small]}" "${pid_of[large]}" 2>/dev/null || true
 for streams in 1 16; do
   awk -v a="${p50[small-$streams]}" -v b="${p50[large-$streams]}" -v s=$streams \
     'BEGIN { printf "p50 large/small at %d stream(s): %.2fx\n", s, (a > 0 ? b / a : 0) }'

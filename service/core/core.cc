@@ -206,7 +206,8 @@ absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(
         v1::CreatePatientResponse response;
         *response.mutable_patient() = std::move(patient);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::GetPatientResponse> Core::GetPatient(const v1::GetPatientRequest& r) {

@@ -227,7 +227,8 @@ absl::StatusOr<v1::CreateUserResponse> Core::CreateUser(const v1::CreateUserRequ
         v1::CreateUserResponse response;
         *response.mutable_user() = *std::move(created);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::GetUserResponse> Core::GetUser(const v1::GetUserRequest& r) {
@@ -276,7 +277,8 @@ absl::StatusOr<v1::UpdateUserResponse> Core::UpdateUser(const v1::UpdateUserRequ
         v1::UpdateUserResponse response;
         *response.mutable_user() = *std::move(user);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenRequest& r) {
@@ -298,7 +300,7 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
         response.set_secret(issued->secret);
         return response;
       },
-      internal::Replay::kNever);
+      internal::Replay::kNever, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::ListTokensResponse> Core::ListTokens(const v1::ListTokensRequest& r) {
@@ -325,7 +327,8 @@ absl::StatusOr<v1::RevokeTokenResponse> Core::RevokeToken(const v1::RevokeTokenR
         v1::RevokeTokenResponse response;
         *response.mutable_token() = record->token;
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
@@ -349,7 +352,7 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
         *response.mutable_expire_time() = ToProto(expires);
         return response;
       },
-      internal::Replay::kNever);  // a code is a credential: never stored
+      internal::Replay::kNever, internal::PlansChanged::None());  // a code is a credential: never stored
 }
 
 absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDeviceRequest& r) {
@@ -401,7 +404,8 @@ absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDevi
         *response.mutable_token() = issued->token;
         response.set_secret(issued->secret);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::ListAuditEntriesResponse> Core::ListAuditEntries(

@@ -67,7 +67,8 @@ absl::StatusOr<v1::AcknowledgeAlertResponse> Core::AcknowledgeAlert(
         v1::AcknowledgeAlertResponse response;
         *response.mutable_alert() = *std::move(alert);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::StatusOr<v1::ListProtocolsResponse> Core::ListProtocols(

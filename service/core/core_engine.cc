@@ -56,7 +56,8 @@ absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
         v1::CreateProtocolResponse response;
         *response.mutable_protocol() = protocol;
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::None());
 }
 
 absl::Status Core::SeedProtocol(const v1::Protocol& protocol) {
@@ -91,7 +92,8 @@ absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
         v1::RejectDecisionResponse response;
         *response.mutable_decision() = *std::move(decision);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
 }
 
 absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
@@ -122,7 +124,8 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
         v1::ApproveDecisionResponse response;
         *response.mutable_decision() = *std::move(decision);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
 }
 
 absl::StatusOr<v1::SimulateProgramResponse> Core::SimulateProgram(

@@ -259,7 +259,8 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
         if (absl::Status s = txn.UpdateProgram(loaded->id, loaded->program); !s.ok()) return s;
         *response.mutable_prescription() = std::move(after);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
 }
 
 absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
@@ -280,6 +281,8 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
   }
   if (!violations.empty()) return violations.ToStatus();
 
+  auto program_id = ParseId("program.name", r.program().name(), "programs");
+  if (!program_id.ok()) return program_id.status();
   return InWrite<v1::UpdateProgramResponse>(
       writes_, absl::StrCat("UpdateProgram:", r.program().name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::UpdateProgramResponse> {
@@ -321,7 +324,8 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
         v1::UpdateProgramResponse response;
         *response.mutable_program() = after;
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
 namespace {
@@ -364,7 +368,8 @@ absl::StatusOr<v1::Program> SetProgramState(Txn& txn, IdGenerator& ids, absl::Ti
 }  // namespace
 
 absl::StatusOr<v1::PauseProgramResponse> Core::PauseProgram(const v1::PauseProgramRequest& r) {
-  if (auto id = ParseId("name", r.name(), "programs"); !id.ok()) return id.status();
+  auto program_id = ParseId("name", r.name(), "programs");
+  if (!program_id.ok()) return program_id.status();
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::PauseProgramResponse>(
@@ -375,12 +380,14 @@ absl::StatusOr<v1::PauseProgramResponse> Core::PauseProgram(const v1::PauseProgr
         v1::PauseProgramResponse response;
         *response.mutable_program() = *std::move(program);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
 absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(
     const v1::ResumeProgramRequest& r) {
-  if (auto id = ParseId("name", r.name(), "programs"); !id.ok()) return id.status();
+  auto program_id = ParseId("name", r.name(), "programs");
+  if (!program_id.ok()) return program_id.status();
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::ResumeProgramResponse>(
@@ -391,7 +398,8 @@ absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(
         v1::ResumeProgramResponse response;
         *response.mutable_program() = *std::move(program);
         return response;
-      });
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
 absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(

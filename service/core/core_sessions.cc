@@ -285,7 +285,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged{*program_id});
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
 absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
@@ -342,7 +342,7 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged{*program_id});
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
 absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessionsRequest& r) {

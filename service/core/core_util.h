@@ -55,10 +55,15 @@ absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
 // request_id only labels the audit entry.
 enum class Replay { kStore, kNever };
 
-// Which of today's plans (PlanCache) a write may change: the program's with that id, or,
-// when empty (the default), any.
+// Which of today's plans (PlanCache) a write may change: any (the default, always safe),
+// one program's, or none (the write touches nothing a plan is made from: the program, its
+// sessions, its patient's time zone, the library).
 struct PlansChanged {
+  static PlansChanged Any() { return {}; }
+  static PlansChanged Program(absl::string_view id) { return {id, false}; }
+  static PlansChanged None() { return {{}, true}; }
   absl::string_view program_id;
+  bool none = false;
 };
 
 // Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
@@ -92,17 +97,18 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   struct InvalidateAtExit {
     AccessCache* cache;
     PlanCache& plans;
-    absl::string_view program_id;
+    PlansChanged changed;
     ~InvalidateAtExit() {
       if (cache != nullptr) cache->Invalidate();
-      if (program_id.empty()) {
+      if (changed.none) return;
+      if (changed.program_id.empty()) {
         plans.InvalidateAll();
       } else {
-        plans.Invalidate(program_id);
+        plans.Invalidate(changed.program_id);
       }
     }
   } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache,
-               deps.plan_cache, plans.program_id};
+               deps.plan_cache, plans};
   if (replayable) {
     absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
     if (!put.ok()) return put;

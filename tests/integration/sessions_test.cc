@@ -217,6 +217,24 @@ TEST_F(ServerTest, TodaysPlanFollowsEveryWriteAndTheLocalDate) {
   EXPECT_EQ(basic.items_size(), 2);
   EXPECT_TRUE(basic.items(0).display_name().empty());
 
+  // Writes that cannot change a plan keep every plan; a write to one program keeps the
+  // others'.
+  const v1::Program other = MakeProgram(MakePatient("Europe/Paris"), {"quad-set"});
+  auto other_is_kept = [&] {
+    const PlanCache::Stats before = server_->core().plan_cache_stats();
+    v1::GetTodaySessionRequest request;
+    request.set_program(other.name());
+    v1::GetTodaySessionResponse response;
+    EXPECT_TRUE(
+        Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, request, &response).ok());
+    const PlanCache::Stats after = server_->core().plan_cache_stats();
+    return after.hits == before.hits + 1 && after.misses == before.misses;
+  };
+  other_is_kept();  // made (or already made in the background) and kept from here on
+  EXPECT_TRUE(other_is_kept());
+  MakePatient();
+  EXPECT_TRUE(other_is_kept());
+
   // A clinician's dose change.
   v1::UpdatePrescriptionRequest update;
   update.mutable_prescription()->set_name(bridge);
@@ -228,6 +246,7 @@ TEST_F(ServerTest, TodaysPlanFollowsEveryWriteAndTheLocalDate) {
       Call(*programs_, &v1::ProgramService::Stub::UpdatePrescription, update, &updated).ok());
   EXPECT_EQ(reps_of(today(v1::SESSION_VIEW_FULL), bridge), 7);
   EXPECT_EQ(reps_of(today(v1::SESSION_VIEW_BASIC), bridge), 7);
+  EXPECT_TRUE(other_is_kept());
 
   // The patient's report: both items done.
   v1::ReportSessionResponse reported;

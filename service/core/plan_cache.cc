@@ -25,16 +25,16 @@ size_t PlanCache::Cost(const Entry& entry) {
 
 PlanCache::Plan PlanCache::Find(absl::string_view program_id, absl::Time now, bool count) {
   Shard& shard = ShardOf(program_id);
-  Plan plan;
+  Entry entry;
   {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.entries.find(program_id);
-    if (it != shard.entries.end() && LocalDateAt(now, it->second.zone) == it->second.day) {
-      plan = it->second.plan;
-    }
+    if (it != shard.entries.end()) entry = it->second;
   }
-  if (count) (plan != nullptr ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
-  return plan;
+  // The time zone conversion outside the lock.
+  if (entry.plan != nullptr && LocalDateAt(now, entry.zone) != entry.day) entry.plan = nullptr;
+  if (count) (entry.plan != nullptr ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return entry.plan;
 }
 
 PlanCache::Ticket PlanCache::Begin(absl::string_view program_id) {

@@ -170,8 +170,7 @@ absl::StatusOr<std::shared_ptr<const std::string>> Core::MakePlan(absl::string_v
     if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
       return std::shared_ptr<const std::string>();
     }
-    plan_cache_.Put(ticket, program_id, today, loaded->zone,
-                    std::make_shared<const std::string>(plan_codec_.Compress(*bytes)));
+    plan_cache_.Put(ticket, program_id, today, loaded->zone, plan_codec_.Compress(*bytes));
     return bytes;
   });
 }
@@ -184,7 +183,7 @@ absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> Core::GetTodaySessionEncode
   const absl::Time now = clock_.Now();
   // The basic plan, kept or made (and kept).
   std::string plan;
-  if (PlanCache::Plan kept = plan_cache_.Find(*id, now); kept != nullptr) {
+  if (std::optional<std::string> kept = plan_cache_.Find(*id, now); kept.has_value()) {
     auto unpacked = plan_codec_.Decompress(*kept);
     if (!unpacked.ok()) return unpacked.status();
     plan = *std::move(unpacked);
@@ -212,7 +211,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
     if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
     for (const std::string& id : ids->items) {
       if (stop && stop()) return made;
-      if (plan_cache_.Find(id, now, /*count=*/false) != nullptr) continue;
+      if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;
       auto plan = MakePlan(id, now, /*keep_completed=*/false);
       if (plan.ok() && *plan != nullptr) ++made;
     }

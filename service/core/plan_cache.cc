@@ -19,22 +19,27 @@ PlanCache::Shard& PlanCache::ShardOf(absl::string_view program_id) {
   return *shards_[absl::Hash<absl::string_view>()(program_id) % shards_.size()];
 }
 
-size_t PlanCache::Cost(const Entry& entry) {
-  return kEntryOverhead + (entry.plan == nullptr ? 0 : entry.plan->size());
-}
+size_t PlanCache::Cost(const Entry& entry) { return kEntryOverhead + entry.plan.size(); }
 
-PlanCache::Plan PlanCache::Find(absl::string_view program_id, absl::Time now, bool count) {
+std::optional<std::string> PlanCache::Find(absl::string_view program_id, absl::Time now,
+                                           bool count) {
   Shard& shard = ShardOf(program_id);
-  Entry entry;
+  std::optional<std::string> plan;
+  absl::CivilDay day;
+  absl::TimeZone zone;
   {
     absl::MutexLock lock(&shard.mu);
     auto it = shard.entries.find(program_id);
-    if (it != shard.entries.end()) entry = it->second;
+    if (it != shard.entries.end()) {
+      plan = it->second.plan;
+      day = it->second.day;
+      zone = it->second.zone;
+    }
   }
   // The time zone conversion outside the lock.
-  if (entry.plan != nullptr && LocalDateAt(now, entry.zone) != entry.day) entry.plan = nullptr;
-  if (count) (entry.plan != nullptr ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
-  return entry.plan;
+  if (plan.has_value() && LocalDateAt(now, zone) != day) plan.reset();
+  if (count) (plan.has_value() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+  return plan;
 }
 
 PlanCache::Ticket PlanCache::Begin(absl::string_view program_id) {
@@ -47,7 +52,7 @@ PlanCache::Ticket PlanCache::Begin(absl::string_view program_id) {
 }
 
 void PlanCache::Put(const Ticket& ticket, absl::string_view program_id, absl::CivilDay day,
-                    absl::TimeZone zone, Plan plan) {
+                    absl::TimeZone zone, std::string plan) {
   Entry entry{day, zone, std::move(plan)};
   const size_t cost = Cost(entry);
   if (cost > shard_max_bytes_) return;

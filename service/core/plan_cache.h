@@ -13,7 +13,8 @@
 // returns a plan that an acknowledged write has changed. A plan is used only on the local
 // date it was made for: at the patient's midnight the next lookup misses.
 //
-// Memory is bounded by `max_bytes` (the plans' bytes plus a fixed estimate per entry);
+// Memory is bounded by `max_bytes` (the plans' bytes plus a fixed estimate per entry, the
+// string kept in the map's slot so an entry is two heap blocks at most);
 // beyond it a shard drops arbitrary entries before inserting.
 //
 // Thread safety: all methods may be called concurrently.
@@ -22,6 +23,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,17 +43,17 @@ class PlanCache {
     size_t max_bytes = 32u << 20;
     int shards = 64;
   };
-  // Per entry: the key, the map slot, the shared string's control block.
-  static constexpr size_t kEntryOverhead = 160;
+  // Per entry beyond the plan's bytes: the map slot with its key and the string's heap
+  // block header (~100 bytes), rounded up.
+  static constexpr size_t kEntryOverhead = 120;
 
   PlanCache() : PlanCache(Options()) {}
   explicit PlanCache(Options options);
 
-  using Plan = std::shared_ptr<const std::string>;
-
-  // The plan kept for `program_id` if it was made for the local date at `now` in the
-  // patient's zone; else null. `count`: whether stats() counts it as a hit or a miss.
-  Plan Find(absl::string_view program_id, absl::Time now, bool count = true);
+  // A copy of the plan kept for `program_id` if it was made for the local date at `now` in
+  // the patient's zone; else nullopt. `count`: whether stats() counts it as a hit or a miss.
+  std::optional<std::string> Find(absl::string_view program_id, absl::Time now,
+                                  bool count = true);
 
   // Taken before the store read whose plan is then Put.
   struct Ticket {
@@ -62,7 +64,7 @@ class PlanCache {
 
   // Keeps `plan` for (program_id, day in zone) unless an invalidation came after `ticket`.
   void Put(const Ticket& ticket, absl::string_view program_id, absl::CivilDay day,
-           absl::TimeZone zone, Plan plan);
+           absl::TimeZone zone, std::string plan);
 
   // After a committed write to one program, before it is acknowledged.
   void Invalidate(absl::string_view program_id);
@@ -83,7 +85,7 @@ class PlanCache {
   struct Entry {
     absl::CivilDay day;
     absl::TimeZone zone;
-    Plan plan;
+    std::string plan;
   };
   struct Shard {
     absl::Mutex mu;

@@ -20,20 +20,18 @@ absl::Time At(int day, int hour, int minute, absl::TimeZone zone) {
   return absl::FromCivil(absl::CivilMinute(2026, 3, day, hour, minute), zone);
 }
 
-PlanCache::Plan PlanOf(const std::string& text) {
-  return std::make_shared<const std::string>(text);
-}
+std::string PlanOf(const std::string& text) { return text; }
 
 TEST(PlanCacheTest, FindsAPlanOnlyOnTheLocalDateItWasMadeFor) {
   PlanCache cache;
   const absl::TimeZone zone = NewYork();
   cache.Put(cache.Begin("p1"), "p1", absl::CivilDay(2026, 3, 2), zone, PlanOf("plan of the 2nd"));
-  ASSERT_NE(cache.Find("p1", At(2, 0, 0, zone)), nullptr);
+  ASSERT_TRUE(cache.Find("p1", At(2, 0, 0, zone)).has_value());
   EXPECT_EQ(*cache.Find("p1", At(2, 23, 59, zone)), "plan of the 2nd");
   // Past the patient's midnight (04:00 UTC the next day is still the 2nd in UTC).
-  EXPECT_EQ(cache.Find("p1", At(3, 0, 0, zone)), nullptr);
-  EXPECT_EQ(cache.Find("p1", At(1, 23, 59, zone)), nullptr);
-  EXPECT_EQ(cache.Find("p2", At(2, 12, 0, zone)), nullptr);
+  EXPECT_FALSE(cache.Find("p1", At(3, 0, 0, zone)).has_value());
+  EXPECT_FALSE(cache.Find("p1", At(1, 23, 59, zone)).has_value());
+  EXPECT_FALSE(cache.Find("p2", At(2, 12, 0, zone)).has_value());
   const PlanCache::Stats stats = cache.stats();
   EXPECT_EQ(stats.hits, 2u);
   EXPECT_EQ(stats.misses, 3u);
@@ -49,10 +47,10 @@ TEST(PlanCacheTest, InvalidateDropsTheProgramAndRefusesPlansReadBeforeIt) {
   cache.Put(cache.Begin("p1"), "p1", day, zone, PlanOf("old"));
   const PlanCache::Ticket before_write = cache.Begin("p1");
   cache.Invalidate("p1");
-  EXPECT_EQ(cache.Find("p1", At(2, 12, 0, zone)), nullptr);
+  EXPECT_FALSE(cache.Find("p1", At(2, 12, 0, zone)).has_value());
   // A plan made from a read before the write may be out of date: not kept.
   cache.Put(before_write, "p1", day, zone, PlanOf("read before the write"));
-  EXPECT_EQ(cache.Find("p1", At(2, 12, 0, zone)), nullptr);
+  EXPECT_FALSE(cache.Find("p1", At(2, 12, 0, zone)).has_value());
   EXPECT_EQ(cache.stats().stale_puts, 1u);
   // One made after it is.
   cache.Put(cache.Begin("p1"), "p1", day, zone, PlanOf("new"));
@@ -78,7 +76,7 @@ TEST(PlanCacheTest, InvalidateAllDropsEverythingAndRefusesOlderTickets) {
   for (int i = 0; i < 100; ++i) {
     const std::string id = "p" + std::to_string(i);
     cache.Put(tickets[i], id, day, zone, PlanOf(id));
-    EXPECT_EQ(cache.Find(id, At(2, 12, 0, zone)), nullptr) << id;
+    EXPECT_FALSE(cache.Find(id, At(2, 12, 0, zone)).has_value()) << id;
   }
   EXPECT_EQ(cache.stats().stale_puts, 100u);
 }
@@ -99,7 +97,7 @@ TEST(PlanCacheTest, StaysWithinItsBytes) {
   // A plan larger than a shard's share is not kept at all.
   cache.Put(cache.Begin("huge"), "huge", absl::CivilDay(2026, 3, 2), zone,
             PlanOf(std::string(64 * 1024, 'x')));
-  EXPECT_EQ(cache.Find("huge", At(2, 12, 0, zone)), nullptr);
+  EXPECT_FALSE(cache.Find("huge", At(2, 12, 0, zone)).has_value());
 }
 
 // The protocol the server follows: a reader takes a ticket, reads the "store" and puts what
@@ -135,7 +133,7 @@ TEST(PlanCacheTest, ConcurrentReadersNeverFindAPlanOlderThanAnAcknowledgedWrite)
     readers.emplace_back([&] {
       while (!stop) {
         const int acked = acknowledged;
-        if (PlanCache::Plan plan = cache.Find("p", noon); plan != nullptr) {
+        if (std::optional<std::string> plan = cache.Find("p", noon); plan.has_value()) {
           ++found;
           if (std::stoi(*plan) < acked) ++stale;
           continue;

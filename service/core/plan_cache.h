@@ -7,15 +7,14 @@
 // Correctness, as for AccessCache: a reader takes a Ticket *before* the store read that
 // produces a plan, and Put keeps the plan only if no invalidation touched its shard (or the
 // whole cache) since the ticket was taken. Every write transaction invalidates, after it
-// has committed and before it is acknowledged, either the one program it changed
-// (ReportSession, ReportMorningCheckIn) or everything (any other write: a clinician's
-// change may reach many programs, e.g. through a patient's time zone). So a lookup never
-// returns a plan that an acknowledged write has changed. A plan is used only on the local
-// date it was made for: at the patient's midnight the next lookup misses.
+// has committed and before it is acknowledged, what its use case declares it may change
+// (internal::PlansChanged in core_util.h): one program, nothing, or by default everything.
+// So a lookup never returns a plan that an acknowledged write has changed. A plan is used
+// only on the local date it was made for: at the patient's midnight the next lookup misses.
 //
-// Memory is bounded by `max_bytes` (the plans' bytes plus a fixed estimate per entry, the
-// string kept in the map's slot so an entry is two heap blocks at most);
-// beyond it a shard drops arbitrary entries before inserting.
+// Memory is bounded by `max_bytes` (the plans' bytes plus a fixed estimate per entry; the
+// string is kept in the map's slot, so an entry is at most two heap blocks); beyond it a
+// shard is emptied before the next insert into it.
 //
 // Thread safety: all methods may be called concurrently.
 #pragma once
@@ -39,7 +38,8 @@ namespace kneecoach {
 class PlanCache {
  public:
   struct Options {
-    // Plans' bytes plus kEntryOverhead each. 32 MB holds ~40,000 eight-exercise plans.
+    // Plans' bytes plus kEntryOverhead each: 32 MB holds ~100,000 eight-exercise plans
+    // deflated by PlanCodec (~310 bytes each).
     size_t max_bytes = 32u << 20;
     int shards = 64;
   };

@@ -129,12 +129,18 @@ int main(int argc, char** argv) {
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
   options.plan_refresh = absl::GetFlag(FLAGS_plan_refresh);
-  options.on_plans_prepared = [](int made, absl::Duration took) {
-    std::printf("kneecoach-server: today's plans prepared: %d made in %.1f s\n", made,
-                absl::ToDoubleSeconds(took));
+  options.on_plans_prepared = [](const absl::StatusOr<int>& made, absl::Duration took) {
+    if (made.ok()) {
+      std::printf("kneecoach-server: today's plans prepared: %d made in %.1f s\n", *made,
+                  absl::ToDoubleSeconds(took));
+    } else {
+      std::printf("kneecoach-server: preparing today's plans stopped after %.1f s: %s\n",
+                  absl::ToDoubleSeconds(took), made.status().ToString().c_str());
+    }
     std::fflush(stdout);
   };
-  options.core.plan_cache_bytes = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_plan_cache_mb))) << 20;
+  options.core.plan_cache_bytes =
+      static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_plan_cache_mb))) << 20;
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.sync_completion_queues = absl::GetFlag(FLAGS_sync_cqs);

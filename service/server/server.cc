@@ -133,7 +133,7 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
         const absl::Time start = absl::Now();
         auto made = server->core_->PreparePlans(
             [server] { return server->stop_planning_.HasBeenNotified(); });
-        if (report) report(made.ok() ? *made : -1, absl::Now() - start);
+        if (report) report(made, absl::Now() - start);
       } while (!server->stop_planning_.WaitForNotificationWithTimeout(every));
     });
   }

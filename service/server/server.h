@@ -5,12 +5,12 @@
 
 #include <functional>
 #include <memory>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 
-#include "absl/synchronization/notification.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "service/core/core.h"
 #include "service/domain/clock.h"
@@ -59,8 +59,9 @@ struct ServerOptions {
   // Today's plans (Core::PreparePlans) are made in the background at start and then this
   // often, at low priority; zero makes none ahead of time.
   absl::Duration plan_refresh = absl::Minutes(10);
-  // Called after each round of PreparePlans (from the background thread).
-  std::function<void(int made, absl::Duration took)> on_plans_prepared;
+  // Called after each round of PreparePlans (from the background thread) with how many
+  // plans it made, or why it stopped.
+  std::function<void(const absl::StatusOr<int>& made, absl::Duration took)> on_plans_prepared;
   CoreOptions core;
 };
 

@@ -196,10 +196,9 @@ class Core {
 
  private:
   // Makes the basic plan of a program for its patient's local date at `now`, encoded, and
-  // keeps it, unless the program is completed and !keep_completed (then returns null).
-  absl::StatusOr<std::shared_ptr<const std::string>> MakePlan(absl::string_view program_id,
-                                                              absl::Time now,
-                                                              bool keep_completed);
+  // keeps it, unless the program is completed and !keep_completed (then returns nullopt).
+  absl::StatusOr<std::optional<std::string>> MakePlan(absl::string_view program_id,
+                                                      absl::Time now, bool keep_completed);
 
   const Library& library_;
   Store& store_;

@@ -142,12 +142,11 @@ absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
   return response;
 }
 
-absl::StatusOr<std::shared_ptr<const std::string>> Core::MakePlan(absl::string_view program_id,
-                                                                 absl::Time now,
-                                                                 bool keep_completed) {
+absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view program_id,
+                                                         absl::Time now, bool keep_completed) {
   const PlanCache::Ticket ticket = plan_cache_.Begin(program_id);
   const uint64_t generation = access_cache_.generation();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::shared_ptr<const std::string>> {
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::optional<std::string>> {
     const std::string name = absl::StrCat("programs/", program_id);
     auto loaded = LoadProgram(txn, "program", name);
     if (!loaded.ok()) return loaded.status();
@@ -157,6 +156,9 @@ absl::StatusOr<std::shared_ptr<const std::string>> Core::MakePlan(absl::string_v
                                               std::string(absl::StripPrefix(
                                                   loaded->program.patient(), "patients/"))},
                            generation);
+    if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
+      return std::nullopt;
+    }
     const absl::CivilDay today = LocalDateAt(now, loaded->zone);
     // Frequency rules look back at most two weeks.
     auto recent = txn.SessionsSince(loaded->id, FormatLocalDate(today - 14));
@@ -166,11 +168,8 @@ absl::StatusOr<std::shared_ptr<const std::string>> Core::MakePlan(absl::string_v
     v1::GetTodaySessionResponse response;
     *response.mutable_session() = PlanSession(loaded->program, library_, DoneDatesOf(*recent),
                                               today, last_light, PlanDetail::kBasic);
-    auto bytes = std::make_shared<const std::string>(response.SerializeAsString());
-    if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
-      return std::shared_ptr<const std::string>();
-    }
-    plan_cache_.Put(ticket, program_id, today, loaded->zone, plan_codec_.Compress(*bytes));
+    std::string bytes = response.SerializeAsString();
+    plan_cache_.Put(ticket, program_id, today, loaded->zone, plan_codec_.Compress(bytes));
     return bytes;
   });
 }
@@ -190,7 +189,7 @@ absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> Core::GetTodaySessionEncode
   } else {
     auto made = MakePlan(*id, now, /*keep_completed=*/true);
     if (!made.ok()) return made.status();
-    plan = **made;
+    plan = **std::move(made);
   }
   if (r.view() == v1::SESSION_VIEW_BASIC) {
     return Encoded<v1::GetTodaySessionResponse>{std::move(plan)};
@@ -213,7 +212,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
       if (stop && stop()) return made;
       if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;
       auto plan = MakePlan(id, now, /*keep_completed=*/false);
-      if (plan.ok() && *plan != nullptr) ++made;
+      if (plan.ok() && plan->has_value()) ++made;
     }
     page.after = ids->next;
   } while (page.after != 0);

@@ -63,16 +63,23 @@ bool NextField(CodedInputStream& in, absl::string_view data, Field& field, bool*
   return true;
 }
 
-// The string in length-delimited field `number` of an encoded message (empty if absent).
-absl::string_view StringField(absl::string_view message, int number) {
+// Calls fn(field) for each field of an encoded message, in order; false if it is malformed.
+template <typename Fn>
+bool ForEachField(absl::string_view message, Fn&& fn) {
   CodedInputStream in(reinterpret_cast<const uint8_t*>(message.data()),
                       static_cast<int>(message.size()));
   Field field;
   bool ok = true;
+  while (NextField(in, message, field, &ok)) fn(field);
+  return ok;
+}
+
+// The string in length-delimited field `number` of an encoded message (empty if absent).
+absl::string_view StringField(absl::string_view message, int number) {
   absl::string_view value;
-  while (NextField(in, message, field, &ok)) {
+  ForEachField(message, [&](const Field& field) {
     if (field.tag == LengthTag(number)) value = field.payload;
-  }
+  });
   return value;
 }
 
@@ -94,45 +101,41 @@ PlanTexts::PlanTexts(const Library& library) {
 absl::StatusOr<std::string> PlanTexts::FullSession(absl::string_view session) const {
   std::string out;
   out.reserve(session.size() * 5);
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(session.data()),
-                      static_cast<int>(session.size()));
-  Field field;
-  bool ok = true;
-  while (NextField(in, session, field, &ok)) {
+  const bool ok = ForEachField(session, [&](const Field& field) {
     if (field.tag == LengthTag(kSessionItems)) {
       auto texts = item_texts_.find(StringField(field.payload, kItemExercise));
       AppendLengthDelimited(kSessionItems, field.payload,
                             texts == item_texts_.end() ? "" : texts->second, out);
-    } else if (field.tag == LengthTag(kSessionCards)) {
-      auto card = cards_.find(StringField(field.payload, kCardName));
-      if (card == cards_.end()) {
-        out.append(field.whole.data(), field.whole.size());
-      } else {
-        AppendLengthDelimited(kSessionCards, card->second, "", out);
-      }
-    } else {
-      out.append(field.whole.data(), field.whole.size());
+      return;
     }
-  }
+    if (field.tag == LengthTag(kSessionCards)) {
+      if (auto card = cards_.find(StringField(field.payload, kCardName)); card != cards_.end()) {
+        AppendLengthDelimited(kSessionCards, card->second, "", out);
+        return;
+      }
+    }
+    out.append(field.whole.data(), field.whole.size());
+  });
   if (!ok) return absl::InternalError("a kept plan does not decode");
   return out;
 }
 
 absl::StatusOr<std::string> PlanTexts::FullView(absl::string_view basic) const {
-  CodedInputStream in(reinterpret_cast<const uint8_t*>(basic.data()),
-                      static_cast<int>(basic.size()));
-  Field field;
-  bool ok = true;
   std::string out;
-  while (NextField(in, basic, field, &ok)) {
+  absl::Status session_status;
+  const bool ok = ForEachField(basic, [&](const Field& field) {
     if (field.tag != LengthTag(kResponseSession)) {
       out.append(field.whole.data(), field.whole.size());
-      continue;
+      return;
     }
     auto session = FullSession(field.payload);
-    if (!session.ok()) return session.status();
+    if (!session.ok()) {
+      session_status = session.status();
+      return;
+    }
     AppendLengthDelimited(kResponseSession, *session, "", out);
-  }
+  });
+  if (!session_status.ok()) return session_status;
   if (!ok) return absl::InternalError("a kept plan does not decode");
   return out;
 }

@@ -112,6 +112,11 @@ sed -n 's/^kneecoach-server: \([0-9]*\) commits, \([0-9]*\) shared WAL syncs/\1 
     "$var/server-large.log" |
   awk '{ printf "group commit: %d commits, %d WAL fdatasyncs (%.1f commits per sync)\n",
          $1, $2, ($2 > 0 ? $1 / $2 : 0) }'
+# Pages per durable commit, the cost that bounds ReportSession (docs/performance.md).
+commits=$(sed -n 's/^kneecoach-server: \([0-9]*\) commits.*/\1/p' "$var/server-large.log")
+sed -n 's/^kneecoach-server: writer pages: \([0-9]*\) cached, \([0-9]*\) read, \([0-9]*\) written.*/\1 \2 \3/p' \
+    "$var/server-large.log" |
+  awk -v c="${commits:-0}" '{ if (c > 0) printf "writer pages per commit: %.1f written to the WAL, %.1f read from the file, %.1f found in the cache\n", $3 / c, $2 / c, $1 / c }'
 
 echo
 echo "GetTodaySession against database size (both servers up, runs alternated 3 times to"

@@ -177,6 +177,11 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(commits.commits),
               static_cast<unsigned long long>(commits.syncs),
               static_cast<unsigned long long>(commits.batches));
+  const auto pages = (*server)->writer_page_stats();
+  std::printf("kneecoach-server: writer pages: %lld cached, %lld read, %lld written, "
+              "%lld spilled\n",
+              static_cast<long long>(pages.hits), static_cast<long long>(pages.misses),
+              static_cast<long long>(pages.writes), static_cast<long long>(pages.spills));
   const auto plans = (*server)->core().plan_cache_stats();
   std::printf("kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "
               "%llu dropped for room, %llu not kept (a write came first)\n",

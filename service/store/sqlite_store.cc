@@ -1040,6 +1040,22 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 
 int SqliteStore::writers_waiting() const { return writer_->waiting(); }
 
+SqliteStore::PageStats SqliteStore::writer_page_stats() {
+  writer_->Lock();
+  PageStats stats;
+  const auto get = [&](int op) {
+    int current = 0, high = 0;
+    sqlite3_db_status(db_->getHandle(), op, &current, &high, /*resetFlg=*/0);
+    return static_cast<int64_t>(current);
+  };
+  stats.hits = get(SQLITE_DBSTATUS_CACHE_HIT);
+  stats.misses = get(SQLITE_DBSTATUS_CACHE_MISS);
+  stats.writes = get(SQLITE_DBSTATUS_CACHE_WRITE);
+  stats.spills = get(SQLITE_DBSTATUS_CACHE_SPILL);
+  writer_->Unlock();
+  return stats;
+}
+
 absl::Status SqliteStore::Scrub() {
   writer_->Lock();
   // The checkpoint must include every acknowledged commit; an open batch's Txns get their

@@ -88,6 +88,13 @@ class SqliteStore final : public Store {
   // Threads blocked on (or about to block on) the writer connection: write Txns about to
   // begin, Scrub(). For tests and monitoring.
   int writers_waiting() const;
+  // The writer connection's page cache since open (sqlite3_db_status): pages found in it,
+  // read from the file (or the WAL), written to the WAL, and written early because the
+  // cache was full (spills). For the server's exit summary and tuning.
+  struct PageStats {
+    int64_t hits = 0, misses = 0, writes = 0, spills = 0;
+  };
+  PageStats writer_page_stats();
 
  private:
   SqliteStore() = default;

@@ -49,6 +49,34 @@ TEST(SqliteStore, ReopeningAFileKeepsDataAndSchema) {
   std::filesystem::remove(path);
 }
 
+TEST(SqliteStore, WriterPageStatsCountWhatACommitWrites) {
+  const auto path = std::filesystem::temp_directory_path() / "kneecoach-store-pages.db";
+  std::filesystem::remove(path);
+  auto store = SqliteStore::Open({.path = path.string()});
+  ASSERT_TRUE(store.ok());
+  const SqliteStore::PageStats before = (*store)->writer_page_stats();
+  {
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const SqliteStore::PageStats after_insert = (*store)->writer_page_stats();
+  // The table's leaf, its id index and its clinic index at least.
+  EXPECT_GE(after_insert.writes - before.writes, 3);
+  {
+    auto txn = (*store)->Begin(true);  // reads on the writer connection
+    ASSERT_TRUE((*txn)->GetPatient("a").ok());
+  }
+  const SqliteStore::PageStats after_read = (*store)->writer_page_stats();
+  EXPECT_EQ(after_read.writes, after_insert.writes);
+  EXPECT_GT(after_read.hits + after_read.misses, after_insert.hits + after_insert.misses);
+  EXPECT_EQ(after_read.spills, 0);
+  store->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
   auto store = OpenMemory();
   {

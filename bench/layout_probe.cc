@@ -11,7 +11,8 @@
 //                   the tail of an append-only table;
 //   + program       and the program's state row (--state_bytes), read and rewritten, at a
 //                   random place among --programs rows;
-//   + request key   and the idempotency key (scope, request_id), at a random place.
+//   + request key   and the idempotency key (scope, request_id), at a random place among
+//                   ten a program already stored.
 // Today's store writes ten random B-tree leaves a report; the server's exit summary and
 // scripts/bench.sh print its pages per commit.
 #include <sys/resource.h>
@@ -75,6 +76,13 @@ void Run(const std::string& path) {
       insert.bind(1, state.data(), static_cast<int>(state.size()));
       insert.exec();
       insert.reset();
+    }
+    // The keys of earlier requests: as many as the seed's sessions (10 a program).
+    SQLite::Statement key(db, "INSERT INTO requests (key, seq) VALUES (?, 0)");
+    for (int i = 0; i < programs * 10; ++i) {
+      key.bind(1, absl::StrCat("ReportSession:programs/p", rng() % programs, "/", rng()));
+      key.exec();
+      key.reset();
     }
     fill.commit();
   }

@@ -90,7 +90,8 @@ class SqliteStore final : public Store {
   int writers_waiting() const;
   // The writer connection's page cache since open (sqlite3_db_status): pages found in it,
   // read from the file (or the WAL), written to the WAL, and written early because the
-  // cache was full (spills). For the server's exit summary and tuning.
+  // cache was full (spills). For the server's exit summary and tuning: SQLite counts in
+  // 32 bits, so over a long-running server's life the counts wrap.
   struct PageStats {
     int64_t hits = 0, misses = 0, writes = 0, spills = 0;
   };

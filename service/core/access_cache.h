@@ -40,10 +40,12 @@ class AccessCache {
     std::string patient_id;
   };
 
-  // Entries above this many (each map) are dropped all at once before the next insert.
-  // 50,000 credentials (a user record each, ~0.5 KB) and as many owners (~0.2 KB) stay near
-  // 35 MB; beyond that a dropped entry costs one store read when next needed.
-  explicit AccessCache(size_t max_entries = 50000) : max_entries_(max_entries) {}
+  // Entries above this many (each map) are dropped all at once before the next insert; a
+  // dropped entry costs one store read when next needed. The default holds the owners of
+  // 100,000 programs and their patients: at 50,000, uniform traffic over 100,000 programs
+  // kept dropping them (docs/performance.md).
+  static constexpr size_t kDefaultMaxEntries = 200000;
+  explicit AccessCache(size_t max_entries = kDefaultMaxEntries) : max_entries_(max_entries) {}
 
   // Read before the store read whose result is then put.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }

@@ -67,10 +67,9 @@ struct CoreOptions {
   // The protocol CreateProgram uses when none is named.
   std::string default_protocol = "protocols/default";
   // Memory for today's plans kept between GetTodaySession calls (PlanCache); 0 keeps none.
-  // 48 MB holds ~150,000 eight-exercise plans (~310 bytes each, deflated).
-  size_t plan_cache_bytes = 48u << 20;
+  size_t plan_cache_bytes = PlanCache::Options{}.max_bytes;
   // Credentials and owners of patients and programs kept in memory (AccessCache), each.
-  size_t access_cache_entries = 200000;
+  size_t access_cache_entries = AccessCache::kDefaultMaxEntries;
 };
 
 // Every method the authorization policy has a rule for (tests check it covers the API).

@@ -205,9 +205,9 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
   int made = 0;
   PageRequest page{.limit = 256, .after = 0};
   do {
+    if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
     auto ids = InRead(store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
     if (!ids.ok()) return ids.status();
-    if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
     for (const std::string& id : ids->items) {
       if (stop && stop()) return made;
       if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;

@@ -38,9 +38,9 @@ namespace kneecoach {
 class PlanCache {
  public:
   struct Options {
-    // Plans' bytes plus kEntryOverhead each: 32 MB holds ~100,000 eight-exercise plans
+    // Plans' bytes plus kEntryOverhead each: 48 MB holds ~150,000 eight-exercise plans
     // deflated by PlanCodec (~310 bytes each).
-    size_t max_bytes = 32u << 20;
+    size_t max_bytes = 48u << 20;
     int shards = 64;
   };
   // Per entry beyond the plan's bytes: the map slot with its key and the string's heap

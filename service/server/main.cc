@@ -42,8 +42,9 @@ ABSL_FLAG(int, sync_max_pollers, 2,
           "gRPC sync server: a thread ending a call while more wait than this exits");
 ABSL_FLAG(bool, group_commit, true,
           "share one WAL fdatasync among concurrent commits (false: fsync each commit)");
-ABSL_FLAG(int, plan_cache_mb, 48,
-          "memory for today's plans kept between GetTodaySession calls (0: none)");
+ABSL_FLAG(int, plan_cache_mb,
+          static_cast<int>(kneecoach::CoreOptions{}.plan_cache_bytes >> 20),
+          "memory for today's plans kept between GetTodaySession calls, MB (0: none)");
 ABSL_FLAG(absl::Duration, plan_refresh, absl::Minutes(10),
           "make today's plans in the background at start and then this often (0: never)");
 ABSL_FLAG(int, read_connections, 4, "SQLite connections for reads beside the writer");

@@ -64,57 +64,6 @@ class StatementCache {
   std::unordered_map<std::string, Entry> statements_;
 };
 
-// Checkpoints the WAL into the database file from a thread and connection of its own,
-// PASSIVE (it never blocks the writer or readers), so that no commit holds the writer lock
-// through a checkpoint's page copies and fsyncs. The writer's WAL hook wakes it once the
-// WAL holds `frames` frames since the last checkpoint.
-class Checkpointer {
- public:
-  Checkpointer(std::unique_ptr<SQLite::Database> db, int frames)
-      : db_(std::move(db)), frames_(frames), thread_([this] { Loop(); }) {}
-  ~Checkpointer() {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    thread_.join();
-  }
-
-  // Called by SQLite on the writer's thread after each commit (sqlite3_wal_hook).
-  static int OnCommit(void* self, sqlite3*, const char*, int frames) {
-    auto* c = static_cast<Checkpointer*>(self);
-    if (frames >= c->frames_) {
-      absl::MutexLock lock(&c->mu_);
-      c->wanted_ = true;
-    }
-    return SQLITE_OK;
-  }
-
- private:
-  void Loop() {
-    while (true) {
-      {
-        absl::MutexLock lock(&mu_);
-        mu_.Await(absl::Condition(
-            +[](Checkpointer* c) { return c->wanted_ || c->stop_; }, this));
-        if (stop_) return;
-        wanted_ = false;
-      }
-      // Failures (SQLITE_BUSY while a Scrub runs, disk full) leave the WAL as it is; the
-      // next commit asks again.
-      sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                nullptr, nullptr);
-    }
-  }
-
-  std::unique_ptr<SQLite::Database> db_;
-  const int frames_;
-  absl::Mutex mu_;
-  bool wanted_ ABSL_GUARDED_BY(mu_) = false;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
-
 namespace {
 
 using Value = std::variant<std::string, int64_t>;
@@ -335,6 +284,103 @@ class WriteBatcher {
   absl::Mutex mu_;
   std::atomic<int> waiting_{0};
   std::shared_ptr<WriteBatch> batch_ ABSL_GUARDED_BY(mu_);
+};
+
+// Checkpoints the WAL into the database file from a thread and connection of its own, so
+// that no commit holds the writer lock through a checkpoint's page copies and fsyncs. The
+// writer's WAL hook wakes it once the WAL holds `frames` frames since the last checkpoint.
+//
+// A PASSIVE checkpoint never blocks the writer or readers, but it can only copy what no
+// reader still needs, and SQLite starts the WAL over from its beginning only when a write
+// transaction begins with every frame copied. Under steady writes that moment never
+// comes: the WAL grew by every page every commit wrote (700 MB in ten seconds of
+// reports), and each write past its end made the file system allocate and zero new
+// blocks. So once a passive checkpoint leaves `restart_frames` frames or more in the WAL,
+// the checkpointer takes the writer (committing its open batch) and checkpoints in
+// RESTART mode: it copies the rest, waits for readers of older snapshots to finish, and
+// the next batch writes the WAL from its start again, over blocks already on disk. The
+// writer waits for that copy and the database file's fsync.
+class Checkpointer {
+ public:
+  using Stats = SqliteStore::WalRestartStats;
+
+  Checkpointer(std::unique_ptr<SQLite::Database> db, WriteBatcher& writer, int frames,
+               int restart_frames)
+      : db_(std::move(db)),
+        writer_(writer),
+        frames_(frames),
+        restart_frames_(restart_frames),
+        thread_([this] { Loop(); }) {
+    // A connection opens the WAL with its first read. Until then sqlite3_wal_checkpoint_v2
+    // on it returns OK having done nothing (and a log size of -1).
+    db_->exec("SELECT count(*) FROM sqlite_master");
+  }
+  ~Checkpointer() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+  // Called by SQLite on the writer's thread after each commit (sqlite3_wal_hook).
+  static int OnCommit(void* self, sqlite3*, const char*, int frames) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (frames >= c->frames_) {
+      absl::MutexLock lock(&c->mu_);
+      c->wanted_ = true;
+    }
+    return SQLITE_OK;
+  }
+
+  Stats stats() {
+    absl::MutexLock lock(&mu_);
+    return stats_;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Checkpointer* c) { return c->wanted_ || c->stop_; }, this));
+        if (stop_) return;
+        wanted_ = false;
+      }
+      // Failures (SQLITE_BUSY while a Scrub runs, disk full) leave the WAL as it is; the
+      // next commit asks again.
+      int log_frames = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr,
+                                               SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
+      if (rc == SQLITE_OK && log_frames >= restart_frames_) Restart();
+    }
+  }
+
+  void Restart() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    writer_.Lock();
+    const absl::Time start = absl::Now();
+    writer_.CommitOpenBatch();
+    // BUSY (a reader outlasting the busy timeout) or an I/O error: the next one tries again.
+    sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
+                              nullptr);
+    const absl::Duration held = absl::Now() - start;
+    writer_.Unlock();
+    absl::MutexLock lock(&mu_);
+    ++stats_.restarts;
+    stats_.writer_held += held;
+    stats_.max_writer_held = std::max(stats_.max_writer_held, held);
+  }
+
+  std::unique_ptr<SQLite::Database> db_;
+  WriteBatcher& writer_;
+  const int frames_;
+  const int restart_frames_;
+  absl::Mutex mu_;
+  bool wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;  // last: starts once the members above exist
 };
 
 namespace {
@@ -1008,19 +1054,20 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
       wal_fd = *fd;
     }
     store->barrier_ = std::make_unique<DurabilityBarrier>(wal_fd);
+    store->writer_statements_ = std::make_unique<StatementCache>(db);
+    store->writer_ = std::make_unique<WriteBatcher>(
+        db, *store->writer_statements_, *store->barrier_, std::max(options.max_batch_txns, 1),
+        absl::Microseconds(options.max_batch_age_us));
     if (group_commit) {
       // Checkpoints move off the writer's path (Checkpointer above).
       db.exec("PRAGMA wal_autocheckpoint = 0");
       store->checkpointer_ = std::make_unique<Checkpointer>(
           std::make_unique<SQLite::Database>(options.path, SQLite::OPEN_READWRITE,
                                              options.busy_timeout_ms),
-          options.checkpoint_frames);
+          *store->writer_, options.checkpoint_frames,
+          std::max(options.wal_restart_frames, options.checkpoint_frames));
       sqlite3_wal_hook(db.getHandle(), &Checkpointer::OnCommit, store->checkpointer_.get());
     }
-    store->writer_statements_ = std::make_unique<StatementCache>(db);
-    store->writer_ = std::make_unique<WriteBatcher>(
-        db, *store->writer_statements_, *store->barrier_, std::max(options.max_batch_txns, 1),
-        absl::Microseconds(options.max_batch_age_us));
     const int readers = in_memory ? 0 : options.read_connections;
     absl::MutexLock lock(&store->read_mu_);
     for (int i = 0; i < readers; ++i) {
@@ -1054,6 +1101,10 @@ SqliteStore::PageStats SqliteStore::writer_page_stats() {
   stats.spills = get(SQLITE_DBSTATUS_CACHE_SPILL);
   writer_->Unlock();
   return stats;
+}
+
+SqliteStore::WalRestartStats SqliteStore::wal_restart_stats() {
+  return checkpointer_ != nullptr ? checkpointer_->stats() : WalRestartStats{};
 }
 
 absl::Status SqliteStore::Scrub() {

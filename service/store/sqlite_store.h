@@ -32,6 +32,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/store/group_commit.h"
 #include "service/store/store.h"
 
@@ -59,6 +60,10 @@ struct SqliteStoreOptions {
   // With group commit, a background thread checkpoints the WAL into the database file once
   // it holds this many frames (pages), instead of the committing writer.
   int checkpoint_frames = 1000;
+  // With group commit, once a checkpoint leaves this many frames in the WAL, the next one
+  // holds the writer and restarts the WAL (Checkpointer in sqlite_store.cc): it bounds the
+  // WAL under steady writes, to about this many pages. At least checkpoint_frames.
+  int wal_restart_frames = 8000;
   // Page cache of the writer and of each reader connection, KiB (SQLite's default: 2000).
   // Pages missing from it are read from the file, one syscall each.
   int writer_cache_kib = 32 * 1024;
@@ -96,6 +101,13 @@ class SqliteStore final : public Store {
     int64_t hits = 0, misses = 0, writes = 0, spills = 0;
   };
   PageStats writer_page_stats();
+  // WAL restarts so far (see wal_restart_frames), and how long they held the writer.
+  struct WalRestartStats {
+    int64_t restarts = 0;
+    absl::Duration writer_held;      // in total
+    absl::Duration max_writer_held;  // the longest
+  };
+  WalRestartStats wal_restart_stats();
 
  private:
   SqliteStore() = default;

@@ -293,9 +293,8 @@ class WriteBatcher {
 // A PASSIVE checkpoint never blocks the writer or readers, but it can only copy what no
 // reader still needs, and SQLite starts the WAL over from its beginning only when a write
 // transaction begins with every frame copied. Under steady writes that moment never
-// comes: the WAL grew by every page every commit wrote (700 MB in ten seconds of
-// reports), and each write past its end made the file system allocate and zero new
-// blocks. So once a passive checkpoint leaves `restart_frames` frames or more in the WAL,
+// comes: the WAL would grow by every page every commit writes, each write past its end
+// making the file system allocate and zero new blocks. So once a passive checkpoint leaves `restart_frames` frames or more in the WAL,
 // the checkpointer takes the writer (committing its open batch) and checkpoints in
 // RESTART mode: it copies the rest, waits for readers of older snapshots to finish, and
 // the next batch writes the WAL from its start again, over blocks already on disk. The
@@ -306,15 +305,11 @@ class Checkpointer {
 
   Checkpointer(std::unique_ptr<SQLite::Database> db, WriteBatcher& writer, int frames,
                int restart_frames)
-      : db_(std::move(db)),
+      : db_(OpenWal(std::move(db))),
         writer_(writer),
         frames_(frames),
         restart_frames_(restart_frames),
-        thread_([this] { Loop(); }) {
-    // A connection opens the WAL with its first read. Until then sqlite3_wal_checkpoint_v2
-    // on it returns OK having done nothing (and a log size of -1).
-    db_->exec("SELECT count(*) FROM sqlite_master");
-  }
+        thread_([this] { Loop(); }) {}
   ~Checkpointer() {
     {
       absl::MutexLock lock(&mu_);
@@ -338,7 +333,23 @@ class Checkpointer {
     return stats_;
   }
 
+  // Runs `checkpoint` while no checkpoint of this thread runs: SQLite runs one checkpoint
+  // at a time and fails any other at once with SQLITE_BUSY, busy handler or not. Callers
+  // that also hold the writer take it first.
+  template <typename Fn>
+  int Exclusive(Fn&& checkpoint) {
+    absl::MutexLock lock(&run_mu_);
+    return checkpoint();
+  }
+
  private:
+  // A connection opens the WAL with its first read. Until then sqlite3_wal_checkpoint_v2
+  // on it returns OK having done nothing (and a log size of -1).
+  static std::unique_ptr<SQLite::Database> OpenWal(std::unique_ptr<SQLite::Database> db) {
+    db->exec("SELECT count(*) FROM sqlite_master");
+    return db;
+  }
+
   void Loop() {
     while (true) {
       {
@@ -348,11 +359,13 @@ class Checkpointer {
         if (stop_) return;
         wanted_ = false;
       }
-      // Failures (SQLITE_BUSY while a Scrub runs, disk full) leave the WAL as it is; the
-      // next commit asks again.
+      // Failures (disk full, I/O errors) leave the WAL as it is; the next commit asks
+      // again.
       int log_frames = 0;
-      const int rc = sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr,
-                                               SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
+      const int rc = Exclusive([&] {
+        return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                         &log_frames, nullptr);
+      });
       if (rc == SQLITE_OK && log_frames >= restart_frames_) Restart();
     }
   }
@@ -362,8 +375,10 @@ class Checkpointer {
     const absl::Time start = absl::Now();
     writer_.CommitOpenBatch();
     // BUSY (a reader outlasting the busy timeout) or an I/O error: the next one tries again.
-    sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr,
-                              nullptr);
+    Exclusive([&] {
+      return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                       nullptr, nullptr);
+    });
     const absl::Duration held = absl::Now() - start;
     writer_.Unlock();
     absl::MutexLock lock(&mu_);
@@ -376,6 +391,7 @@ class Checkpointer {
   WriteBatcher& writer_;
   const int frames_;
   const int restart_frames_;
+  absl::Mutex run_mu_;  // held by whoever runs a checkpoint on this store
   absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
@@ -1112,12 +1128,15 @@ absl::Status SqliteStore::Scrub() {
   // The checkpoint must include every acknowledged commit; an open batch's Txns get their
   // outcome now rather than after the checkpoint.
   writer_->CommitOpenBatch();
+  // Not PRAGMA wal_checkpoint: it reports a checkpoint that could not run (SQLITE_BUSY) as
+  // a result row, not as an error.
+  const auto truncate = [this] {
+    return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                     nullptr, nullptr);
+  };
+  const int rc = checkpointer_ != nullptr ? checkpointer_->Exclusive(truncate) : truncate();
   absl::Status status;
-  try {
-    db_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  } catch (const SQLite::Exception& e) {
-    status = FromSqlite(e);
-  }
+  if (rc != SQLITE_OK) status = FromSqlite(SQLite::Exception(db_->getHandle(), rc));
   writer_->Unlock();
   return status;
 }

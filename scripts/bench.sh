@@ -117,6 +117,8 @@ commits=$(sed -n 's/^kneecoach-server: \([0-9]*\) commits.*/\1/p' "$var/server-l
 sed -n 's/^kneecoach-server: writer pages: \([0-9]*\) cached, \([0-9]*\) read, \([0-9]*\) written.*/\1 \2 \3/p' \
     "$var/server-large.log" |
   awk -v c="${commits:-0}" '{ if (c > 0) printf "writer pages per commit: %.1f written to the WAL, %.1f read from the file, %.1f found in the cache\n", $3 / c, $2 / c, $1 / c }'
+# Checkpoints keep the WAL bounded; each restart holds the writer (sqlite_store.cc).
+sed -n 's/^kneecoach-server: WAL restarts: /WAL restarts: /p' "$var/server-large.log"
 
 echo
 echo "GetTodaySession against database size (both servers up, runs alternated 3 times to"

@@ -48,6 +48,11 @@ ABSL_FLAG(int, plan_cache_mb,
 ABSL_FLAG(absl::Duration, plan_refresh, absl::Minutes(10),
           "make today's plans in the background at start and then this often (0: never)");
 ABSL_FLAG(int, read_connections, 4, "SQLite connections for reads beside the writer");
+ABSL_FLAG(int, checkpoint_frames, kneecoach::ServerOptions{}.checkpoint_frames,
+          "checkpoint the WAL in the background once it holds this many pages");
+ABSL_FLAG(int, wal_restart_frames, kneecoach::ServerOptions{}.wal_restart_frames,
+          "once the WAL holds this many pages, hold writes while it starts over "
+          "(bounds the WAL file)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain; with --tls_key, serve TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
@@ -149,6 +154,8 @@ int main(int argc, char** argv) {
   options.sync_max_pollers = absl::GetFlag(FLAGS_sync_max_pollers);
   options.group_commit = absl::GetFlag(FLAGS_group_commit);
   options.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.checkpoint_frames = std::max(1, absl::GetFlag(FLAGS_checkpoint_frames));
+  options.wal_restart_frames = std::max(1, absl::GetFlag(FLAGS_wal_restart_frames));
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);

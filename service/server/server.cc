@@ -84,6 +84,8 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   store_options.path = options.db_path;
   store_options.group_commit = options.group_commit;
   store_options.read_connections = options.read_connections;
+  store_options.checkpoint_frames = options.checkpoint_frames;
+  store_options.wal_restart_frames = options.wal_restart_frames;
   auto store = SqliteStore::Open(store_options);
   if (!store.ok()) return store.status();
   s->store_ = *std::move(store);

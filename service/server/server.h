@@ -56,6 +56,10 @@ struct ServerOptions {
   // lock) and read connections beside the writer (see sqlite_store.h).
   bool group_commit = true;
   int read_connections = 4;
+  // WAL checkpoints (group commit only): in the background once the WAL holds this many
+  // pages, and holding the writer to start the WAL over once it holds this many.
+  int checkpoint_frames = SqliteStoreOptions{}.checkpoint_frames;
+  int wal_restart_frames = SqliteStoreOptions{}.wal_restart_frames;
   // Today's plans (Core::PreparePlans) are made in the background at start and then this
   // often, at low priority; zero makes none ahead of time.
   absl::Duration plan_refresh = absl::Minutes(10);

@@ -477,8 +477,10 @@ TEST_F(BatchCommitTest, TheWalStaysBoundedUnderSteadyWrites) {
   EXPECT_GE(pages.writes, 10 * options.wal_restart_frames) << "too few pages to tell";
   EXPECT_GE(restarts.restarts, 2);
   EXPECT_GT(restarts.max_writer_held, absl::ZeroDuration());
-  // The WAL grows past the restart mark only by what commits while a restart waits.
-  EXPECT_LE(wal_bytes, 3 * options.wal_restart_frames * kFrameBytes)
+  // The WAL grows past the restart mark only by what commits while a restart waits for
+  // the writer (more when this test shares the cores with others). Without restarts it
+  // grew to about 4,600 frames here; without checkpoints, to 15,000.
+  EXPECT_LE(wal_bytes, 8 * options.wal_restart_frames * kFrameBytes)
       << pages.writes << " pages written, " << restarts.restarts << " restarts";
   // The database file holds the records before the store closes: checkpoints ran.
   EXPECT_GE(static_cast<int64_t>(fs::file_size(options.path)),

@@ -1007,8 +1007,8 @@ absl::StatusOr<int> OpenWalForSync(const std::string& db_path) {
     return absl::FailedPreconditionError(
         absl::StrCat("database: cannot open ", wal, ": ", std::strerror(errno)));
   }
-  std::string dir = std::filesystem::path(db_path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  const std::filesystem::path parent = std::filesystem::path(db_path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   const bool synced = ::fdatasync(fd) == 0 && dir_fd >= 0 && ::fsync(dir_fd) == 0;
   const int error = errno;

@@ -191,9 +191,11 @@ int main(int argc, char** argv) {
               static_cast<long long>(pages.hits), static_cast<long long>(pages.misses),
               static_cast<long long>(pages.writes), static_cast<long long>(pages.spills));
   const auto wal = (*server)->wal_restart_stats();
-  std::printf("kneecoach-server: WAL restarts: %lld, holding the writer %.1f ms in all, "
-              "%.1f ms at most\n",
-              static_cast<long long>(wal.restarts), absl::ToDoubleMilliseconds(wal.writer_held),
+  std::printf("kneecoach-server: WAL restarts: %lld (%lld more given up), holding the "
+              "writer %.1f ms in all, %.1f ms at most\n",
+              static_cast<long long>(wal.restarts),
+              static_cast<long long>(wal.restarts_given_up),
+              absl::ToDoubleMilliseconds(wal.writer_held),
               absl::ToDoubleMilliseconds(wal.max_writer_held));
   const auto plans = (*server)->core().plan_cache_stats();
   std::printf("kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "

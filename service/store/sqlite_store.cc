@@ -298,17 +298,21 @@ class WriteBatcher {
 // the checkpointer takes the writer (committing its open batch) and checkpoints in
 // RESTART mode: it copies the rest, waits for readers of older snapshots to finish, and
 // the next batch writes the WAL from its start again, over blocks already on disk. The
-// writer waits for that copy and the database file's fsync.
+// writer waits for that copy and the database file's fsync, and for the readers at most
+// `restart_wait`: a restart that a reader outlasts gives up, and the next is tried only
+// once the WAL has doubled, so a long reader costs the writers a few waits, not one per
+// checkpoint.
 class Checkpointer {
  public:
   using Stats = SqliteStore::WalRestartStats;
 
   Checkpointer(std::unique_ptr<SQLite::Database> db, WriteBatcher& writer, int frames,
-               int restart_frames)
-      : db_(OpenWal(std::move(db))),
+               int restart_frames, absl::Duration restart_wait)
+      : db_(OpenWal(std::move(db), restart_wait)),
         writer_(writer),
         frames_(frames),
         restart_frames_(restart_frames),
+        next_restart_(restart_frames),
         thread_([this] { Loop(); }) {}
   ~Checkpointer() {
     {
@@ -344,9 +348,12 @@ class Checkpointer {
 
  private:
   // A connection opens the WAL with its first read. Until then sqlite3_wal_checkpoint_v2
-  // on it returns OK having done nothing (and a log size of -1).
-  static std::unique_ptr<SQLite::Database> OpenWal(std::unique_ptr<SQLite::Database> db) {
+  // on it returns OK having done nothing (and a log size of -1). Its busy handler bounds
+  // how long a restart waits for readers (passive checkpoints never wait).
+  static std::unique_ptr<SQLite::Database> OpenWal(std::unique_ptr<SQLite::Database> db,
+                                                   absl::Duration restart_wait) {
     db->exec("SELECT count(*) FROM sqlite_master");
+    db->setBusyTimeout(static_cast<int>(absl::ToInt64Milliseconds(restart_wait)));
     return db;
   }
 
@@ -366,31 +373,39 @@ class Checkpointer {
         return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                          &log_frames, nullptr);
       });
-      if (rc == SQLITE_OK && log_frames >= restart_frames_) Restart();
+      if (rc != SQLITE_OK) continue;
+      if (log_frames < restart_frames_) {
+        next_restart_ = restart_frames_;  // the WAL started over
+      } else if (log_frames >= next_restart_) {
+        next_restart_ = Restart() ? restart_frames_ : 2 * log_frames;
+      }
     }
   }
 
-  void Restart() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // True once the WAL will start over; false if a reader outlasted the wait (BUSY) or the
+  // checkpoint failed (an I/O error, a full disk).
+  bool Restart() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     writer_.Lock();
     const absl::Time start = absl::Now();
     writer_.CommitOpenBatch();
-    // BUSY (a reader outlasting the busy timeout) or an I/O error: the next one tries again.
-    Exclusive([&] {
+    const int rc = Exclusive([&] {
       return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_RESTART,
                                        nullptr, nullptr);
     });
     const absl::Duration held = absl::Now() - start;
     writer_.Unlock();
     absl::MutexLock lock(&mu_);
-    ++stats_.restarts;
+    ++(rc == SQLITE_OK ? stats_.restarts : stats_.restarts_given_up);
     stats_.writer_held += held;
     stats_.max_writer_held = std::max(stats_.max_writer_held, held);
+    return rc == SQLITE_OK;
   }
 
   std::unique_ptr<SQLite::Database> db_;
   WriteBatcher& writer_;
   const int frames_;
   const int restart_frames_;
+  int next_restart_;    // WAL frames at which the next restart is tried (Loop's thread)
   absl::Mutex run_mu_;  // held by whoever runs a checkpoint on this store
   absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
@@ -733,8 +748,8 @@ class SqliteTxn final : public Txn {
     static constexpr const char* kStatements[] = {
         // Stored responses of earlier requests mention the patient or their programs.
         "DELETE FROM requests WHERE instr(response, 'patients/' || ?1) > 0",
-        "DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = ?1 "
-        "AND instr(requests.response, 'programs/' || p.id) > 0)",
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = ?1 "
+         "AND instr(requests.response, 'programs/' || p.id) > 0)"),
         "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
@@ -1081,7 +1096,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
           std::make_unique<SQLite::Database>(options.path, SQLite::OPEN_READWRITE,
                                              options.busy_timeout_ms),
           *store->writer_, options.checkpoint_frames,
-          std::max(options.wal_restart_frames, options.checkpoint_frames));
+          std::max(options.wal_restart_frames, options.checkpoint_frames),
+          absl::Milliseconds(std::max(options.wal_restart_wait_ms, 0)));
       sqlite3_wal_hook(db.getHandle(), &Checkpointer::OnCommit, store->checkpointer_.get());
     }
     const int readers = in_memory ? 0 : options.read_connections;

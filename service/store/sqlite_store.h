@@ -64,6 +64,9 @@ struct SqliteStoreOptions {
   // holds the writer and restarts the WAL (Checkpointer in sqlite_store.cc): it bounds the
   // WAL under steady writes, to about this many pages. At least checkpoint_frames.
   int wal_restart_frames = 8000;
+  // How long a restart (holding the writer) waits for readers of older snapshots before it
+  // gives up until the WAL has doubled, milliseconds.
+  int wal_restart_wait_ms = 100;
   // Page cache of the writer and of each reader connection, KiB (SQLite's default: 2000).
   // Pages missing from it are read from the file, one syscall each.
   int writer_cache_kib = 32 * 1024;
@@ -104,6 +107,7 @@ class SqliteStore final : public Store {
   // WAL restarts so far (see wal_restart_frames), and how long they held the writer.
   struct WalRestartStats {
     int64_t restarts = 0;
+    int64_t restarts_given_up = 0;   // a reader outlasted wal_restart_wait_ms, or an error
     absl::Duration writer_held;      // in total
     absl::Duration max_writer_held;  // the longest
   };

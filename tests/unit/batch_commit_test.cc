@@ -536,5 +536,53 @@ TEST_F(BatchCommitTest, ScrubSucceedsWhileBackgroundCheckpointsRun) {
   EXPECT_EQ(failed, 0) << "of " << scrubs;
 }
 
+// A read Txn that keeps an old snapshot open stops the WAL from starting over. A restart
+// holds the writer while it waits for readers, so it waits at most wal_restart_wait_ms,
+// gives up, and tries again only once the WAL has doubled: writes go on meanwhile, and
+// once the reader is gone the WAL starts over again.
+TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
+  SqliteStoreOptions options = Options();
+  options.max_batch_age_us = 20000;
+  options.checkpoint_frames = 20;
+  options.wal_restart_frames = 100;
+  options.wal_restart_wait_ms = 50;
+  options.busy_timeout_ms = 5000;  // what a restart would wait without its own bound
+  auto store = Open(options);
+  ASSERT_NE(store, nullptr);
+  // Writes n patients one after another; returns the slowest write.
+  const auto write = [&](const std::string& prefix, int n) {
+    absl::Duration slowest;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = absl::StrCat(prefix, i);
+      const absl::Time start = absl::Now();
+      auto txn = store->Begin(true);
+      absl::Status s = txn.ok() ? (*txn)->InsertPatient(id, Patient(id, 3500)) : txn.status();
+      if (s.ok()) s = (*txn)->Commit();
+      EXPECT_TRUE(s.ok()) << id << ": " << s;
+      slowest = std::max(slowest, absl::Now() - start);
+    }
+    return slowest;
+  };
+  write("before-", 10);
+  absl::Duration slowest;
+  {
+    auto reader = store->Begin(false);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_EQ((*reader)->ListPatients("", "", PageRequest{.limit = 1, .after = 0})->items.size(),
+              1u);  // the snapshot is taken
+    slowest = write("during-", 600);
+  }
+  const auto during = store->wal_restart_stats();
+  EXPECT_GE(during.restarts_given_up, 1);
+  // About 3,000 frames with the mark at 100: tries at 100, 200, 400 ... frames.
+  EXPECT_LE(during.restarts_given_up, 8) << "no back-off";
+  EXPECT_LT(slowest, absl::Seconds(2)) << "a write waited for the reader";
+  EXPECT_LT(during.max_writer_held, absl::Seconds(2));
+  write("after-", 600);
+  EXPECT_GT(store->wal_restart_stats().restarts, during.restarts)
+      << "the WAL never started over once the reader was gone";
+  EXPECT_EQ(StoredPatients(*store).size(), 1210u);
+}
+
 }  // namespace
 }  // namespace kneecoach

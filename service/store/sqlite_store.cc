@@ -294,14 +294,14 @@ class WriteBatcher {
 // reader still needs, and SQLite starts the WAL over from its beginning only when a write
 // transaction begins with every frame copied. Under steady writes that moment never
 // comes: the WAL would grow by every page every commit writes, each write past its end
-// making the file system allocate and zero new blocks. So once a passive checkpoint leaves `restart_frames` frames or more in the WAL,
-// the checkpointer takes the writer (committing its open batch) and checkpoints in
-// RESTART mode: it copies the rest, waits for readers of older snapshots to finish, and
-// the next batch writes the WAL from its start again, over blocks already on disk. The
-// writer waits for that copy and the database file's fsync, and for the readers at most
-// `restart_wait`: a restart that a reader outlasts gives up, and the next is tried only
-// once the WAL has doubled, so a long reader costs the writers a few waits, not one per
-// checkpoint.
+// making the file system allocate and zero new blocks. So once a passive checkpoint
+// leaves `restart_frames` frames or more in the WAL, the checkpointer takes the writer
+// (committing its open batch) and checkpoints in RESTART mode: it copies the rest and
+// waits for readers of older snapshots to finish, and the next batch writes the WAL from
+// its start again, over blocks already on disk. The writer waits for that copy and the
+// database file's fsync, and for the readers at most `restart_wait`: a restart that a
+// reader outlasts gives up, and the next is tried only once the WAL has doubled, so a long
+// reader costs the writers a few waits, not one per checkpoint.
 class Checkpointer {
  public:
   using Stats = SqliteStore::WalRestartStats;

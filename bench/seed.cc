@@ -6,8 +6,11 @@
 // big transactions rather than one per request. Patient i is "patients/bench-p{i}" with
 // program "programs/bench-g{i}" (the default protocol's settle phase), started on a day
 // spread over the last --days days; its sessions (every prescription done, pain 2/10) and
-// next-morning check-ins follow every other day from the start. kneecoach-bench picks
-// programs by those names. Refuses to write into an existing file.
+// next-morning check-ins follow every other day from the start. With --request_records,
+// each session also leaves what a real report leaves beside it: the idempotency record of
+// its ReportSession (the response, replayed on a retry) and the audit entry. Decisions are
+// not made (the engine does not run). kneecoach-bench picks programs by those names.
+// Refuses to write into an existing file.
 #include <cstdio>
 #include <filesystem>
 
@@ -31,6 +34,8 @@ ABSL_FLAG(int, patients, 1000, "patients, each with one program");
 ABSL_FLAG(int, sessions_per_patient, 10, "reported sessions per program");
 ABSL_FLAG(bool, check_ins, true, "a morning check-in after every session");
 ABSL_FLAG(int, days, 365, "programs start spread over this many past days");
+ABSL_FLAG(bool, request_records, true,
+          "store each session's idempotency record and audit entry, as a real report does");
 ABSL_FLAG(int, batch, 5000, "patients per transaction");
 ABSL_FLAG(std::string, clinic, "bench",
           "every patient's clinic (\"clinics/{clinic}\"): bootstrap an admin of it for a token");
@@ -98,6 +103,7 @@ absl::Status Seed() {
   const int per_patient = absl::GetFlag(FLAGS_sessions_per_patient);
   const int days = std::max(absl::GetFlag(FLAGS_days), 2 * per_patient + 1);
   const bool check_ins = absl::GetFlag(FLAGS_check_ins);
+  const bool request_records = absl::GetFlag(FLAGS_request_records);
   const int batch = std::max(1, absl::GetFlag(FLAGS_batch));
   const absl::Time now = absl::Now();
   absl::BitGen bits;
@@ -141,6 +147,31 @@ absl::Status Seed() {
           return s;
         }
         ++sessions;
+        if (request_records) {
+          const std::string request_id = absl::StrCat("bench-r", i, "-", k);
+          v1::ReportSessionResponse response;
+          *response.mutable_session() = session;
+          if (absl::Status s = (*txn)->PutRequestResult(
+                  absl::StrCat("ReportSession:", program->name()), request_id,
+                  response.SerializeAsString());
+              !s.ok()) {
+            return s;
+          }
+          const std::string audit_id = absl::StrCat("bench-a", i, "-", k);
+          v1::AuditEntry entry;
+          entry.set_name(absl::StrCat(patient.clinic(), "/auditEntries/", audit_id));
+          *entry.mutable_time() = session.create_time();
+          entry.set_actor(absl::StrCat("users/bench-u", i));
+          entry.set_actor_role(v1::ROLE_PATIENT);
+          entry.set_method("/kneecoach.v1.SessionService/ReportSession");
+          entry.set_resource(program->name());
+          entry.set_request_id(request_id);
+          entry.set_summary("ReportSession");
+          if (absl::Status s = (*txn)->InsertAudit(audit_id, patient.clinic(), patient_id, entry);
+              !s.ok()) {
+            return s;
+          }
+        }
         if (!check_ins) continue;
         const std::string check_in_id = absl::StrCat("bench-c", i, "-", k);
         v1::MorningCheckIn c;

@@ -44,7 +44,7 @@ mkdir -p "$var"
 # Seeds $var/NAME-PATIENTS.db once (kept for later runs).
 seed() {
   local name=$1 patients=$2 db=$var/$1-$2.db
-  local stamp="$patients patients x $per_patient sessions, schema $(git -C "$root" log -1 --format=%h -- service/store/migrations.cc 2>/dev/null)"
+  local stamp="$patients patients x $per_patient sessions, schema and seed $(git -C "$root" log -1 --format=%h -- service/store/migrations.cc bench/seed.cc 2>/dev/null)"
   if [ -f "$db" ] && [ "$(cat "$db.stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
   rm -f "$db" "$db-wal" "$db-shm" "$db.stamp"
   echo "bench: seeding $db ($stamp)..." >&2

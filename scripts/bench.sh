@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark (bench/README.md): builds the server and the bench tools, seeds two
 # databases once (var/bench/: 100 patients with 1,000 sessions, and 100,000 patients with
-# a year of history: 1,000,000 sessions and as many check-ins), starts the real
+# a year of history: 1,000,000 sessions and as many check-ins, idempotency records and
+# audit entries), starts the real
 # kneecoach-server on a copy of the large one and runs kneecoach-bench against it on
 # loopback: health check baseline, GetTodaySession, ListExercises, ReportSession (durable),
 # the morning-peak mix, and that mix open-loop at half its peak rate. Then GetTodaySession

@@ -213,7 +213,9 @@ TEST_F(ServerTest, ReportSessionRejectsBadReportsAndStoresNothing) {
     grpc::Status status =
         Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &response);
     EXPECT_EQ(status.error_code(), c.code) << status.error_message();
-    if (*c.field) EXPECT_THAT(ViolatedFields(status), Contains(c.field));
+    if (*c.field) {
+      EXPECT_THAT(ViolatedFields(status), Contains(c.field));
+    }
   }
   v1::ListSessionsRequest list;
   list.set_program(program.name());

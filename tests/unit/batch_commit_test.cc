@@ -160,7 +160,9 @@ void ManyWritersKeepExactlyTheCommitted(SqliteStore& store, bool share = true) {
   EXPECT_GE(commits, expected.size() - 1);
   EXPECT_LE(commits, expected.size() - 1 + empty_commits);
   EXPECT_GE(batches, 1u);
-  if (share) EXPECT_LT(batches, expected.size() - 1) << "no batch held more than one Txn";
+  if (share) {
+    EXPECT_LT(batches, expected.size() - 1) << "no batch held more than one Txn";
+  }
   std::printf("%llu Txns committed in %llu batches, %llu WAL syncs\n",
               static_cast<unsigned long long>(commits), static_cast<unsigned long long>(batches),
               static_cast<unsigned long long>(after.syncs - before.syncs));

@@ -40,6 +40,16 @@ class BatchCommitTest : public ::testing::Test {
     return options;
   }
 
+  // For the checkpoint tests: batches end on age as in the server, and the WAL is
+  // checkpointed and started over after few frames.
+  SqliteStoreOptions CheckpointOptions(int checkpoint_frames, int wal_restart_frames) const {
+    SqliteStoreOptions options = Options();
+    options.max_batch_age_us = 20000;
+    options.checkpoint_frames = checkpoint_frames;
+    options.wal_restart_frames = wal_restart_frames;
+    return options;
+  }
+
   std::unique_ptr<SqliteStore> Open(const SqliteStoreOptions& options) {
     auto store = SqliteStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status();
@@ -55,6 +65,14 @@ v1::Patient Patient(const std::string& id, size_t padding = 0) {
   p.set_display_name(id + std::string(padding, 'x'));
   p.set_clinic("clinics/x");
   return p;
+}
+
+// Stores patient `id` (with `padding` bytes of name) in a write Txn of its own.
+absl::Status WritePatient(Store& store, const std::string& id, size_t padding) {
+  auto txn = store.Begin(true);
+  if (!txn.ok()) return txn.status();
+  if (absl::Status s = (*txn)->InsertPatient(id, Patient(id, padding)); !s.ok()) return s;
+  return (*txn)->Commit();
 }
 
 // The ids of every stored patient, through a read Txn.
@@ -440,10 +458,7 @@ TEST_F(BatchCommitTest, AStatementThatRollsBackTheTransactionFailsTheBatch) {
 // is open and starts over once it holds wal_restart_frames frames: its file stays near that
 // size instead of growing by every page written, and every write is kept.
 TEST_F(BatchCommitTest, TheWalStaysBoundedUnderSteadyWrites) {
-  SqliteStoreOptions options = Options();
-  options.max_batch_age_us = 20000;
-  options.checkpoint_frames = 50;
-  options.wal_restart_frames = 200;
+  const SqliteStoreOptions options = CheckpointOptions(50, 200);
   auto store = Open(options);
   ASSERT_NE(store, nullptr);
   constexpr int kWriters = 4, kEach = 800;
@@ -460,11 +475,8 @@ TEST_F(BatchCommitTest, TheWalStaysBoundedUnderSteadyWrites) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < kEach; ++i) {
-        const std::string id = absl::StrCat("p", w, "-", i);
-        auto txn = store->Begin(true);
-        ASSERT_TRUE(txn.ok()) << txn.status();
-        ASSERT_TRUE((*txn)->InsertPatient(id, Patient(id, kPadding)).ok());
-        ASSERT_TRUE((*txn)->Commit().ok());
+        const absl::Status s = WritePatient(*store, absl::StrCat("p", w, "-", i), kPadding);
+        ASSERT_TRUE(s.ok()) << s;
       }
     });
   }
@@ -498,10 +510,7 @@ TEST_F(BatchCommitTest, TheWalStaysBoundedUnderSteadyWrites) {
 // at once (SQLITE_BUSY, no busy handler) while another one runs, so without that every
 // Scrub during steady writes risked failing.
 TEST_F(BatchCommitTest, ScrubSucceedsWhileBackgroundCheckpointsRun) {
-  SqliteStoreOptions options = Options();
-  options.max_batch_age_us = 20000;
-  options.checkpoint_frames = 20;
-  options.wal_restart_frames = 100;
+  const SqliteStoreOptions options = CheckpointOptions(20, 100);
   auto store = Open(options);
   ASSERT_NE(store, nullptr);
   std::atomic<bool> writing{true};
@@ -510,11 +519,8 @@ TEST_F(BatchCommitTest, ScrubSucceedsWhileBackgroundCheckpointsRun) {
   for (int w = 0; w < 3; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; writing.load(); ++i) {
-        const std::string id = absl::StrCat("p", w, "-", i);
-        auto txn = store->Begin(true);
-        ASSERT_TRUE(txn.ok()) << txn.status();
-        ASSERT_TRUE((*txn)->InsertPatient(id, Patient(id, 3500)).ok());
-        ASSERT_TRUE((*txn)->Commit().ok());
+        const absl::Status s = WritePatient(*store, absl::StrCat("p", w, "-", i), 3500);
+        ASSERT_TRUE(s.ok()) << s;
         written.fetch_add(1);
       }
     });
@@ -543,10 +549,7 @@ TEST_F(BatchCommitTest, ScrubSucceedsWhileBackgroundCheckpointsRun) {
 // gives up, and tries again only once the WAL has doubled: writes go on meanwhile, and
 // once the reader is gone the WAL starts over again.
 TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
-  SqliteStoreOptions options = Options();
-  options.max_batch_age_us = 20000;
-  options.checkpoint_frames = 20;
-  options.wal_restart_frames = 100;
+  SqliteStoreOptions options = CheckpointOptions(20, 100);
   options.wal_restart_wait_ms = 50;
   options.busy_timeout_ms = 5000;  // what a restart would wait without its own bound
   auto store = Open(options);
@@ -557,9 +560,7 @@ TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
     for (int i = 0; i < n; ++i) {
       const std::string id = absl::StrCat(prefix, i);
       const absl::Time start = absl::Now();
-      auto txn = store->Begin(true);
-      absl::Status s = txn.ok() ? (*txn)->InsertPatient(id, Patient(id, 3500)) : txn.status();
-      if (s.ok()) s = (*txn)->Commit();
+      const absl::Status s = WritePatient(*store, id, 3500);
       EXPECT_TRUE(s.ok()) << id << ": " << s;
       slowest = std::max(slowest, absl::Now() - start);
     }

@@ -1076,6 +1076,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db.exec(absl::StrCat("PRAGMA cache_size = -", options.writer_cache_kib));
     // Deleted records are overwritten, not left in free pages: erasure means erasure.
     db.exec("PRAGMA secure_delete = ON");
+    // Each write Txn is a savepoint, and SQLite keeps the pages a savepoint changes (their
+    // contents before) in a sub-journal. Past 64 KiB the sub-journal spills to a temporary
+    // file, and once spilled it stays a file: every later Txn then wrote as many pages to
+    // it as to the WAL. In memory it is emptied at each Txn's end, so it holds one Txn's
+    // pages at most.
+    db.exec("PRAGMA temp_store = MEMORY");
     absl::Status migrated = Migrate(db, store->schema_version_);
     if (!migrated.ok()) return migrated;
     int wal_fd = -1;

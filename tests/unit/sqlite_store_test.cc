@@ -77,6 +77,51 @@ TEST(SqliteStore, WriterPageStatsCountWhatACommitWrites) {
   std::filesystem::remove(path.string() + "-shm");
 }
 
+// Open files of this process whose path contains `part` (deleted ones too).
+int OpenFilesNamed(const std::string& part) {
+  int n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code error;
+    const auto target = std::filesystem::read_symlink(fd.path(), error);
+    if (!error && target.string().find(part) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+TEST(SqliteStore, ATxnsSavepointJournalStaysInMemory) {
+  const auto path = std::filesystem::temp_directory_path() / "kneecoach-store-subjournal.db";
+  std::filesystem::remove(path);
+  auto store = SqliteStore::Open({.path = path.string()});
+  ASSERT_TRUE(store.ok());
+  // 64 patients of ~3 KB: about a page each.
+  constexpr int kPatients = 64;
+  {
+    auto txn = (*store)->Begin(true);
+    for (int i = 0; i < kPatients; ++i) {
+      v1::Patient p = Patient("p" + std::to_string(i), "clinics/x");
+      p.set_display_name(std::string(3000, 'a'));
+      ASSERT_TRUE((*txn)->InsertPatient("p" + std::to_string(i), p).ok());
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  // Rewriting them all puts ~256 KB of the pages' old contents in the savepoint's
+  // sub-journal: past SQLite's 64 KiB, a temporary file ("etilqs_...", deleted at once but
+  // held open) unless temp_store is MEMORY.
+  auto txn = (*store)->Begin(true);
+  for (int i = 0; i < kPatients; ++i) {
+    v1::Patient p = Patient("p" + std::to_string(i), "clinics/x");
+    p.set_display_name(std::string(3000, 'b'));
+    ASSERT_TRUE((*txn)->UpdatePatient("p" + std::to_string(i), p).ok());
+  }
+  EXPECT_EQ(OpenFilesNamed("etilqs_"), 0);
+  ASSERT_TRUE((*txn)->Commit().ok());
+  txn->reset();
+  store->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
   auto store = OpenMemory();
   {

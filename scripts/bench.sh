@@ -120,6 +120,10 @@ sed -n 's/^kneecoach-server: writer pages: \([0-9]*\) cached, \([0-9]*\) read, \
   awk -v c="${commits:-0}" '{ if (c > 0) printf "writer pages per commit: %.1f written to the WAL, %.1f read from the file, %.1f found in the cache\n", $3 / c, $2 / c, $1 / c }'
 # Checkpoints keep the WAL bounded; each restart holds the writer (sqlite_store.cc).
 sed -n 's/^kneecoach-server: WAL restarts: /WAL restarts: /p' "$var/server-large.log"
+# Writes are serialized behind one writer connection: how long each hold of it lasted.
+sed -n 's/^kneecoach-server: writer held \([0-9.]*\) ms in all, \([0-9]*\) times/\1 \2/p' \
+    "$var/server-large.log" |
+  awk '{ if ($2 > 0) printf "writer held: %.1f s in all, %d times, %.0f us per hold\n", $1 / 1000, $2, $1 * 1000 / $2 }'
 
 echo
 echo "GetTodaySession against database size (both servers up, runs alternated 3 times to"

@@ -190,6 +190,9 @@ int main(int argc, char** argv) {
               "%lld spilled\n",
               static_cast<long long>(pages.hits), static_cast<long long>(pages.misses),
               static_cast<long long>(pages.writes), static_cast<long long>(pages.spills));
+  const auto writer = (*server)->writer_stats();
+  std::printf("kneecoach-server: writer held %.1f ms in all, %lld times\n",
+              absl::ToDoubleMilliseconds(writer.held), static_cast<long long>(writer.holds));
   const auto wal = (*server)->wal_restart_stats();
   std::printf("kneecoach-server: WAL restarts: %lld (%lld more given up), holding the "
               "writer %.1f ms in all, %.1f ms at most\n",

@@ -89,6 +89,7 @@ class KneecoachServer {
   DurabilityBarrier::Stats commit_stats() { return store_->commit_stats(); }
   SqliteStore::PageStats writer_page_stats() { return store_->writer_page_stats(); }
   SqliteStore::WalRestartStats wal_restart_stats() { return store_->wal_restart_stats(); }
+  SqliteStore::WriterStats writer_stats() { return store_->writer_stats(); }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting calls and waits for in-flight ones (up to `deadline`).

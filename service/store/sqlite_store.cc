@@ -200,6 +200,7 @@ class WriteBatcher {
     waiting_.fetch_add(1);
     mu_.Lock();
     waiting_.fetch_sub(1);
+    locked_at_ = absl::Now();
   }
 
   // Gives the writer back, first committing the open batch if nobody is waiting for the
@@ -209,7 +210,15 @@ class WriteBatcher {
                               absl::Now() - batch_->start >= max_age_)) {
       CommitBatch();
     }
+    held_ += absl::Now() - locked_at_;
+    ++holds_;
     mu_.Unlock();
+  }
+
+  // How long the writer has been held in all, and how many times.
+  std::pair<absl::Duration, int64_t> held() {
+    absl::MutexLock lock(&mu_);
+    return {held_, holds_};
   }
 
   // The open batch, beginning one (BEGIN IMMEDIATE) if none is. Throws SQLite::Exception.
@@ -284,6 +293,9 @@ class WriteBatcher {
   absl::Mutex mu_;
   std::atomic<int> waiting_{0};
   std::shared_ptr<WriteBatch> batch_ ABSL_GUARDED_BY(mu_);
+  absl::Time locked_at_ ABSL_GUARDED_BY(mu_);
+  absl::Duration held_ ABSL_GUARDED_BY(mu_);
+  int64_t holds_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Checkpoints the WAL into the database file from a thread and connection of its own, so
@@ -1139,6 +1151,11 @@ SqliteStore::PageStats SqliteStore::writer_page_stats() {
   stats.spills = get(SQLITE_DBSTATUS_CACHE_SPILL);
   writer_->Unlock();
   return stats;
+}
+
+SqliteStore::WriterStats SqliteStore::writer_stats() {
+  auto [held, holds] = writer_->held();
+  return {held, holds};
 }
 
 SqliteStore::WalRestartStats SqliteStore::wal_restart_stats() {

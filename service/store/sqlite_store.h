@@ -104,6 +104,14 @@ class SqliteStore final : public Store {
     int64_t hits = 0, misses = 0, writes = 0, spills = 0;
   };
   PageStats writer_page_stats();
+  // How long the writer connection has been held (by write Txns, their batches' COMMITs,
+  // WAL restarts and Scrub), and how many times it was taken. Writes are serialized
+  // behind it: held for most of the wall time, it bounds the write rate.
+  struct WriterStats {
+    absl::Duration held;
+    int64_t holds = 0;
+  };
+  WriterStats writer_stats();
   // WAL restarts so far (see wal_restart_frames), and how long they held the writer.
   struct WalRestartStats {
     int64_t restarts = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke run of the benchmark (a few seconds): scripts/bench.sh --smoke with the built
 # binaries on tiny databases, checking that it prints the table with ratios, the server's
-# memory, pages per commit, WAL restarts and the database-size comparison, with no errors; then
+# memory, pages per commit, WAL restarts, the writer's holds and the database-size
+# comparison, with no errors; then
 # kneecoach-layout-probe on a small scratch database, checking that each layout writes more
 # pages per report than the one before. Rates are not judged here.
 #   bench_smoke.sh SERVER_BIN SEED_BIN BENCH_BIN LAYOUT_PROBE_BIN
@@ -11,7 +12,7 @@ trap 'rm -rf "$dir"' EXIT
 SERVER_BIN=$1 SEED_BIN=$2 BENCH_BIN=$3 VAR_DIR=$dir \
   bash "$(dirname "$0")/../../scripts/bench.sh" --smoke 2>&1 | tee "$dir/out.txt"
 for want in "| health " "| today " "| library " "| report " "| peak " "| peak-half@" \
-            "vs health" "server memory: peak" "writer pages per commit:" "WAL restarts:" \
+            "vs health" "server memory: peak" "writer pages per commit:" "WAL restarts:" "writer held:" \
             "p50 large/small at 1 stream"; do
   grep -qF -- "$want" "$dir/out.txt" || { echo "bench_smoke: missing '$want'"; exit 1; }
 done

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/store/migrations.h"
 
@@ -117,6 +118,41 @@ TEST(SqliteStore, ATxnsSavepointJournalStaysInMemory) {
   ASSERT_TRUE((*txn)->Commit().ok());
   txn->reset();
   store->reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+}
+
+TEST(SqliteStore, WriterStatsCountEveryHoldOfTheWriter) {
+  const auto path = std::filesystem::temp_directory_path() / "kneecoach-store-held.db";
+  std::filesystem::remove(path);
+  auto opened = SqliteStore::Open({.path = path.string()});
+  ASSERT_TRUE(opened.ok());
+  SqliteStore* store = opened->get();
+  const SqliteStore::WriterStats before = store->writer_stats();
+  {
+    auto txn = store->Begin(true);
+    ASSERT_TRUE(txn.ok());
+    absl::SleepFor(absl::Milliseconds(30));
+    ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  {
+    auto txn = store->Begin(true);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->GetPatient("a").ok());
+  }
+  const SqliteStore::WriterStats after = store->writer_stats();
+  EXPECT_EQ(after.holds - before.holds, 2);
+  EXPECT_GE(after.held - before.held, absl::Milliseconds(30));
+  // Read Txns have connections of their own.
+  {
+    auto txn = store->Begin(false);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->GetPatient("a").ok());
+  }
+  EXPECT_EQ(store->writer_stats().holds, after.holds);
+  opened->reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");

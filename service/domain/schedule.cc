@@ -168,6 +168,13 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
         "Your program is paused", program.pause_reason().empty() ? "" : ": ",
         program.pause_reason(),
         ". No exercises until your physiotherapist resumes it; contact them if unsure."));
+  } else if (program.state() == v1::PROGRAM_STATE_COMPLETED) {
+    // A phone still holding a replaced program must not read "rest day" into it.
+    session.set_message(
+        "This program is completed: your physiotherapist replaced it with a new one. Open "
+        "your current program for today's exercises.");
+    if (detail == PlanDetail::kFull) AddLibraryTexts(library, session);
+    return session;
   } else if (session.items_size() == 0) {
     session.set_message("Rest day: nothing is due today. Easy walking is fine.");
   }

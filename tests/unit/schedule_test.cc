@@ -105,6 +105,18 @@ TEST(Schedule, PausedProgramHasNothingDueAndSaysWhy) {
   EXPECT_NE(plan.message().find("new swelling"), std::string::npos);
 }
 
+TEST(Schedule, CompletedProgramHasNothingDueAndPointsToTheCurrentOne) {
+  v1::Program program = ProgramWith({"quad-set"});
+  program.set_state(v1::PROGRAM_STATE_COMPLETED);
+  const v1::Session plan = PlanSession(program, TestLibrary(), {}, Day(2),
+                                       v1::TRAFFIC_LIGHT_UNSPECIFIED);
+  EXPECT_EQ(plan.items_size(), 0);
+  EXPECT_FALSE(plan.program_paused());
+  EXPECT_TRUE(plan.education_cards().empty());
+  EXPECT_NE(plan.message().find("completed"), std::string::npos);
+  EXPECT_EQ(plan.message().find("Rest day"), std::string::npos);
+}
+
 TEST(Schedule, PlanFillsItemsAndEducation) {
   const v1::Program program = ProgramWith({"quad-set", "bridge"});
   const v1::Session plan =

@@ -11,7 +11,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
 #include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
@@ -153,7 +156,9 @@ class Core {
       const v1::GetTodaySessionRequest& r);
   // Makes and keeps today's plan (PlanCache) for every program that is not completed and
   // has no plan for its patient's current local date, until the cache is nine-tenths full
-  // or `stop()` returns true. Returns how many it made. The server runs it at start and
+  // or `stop()` returns true. Returns how many it made. Programs it (or a
+  // GetTodaySession) once found completed are passed over without reading them again:
+  // completed_programs_skipped() counts them. The server runs it at start and
   // then periodically, so that a patient's first GetTodaySession of the day finds its
   // plan ready.
   absl::StatusOr<int> PreparePlans(const std::function<bool()>& stop = {});
@@ -192,6 +197,12 @@ class Core {
       const v1::CreateProtocolRequest& r);
 
   PlanCache::Stats plan_cache_stats() { return plan_cache_.stats(); }
+  // Programs PreparePlans has passed over without reading them, because an earlier call had
+  // found them completed, since the Core started.
+  int64_t completed_programs_skipped() {
+    absl::MutexLock lock(&completed_mu_);
+    return completed_skipped_;
+  }
 
  private:
   // Makes the basic plan of a program for its patient's local date at `now`, encoded, and
@@ -209,6 +220,13 @@ class Core {
   const PlanCodec plan_codec_{library_};
   const PlanTexts plan_texts_{library_};
   internal::WriteDeps writes_{store_, clock_, ids_, access_cache_, plan_cache_};
+  // Programs found completed, by a hash of their id. Completed is final (a program is
+  // completed when the patient's next one replaces it, and nothing reopens it), so
+  // PreparePlans need not read them again. A hash collision only makes an active program
+  // wait for its first GetTodaySession to have its plan made. ~10 bytes a program.
+  absl::Mutex completed_mu_;
+  absl::flat_hash_set<size_t> completed_ ABSL_GUARDED_BY(completed_mu_);
+  int64_t completed_skipped_ ABSL_GUARDED_BY(completed_mu_) = 0;
 };
 
 }  // namespace kneecoach

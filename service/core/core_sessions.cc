@@ -156,6 +156,10 @@ absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view prog
                                               std::string(absl::StripPrefix(
                                                   loaded->program.patient(), "patients/"))},
                            generation);
+    if (loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
+      absl::MutexLock lock(&completed_mu_);
+      completed_.insert(absl::Hash<absl::string_view>{}(program_id));
+    }
     if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
       return std::nullopt;
     }
@@ -210,6 +214,13 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
     if (!ids.ok()) return ids.status();
     for (const std::string& id : ids->items) {
       if (stop && stop()) return made;
+      {
+        absl::MutexLock lock(&completed_mu_);
+        if (completed_.contains(absl::Hash<absl::string_view>{}(id))) {
+          ++completed_skipped_;
+          continue;
+        }
+      }
       if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;
       auto plan = MakePlan(id, now, /*keep_completed=*/false);
       if (plan.ok() && plan->has_value()) ++made;

@@ -186,6 +186,32 @@ TEST_F(ServerTest, ClinicianDoseOverrideIsRecordedAndLocked) {
 // Today's plans are kept in memory between calls (PlanCache): every kind of write that
 // changes a plan, and the patient's midnight, must show in the very next GetTodaySession,
 // in both views.
+TEST_F(ServerTest, PlanRoundsReadACompletedProgramOnlyOnce) {
+  const v1::Patient patient = MakePatient();
+  const v1::Program first = MakeProgram(patient, {"quad-set"});
+  const v1::Program second = MakeProgram(patient, {"bridge"});  // completes the first
+  v1::GetProgramRequest get;
+  get.set_name(first.name());
+  v1::GetProgramResponse got;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::GetProgram, get, &got).ok());
+  ASSERT_EQ(got.program().state(), v1::PROGRAM_STATE_COMPLETED);
+
+  Core& core = server_->core();
+  const int64_t skipped = core.completed_programs_skipped();
+  ASSERT_TRUE(core.PreparePlans().ok());  // reads the first program, finds it completed
+  EXPECT_EQ(core.completed_programs_skipped(), skipped);
+  ASSERT_TRUE(core.PreparePlans().ok());
+  ASSERT_TRUE(core.PreparePlans().ok());
+  EXPECT_EQ(core.completed_programs_skipped(), skipped + 2);
+  // The current program's plan is kept; the completed one still answers when asked.
+  const PlanCache::Stats before = core.plan_cache_stats();
+  EXPECT_EQ(Today(second).items_size(), 1);
+  EXPECT_EQ(core.plan_cache_stats().hits, before.hits + 1);
+  const v1::Session replaced = Today(first);
+  EXPECT_EQ(replaced.items_size(), 0);
+  EXPECT_NE(replaced.message().find("completed"), std::string::npos);
+}
+
 TEST_F(ServerTest, TodaysPlanFollowsEveryWriteAndTheLocalDate) {
   const v1::Patient patient = MakePatient("Europe/London");
   const v1::Program program = MakeProgram(patient, {"quad-set", "bridge"});

@@ -133,6 +133,16 @@ ALTER TABLE alerts ADD COLUMN patient_id TEXT NOT NULL DEFAULT '';
 UPDATE alerts SET patient_id = (SELECT patient_id FROM programs WHERE programs.id = alerts.program_id);
 CREATE INDEX alerts_by_patient ON alerts(patient_id, seq);
 )sql"},
+      {3, R"sql(
+-- Every report inserted into both session indexes of its program, each at a random place
+-- of a large B-tree (docs/performance.md, "What a report writes, by B-tree"). A program's
+-- list pages come as well from the index that starts with program_id and has the date
+-- next (SEARCH, then a sort of that one program's rows by seq), so the index on
+-- (program_id, seq) only cost writes. The same holds for check-ins and decisions.
+DROP INDEX sessions_by_program;
+DROP INDEX check_ins_by_program;
+DROP INDEX decisions_by_program;
+)sql"},
   };
   return kMigrations;
 }

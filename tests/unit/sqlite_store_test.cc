@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/store/migrations.h"
@@ -156,6 +157,77 @@ TEST(SqliteStore, WriterStatsCountEveryHoldOfTheWriter) {
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
+}
+
+// A page of one program's sessions, check-ins or decisions reads that program's index
+// entries and rows, not the tables: in a memory store reads go through the writer
+// connection, whose page accesses writer_page_stats() counts.
+TEST(SqliteStore, ProgramListsReadTheirProgramNotTheTable) {
+  auto store = OpenMemory();
+  constexpr int kPrograms = 400, kEach = 10;
+  {
+    auto txn = store->Begin(true);
+    ASSERT_TRUE(txn.ok());
+    for (int p = 0; p < kPrograms; ++p) {
+      const std::string id = absl::StrCat("g", p);
+      ASSERT_TRUE((*txn)->InsertPatient(id, Patient(id, "clinics/x")).ok());
+      ASSERT_TRUE((*txn)->InsertProgram(id, id, v1::Program()).ok());
+      for (int k = 0; k < kEach; ++k) {
+        v1::Session s;
+        s.set_local_date(absl::StrCat("2026-03-", 10 + k));
+        s.set_message(std::string(200, 'm'));
+        ASSERT_TRUE((*txn)->InsertSession(absl::StrCat(id, "-s", k), id, s).ok());
+        v1::MorningCheckIn c;
+        c.set_local_date(s.local_date());
+        c.set_morning_pain(k % 10);
+        ASSERT_TRUE((*txn)->InsertCheckIn(absl::StrCat(id, "-c", k), id, c).ok());
+        v1::Decision d;
+        d.set_state(k % 2 ? v1::DECISION_STATE_PROPOSED : v1::DECISION_STATE_APPLIED);
+        d.set_clinician_reason(std::string(200, 'r'));
+        ASSERT_TRUE((*txn)->InsertDecision(absl::StrCat(id, "-d", k), id, d).ok());
+      }
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const auto pages_read = [&](auto&& list) {
+    const SqliteStore::PageStats before = store->writer_page_stats();
+    {
+      auto txn = store->Begin(false);
+      EXPECT_TRUE(txn.ok());
+      list(**txn);
+    }
+    const SqliteStore::PageStats after = store->writer_page_stats();
+    return (after.hits + after.misses) - (before.hits + before.misses);
+  };
+  // The whole of each table is hundreds of pages (4,000 rows of 200+ bytes).
+  const std::string program = absl::StrCat("g", kPrograms / 2);
+  const int64_t sessions = pages_read([&](Txn& txn) {
+    auto page = txn.ListSessions(program, {.limit = 5, .after = 0});
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->items.size(), 5u);
+    EXPECT_EQ(page->items[0].local_date(), "2026-03-19");  // newest first
+    auto next = txn.ListSessions(program, {.limit = 5, .after = page->next});
+    ASSERT_TRUE(next.ok());
+    ASSERT_EQ(next->items.size(), 5u);
+    EXPECT_EQ(next->items[0].local_date(), "2026-03-14");
+    EXPECT_EQ(next->next, 0);
+  });
+  const int64_t check_ins = pages_read([&](Txn& txn) {
+    auto page = txn.ListCheckIns(program, {.limit = 50, .after = 0});
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->items.size(), static_cast<size_t>(kEach));
+  });
+  const int64_t decisions = pages_read([&](Txn& txn) {
+    auto all = txn.ListDecisions(program, v1::DECISION_STATE_UNSPECIFIED, {.limit = 50});
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->items.size(), static_cast<size_t>(kEach));
+    auto proposed = txn.ListDecisions(program, v1::DECISION_STATE_PROPOSED, {.limit = 50});
+    ASSERT_TRUE(proposed.ok());
+    EXPECT_EQ(proposed->items.size(), static_cast<size_t>(kEach / 2));
+  });
+  EXPECT_LT(sessions, 60);
+  EXPECT_LT(check_ins, 40);
+  EXPECT_LT(decisions, 60);
 }
 
 TEST(SqliteStore, UncommittedTransactionLeavesNothing) {

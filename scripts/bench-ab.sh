@@ -23,45 +23,30 @@ patients=${PATIENTS:-100000}
 bench_bin=${BENCH_BIN:-build/bench/kneecoach-bench}
 [ -f "$db" ] || { echo "bench-ab: no $db (scripts/bench.sh --seed makes it)"; exit 1; }
 work=$(mktemp -d)
-pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+server_pid=""
+trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 # The cpu line of /proc/stat: busy and idle ticks, and steal.
 cpu_ticks() {
   awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat
 }
 
+source scripts/bench-server.sh
+
 run_once() {
-  local label=$1 server=$2 run=$work/run.db log=$work/server.log
-  rm -f "$run" "$run-wal" "$run-shm"
-  cp "$db" "$run"
-  local token
-  token=$("$server" --db="$run" --bootstrap_admin="Bench Admin" --bootstrap_clinic=bench \
-            2>/dev/null | tail -n 1 || true)
-  "$server" --listen=127.0.0.1:0 --db="$run" ${SERVER_FLAGS:-} >"$log" 2>&1 &
-  pid=$!
-  local port=""
-  for _ in $(seq 300); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "bench-ab: $server did not start:"; cat "$log"; exit 1; }
-  for _ in $(seq 1200); do
-    grep -q "plans prepared" "$log" && break
-    sleep 0.1
-  done
+  local label=$1 log=$work/server.log
+  start_bench_server "$2" "$db" "$work/run.db" "$log" 2>/dev/null
   local cpu0 server0 row cpu1 server1
   read -r -a cpu0 <<<"$(cpu_ticks)"
-  server0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-  row=$("$bench_bin" --target="127.0.0.1:$port" --server_pid="$pid" --token="$token" \
+  server0=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+  row=$("$bench_bin" --target="127.0.0.1:$port" --server_pid="$server_pid" --token="$token" \
           --programs="$patients" --duration="${DURATION:-10s}" --warmup="${WARMUP:-2s}" \
           --scenarios="$scenario" ${BENCH_FLAGS:-} 2>/dev/null | grep -E "^\| $scenario ")
   read -r -a cpu1 <<<"$(cpu_ticks)"
-  server1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
-  pid=""
+  server1=$(awk '{ print $14 + $15 }' "/proc/$server_pid/stat")
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
   local rps p50 p99
   read -r rps p50 p99 <<<"$(echo "$row" | awk -F'|' '{ print $3 + 0, $4 + 0, $5 + 0 }')"
   local busy=$((cpu1[0] - cpu0[0])) idle=$((cpu1[1] - cpu0[1])) steal=$((cpu1[2] - cpu0[2]))

@@ -64,31 +64,9 @@ stop_server() {
 trap stop_server EXIT
 
 # Starts the server on a fresh copy of $var/NAME-PATIENTS.db; sets port, server_pid, token.
+source scripts/bench-server.sh
 start_server() {
-  local name=$1 patients=$2 run=$var/run-$1.db
-  rm -f "$run" "$run-wal" "$run-shm"
-  cp "$var/$name-$patients.db" "$run"
-  # A clinic admin of the seeded clinic, if the server has authentication.
-  token=$("$server_bin" --db="$run" --bootstrap_admin="Bench Admin" --bootstrap_clinic=bench \
-            2>/dev/null | tail -n 1 || true)
-  local log=$var/server-$1.log
-  rm -f "$log"
-  "$server_bin" --listen=127.0.0.1:0 --db="$run" ${SERVER_FLAGS:-} >"$log" 2>&1 &
-  server_pid=$!
-  port=""
-  for _ in $(seq 300); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { echo "bench: the server did not start:"; cat "$log"; exit 1; }
-  # Measure the steady state: wait for the first round of today's plans (made in the
-  # background at start, at low priority) to finish.
-  for _ in $(seq 1200); do
-    grep -q "plans prepared" "$log" 2>/dev/null && break
-    sleep 0.1
-  done
-  grep -h "plans prepared" "$log" >&2 || echo "bench: today's plans were not ready after 120 s" >&2
+  start_bench_server "$server_bin" "$var/$1-$2.db" "$var/run-$1.db" "$var/server-$1.log"
 }
 
 bench() {

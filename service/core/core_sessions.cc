@@ -157,11 +157,11 @@ absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view prog
                                                   loaded->program.patient(), "patients/"))},
                            generation);
     if (loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
-      absl::MutexLock lock(&completed_mu_);
-      completed_.insert(absl::Hash<absl::string_view>{}(program_id));
-    }
-    if (!keep_completed && loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
-      return std::nullopt;
+      {
+        absl::MutexLock lock(&completed_mu_);
+        completed_.insert(absl::Hash<absl::string_view>{}(program_id));
+      }
+      if (!keep_completed) return std::nullopt;
     }
     const absl::CivilDay today = LocalDateAt(now, loaded->zone);
     // Frequency rules look back at most two weeks.

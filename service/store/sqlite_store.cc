@@ -216,7 +216,7 @@ class WriteBatcher {
   }
 
   // How long the writer has been held in all, and how many times.
-  std::pair<absl::Duration, int64_t> held() {
+  SqliteStore::WriterStats held() {
     absl::MutexLock lock(&mu_);
     return {held_, holds_};
   }
@@ -1153,10 +1153,7 @@ SqliteStore::PageStats SqliteStore::writer_page_stats() {
   return stats;
 }
 
-SqliteStore::WriterStats SqliteStore::writer_stats() {
-  auto [held, holds] = writer_->held();
-  return {held, holds};
-}
+SqliteStore::WriterStats SqliteStore::writer_stats() { return writer_->held(); }
 
 SqliteStore::WalRestartStats SqliteStore::wal_restart_stats() {
   return checkpointer_ != nullptr ? checkpointer_->stats() : WalRestartStats{};

@@ -202,6 +202,15 @@ EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& prog
   return std::move(ev).Finish();
 }
 
+EngineResult OnOutcomeRecorded(const EngineContext& ctx, const v1::Program& program,
+                               const v1::Outcome& outcome, const History& history) {
+  std::string local_date = outcome.local_date();
+  const absl::CivilDay day = DayOf(local_date, ctx.today);
+  Evaluation ev(ctx, program, history, nullptr, nullptr, day, outcome.name());
+  CheckNoMeaningfulChange(ev);
+  return std::move(ev).Finish();
+}
+
 absl::StatusOr<v1::Program> ApplyDecision(const EngineContext& ctx, const v1::Program& program,
                                           const v1::Decision& decision) {
   const bool changes_phase = decision.kind() == v1::DECISION_KIND_CHANGE_PHASE;

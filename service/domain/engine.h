@@ -22,6 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "kneecoach/v1/decision.pb.h"
+#include "kneecoach/v1/outcome.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
 #include "kneecoach/v1/report.pb.h"
@@ -52,6 +53,9 @@ struct History {
   std::vector<v1::Session> sessions;
   std::vector<v1::MorningCheckIn> check_ins;
   std::vector<v1::Alert> alerts;
+  // The program's AKPS outcomes (any order; others are ignored): "no meaningful change"
+  // compares the first score with the latest.
+  std::vector<v1::Outcome> outcomes;
 };
 
 // What a report changed. Decisions and alerts have empty names: the store assigns them.
@@ -78,6 +82,12 @@ EngineResult OnSessionReported(const EngineContext& ctx, const v1::Program& prog
 // mode.
 EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& program,
                                v1::MorningCheckIn& check_in, const History& history);
+
+// A recorded outcome measure, already in `history.outcomes`. Runs only the rule that reads
+// outcomes ("no meaningful change") on the outcome's local_date (empty: ctx.today); the
+// program comes back unchanged apart from what that rule does.
+EngineResult OnOutcomeRecorded(const EngineContext& ctx, const v1::Program& program,
+                               const v1::Outcome& outcome, const History& history);
 
 // Applies a decision a clinician approved (approval mode). Prescription decisions need the
 // prescription unchanged since the proposal (exercise and dose equal to exercise_before and

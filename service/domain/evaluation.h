@@ -41,6 +41,7 @@ class Evaluation {
   const Library& library() const { return ctx_.library; }
   const v1::ProtocolRules& rules() const { return program_.rules(); }
   const Timeline& timeline() const { return timeline_; }
+  const History& history() const { return history_; }
   absl::CivilDay day() const { return day_; }
   v1::Program& program() { return program_; }
   const v1::Program& program() const { return program_; }

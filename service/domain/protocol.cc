@@ -153,6 +153,8 @@ void CheckAlerts(const v1::AlertRules& r, const Checker& c) {
   c.Positive("adherence_window_days", r.adherence_window_days());
   c.Positive("no_change_after_weeks", r.no_change_after_weeks());
   c.Range("meaningful_pain_change", r.meaningful_pain_change(), 1, kMaxPain);
+  // 0: the AKPS is not judged.
+  c.Range("meaningful_akps_change", r.meaningful_akps_change(), 0, 100);
 }
 
 // `field` is the repeated field's name ("frequency_rules") under `c`.

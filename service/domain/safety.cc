@@ -12,6 +12,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "service/domain/dates.h"
+#include "service/domain/outcomes.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/schedule.h"
 
@@ -272,6 +273,33 @@ void CheckAdherence(Evaluation& ev) {
   ev.Raise(std::move(alert));
 }
 
+namespace {
+
+// The first and the latest AKPS score of the program, when both are known and at least
+// no_change_after_weeks apart.
+struct AkpsChange {
+  int first;
+  int last;
+};
+
+std::optional<AkpsChange> AkpsOverWeeks(const Evaluation& ev, int weeks) {
+  const v1::Outcome* first = nullptr;
+  const v1::Outcome* last = nullptr;
+  std::optional<absl::CivilDay> first_day;
+  std::optional<absl::CivilDay> last_day;
+  for (const v1::Outcome& o : ev.history().outcomes) {
+    if (o.kind() != v1::OUTCOME_KIND_AKPS) continue;
+    auto day = ParseLocalDate(o.local_date());
+    if (!day.ok() || *day > ev.day()) continue;
+    if (first == nullptr || *day < *first_day) first = &o, first_day = *day;
+    if (last == nullptr || *day >= *last_day) last = &o, last_day = *day;
+  }
+  if (first == nullptr || *last_day - *first_day < kDaysPerWeek * weeks) return std::nullopt;
+  return AkpsChange{first->value(), last->value()};
+}
+
+}  // namespace
+
 void CheckNoMeaningfulChange(Evaluation& ev) {
   const v1::AlertRules& r = ev.rules().alerts();
   const std::optional<absl::CivilDay> start = StartDay(ev);
@@ -279,25 +307,53 @@ void CheckNoMeaningfulChange(Evaluation& ev) {
       ev.AlertedWithin(v1::ALERT_KIND_NO_MEANINGFUL_CHANGE, absl::InfiniteDuration())) {
     return;
   }
+  // Pain: the median morning pain of the program's first baseline window against the
+  // last. A start below the meaningful change leaves no room to see one: not judged.
   const int window = ev.rules().baseline_window_days();
   const std::optional<double> first =
       ev.timeline().MedianMorningPain(*start, *start + window - 1);
   const std::optional<double> last =
       ev.timeline().MedianMorningPain(ev.day() - window + 1, ev.day());
-  // A start below the meaningful change leaves no room to see one: not judged.
   const double needed = r.meaningful_pain_change();
-  if (!first.has_value() || !last.has_value() || *first < needed || *first - *last >= needed) {
-    return;
+  const bool pain_unchanged = first.has_value() && last.has_value() && *first >= needed &&
+                              *first - *last < needed;
+  // AKPS: the first score against the latest, when they are far enough apart. A first
+  // score within the meaningful change of the maximum leaves no room: not judged.
+  std::optional<AkpsChange> akps;
+  if (r.meaningful_akps_change() > 0) {
+    akps = AkpsOverWeeks(ev, r.no_change_after_weeks());
+    if (akps.has_value() &&
+        akps->first + r.meaningful_akps_change() > AkpsQuestionnaire().max_score()) {
+      akps.reset();
+    }
   }
-  v1::Alert alert = NewAlert(
-      v1::ALERT_KIND_NO_MEANINGFUL_CHANGE,
-      absl::StrCat("No meaningful change after ", r.no_change_after_weeks(),
-                   " weeks: median morning pain ", *first, " -> ", *last, " (needed -",
-                   needed, ")."),
-      false);
-  PutAlertInput(alert, "morning_pain_first_week", *first);
-  PutAlertInput(alert, "morning_pain_last_week", *last);
+  const bool akps_unchanged =
+      akps.has_value() && akps->last - akps->first < r.meaningful_akps_change();
+  if (!pain_unchanged && !akps_unchanged) return;
+  std::string what;
+  if (pain_unchanged) {
+    absl::StrAppend(&what, "median morning pain ", *first, " -> ", *last, " (needed -", needed,
+                    ")");
+  }
+  if (akps_unchanged) {
+    absl::StrAppend(&what, what.empty() ? "" : "; ", "AKPS ", akps->first, " -> ", akps->last,
+                    " (needed +", r.meaningful_akps_change(), ")");
+  }
+  v1::Alert alert =
+      NewAlert(v1::ALERT_KIND_NO_MEANINGFUL_CHANGE,
+               absl::StrCat("No meaningful change after ", r.no_change_after_weeks(),
+                            " weeks: ", what, "."),
+               false);
+  if (first.has_value() && last.has_value()) {
+    PutAlertInput(alert, "morning_pain_first_week", *first);
+    PutAlertInput(alert, "morning_pain_last_week", *last);
+  }
   PutAlertInput(alert, "meaningful_pain_change", r.meaningful_pain_change());
+  if (akps.has_value()) {
+    PutAlertInput(alert, "akps_first", akps->first);
+    PutAlertInput(alert, "akps_last", akps->last);
+    PutAlertInput(alert, "meaningful_akps_change", r.meaningful_akps_change());
+  }
   ev.Raise(std::move(alert));
 }
 

@@ -15,10 +15,13 @@
 //   - adherence below min_adherence over adherence_window_days: days with a reported
 //     session / sessions planned (the window divided by the shortest min_days_between in
 //     force among active prescriptions);
-//   - no meaningful change after no_change_after_weeks: median morning pain of the first
-//     baseline window minus that of the last is below meaningful_pain_change; not judged
-//     when the first median is itself below meaningful_pain_change (no room to see such a
-//     change). Raised once per program.
+//   - no meaningful change after no_change_after_weeks, judged on each measure that can be:
+//     pain, when the median morning pain of the first baseline window minus that of the
+//     last is below meaningful_pain_change (not judged when the first median is itself
+//     below meaningful_pain_change: no room to see such a change); AKPS, when the latest
+//     score minus the first is below meaningful_akps_change and the two are at least
+//     no_change_after_weeks apart (not judged when meaningful_akps_change is 0, or the first
+//     score is within it of the maximum). Either unchanged raises it, once per program.
 // An alert is not repeated within its window (usual pain, adherence).
 #pragma once
 

@@ -13,6 +13,7 @@
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
 #include "service/domain/library.h"
+#include "service/domain/outcomes.h"
 #include "service/domain/protocol.h"
 
 namespace kneecoach::testing {
@@ -116,6 +117,18 @@ class EngineHarness {
     check_in.set_local_date(std::string(date));
     EngineResult result = OnCheckInReported(Context(date), program_, check_in, history_);
     history_.check_ins.push_back(check_in);
+    Keep(result);
+    return result;
+  }
+
+  // An outcome recorded on `date`, as the server records it: scored, then judged with it
+  // among the program's outcomes.
+  EngineResult OutcomeOn(absl::string_view date, v1::Outcome outcome) {
+    outcome.set_name(absl::StrCat("programs/p/outcomes/", history_.outcomes.size() + 1));
+    outcome.set_local_date(std::string(date));
+    outcome.set_value(OutcomeValue(outcome));
+    history_.outcomes.push_back(outcome);
+    EngineResult result = OnOutcomeRecorded(Context(date), program_, outcome, history_);
     Keep(result);
     return result;
   }

@@ -37,7 +37,8 @@ TEST(Protocol, DefaultFileLoadsAndValidates) {
   const v1::Protocol protocol = DefaultProtocol();
   EXPECT_EQ(protocol.name(), "protocols/default");
   EXPECT_EQ(protocol.id(), "default");
-  EXPECT_EQ(protocol.version(), 1);
+  EXPECT_EQ(protocol.version(), 2);
+  EXPECT_EQ(protocol.rules().alerts().meaningful_akps_change(), 10);
   ASSERT_EQ(protocol.phases_size(), 4);
   EXPECT_EQ(protocol.phases(0).phase(), v1::PHASE_SETTLE);
   EXPECT_EQ(protocol.phases(3).phase(), v1::PHASE_MAINTENANCE);

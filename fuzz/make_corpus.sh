@@ -10,7 +10,7 @@ seed() {  # NAME SELECTOR MESSAGE TEXT
     printf '%s' "$4" | protoc -I "$proto" -I /usr/include --encode="kneecoach.v1.$3" \
       kneecoach/v1/exercise_library_service.proto kneecoach/v1/patient.proto \
       kneecoach/v1/program.proto kneecoach/v1/session.proto kneecoach/v1/decision.proto \
-      kneecoach/v1/protocol.proto; } >"$here/corpus/$1"
+      kneecoach/v1/protocol.proto kneecoach/v1/outcome.proto; } >"$here/corpus/$1"
 }
 seed list-exercises 0 ListExercisesRequest 'page_size: 5 category: EXERCISE_CATEGORY_ISOMETRIC'
 seed get-exercise 1 GetExerciseRequest 'name: "exercises/wall-sit-30-45"'
@@ -33,4 +33,10 @@ seed check-in $((128 + 21)) ReportMorningCheckInRequest \
   'check_in { program: "x" morning_pain: 6 swelling: true } request_id: "r5"'
 seed list-sessions $((128 + 22)) ListSessionsRequest 'program: "x" page_size: 2'
 seed list-alerts $((128 + 24)) ListAlertsRequest 'page_size: 3'
+seed questionnaire 32 GetQuestionnaireRequest 'name: "questionnaires/akps"'
+seed outcome-akps $((128 + 33)) RecordOutcomeRequest \
+  'outcome { program: "x" kind: OUTCOME_KIND_AKPS akps_choices: [0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2] } request_id: "r6"'
+seed outcome-rating $((128 + 33)) RecordOutcomeRequest \
+  'outcome { program: "x" kind: OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE value: 2 local_date: "2026-03-02" } request_id: "r7"'
+seed list-outcomes $((128 + 34)) ListOutcomesRequest 'program: "x" kind: OUTCOME_KIND_AKPS page_size: 2'
 echo "fuzz: $(ls "$here/corpus" | wc -l) seeds in fuzz/corpus/"

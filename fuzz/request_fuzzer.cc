@@ -2,7 +2,8 @@
 // scheduler and the progression engine) over a fresh in-memory store per input, so any
 // crash reproduces from its one input file.
 //
-// Input: byte 0 picks the use case (low 5 bits, in UseCases() order) and whether to aim
+// Input: byte 0 picks the use case (low 7 bits, modulo their number, in UseCases() order)
+// and whether to aim
 // the request at the seeded patient and program (bit 7: every program, patient and
 // prescription name in the request is rewritten to a real one, so reports reach the engine). The
 // rest is the request, parsed as that use case's protobuf message; bytes that do not parse end the
@@ -136,6 +137,8 @@ const std::vector<UseCase>& UseCases() {
       Case(&Core::ListProtocols),      Case(&Core::GetProtocol),
       Case(&Core::CreateProtocol),     Case(&Core::UpdatePatient),
       Case(&Core::ExportPatientData),  Case(&Core::ErasePatient),
+      Case(&Core::GetQuestionnaire),   Case(&Core::RecordOutcome),
+      Case(&Core::ListOutcomes),
   };
   return *cases;
 }
@@ -177,7 +180,7 @@ void RunOne(const uint8_t* data, size_t size) {
   for (const auto& p : program.prescriptions()) targets.prescriptions.push_back(p.name());
 
   const auto& cases = UseCases();
-  const UseCase& use = cases[(data[0] & 0x1f) % cases.size()];
+  const UseCase& use = cases[(data[0] & 0x7f) % cases.size()];
   use.run(core, data + 1, size - 1, (data[0] & 0x80) ? &targets : nullptr);
 }
 

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "kneecoach/v1/decision.pb.h"
 #include "kneecoach/v1/exercise_library_service.pb.h"
+#include "kneecoach/v1/outcome.pb.h"
 #include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
@@ -108,6 +109,14 @@ const absl::flat_hash_map<std::string, Rule>& Policy() {
        {Need::kPatientOrStaff, "program", KC_TARGET(ListSessionsRequest, r.program())}},
       {"/kneecoach.v1.SessionService/ListMorningCheckIns",
        {Need::kPatientOrStaff, "program", KC_TARGET(ListMorningCheckInsRequest, r.program())}},
+      // OutcomeService: measures the patient reports (AKPS, global rating of change) or
+      // a clinician takes (the step-down count).
+      {"/kneecoach.v1.OutcomeService/GetQuestionnaire", {Need::kAnyone, "", KC_NONE}},
+      {"/kneecoach.v1.OutcomeService/RecordOutcome",
+       {Need::kPatientOrStaff, "outcome.program",
+        KC_TARGET(RecordOutcomeRequest, r.outcome().program())}},
+      {"/kneecoach.v1.OutcomeService/ListOutcomes",
+       {Need::kPatientOrStaff, "program", KC_TARGET(ListOutcomesRequest, r.program())}},
       // AlertService: the clinician's inbox.
       {"/kneecoach.v1.AlertService/ListAlerts",
        {Need::kStaff, "program",
@@ -383,6 +392,7 @@ bool KeepsAccessCache(const std::string& method) {
   static const auto* const kKeeps = new absl::flat_hash_set<std::string>{
       "/kneecoach.v1.SessionService/ReportSession",
       "/kneecoach.v1.SessionService/ReportMorningCheckIn",
+      "/kneecoach.v1.OutcomeService/RecordOutcome",
       "/kneecoach.v1.AlertService/AcknowledgeAlert",
       "/kneecoach.v1.ProgramService/ApproveDecision",
       "/kneecoach.v1.ProgramService/RejectDecision",

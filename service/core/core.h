@@ -19,6 +19,7 @@
 #include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
 #include "kneecoach/v1/exercise_library_service.pb.h"
+#include "kneecoach/v1/outcome.pb.h"
 #include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
@@ -168,6 +169,12 @@ class Core {
   absl::StatusOr<v1::ListSessionsResponse> ListSessions(const v1::ListSessionsRequest& r);
   absl::StatusOr<v1::ListMorningCheckInsResponse> ListMorningCheckIns(
       const v1::ListMorningCheckInsRequest& r);
+
+  // OutcomeService
+  absl::StatusOr<v1::GetQuestionnaireResponse> GetQuestionnaire(
+      const v1::GetQuestionnaireRequest& r);
+  absl::StatusOr<v1::RecordOutcomeResponse> RecordOutcome(const v1::RecordOutcomeRequest& r);
+  absl::StatusOr<v1::ListOutcomesResponse> ListOutcomes(const v1::ListOutcomesRequest& r);
 
   // AlertService
   absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& r);

@@ -525,6 +525,11 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
         absl::Status s = add_all("sessions", [&](PageRequest p) { return txn.ListSessions(program_id, p); });
         if (s.ok()) s = add_all("check_ins", [&](PageRequest p) { return txn.ListCheckIns(program_id, p); });
         if (s.ok()) {
+          s = add_all("outcomes", [&](PageRequest p) {
+            return txn.ListOutcomes(program_id, v1::OUTCOME_KIND_UNSPECIFIED, p);
+          });
+        }
+        if (s.ok()) {
           s = add_all("decisions", [&](PageRequest p) {
             return txn.ListDecisions(program_id, v1::DECISION_STATE_UNSPECIFIED, p);
           });

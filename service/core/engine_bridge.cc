@@ -14,6 +14,8 @@ namespace {
 // the "no meaningful change after 6-8 weeks" rule, bounded so a long program stays cheap.
 constexpr int kHistoryDays = 120;
 constexpr int kAlertHistory = 200;
+// AKPS scores, newest first: recorded every 2-4 weeks, so this is years of them.
+constexpr int kOutcomeHistory = 100;
 
 absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day) {
   absl::CivilDay from = day - kHistoryDays;
@@ -32,6 +34,22 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
   auto alerts = txn.ListAlerts(filter, {.limit = kAlertHistory, .after = 0});
   if (!alerts.ok()) return alerts.status();
   history.alerts = std::move(alerts->items);
+  // AKPS scores, only while "no meaningful change" can still fire: a report of every
+  // program would otherwise read them for nothing.
+  const v1::AlertRules& rules = loaded.program.rules().alerts();
+  auto start = ParseLocalDate(loaded.program.start_date());
+  const bool judged =
+      rules.meaningful_akps_change() > 0 && start.ok() &&
+      day - *start >= 7 * rules.no_change_after_weeks() &&
+      std::none_of(history.alerts.begin(), history.alerts.end(), [](const v1::Alert& a) {
+        return a.kind() == v1::ALERT_KIND_NO_MEANINGFUL_CHANGE;
+      });
+  if (judged) {
+    auto outcomes =
+        txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_AKPS, {.limit = kOutcomeHistory, .after = 0});
+    if (!outcomes.ok()) return outcomes.status();
+    history.outcomes = std::move(outcomes->items);
+  }
   return history;
 }
 
@@ -77,7 +95,8 @@ absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator&
   auto history = LoadHistory(txn, loaded, day);
   if (!history.ok()) return history.status();
   const EngineContext ctx{library, *protocol, day, now};
-  return Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
+  EngineResult result = engine(ctx, loaded.program, event, *history);
+  return Persist(txn, ids, loaded, now, std::move(result));
 }
 
 }  // namespace
@@ -87,6 +106,19 @@ absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& librar
                                                  absl::CivilDay day, absl::Time now,
                                                  v1::Session& session) {
   return Run(txn, library, ids, loaded, day, now, session, OnSessionReported);
+}
+
+absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 const v1::Outcome& outcome) {
+  return Run(txn, library, ids, loaded, day, now, outcome,
+             [&outcome](const EngineContext& ctx, const v1::Program& program,
+                        const v1::Outcome&, History& history) {
+               // Not yet stored: the engine sees it among the program's outcomes.
+               history.outcomes.push_back(outcome);
+               return OnOutcomeRecorded(ctx, program, outcome, history);
+             });
 }
 
 absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,

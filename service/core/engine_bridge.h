@@ -33,4 +33,10 @@ absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& librar
                                                  absl::CivilDay day, absl::Time now,
                                                  v1::MorningCheckIn& check_in);
 
+// Runs the rules that read outcome measures, `outcome` counted among the program's.
+absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library,
+                                                 IdGenerator& ids, LoadedProgram& loaded,
+                                                 absl::CivilDay day, absl::Time now,
+                                                 const v1::Outcome& outcome);
+
 }  // namespace kneecoach::internal

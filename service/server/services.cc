@@ -4,6 +4,7 @@
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
+#include "kneecoach/v1/outcome.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
 #include "kneecoach/v1/program.grpc.pb.h"
 #include "kneecoach/v1/protocol.grpc.pb.h"
@@ -217,6 +218,22 @@ class SessionServiceImpl final
   WorkerPool& pool_;
 };
 
+class OutcomeServiceImpl final
+    : public Raw<v1::OutcomeService::Service,
+                 KC_RAW(OutcomeService, GetQuestionnaire),
+                 KC_RAW(OutcomeService, RecordOutcome),
+                 KC_RAW(OutcomeService, ListOutcomes)>::type {
+ public:
+  OutcomeServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  KC_INLINE(OutcomeService, GetQuestionnaire)
+  KC_POOL(OutcomeService, RecordOutcome)
+  KC_INLINE(OutcomeService, ListOutcomes)
+
+ private:
+  Core& core_;
+  WorkerPool& pool_;
+};
+
 class AlertServiceImpl final
     : public Raw<v1::AlertService::Service,
                  KC_RAW(AlertService, ListAlerts),
@@ -294,6 +311,7 @@ std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool&
   services.push_back(std::make_unique<PatientServiceImpl>(core, pool));
   services.push_back(std::make_unique<ProgramServiceImpl>(core, pool));
   services.push_back(std::make_unique<SessionServiceImpl>(core, pool));
+  services.push_back(std::make_unique<OutcomeServiceImpl>(core, pool));
   services.push_back(std::make_unique<AlertServiceImpl>(core, pool));
   services.push_back(std::make_unique<ProtocolServiceImpl>(core, pool));
   services.push_back(std::make_unique<AccessServiceImpl>(core, pool));

@@ -143,6 +143,18 @@ DROP INDEX sessions_by_program;
 DROP INDEX check_ins_by_program;
 DROP INDEX decisions_by_program;
 )sql"},
+      {4, R"sql(
+-- Outcome measures (AKPS, 30 s step-down count, global rating of change): a few per
+-- program, listed by program and optionally by kind, newest first.
+CREATE TABLE outcomes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  program_id TEXT NOT NULL REFERENCES programs(id),
+  kind INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX outcomes_by_program ON outcomes(program_id, kind, seq);
+)sql"},
   };
   return kMigrations;
 }

@@ -596,6 +596,19 @@ class SqliteTxn final : public Txn {
     return Since<v1::MorningCheckIn>("check_ins", program_id, from);
   }
 
+  absl::Status InsertOutcome(const std::string& id, const std::string& program_id,
+                             const v1::Outcome& o) override {
+    return Insert("outcomes", {{"program_id", program_id}, {"kind", int64_t{o.kind()}}}, id, o);
+  }
+  absl::StatusOr<Page<v1::Outcome>> ListOutcomes(const std::string& program_id,
+                                                 v1::OutcomeKind kind,
+                                                 PageRequest page) override {
+    Where where;
+    where.Add("program_id = ?", program_id);
+    if (kind != v1::OUTCOME_KIND_UNSPECIFIED) where.Add("kind = ?", int64_t{kind});
+    return List<v1::Outcome>("outcomes", where.sql, where.values, true, page);
+  }
+
   absl::Status InsertDecision(const std::string& id, const std::string& program_id,
                               const v1::Decision& d) override {
     return Insert("decisions", {{"program_id", program_id}, {"state", int64_t{d.state()}}}, id,
@@ -764,6 +777,7 @@ class SqliteTxn final : public Txn {
          "AND instr(requests.response, 'programs/' || p.id) > 0)"),
         "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
+        "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM alerts WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM programs WHERE patient_id = ?1",

@@ -1,5 +1,5 @@
-// The Store: durable records of patients, programs, sessions, check-ins, decisions, alerts,
-// protocols and idempotency keys. Callers open one Txn per request and commit it once: all
+// The Store: durable records of patients, programs, sessions, check-ins, outcomes, decisions,
+// alerts, protocols and idempotency keys. Callers open one Txn per request and commit it once: all
 // of a request's writes land together or not at all ("nothing acknowledged is lost").
 //
 // Records are protobuf messages keyed by their resource id; lists are keyset-paginated on
@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
+#include "kneecoach/v1/outcome.pb.h"
 #include "kneecoach/v1/patient.pb.h"
 #include "kneecoach/v1/program.pb.h"
 #include "kneecoach/v1/protocol.pb.h"
@@ -107,6 +108,13 @@ class Txn {
   virtual absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(
       const std::string& program_id, const std::string& from_date) = 0;
 
+  virtual absl::Status InsertOutcome(const std::string& id, const std::string& program_id,
+                                     const v1::Outcome& outcome) = 0;
+  // Newest first; kind UNSPECIFIED: all.
+  virtual absl::StatusOr<Page<v1::Outcome>> ListOutcomes(const std::string& program_id,
+                                                         v1::OutcomeKind kind,
+                                                         PageRequest page) = 0;
+
   virtual absl::Status InsertDecision(const std::string& id, const std::string& program_id,
                                       const v1::Decision& decision) = 0;
   virtual absl::Status UpdateDecision(const std::string& id, const v1::Decision& decision) = 0;
@@ -172,7 +180,7 @@ class Txn {
   virtual absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
                                                          PageRequest page) = 0;
   // Deletes a patient and everything that hangs from them: programs, sessions, check-ins,
-  // decisions, alerts, assignments, enrollment codes, their patient user and its tokens, and
+  // outcomes, decisions, alerts, assignments, enrollment codes, their patient user and its tokens, and
   // the audit entries about them.
   virtual absl::Status ErasePatient(const std::string& patient_id) = 0;
 

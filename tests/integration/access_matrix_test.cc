@@ -73,6 +73,9 @@ std::map<std::string, Spec> Specs() {
       {p + "SessionService/ReportMorningCheckIn", {Need::kPatientOrStaff, KC_REQ(ReportMorningCheckInRequest, r.mutable_check_in()->set_program(t.program))}},
       {p + "SessionService/ListSessions", {Need::kPatientOrStaff, KC_REQ(ListSessionsRequest, r.set_program(t.program))}},
       {p + "SessionService/ListMorningCheckIns", {Need::kPatientOrStaff, KC_REQ(ListMorningCheckInsRequest, r.set_program(t.program))}},
+      {p + "OutcomeService/GetQuestionnaire", {Need::kAnyone, KC_REQ(GetQuestionnaireRequest, (void)t; r.set_name("questionnaires/akps"))}},
+      {p + "OutcomeService/RecordOutcome", {Need::kPatientOrStaff, KC_REQ(RecordOutcomeRequest, r.mutable_outcome()->set_program(t.program))}},
+      {p + "OutcomeService/ListOutcomes", {Need::kPatientOrStaff, KC_REQ(ListOutcomesRequest, r.set_program(t.program))}},
       {p + "AlertService/ListAlerts", {Need::kStaff, KC_REQ(ListAlertsRequest, r.set_program(t.program))}},
       {p + "AlertService/AcknowledgeAlert", {Need::kStaff, KC_REQ(AcknowledgeAlertRequest, r.set_name(t.program + "/alerts/x"))}},
       {p + "ProgramService/SimulateProgram", {Need::kStaff, KC_REQ(SimulateProgramRequest, (void)t; (void)r)}},
@@ -94,7 +97,8 @@ std::map<std::string, Spec> Specs() {
 bool ClinicWide(const std::string& method) {
   for (const char* m : {"ListExercises", "GetExercise", "ListLadders", "ListEducationCards",
                         "GetEducationCard", "ListProtocols", "GetProtocol", "CreateProtocol",
-                        "CreateUser", "ListUsers", "GetCurrentUser", "SimulateProgram"}) {
+                        "CreateUser", "ListUsers", "GetCurrentUser", "SimulateProgram",
+                        "GetQuestionnaire"}) {
     if (absl::EndsWith(method, std::string("/") + m)) return true;
   }
   return false;
@@ -294,7 +298,7 @@ TEST_F(AccessMatrixTest, PolicyAndMatrixCoverEveryRpcOfTheApi) {
   for (const char* file : {"kneecoach/v1/exercise_library_service.proto", "kneecoach/v1/patient.proto",
                            "kneecoach/v1/program.proto", "kneecoach/v1/session.proto",
                            "kneecoach/v1/decision.proto", "kneecoach/v1/protocol.proto",
-                           "kneecoach/v1/access.proto"}) {
+                           "kneecoach/v1/access.proto", "kneecoach/v1/outcome.proto"}) {
     const auto* fd = pool->FindFileByName(file);
     ASSERT_NE(fd, nullptr) << file;
     for (int i = 0; i < fd->service_count(); ++i) {

@@ -17,6 +17,7 @@
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
+#include "kneecoach/v1/outcome.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
 #include "kneecoach/v1/program.grpc.pb.h"
 #include "kneecoach/v1/protocol.grpc.pb.h"
@@ -70,6 +71,7 @@ class ServerTest : public ::testing::Test {
     programs_ = v1::ProgramService::NewStub(channel_);
     sessions_ = v1::SessionService::NewStub(channel_);
     alerts_ = v1::AlertService::NewStub(channel_);
+    outcomes_ = v1::OutcomeService::NewStub(channel_);
     protocols_ = v1::ProtocolService::NewStub(channel_);
     access_ = v1::AccessService::NewStub(channel_);
   }
@@ -167,6 +169,7 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<v1::ProgramService::Stub> programs_;
   std::unique_ptr<v1::SessionService::Stub> sessions_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
+  std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
   std::unique_ptr<v1::ProtocolService::Stub> protocols_;
   std::unique_ptr<v1::AccessService::Stub> access_;
 

@@ -1,0 +1,117 @@
+// OutcomeService use cases: the AKPS questionnaire, recording and listing outcome measures.
+#include "absl/strings/str_cat.h"
+#include "service/core/core.h"
+#include "service/core/core_util.h"
+#include "service/core/engine_bridge.h"
+#include "service/core/program_access.h"
+#include "service/domain/dates.h"
+#include "service/domain/outcomes.h"
+
+namespace kneecoach {
+
+using internal::InRead;
+using internal::InWrite;
+using internal::ParsePage;
+using internal::ToProto;
+
+namespace {
+
+constexpr int kDaysPerWeek = 7;
+
+// The day an outcome is recorded for: `local_date` (empty: today), neither after today nor
+// before the program started.
+absl::StatusOr<absl::CivilDay> OutcomeDay(const internal::LoadedProgram& loaded,
+                                          const std::string& local_date, absl::Time now) {
+  const absl::CivilDay today = LocalDateAt(now, loaded.zone);
+  if (local_date.empty()) return today;
+  auto day = ParseLocalDate(local_date);
+  if (!day.ok()) return InvalidField("outcome.local_date", day.status().message());
+  if (*day > today) return InvalidField("outcome.local_date", "is in the future");
+  auto start = ParseLocalDate(loaded.program.start_date());
+  if (start.ok() && *day < *start) {
+    return InvalidField("outcome.local_date",
+                        absl::StrCat("is before the program started (",
+                                     loaded.program.start_date(), ")"));
+  }
+  return *day;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetQuestionnaireResponse> Core::GetQuestionnaire(
+    const v1::GetQuestionnaireRequest& r) {
+  if (r.name().empty()) return InvalidField("name", "required: \"questionnaires/akps\"");
+  const v1::Questionnaire* q = FindQuestionnaire(r.name());
+  if (q == nullptr) return NotFound("questionnaire", r.name());
+  v1::GetQuestionnaireResponse response;
+  *response.mutable_questionnaire() = *q;
+  return response;
+}
+
+absl::StatusOr<v1::RecordOutcomeResponse> Core::RecordOutcome(
+    const v1::RecordOutcomeRequest& r) {
+  const v1::Outcome& in = r.outcome();
+  auto program_id = ParseId("outcome.program", in.program(), "programs");
+  if (!program_id.ok()) return program_id.status();
+  if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
+  FieldViolations violations;
+  CheckOutcome(in, "outcome.", violations);
+  if (!in.local_date().empty()) {
+    if (auto day = ParseLocalDate(in.local_date()); !day.ok()) {
+      violations.Add("outcome.local_date", day.status().message());
+    }
+  }
+  if (!violations.empty()) return violations.ToStatus();
+
+  return InWrite<v1::RecordOutcomeResponse>(
+      writes_, absl::StrCat("RecordOutcome:", in.program()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::RecordOutcomeResponse> {
+        auto loaded = internal::LoadProgram(txn, "outcome.program", in.program());
+        if (!loaded.ok()) return loaded.status();
+        if (loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
+          return FailedPrecondition(
+              "PROGRAM_STATE", loaded->program.name(),
+              "program is completed; record outcomes on the patient's current program");
+        }
+        const absl::Time now = clock_.Now();
+        auto day = OutcomeDay(*loaded, in.local_date(), now);
+        if (!day.ok()) return day.status();
+        v1::Outcome outcome;
+        const std::string id = ids_.NewId();
+        outcome.set_name(absl::StrCat(in.program(), "/outcomes/", id));
+        outcome.set_program(in.program());
+        outcome.set_local_date(FormatLocalDate(*day));
+        outcome.set_kind(in.kind());
+        *outcome.mutable_akps_choices() = in.akps_choices();
+        outcome.set_value(OutcomeValue(in));
+        *outcome.mutable_create_time() = ToProto(now);
+        outcome.set_recorded_by(CurrentCaller().user_name);
+        if (auto start = ParseLocalDate(loaded->program.start_date()); start.ok()) {
+          outcome.set_program_week(static_cast<int>((*day - *start) / kDaysPerWeek) + 1);
+        }
+        auto result =
+            internal::RunEngineOnOutcome(txn, library_, ids_, *loaded, *day, now, outcome);
+        if (!result.ok()) return result.status();
+        if (absl::Status s = txn.InsertOutcome(id, loaded->id, outcome); !s.ok()) return s;
+        v1::RecordOutcomeResponse response;
+        *response.mutable_outcome() = std::move(outcome);
+        for (auto& a : result->alerts) *response.add_alerts() = std::move(a);
+        return response;
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+}
+
+absl::StatusOr<v1::ListOutcomesResponse> Core::ListOutcomes(const v1::ListOutcomesRequest& r) {
+  auto id = ParseId("program", r.program(), "programs");
+  if (!id.ok()) return id.status();
+  if (!v1::OutcomeKind_IsValid(r.kind())) return InvalidField("kind", "unknown outcome kind");
+  auto page = ParsePage(r.page_size(), r.page_token(), options_);
+  if (!page.ok()) return page.status();
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListOutcomesResponse> {
+    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
+    return internal::ToPageResponse(txn.ListOutcomes(*id, r.kind(), *page),
+                                    &v1::ListOutcomesResponse::mutable_outcomes);
+  });
+}
+
+}  // namespace kneecoach

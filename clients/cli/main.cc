@@ -42,7 +42,8 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
   for (auto group : {LibraryCommands(), PatientCommands(), PatientRecordCommands(),
-                     ProgramCommands(), SessionCommands(), AlertCommands(), AccessCommands()}) {
+                     ProgramCommands(), SessionCommands(), OutcomeCommands(), AlertCommands(),
+                     AccessCommands()}) {
     for (auto& command : group) all.push_back(std::move(command));
   }
   return all;

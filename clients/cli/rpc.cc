@@ -102,6 +102,7 @@ Stubs::Stubs(const std::shared_ptr<grpc::ChannelInterface>& channel)
       programs(v1::ProgramService::NewStub(channel)),
       sessions(v1::SessionService::NewStub(channel)),
       alerts(v1::AlertService::NewStub(channel)),
+      outcomes(v1::OutcomeService::NewStub(channel)),
       protocols(v1::ProtocolService::NewStub(channel)),
       access(v1::AccessService::NewStub(channel)) {}
 

@@ -20,6 +20,7 @@
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
+#include "kneecoach/v1/outcome.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
 #include "kneecoach/v1/program.grpc.pb.h"
 #include "kneecoach/v1/protocol.grpc.pb.h"
@@ -57,6 +58,7 @@ struct Stubs {
   std::unique_ptr<v1::ProgramService::StubInterface> programs;
   std::unique_ptr<v1::SessionService::StubInterface> sessions;
   std::unique_ptr<v1::AlertService::StubInterface> alerts;
+  std::unique_ptr<v1::OutcomeService::StubInterface> outcomes;
   std::unique_ptr<v1::ProtocolService::StubInterface> protocols;
   std::unique_ptr<v1::AccessService::StubInterface> access;
 };

@@ -200,6 +200,30 @@ run 0 --json checkins "$P"
 [[ "$(field 'len(d.get("check_ins", []))')" -eq 1 ]] || fail "checkins does not list one check-in"
 pass "checkins lists the check-in"
 
+# --- outcome measures ----------------------------------------------------------------------
+run 0 akps
+grep -q "^4. Stairs" "$WORK/out" || fail "akps does not print the stairs item"
+grep -q "Slight pain when descending (8)" "$WORK/out" || fail "akps does not print points"
+pass "akps prints the questionnaire"
+
+# The second option of every item: 3+3+3+8+4+8+7+8+8+8+6+3+3 = 72.
+run 0 --json outcome "$P" --akps=1,1,1,1,1,1,1,1,1,1,1,1,1 --request-id=e2e-akps-1
+[[ "$(field 'd["outcome"]["value"]')" -eq 72 ]] || fail "outcome --akps did not score 72"
+pass "outcome --akps -> scored 72"
+run 0 --json outcome "$P" --akps=1,1,1,1,1,1,1,1,1,1,1,1,1 --request-id=e2e-akps-1
+run 0 outcome "$P" --step-downs=12 --request-id=e2e-steps-1
+grep -q "step-down-30s 12" "$WORK/out" || fail "outcome --step-downs printed: $(cat "$WORK/out")"
+run 0 --json outcomes "$P"
+[[ "$(field 'len(d["outcomes"])')" -eq 2 ]] || fail "outcomes does not list exactly two after a retry"
+run 0 --json outcomes "$P" --kind=akps
+[[ "$(field 'len(d["outcomes"])')" -eq 1 ]] || fail "outcomes --kind=akps does not list one"
+pass "outcomes lists each once, filtered by kind"
+run 2 outcome "$P" --akps=1,1,1 --request-id=e2e-akps-bad
+grep -q "akps_choices" "$WORK/err" || fail "a short AKPS: the error does not name akps_choices"
+run 2 outcome "$P" --rating=5 --request-id=e2e-rating-bad
+grep -q "outcome.value" "$WORK/err" || fail "rating 5: the error does not name outcome.value"
+pass "bad outcomes -> exit 2, naming the field"
+
 # --- bad inputs ----------------------------------------------------------------------------
 run 2 checkin "$P" --pain=11 --request-id=e2e-checkin-bad
 grep -q "^error: INVALID_ARGUMENT: " "$WORK/err" || fail "pain 11: no INVALID_ARGUMENT line"

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/domain/dates.h"
 #include "service/domain/errors.h"
+#include "service/domain/outcomes.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
 #include "service/domain/schedule.h"
@@ -34,13 +35,17 @@ void CheckPain(bool present, int pain, absl::string_view field, FieldViolations&
 }
 
 void CheckEvent(const v1::SimulatedEvent& e, const std::string& field, FieldViolations& v) {
+  if (e.has_outcome()) {
+    CheckOutcome(e.outcome(), field + ".outcome.", v);
+    return;
+  }
   if (e.has_check_in()) {
     CheckPain(e.check_in().has_morning_pain(), e.check_in().morning_pain(),
               field + ".check_in.morning_pain", v);
     return;
   }
   if (!e.has_session()) {
-    v.Add(field, "a session or a check_in is required");
+    v.Add(field, "a session, a check_in or an outcome is required");
     return;
   }
   const v1::SimulatedSession& s = e.session();
@@ -103,6 +108,10 @@ class Simulator {
   absl::Status Run(const DatedEvent& e) {
     if (e.event->has_check_in()) {
       ReportCheckIn(e.day, e.event->check_in());
+      return absl::OkStatus();
+    }
+    if (e.event->has_outcome()) {
+      RecordOutcome(e.day, e.event->outcome());
       return absl::OkStatus();
     }
     return ReportSession(e.day, e.event->session(), e.index);
@@ -179,6 +188,16 @@ class Simulator {
         OnCheckInReported(ContextFor(day), result_.program, check_in, result_.history);
     result_.history.check_ins.push_back(std::move(check_in));
     Absorb(std::move(r));
+  }
+
+  void RecordOutcome(absl::CivilDay day, const v1::Outcome& in) {
+    v1::Outcome outcome = in;
+    outcome.set_name(absl::StrCat(kProgram, "/outcomes/", result_.history.outcomes.size() + 1));
+    outcome.set_program(kProgram);
+    outcome.set_local_date(FormatLocalDate(day));
+    outcome.set_value(OutcomeValue(in));
+    result_.history.outcomes.push_back(outcome);
+    Absorb(OnOutcomeRecorded(ContextFor(day), result_.program, outcome, result_.history));
   }
 
   void Absorb(EngineResult r) {

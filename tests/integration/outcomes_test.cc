@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "service/domain/dates.h"
 #include "service/domain/outcomes.h"
 #include "tests/integration/server_fixture.h"
 
@@ -277,6 +278,43 @@ TEST_F(OutcomesTest, AnAkpsThatRoseLessThanTenInSixWeeksAlertsTheClinician) {
   GoToDay(50);
   EXPECT_TRUE(RecordAkps(program, 62, "akps-week8").alerts().empty());
   EXPECT_EQ(NoChangeAlerts(program).size(), 1u);
+}
+
+TEST_F(OutcomesTest, SimulateProgramPredictsTheAkpsAlertWithoutStoringIt) {
+  const v1::Program program = MakeProgram(MakePatient());
+  v1::SimulateProgramRequest request;
+  request.set_protocol_name("protocols/default");
+  *request.mutable_program() = program;
+  request.set_start_date(program.start_date());
+  auto add = [&](int day, int score) {
+    v1::SimulatedEvent* e = request.add_events();
+    e->set_local_date(FormatLocalDate(*ParseLocalDate(program.start_date()) + day));
+    e->mutable_outcome()->set_kind(v1::OUTCOME_KIND_AKPS);
+    for (int c : ChoicesScoring(score)) e->mutable_outcome()->add_akps_choices(c);
+  };
+  add(0, 60);
+  add(42, 69);
+  v1::SimulateProgramResponse simulated;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, request, &simulated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(simulated.alerts_size(), 1);
+  EXPECT_EQ(simulated.alerts(0).kind(), v1::ALERT_KIND_NO_MEANINGFUL_CHANGE);
+  EXPECT_TRUE(List(program).empty());
+
+  // The real service decides the same.
+  GoToDay(0);
+  RecordAkps(program, 60, "a1");
+  GoToDay(42);
+  const v1::RecordOutcomeResponse real = RecordAkps(program, 69, "a2");
+  ASSERT_EQ(real.alerts_size(), 1);
+  EXPECT_EQ(real.alerts(0).message(), simulated.alerts(0).message());
+
+  // A bad outcome event names its field.
+  request.mutable_events(1)->mutable_outcome()->set_value(5);
+  status = Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, request, &simulated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(ViolatedFields(status).count("events[1].outcome.value")) << status.error_message();
 }
 
 TEST_F(OutcomesTest, AnAkpsUpByTheMeaningfulChangeRaisesNothing) {

@@ -138,7 +138,7 @@ const std::vector<UseCase>& UseCases() {
       Case(&Core::CreateProtocol),     Case(&Core::UpdatePatient),
       Case(&Core::ExportPatientData),  Case(&Core::ErasePatient),
       Case(&Core::GetQuestionnaire),   Case(&Core::RecordOutcome),
-      Case(&Core::ListOutcomes),
+      Case(&Core::ListOutcomes),       Case(&Core::GetProgress),
   };
   return *cases;
 }

@@ -40,7 +40,7 @@ std::vector<Command> LibraryCommands();        // exercises, ladders, cards, pro
 std::vector<Command> PatientCommands();        // patients
 std::vector<Command> ProgramCommands();        // programs, prescriptions, decisions
 std::vector<Command> SessionCommands();        // today, report, checkin, history, checkins
-std::vector<Command> OutcomeCommands();        // akps, outcome, outcomes
+std::vector<Command> OutcomeCommands();        // akps, outcome, outcomes, progress
 std::vector<Command> AlertCommands();          // alerts
 std::vector<Command> AccessCommands();         // whoami, clinic, users, tokens, enroll, audit
 std::vector<Command> PatientRecordCommands();  // patients assign, export, erase

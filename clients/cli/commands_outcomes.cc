@@ -1,8 +1,9 @@
-// akps, outcome, outcomes: the measures a clinician follows over a program.
+// akps, outcome, outcomes, progress: the measures a clinician follows over a program.
 #include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/command.h"
 #include "clients/cli/format.h"
@@ -98,6 +99,44 @@ int List(const Context& c) {
                         PrintOutcomes);
 }
 
+std::string Optional(bool has, double value, const char* format = "%.0f") {
+  return has ? absl::StrFormat(format, value) : "-";
+}
+
+void PrintProgress(const v1::GetProgressResponse& response) {
+  const v1::ProgramProgress& p = response.progress();
+  Table table({"WEEK", "FROM", "TO", "SESSIONS", "ADHERENCE", "G/A/R", "MORNING", "MAX PAIN",
+               "USUAL", "WORST", "RUN MIN", "CADENCE", "AKPS", "STEP-DOWNS", "GROC"});
+  for (const auto& w : p.weeks()) {
+    table.AddRow({absl::StrCat(w.week()), w.start_date(), w.end_date(),
+                  absl::StrCat(w.sessions_done(), "/", w.sessions_planned()),
+                  absl::StrFormat("%.0f%%", 100 * w.adherence()),
+                  absl::StrCat(w.green_sessions(), "/", w.amber_sessions(), "/", w.red_sessions()),
+                  Optional(w.has_morning_pain_median(), w.morning_pain_median(), "%.1f"),
+                  Optional(w.has_max_pain_during(), w.max_pain_during()),
+                  Optional(w.has_usual_pain(), w.usual_pain()),
+                  Optional(w.has_worst_pain(), w.worst_pain()),
+                  absl::StrFormat("%.0f", w.running_minutes()),
+                  Optional(w.has_cadence_spm_median(), w.cadence_spm_median()),
+                  Optional(w.has_akps(), w.akps()), Optional(w.has_step_downs_30s(), w.step_downs_30s()),
+                  Optional(w.has_global_rating_of_change(), w.global_rating_of_change(), "%+.0f")});
+  }
+  table.Print(std::cout, "the program has not started");
+  std::cout << "morning pain change: "
+            << Optional(p.has_morning_pain_change(), p.morning_pain_change(), "%+.1f")
+            << " (2 points is meaningful); AKPS change: "
+            << Optional(p.has_akps_change(), p.akps_change(), "%+.0f")
+            << " (10 is meaningful); weeks with 3+ sessions: " << p.weeks_with_three_sessions()
+            << "\n";
+}
+
+int Progress(const Context& c) {
+  v1::GetProgressRequest request;
+  request.set_program(Qualify("programs", c.args.positional(0)));
+  if (auto weeks = c.args.IntValue("weeks")) request.set_weeks(*weeks);
+  return c.rpc.Show(&Outcomes::GetProgress, *c.stubs().outcomes, request, PrintProgress);
+}
+
 }  // namespace
 
 std::vector<Command> OutcomeCommands() {
@@ -116,6 +155,11 @@ std::vector<Command> OutcomeCommands() {
        "Recorded outcomes, newest first",
        Concat({EnumOption<v1::OutcomeKind>("kind")}, PagingOptions()),
        List},
+      {{"progress"},
+       {"PROGRAM"},
+       "Week by week: sessions, adherence, pain, running, AKPS; and the change so far",
+       {Int("weeks", "N", "the last N weeks (default: the whole program, at most 52)")},
+       Progress},
   };
 }
 

@@ -117,6 +117,8 @@ const absl::flat_hash_map<std::string, Rule>& Policy() {
         KC_TARGET(RecordOutcomeRequest, r.outcome().program())}},
       {"/kneecoach.v1.OutcomeService/ListOutcomes",
        {Need::kPatientOrStaff, "program", KC_TARGET(ListOutcomesRequest, r.program())}},
+      {"/kneecoach.v1.OutcomeService/GetProgress",
+       {Need::kPatientOrStaff, "program", KC_TARGET(GetProgressRequest, r.program())}},
       // AlertService: the clinician's inbox.
       {"/kneecoach.v1.AlertService/ListAlerts",
        {Need::kStaff, "program",

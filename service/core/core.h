@@ -175,6 +175,7 @@ class Core {
       const v1::GetQuestionnaireRequest& r);
   absl::StatusOr<v1::RecordOutcomeResponse> RecordOutcome(const v1::RecordOutcomeRequest& r);
   absl::StatusOr<v1::ListOutcomesResponse> ListOutcomes(const v1::ListOutcomesRequest& r);
+  absl::StatusOr<v1::GetProgressResponse> GetProgress(const v1::GetProgressRequest& r);
 
   // AlertService
   absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& r);

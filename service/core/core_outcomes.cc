@@ -1,4 +1,7 @@
-// OutcomeService use cases: the AKPS questionnaire, recording and listing outcome measures.
+// OutcomeService use cases: the AKPS questionnaire, recording and listing outcome measures,
+// and a program's progress week by week.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
@@ -6,6 +9,7 @@
 #include "service/core/program_access.h"
 #include "service/domain/dates.h"
 #include "service/domain/outcomes.h"
+#include "service/domain/progress.h"
 
 namespace kneecoach {
 
@@ -111,6 +115,46 @@ absl::StatusOr<v1::ListOutcomesResponse> Core::ListOutcomes(const v1::ListOutcom
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
     return internal::ToPageResponse(txn.ListOutcomes(*id, r.kind(), *page),
                                     &v1::ListOutcomesResponse::mutable_outcomes);
+  });
+}
+
+absl::StatusOr<v1::GetProgressResponse> Core::GetProgress(const v1::GetProgressRequest& r) {
+  auto id = ParseId("program", r.program(), "programs");
+  if (!id.ok()) return id.status();
+  if (r.weeks() < 0 || r.weeks() > kMaxProgressWeeks) {
+    return InvalidField("weeks", absl::StrCat(r.weeks(), " out of range 0..", kMaxProgressWeeks,
+                                              " (0: the whole program)"));
+  }
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetProgressResponse> {
+    auto loaded = internal::LoadProgram(txn, "program", r.program());
+    if (!loaded.ok()) return loaded.status();
+    const absl::CivilDay today = LocalDateAt(clock_.Now(), loaded->zone);
+    // The weeks shown need their sessions; the changes since the first week need every
+    // check-in and outcome (a few a day at most, over at most kMaxProgressWeeks weeks of
+    // sessions).
+    const int weeks = r.weeks() == 0 ? kMaxProgressWeeks : r.weeks();
+    absl::CivilDay from = today - kDaysPerWeek * weeks;
+    auto start = ParseLocalDate(loaded->program.start_date());
+    if (start.ok()) from = std::max(from, *start);
+    History history;
+    auto sessions = txn.SessionsSince(*id, FormatLocalDate(from));
+    if (!sessions.ok()) return sessions.status();
+    history.sessions = *std::move(sessions);
+    auto check_ins =
+        txn.CheckInsSince(*id, start.ok() ? loaded->program.start_date() : FormatLocalDate(from));
+    if (!check_ins.ok()) return check_ins.status();
+    history.check_ins = *std::move(check_ins);
+    PageRequest page{.limit = options_.max_page_size, .after = 0};
+    do {
+      auto outcomes = txn.ListOutcomes(*id, v1::OUTCOME_KIND_UNSPECIFIED, page);
+      if (!outcomes.ok()) return outcomes.status();
+      for (auto& o : outcomes->items) history.outcomes.push_back(std::move(o));
+      page.after = outcomes->next;
+    } while (page.after != 0);
+    v1::GetProgressResponse response;
+    *response.mutable_progress() =
+        ComputeProgress(library_, loaded->program, history, today, r.weeks());
+    return response;
   });
 }
 

@@ -115,18 +115,6 @@ std::map<absl::CivilDay, bool> RedByDay(const Evaluation& ev) {
   return red;
 }
 
-int ShortestGapDays(const Evaluation& ev) {
-  int gap = 0;
-  for (const auto& p : ev.program().prescriptions()) {
-    if (p.suspended()) continue;
-    const v1::Exercise* exercise = ev.library().FindExercise(ExerciseSlug(p.exercise()));
-    if (exercise == nullptr) continue;
-    const int days = std::max(1, FrequencyFor(p, *exercise, ev.rules()).min_days_between());
-    gap = gap == 0 ? days : std::min(gap, days);
-  }
-  return gap;
-}
-
 std::optional<absl::CivilDay> StartDay(const Evaluation& ev) {
   auto start = ParseLocalDate(ev.program().start_date());
   if (!start.ok()) return std::nullopt;
@@ -248,7 +236,7 @@ void CheckAdherence(Evaluation& ev) {
   const v1::AlertRules& r = ev.rules().alerts();
   const std::optional<absl::CivilDay> start = StartDay(ev);
   const int window = r.adherence_window_days();
-  const int gap = ShortestGapDays(ev);
+  const int gap = ShortestGapDays(ev.program(), ev.library());
   if (ev.paused() || !start.has_value() || gap == 0 || ev.day() - *start + 1 < window) return;
   std::set<absl::CivilDay> done;
   for (const auto& s : ev.timeline().sessions()) {

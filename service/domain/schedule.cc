@@ -52,6 +52,18 @@ v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription,
   return rule;
 }
 
+int ShortestGapDays(const v1::Program& program, const Library& library) {
+  int gap = 0;
+  for (const auto& p : program.prescriptions()) {
+    if (p.suspended()) continue;
+    const v1::Exercise* exercise = library.FindExercise(ExerciseSlug(p.exercise()));
+    if (exercise == nullptr) continue;
+    const int days = std::max(1, FrequencyFor(p, *exercise, program.rules()).min_days_between());
+    gap = gap == 0 ? days : std::min(gap, days);
+  }
+  return gap;
+}
+
 std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program,
                                                       const Library& library,
                                                       const DoneDates& done,

@@ -27,6 +27,11 @@ using DoneDates = absl::flat_hash_map<std::string, std::vector<absl::CivilDay>>;
 v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription,
                                const v1::Exercise& exercise, const v1::ProtocolRules& rules);
 
+// The fewest days between two sessions of the program: the smallest min_days_between in
+// force among its prescriptions that are not suspended (1 = daily); 0 if there are none.
+// A day of sessions every `gap` days is what adherence is measured against.
+int ShortestGapDays(const v1::Program& program, const Library& library);
+
 // Prescriptions due on `day`, in program order. Only reports before `day` count.
 std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program,
                                                       const Library& library,

@@ -222,12 +222,14 @@ class OutcomeServiceImpl final
     : public Raw<v1::OutcomeService::Service,
                  KC_RAW(OutcomeService, GetQuestionnaire),
                  KC_RAW(OutcomeService, RecordOutcome),
-                 KC_RAW(OutcomeService, ListOutcomes)>::type {
+                 KC_RAW(OutcomeService, ListOutcomes),
+                 KC_RAW(OutcomeService, GetProgress)>::type {
  public:
   OutcomeServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
   KC_INLINE(OutcomeService, GetQuestionnaire)
   KC_POOL(OutcomeService, RecordOutcome)
   KC_INLINE(OutcomeService, ListOutcomes)
+  KC_POOL(OutcomeService, GetProgress)
 
  private:
   Core& core_;

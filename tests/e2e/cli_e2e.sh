@@ -224,6 +224,15 @@ run 2 outcome "$P" --rating=5 --request-id=e2e-rating-bad
 grep -q "outcome.value" "$WORK/err" || fail "rating 5: the error does not name outcome.value"
 pass "bad outcomes -> exit 2, naming the field"
 
+run 0 --json progress "$P"
+[[ "$(field 'd["progress"]["weeks"][0]["sessions_done"]')" -eq 1 ]] || fail "progress: week 1 does not count the one session"
+[[ "$(field 'd["progress"]["weeks"][0]["akps"]')" -eq 72 ]] || fail "progress: week 1 does not show the AKPS"
+run 0 progress "$P"
+grep -q "^WEEK" "$WORK/out" && grep -q "AKPS change" "$WORK/out" || fail "progress (text) prints no table"
+run 2 progress "$P" --weeks=60
+grep -q "weeks" "$WORK/err" || fail "progress --weeks=60: the error does not name weeks"
+pass "progress: the week's session and AKPS; --weeks=60 -> exit 2"
+
 # --- bad inputs ----------------------------------------------------------------------------
 run 2 checkin "$P" --pain=11 --request-id=e2e-checkin-bad
 grep -q "^error: INVALID_ARGUMENT: " "$WORK/err" || fail "pain 11: no INVALID_ARGUMENT line"

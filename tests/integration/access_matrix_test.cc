@@ -76,6 +76,7 @@ std::map<std::string, Spec> Specs() {
       {p + "OutcomeService/GetQuestionnaire", {Need::kAnyone, KC_REQ(GetQuestionnaireRequest, (void)t; r.set_name("questionnaires/akps"))}},
       {p + "OutcomeService/RecordOutcome", {Need::kPatientOrStaff, KC_REQ(RecordOutcomeRequest, r.mutable_outcome()->set_program(t.program))}},
       {p + "OutcomeService/ListOutcomes", {Need::kPatientOrStaff, KC_REQ(ListOutcomesRequest, r.set_program(t.program))}},
+      {p + "OutcomeService/GetProgress", {Need::kPatientOrStaff, KC_REQ(GetProgressRequest, r.set_program(t.program))}},
       {p + "AlertService/ListAlerts", {Need::kStaff, KC_REQ(ListAlertsRequest, r.set_program(t.program))}},
       {p + "AlertService/AcknowledgeAlert", {Need::kStaff, KC_REQ(AcknowledgeAlertRequest, r.set_name(t.program + "/alerts/x"))}},
       {p + "ProgramService/SimulateProgram", {Need::kStaff, KC_REQ(SimulateProgramRequest, (void)t; (void)r)}},

@@ -326,5 +326,61 @@ TEST_F(OutcomesTest, AnAkpsUpByTheMeaningfulChangeRaisesNothing) {
   EXPECT_TRUE(NoChangeAlerts(program).empty());
 }
 
+TEST_F(OutcomesTest, ProgressSumsUpTheStoredWeeks) {
+  const v1::Program program = MakeProgram(MakePatient());
+  for (int day : {0, 1, 3, 8}) {
+    GoToDay(day);
+    v1::ReportSessionResponse reported;
+    ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession,
+                     ReportAll(Today(program), 2, 2, absl::StrCat("s", day)), &reported)
+                    .ok());
+    v1::ReportMorningCheckInRequest check_in;
+    check_in.set_request_id(absl::StrCat("c", day));
+    check_in.mutable_check_in()->set_program(program.name());
+    check_in.mutable_check_in()->set_morning_pain(day < 7 ? 4 : 1);
+    v1::ReportMorningCheckInResponse checked;
+    ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportMorningCheckIn, check_in,
+                     &checked)
+                    .ok());
+    if (day == 1) RecordAkps(program, 55, "akps-1");
+  }
+  GoToDay(9);
+  RecordAkps(program, 63, "akps-2");
+
+  v1::GetProgressRequest request;
+  request.set_program(program.name());
+  v1::GetProgressResponse response;
+  grpc::Status status =
+      Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::ProgramProgress& p = response.progress();
+  ASSERT_EQ(p.weeks_size(), 2);
+  EXPECT_EQ(p.weeks(0).sessions_done(), 3);
+  EXPECT_EQ(p.weeks(0).green_sessions() + p.weeks(0).amber_sessions(), 3);
+  EXPECT_DOUBLE_EQ(p.weeks(0).morning_pain_median(), 4);
+  EXPECT_EQ(p.weeks(0).akps(), 55);
+  EXPECT_EQ(p.weeks(1).sessions_done(), 1);
+  EXPECT_EQ(p.weeks(1).end_date(), "2026-03-11");
+  EXPECT_EQ(p.weeks(1).akps(), 63);
+  EXPECT_DOUBLE_EQ(p.morning_pain_change(), -3);
+  EXPECT_EQ(p.akps_change(), 8);
+  EXPECT_EQ(p.weeks_with_three_sessions(), 1);
+
+  request.set_weeks(1);
+  ASSERT_TRUE(Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response).ok());
+  ASSERT_EQ(response.progress().weeks_size(), 1);
+  EXPECT_EQ(response.progress().weeks(0).week(), 2);
+
+  request.set_weeks(53);
+  status = Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(ViolatedFields(status).count("weeks"));
+  request.set_weeks(0);
+  request.set_program("programs/nosuchprogram");
+  EXPECT_EQ(Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

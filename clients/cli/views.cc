@@ -82,6 +82,21 @@ void PrintSessionPlan(std::ostream& out, const v1::Session& session) {
   for (const auto& card : session.education_cards()) {
     out << "  - " << card.title() << " (cards get " << card.slug() << ")\n";
   }
+  for (int kind : session.outcomes_due()) {
+    switch (kind) {
+      case v1::OUTCOME_KIND_AKPS:
+        out << "Due: the knee questionnaire (AKPS): kneecoach akps, then outcome --akps=...\n";
+        break;
+      case v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE:
+        out << "Due: how is your knee since the program began, -3 to +3: outcome --rating=N\n";
+        break;
+      case v1::OUTCOME_KIND_STEP_DOWN_30S:
+        out << "Due: step-downs from 20 cm in 30 s: outcome --step-downs=N\n";
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 void PrintReportedSession(std::ostream& out, const v1::Session& session) {

@@ -9,6 +9,7 @@
 #include "service/core/engine_bridge.h"
 #include "service/core/program_access.h"
 #include "service/domain/dates.h"
+#include "service/domain/outcomes.h"
 #include "service/domain/schedule.h"
 
 namespace kneecoach {
@@ -26,6 +27,7 @@ namespace {
 
 constexpr int kMaxCount = 1000;
 constexpr int kMaxDurationSeconds = 24 * 3600;
+constexpr int kOutcomesForDue = 200;
 
 void CheckPain(const absl::string_view field, bool has, int value, bool required,
                FieldViolations& violations) {
@@ -129,6 +131,23 @@ absl::Status CheckWritable(const LoadedProgram& loaded) {
   return absl::OkStatus();
 }
 
+// The outcome measures due on `today` (OutcomesDue), reading the program's latest outcomes
+// only when its rules schedule any.
+absl::StatusOr<std::vector<v1::OutcomeKind>> OutcomesDueOn(Txn& txn, const LoadedProgram& loaded,
+                                                           absl::CivilDay today) {
+  const v1::OutcomeSchedule& schedule = loaded.program.rules().outcome_schedule();
+  if (schedule.akps_every_days() == 0 && schedule.step_down_every_days() == 0 &&
+      schedule.global_rating_weeks().empty()) {
+    return std::vector<v1::OutcomeKind>();
+  }
+  // The newest page holds the latest of each kind unless one kind was recorded hundreds
+  // of times since another; then the other is asked for again, which is harmless.
+  auto recorded = txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_UNSPECIFIED,
+                                   {.limit = kOutcomesForDue, .after = 0});
+  if (!recorded.ok()) return recorded.status();
+  return OutcomesDue(loaded.program, recorded->items, today);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
@@ -172,6 +191,9 @@ absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view prog
     v1::GetTodaySessionResponse response;
     *response.mutable_session() = PlanSession(loaded->program, library_, DoneDatesOf(*recent),
                                               today, last_light, PlanDetail::kBasic);
+    auto due = OutcomesDueOn(txn, *loaded, today);
+    if (!due.ok()) return due.status();
+    for (v1::OutcomeKind kind : *due) response.mutable_session()->add_outcomes_due(kind);
     std::string bytes = response.SerializeAsString();
     plan_cache_.Put(ticket, program_id, today, loaded->zone, plan_codec_.Compress(bytes));
     return bytes;

@@ -4,12 +4,14 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/dates.h"
 
 namespace kneecoach {
 namespace {
 
 constexpr int kMaxStepDowns = 100;
 constexpr int kMaxGlobalRating = 3;
+constexpr int kDaysPerWeek = 7;
 
 using Options = std::initializer_list<std::pair<const char*, int>>;
 
@@ -155,6 +157,42 @@ void CheckOutcome(const v1::Outcome& outcome, absl::string_view prefix,
       violations.Add(kind_field, "required: OUTCOME_KIND_AKPS, OUTCOME_KIND_STEP_DOWN_30S or "
                                  "OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE");
   }
+}
+
+std::vector<v1::OutcomeKind> OutcomesDue(const v1::Program& program,
+                                         const std::vector<v1::Outcome>& recorded,
+                                         absl::CivilDay today) {
+  std::vector<v1::OutcomeKind> due;
+  auto start = ParseLocalDate(program.start_date());
+  if (!start.ok() || today < *start || program.state() == v1::PROGRAM_STATE_COMPLETED) {
+    return due;
+  }
+  // The latest date each kind was recorded on.
+  std::optional<absl::CivilDay> latest[4];
+  for (const v1::Outcome& o : recorded) {
+    const int kind = o.kind();
+    auto day = ParseLocalDate(o.local_date());
+    if (kind <= 0 || kind >= 4 || !day.ok()) continue;
+    if (!latest[kind].has_value() || *latest[kind] < *day) latest[kind] = *day;
+  }
+  const v1::OutcomeSchedule& schedule = program.rules().outcome_schedule();
+  auto every = [&](v1::OutcomeKind kind, int days) {
+    if (days > 0 && (!latest[kind].has_value() || today - *latest[kind] >= days)) {
+      due.push_back(kind);
+    }
+  };
+  every(v1::OUTCOME_KIND_AKPS, schedule.akps_every_days());
+  every(v1::OUTCOME_KIND_STEP_DOWN_30S, schedule.step_down_every_days());
+  std::optional<absl::CivilDay> reached;
+  for (int week : schedule.global_rating_weeks()) {
+    const absl::CivilDay day = *start + kDaysPerWeek * week;
+    if (day <= today) reached = day;
+  }
+  const auto& rating = latest[v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE];
+  if (reached.has_value() && (!rating.has_value() || *rating < *reached - kDaysPerWeek)) {
+    due.push_back(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE);
+  }
+  return due;
 }
 
 int OutcomeValue(const v1::Outcome& outcome) {

@@ -10,9 +10,12 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "kneecoach/v1/outcome.pb.h"
+#include "kneecoach/v1/program.pb.h"
 #include "service/domain/errors.h"
 
 namespace kneecoach {
@@ -38,5 +41,15 @@ void CheckOutcome(const v1::Outcome& outcome, absl::string_view prefix,
 // The value a recorded outcome stores: the AKPS's score, or the value given. Call only on
 // an outcome CheckOutcome accepted.
 int OutcomeValue(const v1::Outcome& outcome);
+
+// The measures the program's rules.outcome_schedule asks for on `today`, given the
+// program's recorded outcomes (any order): the AKPS when none was recorded in the last
+// akps_every_days (the first on the program's first day), the step-down count likewise,
+// and the global rating of change once a listed week is reached (day 7 x week) until one
+// is recorded from the week before it on. Nothing for a completed program, or before it
+// starts.
+std::vector<v1::OutcomeKind> OutcomesDue(const v1::Program& program,
+                                         const std::vector<v1::Outcome>& recorded,
+                                         absl::CivilDay today);
 
 }  // namespace kneecoach

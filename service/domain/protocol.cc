@@ -157,6 +157,18 @@ void CheckAlerts(const v1::AlertRules& r, const Checker& c) {
   c.Range("meaningful_akps_change", r.meaningful_akps_change(), 0, 100);
 }
 
+void CheckOutcomeSchedule(const v1::OutcomeSchedule& r, const Checker& c) {
+  c.Range("akps_every_days", r.akps_every_days(), 0, 366);
+  c.Range("step_down_every_days", r.step_down_every_days(), 0, 366);
+  int previous = 0;
+  for (int i = 0; i < r.global_rating_weeks_size(); ++i) {
+    const std::string field = absl::StrCat("global_rating_weeks[", i, "]");
+    c.Range(field, r.global_rating_weeks(i), 1, 104);
+    if (r.global_rating_weeks(i) <= previous) c.Add(field, "weeks must increase");
+    previous = r.global_rating_weeks(i);
+  }
+}
+
 // `field` is the repeated field's name ("frequency_rules") under `c`.
 void CheckFrequencyRules(const google::protobuf::RepeatedPtrField<v1::FrequencyRule>& rules,
                          absl::string_view field, const Checker& c) {
@@ -278,6 +290,7 @@ void AddRulesViolations(const v1::ProtocolRules& rules, absl::string_view prefix
   CheckCadence(rules.cadence(), c.At("cadence"));
   CheckAlerts(rules.alerts(), c.At("alerts"));
   CheckFrequencyRules(rules.frequency_rules(), "frequency_rules", c);
+  CheckOutcomeSchedule(rules.outcome_schedule(), c.At("outcome_schedule"));
 }
 
 absl::Status ValidateRules(const v1::ProtocolRules& rules, absl::string_view prefix,

@@ -206,11 +206,17 @@ grep -q "^4. Stairs" "$WORK/out" || fail "akps does not print the stairs item"
 grep -q "Slight pain when descending (8)" "$WORK/out" || fail "akps does not print points"
 pass "akps prints the questionnaire"
 
+run 0 today "$P"
+grep -q "^Due: the knee questionnaire (AKPS)" "$WORK/out" || fail "today does not ask for the AKPS on day 1"
+pass "today asks for the AKPS on the program's first day"
+
 # The second option of every item: 3+3+3+8+4+8+7+8+8+8+6+3+3 = 72.
 run 0 --json outcome "$P" --akps=1,1,1,1,1,1,1,1,1,1,1,1,1 --request-id=e2e-akps-1
 [[ "$(field 'd["outcome"]["value"]')" -eq 72 ]] || fail "outcome --akps did not score 72"
 pass "outcome --akps -> scored 72"
 run 0 --json outcome "$P" --akps=1,1,1,1,1,1,1,1,1,1,1,1,1 --request-id=e2e-akps-1
+run 0 today "$P"
+grep -q "AKPS" "$WORK/out" && fail "today still asks for the AKPS once it is recorded"
 run 0 outcome "$P" --step-downs=12 --request-id=e2e-steps-1
 grep -q "step-down-30s 12" "$WORK/out" || fail "outcome --step-downs printed: $(cat "$WORK/out")"
 run 0 --json outcomes "$P"

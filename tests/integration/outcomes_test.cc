@@ -326,6 +326,30 @@ TEST_F(OutcomesTest, AnAkpsUpByTheMeaningfulChangeRaisesNothing) {
   EXPECT_TRUE(NoChangeAlerts(program).empty());
 }
 
+TEST_F(OutcomesTest, TodaysSessionAsksForTheAkpsUntilItIsRecorded) {
+  const v1::Program program = MakeProgram(MakePatient());
+  GoToDay(0);
+  EXPECT_THAT(Today(program).outcomes_due(), ElementsAre(v1::OUTCOME_KIND_AKPS));
+  RecordAkps(program, 60, "akps-1");
+  EXPECT_THAT(Today(program).outcomes_due(), ::testing::IsEmpty());  // the kept plan changed
+  GoToDay(27);
+  EXPECT_THAT(Today(program).outcomes_due(), ::testing::IsEmpty());
+  GoToDay(28);
+  EXPECT_THAT(Today(program).outcomes_due(), ElementsAre(v1::OUTCOME_KIND_AKPS));
+  RecordAkps(program, 66, "akps-2");
+  GoToDay(42);
+  v1::GetTodaySessionRequest basic;
+  basic.set_program(program.name());
+  basic.set_view(v1::SESSION_VIEW_BASIC);
+  v1::GetTodaySessionResponse response;
+  ASSERT_TRUE(
+      Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, basic, &response).ok());
+  EXPECT_THAT(response.session().outcomes_due(),
+              ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
+  EXPECT_THAT(Today(program).outcomes_due(),  // and in the full view
+              ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
+}
+
 TEST_F(OutcomesTest, ProgressSumsUpTheStoredWeeks) {
   const v1::Program program = MakeProgram(MakePatient());
   for (int day : {0, 1, 3, 8}) {

@@ -12,6 +12,7 @@
 namespace kneecoach::testing {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -102,6 +103,65 @@ TEST(CheckOutcome, AkpsNeedsOneValidChoicePerItemAndNoScore) {
   EXPECT_EQ(Violations(o), std::set<std::string>{"outcome.value"});
   o.clear_value();
   EXPECT_EQ(OutcomeValue(o), 72);
+}
+
+// The default schedule: AKPS every 28 days, global rating from weeks 6 and 12.
+class Due : public ::testing::Test {
+ protected:
+  void Recorded(absl::string_view date, v1::OutcomeKind kind) {
+    v1::Outcome o;
+    o.set_local_date(std::string(date));
+    o.set_kind(kind);
+    recorded_.push_back(o);
+  }
+  std::vector<v1::OutcomeKind> On(absl::string_view date) {
+    return OutcomesDue(program_, recorded_, Day(date));
+  }
+
+  v1::Program program_ =
+      MakeProgram({MakePrescription(1, "wall-sit-30-45", "quad-isometric")}, v1::PHASE_SETTLE,
+                  "2026-03-02");
+  std::vector<v1::Outcome> recorded_;
+};
+
+TEST_F(Due, TheFirstAkpsOnDayOneThenEveryFourWeeks) {
+  EXPECT_THAT(On("2026-03-01"), IsEmpty());  // before the program
+  EXPECT_THAT(On("2026-03-02"), ElementsAre(v1::OUTCOME_KIND_AKPS));
+  EXPECT_THAT(On("2026-03-05"), ElementsAre(v1::OUTCOME_KIND_AKPS));  // until recorded
+  Recorded("2026-03-05", v1::OUTCOME_KIND_AKPS);
+  EXPECT_THAT(On("2026-03-05"), IsEmpty());
+  EXPECT_THAT(On("2026-04-01"), IsEmpty());  // 27 days later
+  EXPECT_THAT(On("2026-04-02"), ElementsAre(v1::OUTCOME_KIND_AKPS));  // 28
+}
+
+TEST_F(Due, TheGlobalRatingFromWeeksSixAndTwelve) {
+  program_.mutable_rules()->mutable_outcome_schedule()->set_akps_every_days(0);
+  EXPECT_THAT(On("2026-04-12"), IsEmpty());  // day 42 of the program is 2026-04-13
+  EXPECT_THAT(On("2026-04-13"), ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
+  Recorded("2026-04-13", v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE);
+  EXPECT_THAT(On("2026-05-24"), IsEmpty());
+  EXPECT_THAT(On("2026-05-25"), ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
+  // One recorded in the week before week 12 counts for it; two weeks before does not.
+  Recorded("2026-05-18", v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE);
+  EXPECT_THAT(On("2026-05-25"), IsEmpty());
+  recorded_.pop_back();
+  Recorded("2026-05-17", v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE);
+  EXPECT_THAT(On("2026-05-25"), ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
+}
+
+TEST_F(Due, TheStepDownCountOnlyWhenTheClinicAsksAndNothingOnceCompleted) {
+  Recorded("2026-03-02", v1::OUTCOME_KIND_AKPS);
+  EXPECT_THAT(On("2026-03-10"), IsEmpty());
+  program_.mutable_rules()->mutable_outcome_schedule()->set_step_down_every_days(14);
+  EXPECT_THAT(On("2026-03-10"), ElementsAre(v1::OUTCOME_KIND_STEP_DOWN_30S));
+  Recorded("2026-03-10", v1::OUTCOME_KIND_STEP_DOWN_30S);
+  EXPECT_THAT(On("2026-03-23"), IsEmpty());
+  EXPECT_THAT(On("2026-03-24"), ElementsAre(v1::OUTCOME_KIND_STEP_DOWN_30S));
+  program_.set_state(v1::PROGRAM_STATE_COMPLETED);
+  EXPECT_THAT(On("2026-05-01"), IsEmpty());
+  program_.set_state(v1::PROGRAM_STATE_ACTIVE);
+  program_.mutable_rules()->clear_outcome_schedule();
+  EXPECT_THAT(On("2026-05-01"), IsEmpty());
 }
 
 // The AKPS arm of "no meaningful change" (default rules: 6 weeks, +10 points). Morning

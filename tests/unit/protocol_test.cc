@@ -37,7 +37,7 @@ TEST(Protocol, DefaultFileLoadsAndValidates) {
   const v1::Protocol protocol = DefaultProtocol();
   EXPECT_EQ(protocol.name(), "protocols/default");
   EXPECT_EQ(protocol.id(), "default");
-  EXPECT_EQ(protocol.version(), 2);
+  EXPECT_EQ(protocol.version(), 3);
   EXPECT_EQ(protocol.rules().alerts().meaningful_akps_change(), 10);
   ASSERT_EQ(protocol.phases_size(), 4);
   EXPECT_EQ(protocol.phases(0).phase(), v1::PHASE_SETTLE);
@@ -83,6 +83,15 @@ TEST(Protocol, BrokenCopiesAreRejectedNamingTheField) {
        }},
       {"rules.progression.reps_after_load_step", [](v1::Protocol& p) {
          p.mutable_rules()->mutable_progression()->set_reps_after_load_step(20);
+       }},
+      {"rules.alerts.meaningful_akps_change", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_meaningful_akps_change(101);
+       }},
+      {"rules.outcome_schedule.akps_every_days", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_outcome_schedule()->set_akps_every_days(-1);
+       }},
+      {"rules.outcome_schedule.global_rating_weeks[1]", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_outcome_schedule()->set_global_rating_weeks(1, 6);
        }},
       {"rules.return_to_run.stages_back_severe", [](v1::Protocol& p) {
          p.mutable_rules()->mutable_return_to_run()->set_stages_back_severe(0);

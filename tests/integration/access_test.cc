@@ -267,6 +267,13 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   v1::ReportSessionResponse reported;
   ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession,
                    ReportAll(Today(program), 2, 1, "r1"), &reported).ok());
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_request_id("o1");
+  outcome.mutable_outcome()->set_program(program.name());
+  outcome.mutable_outcome()->set_kind(v1::OUTCOME_KIND_STEP_DOWN_30S);
+  outcome.mutable_outcome()->set_value(11);
+  v1::RecordOutcomeResponse recorded;
+  ASSERT_TRUE(Call(*outcomes_, &v1::OutcomeService::Stub::RecordOutcome, outcome, &recorded).ok());
   const std::string code = Enroll(program.patient());
   v1::EnrollDeviceResponse phone;
   ASSERT_TRUE(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, v1::EnrollDeviceRequest(), &phone).ok());
@@ -277,6 +284,7 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   ASSERT_TRUE(CallAs(phone.secret(), *patients_, &v1::PatientService::Stub::ExportPatientData, export_request, &exported).ok());
   EXPECT_TRUE(absl::StrContains(exported.json(), "\"display_name\":\"Sam Runner\""));
   EXPECT_TRUE(absl::StrContains(exported.json(), reported.session().name()));
+  EXPECT_TRUE(absl::StrContains(exported.json(), recorded.outcome().name()));
   EXPECT_TRUE(absl::StartsWith(exported.json(), "{\"patient\":"));
 
   v1::ErasePatientRequest erase;
@@ -306,6 +314,7 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   // Nothing of the patient remains in the database file once checkpointed.
   const std::string db = DatabaseBytes();
   EXPECT_EQ(db.find(reported.session().name()), std::string::npos);
+  EXPECT_EQ(db.find(recorded.outcome().name()), std::string::npos);
 }
 
 TEST_F(AccessTest, OversizedInputsGetCleanStatuses) {

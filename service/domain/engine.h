@@ -53,8 +53,8 @@ struct History {
   std::vector<v1::Session> sessions;
   std::vector<v1::MorningCheckIn> check_ins;
   std::vector<v1::Alert> alerts;
-  // The program's AKPS outcomes (any order; others are ignored): "no meaningful change"
-  // compares the first score with the latest.
+  // The program's outcomes, any order. The engine reads only the AKPS ("no meaningful
+  // change" compares the first score with the latest); ComputeProgress reads every kind.
   std::vector<v1::Outcome> outcomes;
 };
 

@@ -114,6 +114,7 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
   // Outcomes: the latest of each kind per week; the first and latest AKPS overall.
   std::optional<std::pair<std::pair<absl::CivilDay, int>, int>> first_akps;
   std::optional<std::pair<std::pair<absl::CivilDay, int>, int>> last_akps;
+  int akps_scores = 0;
   order = 0;
   for (const v1::Outcome& o : history.outcomes) {
     ++order;
@@ -125,6 +126,7 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
     auto [it, inserted] = data[w].outcomes.try_emplace(o.kind(), at, o.value());
     if (!inserted && it->second.first < at) it->second = {at, o.value()};
     if (o.kind() != v1::OUTCOME_KIND_AKPS) continue;
+    ++akps_scores;
     if (!first_akps.has_value() || at < first_akps->first) first_akps = {{at, o.value()}};
     if (!last_akps.has_value() || last_akps->first < at) last_akps = {{at, o.value()}};
   }
@@ -132,13 +134,16 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
   const int gap = ShortestGapDays(program, library);
   std::optional<double> first_pain;
   std::optional<double> last_pain;
+  int first_pain_week = 0;
+  int last_pain_week = 0;
   for (int w = 1; w <= total; ++w) {
     const WeekData& d = data[w];
     std::optional<double> pain;
     if (!d.morning_pains.empty()) pain = Median(d.morning_pains);
     if (pain.has_value()) {
-      if (!first_pain.has_value()) first_pain = pain;
+      if (!first_pain.has_value()) first_pain = pain, first_pain_week = w;
       last_pain = pain;
+      last_pain_week = w;
     }
     if (w < first) continue;
     v1::ProgressWeek* week = progress.add_weeks();
@@ -184,8 +189,11 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
       progress.set_weeks_with_three_sessions(progress.weeks_with_three_sessions() + 1);
     }
   }
-  if (first_pain.has_value()) progress.set_morning_pain_change(*last_pain - *first_pain);
-  if (first_akps.has_value()) progress.set_akps_change(last_akps->second - first_akps->second);
+  // A change needs two weeks with check-ins, or two scores.
+  if (first_pain_week != last_pain_week) {
+    progress.set_morning_pain_change(*last_pain - *first_pain);
+  }
+  if (akps_scores >= 2) progress.set_akps_change(last_akps->second - first_akps->second);
   return progress;
 }
 

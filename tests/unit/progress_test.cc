@@ -151,6 +151,24 @@ TEST_F(Progress, RecordsOutsideTheProgramAreIgnoredAndAFutureProgramHasNoWeeks) 
   EXPECT_EQ(Compute("2026-03-01").weeks_size(), 0);
 }
 
+TEST_F(Progress, OneWeekOfPainOrOneScoreIsNoChangeYet) {
+  CheckInOn("2026-03-02", 6);
+  CheckInOn("2026-03-04", 2);
+  OutcomeOn("2026-03-03", v1::OUTCOME_KIND_AKPS, 70);
+  const v1::ProgramProgress one = Compute("2026-03-08");
+  EXPECT_FALSE(one.has_morning_pain_change());
+  EXPECT_FALSE(one.has_akps_change());
+  CheckInOn("2026-03-09", 1);
+  history_.outcomes.insert(history_.outcomes.begin(), v1::Outcome());
+  history_.outcomes.front().set_local_date("2026-03-09");
+  history_.outcomes.front().set_kind(v1::OUTCOME_KIND_AKPS);
+  history_.outcomes.front().set_value(70);
+  const v1::ProgramProgress two = Compute("2026-03-09");
+  EXPECT_DOUBLE_EQ(two.morning_pain_change(), 1 - 4);
+  ASSERT_TRUE(two.has_akps_change());
+  EXPECT_EQ(two.akps_change(), 0);
+}
+
 TEST_F(Progress, EveryOtherDayProgramsPlanHalfTheDays) {
   program_ = MakeProgram({MakePrescription(1, "run-walk-stage-1")});
   const v1::ProgramProgress p = Compute("2026-03-08");

@@ -95,8 +95,7 @@ absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator&
   auto history = LoadHistory(txn, loaded, day);
   if (!history.ok()) return history.status();
   const EngineContext ctx{library, *protocol, day, now};
-  EngineResult result = engine(ctx, loaded.program, event, *history);
-  return Persist(txn, ids, loaded, now, std::move(result));
+  return Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
 }
 
 }  // namespace

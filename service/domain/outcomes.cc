@@ -168,11 +168,11 @@ std::vector<v1::OutcomeKind> OutcomesDue(const v1::Program& program,
     return due;
   }
   // The latest date each kind was recorded on.
-  std::optional<absl::CivilDay> latest[4];
+  std::optional<absl::CivilDay> latest[v1::OutcomeKind_ARRAYSIZE];
   for (const v1::Outcome& o : recorded) {
     const int kind = o.kind();
     auto day = ParseLocalDate(o.local_date());
-    if (kind <= 0 || kind >= 4 || !day.ok()) continue;
+    if (!v1::OutcomeKind_IsValid(kind) || !day.ok()) continue;
     if (!latest[kind].has_value() || *latest[kind] < *day) latest[kind] = *day;
   }
   const v1::OutcomeSchedule& schedule = program.rules().outcome_schedule();

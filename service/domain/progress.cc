@@ -1,14 +1,16 @@
 #include "service/domain/progress.h"
 
 #include <algorithm>
-#include <map>
+#include <cmath>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "service/domain/dates.h"
-#include "service/domain/program_factory.h"
 #include "service/domain/schedule.h"
+#include "service/domain/timeline.h"
+#include "service/domain/traffic_light.h"
 
 namespace kneecoach {
 namespace {
@@ -17,27 +19,33 @@ constexpr int kDaysPerWeek = 7;
 constexpr int kSecondsPerMinute = 60;
 constexpr int kSessionDaysThatMatter = 3;
 
-template <typename T>
-double Median(std::vector<T> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+// A value dated by its record's day and, among records of one day, by `order`.
+struct Dated {
+  absl::CivilDay day;
+  int order;
+  int value;
+  bool Before(const Dated& other) const {
+    return std::tie(day, order) < std::tie(other.day, other.order);
+  }
+};
+
+// Keeps the later of `kept` and `candidate` in `kept`.
+void KeepLater(std::optional<Dated>& kept, const Dated& candidate) {
+  if (!kept.has_value() || kept->Before(candidate)) kept = candidate;
 }
 
 // What one week collects before it is summarized.
 struct WeekData {
   std::set<absl::CivilDay> session_days;
-  int lights[4] = {0, 0, 0, 0};
+  int lights[v1::TrafficLight_ARRAYSIZE] = {};
   std::optional<int> max_pain_during;
   double running_seconds = 0;
-  std::vector<int> cadences;
-  // (day, order) of the check-ins, for "last usual pain".
+  std::vector<double> cadences;
   std::vector<double> morning_pains;
-  std::optional<std::pair<absl::CivilDay, int>> usual_at;
-  std::optional<int> usual;
+  std::optional<Dated> usual;
   std::optional<int> worst;
-  // Per kind: (day, order) and value of the latest outcome.
-  std::map<int, std::pair<std::pair<absl::CivilDay, int>, int>> outcomes;
+  // The latest outcome of each kind.
+  std::optional<Dated> outcomes[v1::OutcomeKind_ARRAYSIZE];
 };
 
 // Seconds run in one report of a return-to-run stage: done as reported, else prescribed.
@@ -48,15 +56,6 @@ double RunSeconds(const v1::ExerciseReport& r) {
   const int per_round =
       r.duration_seconds_done() > 0 ? r.duration_seconds_done() : dose.duration_seconds();
   return static_cast<double>(per_round) * rounds;
-}
-
-// A run: the exercise is one of the program's return-to-run stages (not the walks and hops
-// of the same category).
-bool IsRun(const v1::ProtocolRules& rules, const v1::ExerciseReport& r) {
-  const std::string slug = ExerciseSlug(r.exercise());
-  const auto& stages = rules.return_to_run().stages();
-  return std::any_of(stages.begin(), stages.end(),
-                     [&](const auto& stage) { return stage.exercise_slug() == slug; });
 }
 
 }  // namespace
@@ -85,13 +84,13 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
     if (w == 0) continue;
     WeekData& d = data[w];
     d.session_days.insert(*day);
-    const int light = s.traffic_light();
-    if (light > 0 && light < 4) ++d.lights[light];
+    if (v1::TrafficLight_IsValid(s.traffic_light())) ++d.lights[s.traffic_light()];
     for (const v1::ExerciseReport& r : s.reports()) {
       if (r.has_pain_during()) {
         d.max_pain_during = std::max(d.max_pain_during.value_or(0), r.pain_during());
       }
-      if (!IsRun(program.rules(), r)) continue;
+      // Runs are the rules' return-to-run stages, not the walks and hops of that category.
+      if (!IsRunStage(program.rules(), r.exercise())) continue;
       d.running_seconds += RunSeconds(r);
       if (r.cadence_spm() > 0) d.cadences.push_back(r.cadence_spm());
     }
@@ -104,31 +103,26 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
     if (w == 0) continue;
     WeekData& d = data[w];
     if (c.has_morning_pain()) d.morning_pains.push_back(c.morning_pain());
-    const std::pair<absl::CivilDay, int> at{*day, order};
-    if (c.has_usual_pain() && (!d.usual_at.has_value() || *d.usual_at < at)) {
-      d.usual_at = at;
-      d.usual = c.usual_pain();
-    }
+    if (c.has_usual_pain()) KeepLater(d.usual, {*day, order, c.usual_pain()});
     if (c.has_worst_pain()) d.worst = std::max(d.worst.value_or(0), c.worst_pain());
   }
   // Outcomes: the latest of each kind per week; the first and latest AKPS overall.
-  std::optional<std::pair<std::pair<absl::CivilDay, int>, int>> first_akps;
-  std::optional<std::pair<std::pair<absl::CivilDay, int>, int>> last_akps;
+  std::optional<Dated> first_akps;
+  std::optional<Dated> last_akps;
   int akps_scores = 0;
   order = 0;
   for (const v1::Outcome& o : history.outcomes) {
     ++order;
     auto day = ParseLocalDate(o.local_date());
     const int w = day.ok() ? week_of(*day) : 0;
-    if (w == 0) continue;
+    if (w == 0 || !v1::OutcomeKind_IsValid(o.kind())) continue;
     // Stored lists come newest first: a lower position is later among equal dates.
-    const std::pair<absl::CivilDay, int> at{*day, -order};
-    auto [it, inserted] = data[w].outcomes.try_emplace(o.kind(), at, o.value());
-    if (!inserted && it->second.first < at) it->second = {at, o.value()};
+    const Dated at{*day, -order, o.value()};
+    KeepLater(data[w].outcomes[o.kind()], at);
     if (o.kind() != v1::OUTCOME_KIND_AKPS) continue;
     ++akps_scores;
-    if (!first_akps.has_value() || at < first_akps->first) first_akps = {{at, o.value()}};
-    if (!last_akps.has_value() || last_akps->first < at) last_akps = {{at, o.value()}};
+    if (!first_akps.has_value() || at.Before(*first_akps)) first_akps = at;
+    KeepLater(last_akps, at);
   }
 
   const int gap = ShortestGapDays(program, library);
@@ -138,8 +132,7 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
   int last_pain_week = 0;
   for (int w = 1; w <= total; ++w) {
     const WeekData& d = data[w];
-    std::optional<double> pain;
-    if (!d.morning_pains.empty()) pain = Median(d.morning_pains);
+    const std::optional<double> pain = Median(d.morning_pains);
     if (pain.has_value()) {
       if (!first_pain.has_value()) first_pain = pain, first_pain_week = w;
       last_pain = pain;
@@ -163,27 +156,18 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
     week->set_red_sessions(d.lights[v1::TRAFFIC_LIGHT_RED]);
     if (pain.has_value()) week->set_morning_pain_median(*pain);
     if (d.max_pain_during.has_value()) week->set_max_pain_during(*d.max_pain_during);
-    if (d.usual.has_value()) week->set_usual_pain(*d.usual);
+    if (d.usual.has_value()) week->set_usual_pain(d.usual->value);
     if (d.worst.has_value()) week->set_worst_pain(*d.worst);
     week->set_running_minutes(d.running_seconds / kSecondsPerMinute);
-    if (!d.cadences.empty()) {
-      week->set_cadence_spm_median(static_cast<int>(Median(d.cadences) + 0.5));
+    if (auto cadence = Median(d.cadences)) {
+      week->set_cadence_spm_median(static_cast<int>(std::lround(*cadence)));
     }
-    for (const auto& [kind, latest] : d.outcomes) {
-      const int value = latest.second;
-      switch (kind) {
-        case v1::OUTCOME_KIND_AKPS:
-          week->set_akps(value);
-          break;
-        case v1::OUTCOME_KIND_STEP_DOWN_30S:
-          week->set_step_downs_30s(value);
-          break;
-        case v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE:
-          week->set_global_rating_of_change(value);
-          break;
-        default:
-          break;
-      }
+    if (const auto& o = d.outcomes[v1::OUTCOME_KIND_AKPS]) week->set_akps(o->value);
+    if (const auto& o = d.outcomes[v1::OUTCOME_KIND_STEP_DOWN_30S]) {
+      week->set_step_downs_30s(o->value);
+    }
+    if (const auto& o = d.outcomes[v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE]) {
+      week->set_global_rating_of_change(o->value);
     }
     if (done >= kSessionDaysThatMatter) {
       progress.set_weeks_with_three_sessions(progress.weeks_with_three_sessions() + 1);
@@ -193,7 +177,7 @@ v1::ProgramProgress ComputeProgress(const Library& library, const v1::Program& p
   if (first_pain_week != last_pain_week) {
     progress.set_morning_pain_change(*last_pain - *first_pain);
   }
-  if (akps_scores >= 2) progress.set_akps_change(last_akps->second - first_akps->second);
+  if (akps_scores >= 2) progress.set_akps_change(last_akps->value - first_akps->value);
   return progress;
 }
 

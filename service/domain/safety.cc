@@ -271,19 +271,21 @@ struct AkpsChange {
 };
 
 std::optional<AkpsChange> AkpsOverWeeks(const Evaluation& ev, int weeks) {
-  const v1::Outcome* first = nullptr;
-  const v1::Outcome* last = nullptr;
-  std::optional<absl::CivilDay> first_day;
-  std::optional<absl::CivilDay> last_day;
+  // (day, score) of the first and the latest; among scores of one day, the first listed
+  // counts as the first and the last listed as the latest.
+  std::optional<std::pair<absl::CivilDay, int>> first;
+  std::optional<std::pair<absl::CivilDay, int>> last;
   for (const v1::Outcome& o : ev.history().outcomes) {
     if (o.kind() != v1::OUTCOME_KIND_AKPS) continue;
     auto day = ParseLocalDate(o.local_date());
     if (!day.ok() || *day > ev.day()) continue;
-    if (first == nullptr || *day < *first_day) first = &o, first_day = *day;
-    if (last == nullptr || *day >= *last_day) last = &o, last_day = *day;
+    if (!first.has_value() || *day < first->first) first = {{*day, o.value()}};
+    if (!last.has_value() || *day >= last->first) last = {{*day, o.value()}};
   }
-  if (first == nullptr || *last_day - *first_day < kDaysPerWeek * weeks) return std::nullopt;
-  return AkpsChange{first->value(), last->value()};
+  if (!first.has_value() || last->first - first->first < kDaysPerWeek * weeks) {
+    return std::nullopt;
+  }
+  return AkpsChange{first->second, last->second};
 }
 
 }  // namespace

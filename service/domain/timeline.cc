@@ -106,8 +106,12 @@ double Timeline::SessionBaseline(absl::CivilDay day) const {
 }
 
 bool Timeline::IsRunStage(absl::string_view exercise) const {
+  return kneecoach::IsRunStage(rules_, exercise);
+}
+
+bool IsRunStage(const v1::ProtocolRules& rules, absl::string_view exercise) {
   const std::string slug = ExerciseSlug(exercise);
-  for (const auto& stage : rules_.return_to_run().stages()) {
+  for (const auto& stage : rules.return_to_run().stages()) {
     if (stage.exercise_slug() == slug) return true;
   }
   return false;

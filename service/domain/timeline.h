@@ -110,6 +110,10 @@ class Timeline {
 // reported (sets, reps or holds per set, duration per set); 1 when nothing was reported.
 double Completion(const v1::ExerciseReport& report, const v1::Dose& prescribed);
 
+// Whether `exercise` ("exercises/{slug}" or a slug) is one of the rules' return-to-run
+// stages.
+bool IsRunStage(const v1::ProtocolRules& rules, absl::string_view exercise);
+
 // "ladders/{id}" -> id (input unchanged without the prefix). For exercises see
 // ExerciseSlug in program_factory.h.
 std::string LadderIdOf(absl::string_view ladder_name);

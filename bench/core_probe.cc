@@ -1,7 +1,9 @@
 // kneecoach-core-probe: where a GetTodaySession's server time goes, without gRPC. Opens a
 // seeded database (kneecoach-seed) through the server's store and Core and times, one
 // thread, random programs: the whole use case (authentication, authorization, planning) in
-// both views, then its store reads one by one. Prints microseconds per operation.
+// both views, then its store reads one by one; the progression engine alone on a report
+// with its history already loaded; and a whole ReportSession. Prints microseconds per
+// operation.
 //
 //   kneecoach-core-probe --db=var/bench/large-2000.db --programs=2000 --token=...
 //
@@ -16,11 +18,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
 #include "service/core/plan_codec.h"
 #include "service/core/plan_texts.h"
+#include "service/domain/dates.h"
+#include "service/domain/engine.h"
 #include "bench/requests.h"
 #include "service/store/sqlite_store.h"
 
@@ -115,6 +120,73 @@ int Main() {
     auto txn = (*store)->Begin(false);
     return txn.ok() && (*txn)->SessionsSince(absl::StrCat("bench-g", p), "2026-11-07").ok();
   });
+  // The progression engine alone on a report like the benchmark's, with what the server
+  // would read for it (program, protocol, 120 days of history, alerts) loaded beforehand:
+  // the part of a report no store layout can remove.
+  {
+    struct Loaded {
+      v1::Program program;
+      v1::Protocol protocol;
+      History history;
+      v1::Session session;
+    };
+    std::vector<Loaded> loaded;
+    const absl::CivilDay day = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+    for (int p = 0; p < std::min(200, absl::GetFlag(FLAGS_programs)); ++p) {
+      auto txn = (*store)->Begin(false);
+      if (!txn.ok()) return 1;
+      const std::string id = absl::StrCat("bench-g", p);
+      Loaded l;
+      auto program = (*txn)->GetProgram(id);
+      if (!program.ok()) return std::fprintf(stderr, "%s\n", program.status().ToString().c_str()), 1;
+      l.program = *std::move(program);
+      auto protocol = (*txn)->GetProtocol(std::string(absl::StripPrefix(l.program.protocol(), "protocols/")));
+      if (!protocol.ok()) return std::fprintf(stderr, "%s\n", protocol.status().ToString().c_str()), 1;
+      l.protocol = *std::move(protocol);
+      const std::string from = FormatLocalDate(day - 120);
+      auto sessions = (*txn)->SessionsSince(id, from);
+      auto check_ins = (*txn)->CheckInsSince(id, from);
+      AlertFilter filter;
+      filter.program_id = id;
+      auto alerts = (*txn)->ListAlerts(filter, {.limit = 200, .after = 0});
+      if (!sessions.ok() || !check_ins.ok() || !alerts.ok()) return 1;
+      l.history.sessions = *std::move(sessions);
+      l.history.check_ins = *std::move(check_ins);
+      l.history.alerts = std::move(alerts->items);
+      v1::ReportSessionRequest request = bench::ReportRequest(p, "probe");
+      l.session.set_program(request.program());
+      l.session.set_local_date(FormatLocalDate(day));
+      l.session.set_state(v1::SESSION_STATE_REPORTED);
+      for (const auto& r : request.reports()) {
+        v1::ExerciseReport report = r;
+        for (const auto& candidate : l.program.prescriptions()) {
+          if (candidate.name() != report.prescription()) continue;
+          report.set_exercise(candidate.exercise());
+          *report.mutable_prescribed_dose() = candidate.dose();
+        }
+        *l.session.add_reports() = std::move(report);
+      }
+      loaded.push_back(std::move(l));
+    }
+    size_t sessions = 0, check_ins = 0;
+    for (const auto& l : loaded) sessions += l.history.sessions.size(), check_ins += l.history.check_ins.size();
+    std::printf("engine history: %.1f sessions and %.1f check-ins a program (%zu programs)\n",
+                double(sessions) / loaded.size(), double(check_ins) / loaded.size(), loaded.size());
+    const absl::Time now = absl::Now();
+    time("OnSessionReported (the engine alone)", [&](int p) {
+      const Loaded& l = loaded[p % loaded.size()];
+      const EngineContext ctx{**library, l.protocol, day, now};
+      v1::Session session = l.session;
+      EngineResult result = OnSessionReported(ctx, l.program, session, l.history);
+      return result.program.prescriptions_size() > 0;
+    });
+    time("  copy the program and the session", [&](int p) {
+      const Loaded& l = loaded[p % loaded.size()];
+      v1::Session session = l.session;
+      v1::Program program = l.program;
+      return program.prescriptions_size() > 0 && session.reports_size() > 0;
+    });
+  }
   // Writes: one thread, so every report is its own batch and waits for its own sync.
   int sent = 0;
   const int64_t run = absl::ToUnixMicros(absl::Now());

@@ -18,6 +18,9 @@ namespace kneecoach {
 namespace {
 
 constexpr int kMaxPain = 10;
+// The pain rules that pause (sustained high, rising fast) count up to four weeks of days,
+// well inside the 120 days of history the server loads for the engine.
+constexpr int kMaxPainRuleDays = 28;
 constexpr int kNoLimit = std::numeric_limits<int>::max();
 
 // Keeps text-format parse errors ("3:7: unknown field") for the status message.
@@ -155,6 +158,15 @@ void CheckAlerts(const v1::AlertRules& r, const Checker& c) {
   c.Range("meaningful_pain_change", r.meaningful_pain_change(), 1, kMaxPain);
   // 0: the AKPS is not judged.
   c.Range("meaningful_akps_change", r.meaningful_akps_change(), 0, 100);
+  // 0 days: pain sustained high is not judged. When judged, the threshold is one pain can
+  // exceed, and not 0, which would pause every patient with any pain at all.
+  c.Range("sustained_pain_days", r.sustained_pain_days(), 0, kMaxPainRuleDays);
+  c.Range("sustained_pain_above", r.sustained_pain_above(), r.sustained_pain_days() > 0 ? 1 : 0,
+          kMaxPain - 1);
+  // 0 points: usual pain rising fast is not judged; when judged, it needs a window.
+  c.Range("usual_pain_fast_rise_points", r.usual_pain_fast_rise_points(), 0, kMaxPain);
+  c.Range("usual_pain_fast_window_days", r.usual_pain_fast_window_days(),
+          r.usual_pain_fast_rise_points() > 0 ? 1 : 0, kMaxPainRuleDays);
 }
 
 void CheckOutcomeSchedule(const v1::OutcomeSchedule& r, const Checker& c) {

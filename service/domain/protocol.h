@@ -42,7 +42,9 @@ void AddProtocolViolations(const v1::Protocol& protocol, absl::string_view prefi
 // Checks rules alone, with field paths under `prefix` (e.g. "rules" for a protocol,
 // "program.rules" for a per-program override from UpdateProgram): thresholds on 0..10 and
 // ordered (green <= amber; amber morning < red morning), counts >= 1, fractions in range,
-// steps > 0, run stages on known exercises, one frequency rule per class.
+// steps > 0, run stages on known exercises, one frequency rule per class. Alert rules that
+// 0 switches off (AKPS change, pain sustained high, usual pain rising fast) need their other
+// field only when on.
 absl::Status ValidateRules(const v1::ProtocolRules& rules, absl::string_view prefix,
                            const Library& library);
 

@@ -37,8 +37,12 @@ TEST(Protocol, DefaultFileLoadsAndValidates) {
   const v1::Protocol protocol = DefaultProtocol();
   EXPECT_EQ(protocol.name(), "protocols/default");
   EXPECT_EQ(protocol.id(), "default");
-  EXPECT_EQ(protocol.version(), 3);
+  EXPECT_EQ(protocol.version(), 4);
   EXPECT_EQ(protocol.rules().alerts().meaningful_akps_change(), 10);
+  EXPECT_EQ(protocol.rules().alerts().sustained_pain_above(), 7);
+  EXPECT_EQ(protocol.rules().alerts().sustained_pain_days(), 2);
+  EXPECT_EQ(protocol.rules().alerts().usual_pain_fast_rise_points(), 3);
+  EXPECT_EQ(protocol.rules().alerts().usual_pain_fast_window_days(), 3);
   ASSERT_EQ(protocol.phases_size(), 4);
   EXPECT_EQ(protocol.phases(0).phase(), v1::PHASE_SETTLE);
   EXPECT_EQ(protocol.phases(3).phase(), v1::PHASE_MAINTENANCE);
@@ -86,6 +90,30 @@ TEST(Protocol, BrokenCopiesAreRejectedNamingTheField) {
        }},
       {"rules.alerts.meaningful_akps_change", [](v1::Protocol& p) {
          p.mutable_rules()->mutable_alerts()->set_meaningful_akps_change(101);
+       }},
+      {"rules.alerts.sustained_pain_above", [](v1::Protocol& p) {  // pauses on any pain
+         p.mutable_rules()->mutable_alerts()->set_sustained_pain_above(0);
+       }},
+      {"rules.alerts.sustained_pain_above", [](v1::Protocol& p) {  // pain cannot exceed 10
+         p.mutable_rules()->mutable_alerts()->set_sustained_pain_above(10);
+       }},
+      {"rules.alerts.sustained_pain_days", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_sustained_pain_days(-1);
+       }},
+      {"rules.alerts.sustained_pain_days", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_sustained_pain_days(29);
+       }},
+      {"rules.alerts.usual_pain_fast_rise_points", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_usual_pain_fast_rise_points(11);
+       }},
+      {"rules.alerts.usual_pain_fast_rise_points", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_usual_pain_fast_rise_points(-1);
+       }},
+      {"rules.alerts.usual_pain_fast_window_days", [](v1::Protocol& p) {  // on, no window
+         p.mutable_rules()->mutable_alerts()->set_usual_pain_fast_window_days(0);
+       }},
+      {"rules.alerts.usual_pain_fast_window_days", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_alerts()->set_usual_pain_fast_window_days(29);
        }},
       {"rules.outcome_schedule.akps_every_days", [](v1::Protocol& p) {
          p.mutable_rules()->mutable_outcome_schedule()->set_akps_every_days(-1);
@@ -142,6 +170,44 @@ TEST(Protocol, BrokenCopiesAreRejectedNamingTheField) {
     const absl::Status status = ValidateProtocol(protocol, TestLibrary());
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(ViolatedFields(status), Contains(c.field));
+  }
+}
+
+TEST(Protocol, PainRulesThatPauseAreOffAtZero) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::AlertRules&)> change;
+  };
+  const std::vector<Case> cases = {
+      // Programs created before the rules existed hold 0 in all four fields.
+      {"all four 0", [](v1::AlertRules& r) {
+         r.clear_sustained_pain_above();
+         r.clear_sustained_pain_days();
+         r.clear_usual_pain_fast_rise_points();
+         r.clear_usual_pain_fast_window_days();
+       }},
+      {"sustained off, threshold kept", [](v1::AlertRules& r) { r.set_sustained_pain_days(0); }},
+      {"rising fast off, window kept",
+       [](v1::AlertRules& r) { r.set_usual_pain_fast_rise_points(0); }},
+      {"the highest values", [](v1::AlertRules& r) {
+         r.set_sustained_pain_above(9);
+         r.set_sustained_pain_days(28);
+         r.set_usual_pain_fast_rise_points(10);
+         r.set_usual_pain_fast_window_days(28);
+       }},
+      {"the lowest values when on", [](v1::AlertRules& r) {
+         r.set_sustained_pain_above(1);
+         r.set_sustained_pain_days(1);
+         r.set_usual_pain_fast_rise_points(1);
+         r.set_usual_pain_fast_window_days(1);
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::Protocol protocol = DefaultProtocol();
+    c.change(*protocol.mutable_rules()->mutable_alerts());
+    EXPECT_TRUE(ValidateProtocol(protocol, TestLibrary()).ok())
+        << ValidateProtocol(protocol, TestLibrary());
   }
 }
 

@@ -10,9 +10,9 @@
 namespace kneecoach::internal {
 namespace {
 
-// How far back the engine reads: enough for baselines (7 days), adherence (14 days) and
-// the "no meaningful change after 6-8 weeks" rule, bounded so a long program stays cheap.
-constexpr int kHistoryDays = 120;
+// How far back the engine reads is the domain's kHistoryDays (engine.h): enough for
+// baselines (7 days), adherence (14 days), the pain rules (up to 28 days) and the "no
+// meaningful change after 6-8 weeks" rule, bounded so a long program stays cheap.
 constexpr int kAlertHistory = 200;
 // AKPS scores, newest first: recorded every 2-4 weeks, so this is years of them.
 constexpr int kOutcomeHistory = 100;

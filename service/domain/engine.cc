@@ -196,6 +196,9 @@ EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& prog
   std::vector<std::string> touched;
   std::vector<std::string> red;
   if (!ev.paused()) red = AdaptToNextMorning(ev, check_in.traffic_light(), touched);
+  // Rising fast before sustained high and the alert-only rise: one alert for one rise.
+  CheckUsualPainRisingFast(ev, check_in);
+  CheckPainSustainedHigh(ev, check_in);
   CheckUsualPain(ev, check_in);
   CheckProgramRules(ev, check_in.traffic_light() == v1::TRAFFIC_LIGHT_RED, red);
   UpdateProgress(ev, touched);

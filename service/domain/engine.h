@@ -43,12 +43,19 @@ struct EngineContext {
   absl::Time now;
 };
 
+// How many days before a report's local date History must reach back: the server loads
+// the program's sessions and check-ins of these days. Most rules look back a baseline or
+// alert window (7-28 days); "no meaningful change" compares with the program's first
+// baseline window and is not judged when that is missing; older reports otherwise only
+// lengthen streaks. Pain sustained high counts back over days with check-ins, which gaps
+// could stretch without end, so it stops here: the server and SimulateProgram (which keeps
+// every report) then decide alike.
+inline constexpr int kHistoryDays = 120;
+
 // The program's earlier reports, oldest first, as stored (lights, baselines and
 // prescribed doses filled in by the engine when they were reported), and its earlier alerts
-// (any order; used only so an alert is not raised twice in its window). Most rules look
-// back a baseline or alert window (7-14 days); "no meaningful change" compares with the
-// program's first baseline window and is not judged when that is missing; older reports
-// otherwise only lengthen streaks.
+// (any order; used so an alert is not raised twice in its window, and so pain sustained
+// high does not count again the days an earlier alert counted). See kHistoryDays.
 struct History {
   std::vector<v1::Session> sessions;
   std::vector<v1::MorningCheckIn> check_ins;

@@ -13,14 +13,16 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "service/domain/dose.h"
+#include "service/domain/engine.h"
 
 namespace kneecoach {
 namespace {
 
 constexpr int kMaxPain = 10;
 // The pain rules that pause (sustained high, rising fast) count up to four weeks of days,
-// well inside the 120 days of history the server loads for the engine.
+// well inside the history the engine is given (kHistoryDays, engine.h).
 constexpr int kMaxPainRuleDays = 28;
+static_assert(kMaxPainRuleDays < kHistoryDays, "the engine must see the pain rules' days");
 constexpr int kNoLimit = std::numeric_limits<int>::max();
 
 // Keeps text-format parse errors ("3:7: unknown field") for the status message.

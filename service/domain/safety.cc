@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -78,8 +79,21 @@ v1::Alert NewAlert(v1::AlertKind kind, std::string message, bool paused) {
   return alert;
 }
 
+void PutAlertInput(v1::Alert& alert, absl::string_view key, absl::string_view value) {
+  (*alert.mutable_inputs())[std::string(key)] = std::string(value);
+}
+
 void PutAlertInput(v1::Alert& alert, absl::string_view key, double value) {
-  (*alert.mutable_inputs())[std::string(key)] = absl::StrCat(value);
+  PutAlertInput(alert, key, absl::StrCat(value));
+}
+
+// An urgent review detected from the pain reported: the red flag it stands for, and the
+// advice a ticked urgent-review red flag gets.
+v1::Alert UrgentPainAlert(v1::AlertKind kind, std::string message) {
+  v1::Alert alert = NewAlert(kind, std::move(message), false);
+  alert.add_red_flags(v1::RED_FLAG_PAIN_RISING_FAST_OR_ABOVE_SEVEN);
+  alert.set_patient_advice(kUrgentReview);
+  return alert;
 }
 
 // Pauses (unless already paused) with `decision` and raises `alert` saying so.
@@ -113,6 +127,28 @@ std::map<absl::CivilDay, bool> RedByDay(const Evaluation& ev) {
     red[c.day] |= c.check_in->traffic_light() == v1::TRAFFIC_LIGHT_RED;
   }
   return red;
+}
+
+// The pain a check-in reports for the knee as a whole: morning pain (daily, on the fixed
+// test) or, when given, the week's usual pain, whichever is higher. Not worst pain (a
+// peak, not a level) nor exercise pain (provoked by the load; the RED rules judge it).
+int CheckInPain(const v1::MorningCheckIn& c) {
+  return c.has_usual_pain() ? std::max(c.morning_pain(), c.usual_pain()) : c.morning_pain();
+}
+
+constexpr char kPainHighUntil[] = "pain_high_until";
+
+// The last day an earlier PAIN_SUSTAINED_HIGH alert counted, if any.
+std::optional<absl::CivilDay> LastPainHighDay(const Evaluation& ev) {
+  std::optional<absl::CivilDay> last;
+  for (const v1::Alert& a : ev.history().alerts) {
+    if (a.kind() != v1::ALERT_KIND_PAIN_SUSTAINED_HIGH) continue;
+    auto it = a.inputs().find(kPainHighUntil);
+    if (it == a.inputs().end()) continue;
+    auto day = ParseLocalDate(it->second);
+    if (day.ok() && (!last.has_value() || *day > *last)) last = *day;
+  }
+  return last;
 }
 
 std::optional<absl::CivilDay> StartDay(const Evaluation& ev) {
@@ -204,6 +240,102 @@ void CheckRedPersisting(Evaluation& ev, bool event_red) {
   PauseAndAlert(ev, "Red pain persisting", std::move(d), std::move(alert));
 }
 
+void CheckPainSustainedHigh(Evaluation& ev, const v1::MorningCheckIn& check_in) {
+  const v1::AlertRules& r = ev.rules().alerts();
+  const int needed = r.sustained_pain_days();
+  const int above = r.sustained_pain_above();
+  if (needed <= 0 || ev.paused() || CheckInPain(check_in) <= above) return;
+  // Days an earlier alert counted do not count again: after a clinician resumes the
+  // program, it takes a new run to pause it again.
+  absl::CivilDay from = ev.day() - kHistoryDays;
+  if (std::optional<absl::CivilDay> last = LastPainHighDay(ev); last && *last >= from) {
+    from = *last + 1;
+  }
+  // Days with check-ins, to the highest pain reported that day.
+  std::map<absl::CivilDay, int> pain;
+  for (const auto& c : ev.timeline().check_ins()) {
+    if (c.day < from || c.day > ev.day()) continue;
+    int& day_pain = pain.try_emplace(c.day, 0).first->second;
+    day_pain = std::max(day_pain, CheckInPain(*c.check_in));
+  }
+  std::vector<std::pair<absl::CivilDay, int>> run;  // latest first
+  for (auto it = pain.rbegin(); it != pain.rend() && it->second > above; ++it) {
+    run.push_back(*it);
+  }
+  const int days = static_cast<int>(run.size());
+  if (days < needed) return;
+  const std::string since = FormatLocalDate(run.back().first);
+  std::vector<std::string> latest;  // the last `needed` days, oldest first
+  for (int i = needed - 1; i >= 0; --i) {
+    latest.push_back(absl::StrCat(FormatLocalDate(run[i].first), ": ", run[i].second));
+  }
+  const std::string values = absl::StrJoin(latest, ", ");
+  v1::Alert alert = UrgentPainAlert(
+      v1::ALERT_KIND_PAIN_SUSTAINED_HIGH,
+      absl::StrCat("Pain above ", above, "/10 on ", days, " days with check-ins in a row since ",
+                   since, " (", values, "; limit ", needed,
+                   " days): urgent review, program paused."));
+  PutAlertInput(alert, "pain_high_days", days);
+  PutAlertInput(alert, "pain_now", CheckInPain(check_in));
+  PutAlertInput(alert, "pain_high_since", since);
+  PutAlertInput(alert, kPainHighUntil, FormatLocalDate(ev.day()));
+  PutAlertInput(alert, "sustained_pain_above", above);
+  PutAlertInput(alert, "sustained_pain_days", needed);
+  v1::Decision d = SafetyDecision(
+      "safety.pain_sustained_high", check_in.traffic_light(),
+      absl::StrCat("Your pain has stayed above ", above, "/10. ", kUrgentReview),
+      absl::StrCat("Pain (the highest morning or usual pain of a day) above ", above,
+                   "/10 on every day with a check-in since ", since, " (", values, "; ", days,
+                   " days >= ", needed, "): urgent review, program paused, clinician alerted."));
+  PauseAndAlert(ev, absl::StrCat("Pain above ", above, "/10 on ", days, " days in a row"),
+                std::move(d), std::move(alert));
+}
+
+void CheckUsualPainRisingFast(Evaluation& ev, const v1::MorningCheckIn& check_in) {
+  const v1::AlertRules& r = ev.rules().alerts();
+  const int points = r.usual_pain_fast_rise_points();
+  const int window = r.usual_pain_fast_window_days();
+  if (points <= 0 || ev.paused() || !check_in.has_usual_pain()) return;
+  // Against the lowest usual pain of the window: a rise after a dip is a rise too.
+  const CheckInEntry* lowest = nullptr;
+  for (const auto& c : ev.timeline().check_ins()) {
+    if (c.day >= ev.day() - window && c.day < ev.day() && c.check_in->has_usual_pain() &&
+        (lowest == nullptr || c.check_in->usual_pain() < lowest->check_in->usual_pain())) {
+      lowest = &c;
+    }
+  }
+  if (lowest == nullptr) return;
+  const int before = lowest->check_in->usual_pain();
+  const int rise = check_in.usual_pain() - before;
+  if (rise < points ||
+      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING_FAST,
+                       absl::Hours(kHoursPerDay * window))) {
+    return;
+  }
+  const std::string before_date = FormatLocalDate(lowest->day);
+  const int days = static_cast<int>(ev.day() - lowest->day);
+  v1::Alert alert = UrgentPainAlert(
+      v1::ALERT_KIND_USUAL_PAIN_RISING_FAST,
+      absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before, " on ",
+                   before_date, " -> ", check_in.usual_pain(), " on ", FormatLocalDate(ev.day()),
+                   "; limit ", points, " within ", window,
+                   " days): urgent review, program paused."));
+  PutAlertInput(alert, "usual_pain_before", before);
+  PutAlertInput(alert, "usual_pain_before_date", before_date);
+  PutAlertInput(alert, "usual_pain_now", check_in.usual_pain());
+  PutAlertInput(alert, "usual_pain_fast_rise_points", points);
+  PutAlertInput(alert, "usual_pain_fast_window_days", window);
+  v1::Decision d = SafetyDecision(
+      "safety.usual_pain_rising_fast", check_in.traffic_light(),
+      absl::StrCat("Your usual pain has risen quickly. ", kUrgentReview),
+      absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before, " on ",
+                   before_date, " -> ", check_in.usual_pain(), "; ", rise, " >= ", points,
+                   " within ", window, " days): urgent review, program paused, clinician "
+                   "alerted."));
+  PauseAndAlert(ev, absl::StrCat("Usual pain up ", rise, " points in ", days, " days"),
+                std::move(d), std::move(alert));
+}
+
 void CheckUsualPain(Evaluation& ev, const v1::MorningCheckIn& check_in) {
   if (!check_in.has_usual_pain()) return;
   const v1::AlertRules& r = ev.rules().alerts();
@@ -216,9 +348,11 @@ void CheckUsualPain(Evaluation& ev, const v1::MorningCheckIn& check_in) {
   }
   if (earliest == nullptr) return;
   const int rise = check_in.usual_pain() - earliest->usual_pain();
+  // A rising-fast alert in the window already paused the program for this rise.
+  const absl::Duration window = absl::Hours(kHoursPerDay * r.usual_pain_window_days());
   if (rise < r.usual_pain_rise_points() ||
-      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING,
-                       absl::Hours(kHoursPerDay * r.usual_pain_window_days()))) {
+      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING, window) ||
+      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING_FAST, window)) {
     return;
   }
   v1::Alert alert = NewAlert(

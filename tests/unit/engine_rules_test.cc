@@ -259,6 +259,235 @@ TEST(EngineRules, UsualPainRisingAlertsOncePerWindow) {
   }
 }
 
+// --- Pain rising fast or sustained above 7/10: urgent review, pause --------------------------
+
+// One day of a pain scenario (day 0 = Date(0), after seven mornings at pain 2).
+struct PainDay {
+  int day;
+  std::optional<int> morning;  // nullopt: no check-in that day
+  std::optional<int> usual = std::nullopt;
+  std::optional<int> worst = std::nullopt;
+  std::optional<int> session = std::nullopt;  // pain during the squat that day
+};
+
+// Feeds the days in order, a day's check-in before its session.
+void Feed(EngineHarness& h, const std::vector<PainDay>& days) {
+  for (const PainDay& d : days) {
+    if (d.morning.has_value()) {
+      v1::MorningCheckIn check_in = CheckIn(*d.morning);
+      if (d.usual.has_value()) check_in.set_usual_pain(*d.usual);
+      if (d.worst.has_value()) check_in.set_worst_pain(*d.worst);
+      h.CheckInOn(Date(d.day), check_in);
+    }
+    if (d.session.has_value()) h.Session(Date(d.day), {Report(h.prescription(0), *d.session)});
+  }
+}
+
+// The dates alerts of `kind` were raised on (the harness stamps noon UTC of the date).
+std::vector<std::string> AlertDates(const EngineHarness& h, v1::AlertKind kind) {
+  std::vector<std::string> dates;
+  for (const auto& a : h.history().alerts) {
+    if (a.kind() != kind) continue;
+    dates.push_back(FormatLocalDate(absl::ToCivilDay(
+        absl::FromUnixSeconds(a.create_time().seconds()), absl::UTCTimeZone())));
+  }
+  return dates;
+}
+
+// What a clinician does after the review: resume the program.
+void Resume(EngineHarness& h) {
+  h.program().set_state(v1::PROGRAM_STATE_ACTIVE);
+  h.program().clear_pause_reason();
+}
+
+TEST(EngineRules, PainSustainedAboveSevenAtItsBoundaries) {
+  struct Case {
+    std::string name;
+    std::vector<PainDay> days;
+    std::vector<std::string> alerted;  // dates of PAIN_SUSTAINED_HIGH
+    int sustained_pain_days = 2;
+  };
+  const std::vector<Case> cases = {
+      {"8 on 2 days pauses on the second", {{0, 8}, {1, 8}}, {Date(1)}},
+      {"7 is not above 7", {{0, 7}, {1, 7}, {2, 7}}, {}},
+      {"8 on 1 day of 2", {{0, 8}}, {}},
+      {"8 then 5", {{0, 8}, {1, 5}}, {}},
+      {"a day at 7 breaks the run", {{0, 8}, {1, 7}, {2, 8}}, {}},
+      {"days without a check-in do not break it", {{0, 8}, {3, 9}}, {Date(3)}},
+      {"nor does a day with only a session at pain 2",
+       {{0, 8}, {1, std::nullopt, {}, {}, 2}, {2, 8}}, {Date(2)}},
+      {"usual pain above 7 counts", {{0, 5, 8}, {1, 5, 8}}, {Date(1)}},
+      {"worst pain does not", {{0, 5, std::nullopt, 9}, {1, 5, std::nullopt, 9}}, {}},
+      {"a day's highest check-in counts", {{0, 8}, {0, 3}, {1, 8}}, {Date(1)}},
+      {"3 days needed: not on 2", {{0, 8}, {1, 8}}, {}, 3},
+      {"3 days needed: on 3", {{0, 8}, {1, 8}, {2, 8}}, {Date(2)}, 3},
+      {"rule off at 0 days", {{0, 9}, {1, 9}, {2, 9}}, {}, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EngineHarness h = SquatHarness();
+    h.program().mutable_rules()->mutable_alerts()->set_sustained_pain_days(c.sustained_pain_days);
+    Feed(h, c.days);
+    EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_PAIN_SUSTAINED_HIGH),
+                ::testing::ElementsAreArray(c.alerted));
+    EXPECT_EQ(h.program().state(),
+              c.alerted.empty() ? v1::PROGRAM_STATE_ACTIVE : v1::PROGRAM_STATE_PAUSED);
+  }
+}
+
+TEST(EngineRules, PainSustainedHighPausesForAnUrgentReviewNamingTheNumbers) {
+  EngineHarness h = SquatHarness();
+  EXPECT_TRUE(h.CheckInOn(Date(0), CheckIn(8)).alerts.empty());
+  const EngineResult r = h.CheckInOn(Date(1), CheckIn(9));
+  ASSERT_EQ(r.alerts.size(), 1u);
+  const v1::Alert& alert = r.alerts[0];
+  EXPECT_EQ(alert.kind(), v1::ALERT_KIND_PAIN_SUSTAINED_HIGH);
+  EXPECT_TRUE(alert.paused_program());
+  EXPECT_THAT(alert.red_flags(),
+              ::testing::ElementsAre(v1::RED_FLAG_PAIN_RISING_FAST_OR_ABOVE_SEVEN));
+  EXPECT_THAT(alert.patient_advice(), ::testing::HasSubstr("review"));
+  EXPECT_EQ(alert.message(),
+            "Pain above 7/10 on 2 days with check-ins in a row since 2026-03-09 (2026-03-09: 8, "
+            "2026-03-10: 9; limit 2 days): urgent review, program paused.");
+  EXPECT_EQ(alert.inputs().at("pain_high_days"), "2");
+  EXPECT_EQ(alert.inputs().at("pain_now"), "9");
+  EXPECT_EQ(alert.inputs().at("pain_high_since"), "2026-03-09");
+  EXPECT_EQ(alert.inputs().at("pain_high_until"), "2026-03-10");
+  EXPECT_EQ(alert.inputs().at("sustained_pain_above"), "7");
+  EXPECT_EQ(alert.inputs().at("sustained_pain_days"), "2");
+  ASSERT_EQ(r.decisions.size(), 1u);
+  const v1::Decision& pause = r.decisions[0];
+  EXPECT_EQ(pause.kind(), v1::DECISION_KIND_PAUSE);
+  EXPECT_EQ(pause.rule(), "safety.pain_sustained_high");
+  EXPECT_EQ(pause.state(), v1::DECISION_STATE_APPLIED);
+  EXPECT_EQ(pause.source(), "programs/p/checkIns/9");
+  EXPECT_EQ(pause.inputs().at("pain_high_days"), "2");
+  EXPECT_EQ(pause.inputs().at("sustained_pain_above"), "7");
+  EXPECT_THAT(pause.patient_reason(), ::testing::HasSubstr("above 7/10"));
+  EXPECT_THAT(pause.clinician_reason(), ::testing::HasSubstr("2026-03-09: 8, 2026-03-10: 9"));
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_EQ(h.program().pause_reason(), "Pain above 7/10 on 2 days in a row");
+}
+
+TEST(EngineRules, PainSustainedHighIsNotRaisedAgainForTheDaysItCounted) {
+  EngineHarness h = SquatHarness();
+  Feed(h, {{0, 8}, {1, 8}});
+  ASSERT_THAT(AlertDates(h, v1::ALERT_KIND_PAIN_SUSTAINED_HIGH), ::testing::ElementsAre(Date(1)));
+  Resume(h);  // reviewed at once
+  // Days 0 and 1 were counted: one more day at 8 is a run of one.
+  EXPECT_TRUE(h.CheckInOn(Date(2), CheckIn(8)).alerts.empty());
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_ACTIVE);
+  // A new run of two after the alert pauses again.
+  EXPECT_EQ(h.CheckInOn(Date(3), CheckIn(8)).alerts.size(), 1u);
+  EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_PAIN_SUSTAINED_HIGH),
+              ::testing::ElementsAre(Date(1), Date(3)));
+  EXPECT_EQ(h.history().alerts.back().inputs().at("pain_high_since"), Date(2));
+}
+
+TEST(EngineRules, PainSustainedHighIsSilentWhilePausedAndCountsThoseDaysAfter) {
+  EngineHarness h = SquatHarness();
+  Feed(h, {{0, 8}, {1, 8}, {2, 9}, {3, 9}});
+  EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_PAIN_SUSTAINED_HIGH), ::testing::ElementsAre(Date(1)));
+  EXPECT_EQ(h.history().alerts.size(), 1u);  // nothing else either while paused
+  // Resumed with the pain still above 7 since the alert: the next such day pauses again (a
+  // clinician who accepts it raises sustained_pain_days for the patient, or sets it to 0).
+  Resume(h);
+  Feed(h, {{4, 9}});
+  EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_PAIN_SUSTAINED_HIGH),
+              ::testing::ElementsAre(Date(1), Date(4)));
+  EXPECT_EQ(h.history().alerts.back().inputs().at("pain_high_days"), "3");
+}
+
+TEST(EngineRules, UsualPainRisingFastAtItsBoundariesAndBesideTheAlertOnlyRise) {
+  struct Case {
+    std::string name;
+    std::vector<std::pair<int, int>> usual;  // (day, usual pain); morning pain 2
+    std::vector<std::string> fast;           // dates of USUAL_PAIN_RISING_FAST
+    std::vector<std::string> slow;           // dates of USUAL_PAIN_RISING
+    int fast_rise_points = 3;
+  };
+  const std::vector<Case> cases = {
+      {"up 3 within 3 days pauses, and only that is raised", {{0, 2}, {3, 5}}, {Date(3)}, {}},
+      {"up 3 in a day", {{0, 2}, {1, 5}}, {Date(1)}, {}},
+      {"up 2 within 3 days: the alert-only rule", {{0, 2}, {3, 4}}, {}, {Date(3)}},
+      {"up 3 over 4 days: outside the window", {{0, 2}, {4, 5}}, {}, {Date(4)}},
+      {"up 3 after a dip within the window", {{0, 5}, {1, 2}, {3, 5}}, {Date(3)}, {}},
+      {"up 2 alerts, one more within 3 days pauses", {{0, 2}, {1, 4}, {3, 5}}, {Date(3)},
+       {Date(1)}},
+      {"rule off at 0 points", {{0, 2}, {3, 5}}, {}, {Date(3)}, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EngineHarness h = SquatHarness();
+    h.program().mutable_rules()->mutable_alerts()->set_usual_pain_fast_rise_points(
+        c.fast_rise_points);
+    for (const auto& [day, usual] : c.usual) Feed(h, {{day, 2, usual}});
+    EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_USUAL_PAIN_RISING_FAST),
+                ::testing::ElementsAreArray(c.fast));
+    EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_USUAL_PAIN_RISING),
+                ::testing::ElementsAreArray(c.slow));
+    EXPECT_EQ(h.program().state(),
+              c.fast.empty() ? v1::PROGRAM_STATE_ACTIVE : v1::PROGRAM_STATE_PAUSED);
+  }
+}
+
+TEST(EngineRules, UsualPainRisingFastPausesForAnUrgentReviewNamingTheNumbers) {
+  EngineHarness h = SquatHarness();
+  Feed(h, {{0, 2, 2}});
+  v1::MorningCheckIn check_in = CheckIn(2);
+  check_in.set_usual_pain(5);
+  const EngineResult r = h.CheckInOn(Date(3), check_in);
+  ASSERT_EQ(r.alerts.size(), 1u);
+  const v1::Alert& alert = r.alerts[0];
+  EXPECT_EQ(alert.kind(), v1::ALERT_KIND_USUAL_PAIN_RISING_FAST);
+  EXPECT_TRUE(alert.paused_program());
+  EXPECT_THAT(alert.red_flags(),
+              ::testing::ElementsAre(v1::RED_FLAG_PAIN_RISING_FAST_OR_ABOVE_SEVEN));
+  EXPECT_THAT(alert.patient_advice(), ::testing::HasSubstr("review"));
+  EXPECT_EQ(alert.message(),
+            "Usual pain up 3 points in 3 days (2 on 2026-03-09 -> 5 on 2026-03-12; limit 3 "
+            "within 3 days): urgent review, program paused.");
+  EXPECT_EQ(alert.inputs().at("usual_pain_before"), "2");
+  EXPECT_EQ(alert.inputs().at("usual_pain_before_date"), "2026-03-09");
+  EXPECT_EQ(alert.inputs().at("usual_pain_now"), "5");
+  EXPECT_EQ(alert.inputs().at("usual_pain_fast_rise_points"), "3");
+  EXPECT_EQ(alert.inputs().at("usual_pain_fast_window_days"), "3");
+  ASSERT_EQ(r.decisions.size(), 1u);
+  EXPECT_EQ(r.decisions[0].kind(), v1::DECISION_KIND_PAUSE);
+  EXPECT_EQ(r.decisions[0].rule(), "safety.usual_pain_rising_fast");
+  EXPECT_EQ(r.decisions[0].inputs().at("usual_pain_now"), "5");
+  EXPECT_THAT(r.decisions[0].clinician_reason(), ::testing::HasSubstr("2 on 2026-03-09 -> 5"));
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_EQ(h.program().pause_reason(), "Usual pain up 3 points in 3 days");
+}
+
+TEST(EngineRules, UsualPainRisingFastIsNotRepeatedForTheSameRise) {
+  EngineHarness h = SquatHarness();
+  Feed(h, {{0, 2, 2}, {1, 2, 2}, {3, 2, 5}});
+  ASSERT_THAT(AlertDates(h, v1::ALERT_KIND_USUAL_PAIN_RISING_FAST),
+              ::testing::ElementsAre(Date(3)));
+  Resume(h);
+  // Day 4 still sees day 1's 2 within 3 days; day 5 sees only the 5s.
+  Feed(h, {{4, 2, 5}, {5, 2, 5}});
+  EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_USUAL_PAIN_RISING_FAST),
+              ::testing::ElementsAre(Date(3)));
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_ACTIVE);
+  // A new rise of 3 pauses again.
+  Feed(h, {{7, 2, 8}});
+  EXPECT_THAT(AlertDates(h, v1::ALERT_KIND_USUAL_PAIN_RISING_FAST),
+              ::testing::ElementsAre(Date(3), Date(7)));
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_PAUSED);
+}
+
+TEST(EngineRules, PainHighAndRisingFastOnOneCheckInRaiseOneAlert) {
+  EngineHarness h = SquatHarness();
+  Feed(h, {{0, 8, 5}, {1, 8, 8}});
+  ASSERT_EQ(h.history().alerts.size(), 1u);
+  EXPECT_EQ(h.history().alerts[0].kind(), v1::ALERT_KIND_USUAL_PAIN_RISING_FAST);
+  EXPECT_TRUE(h.history().alerts[0].paused_program());
+  EXPECT_EQ(h.program().state(), v1::PROGRAM_STATE_PAUSED);
+}
+
 // --- Approval mode and ApplyDecision -------------------------------------------------------
 
 EngineHarness ApprovalHarness() {

@@ -40,8 +40,11 @@ void CheckEvent(const v1::SimulatedEvent& e, const std::string& field, FieldViol
     return;
   }
   if (e.has_check_in()) {
-    CheckPain(e.check_in().has_morning_pain(), e.check_in().morning_pain(),
-              field + ".check_in.morning_pain", v);
+    const v1::MorningCheckIn& c = e.check_in();
+    CheckPain(c.has_morning_pain(), c.morning_pain(), field + ".check_in.morning_pain", v);
+    // Optional, as at ReportMorningCheckIn; the pain rules read usual pain.
+    if (c.has_usual_pain()) CheckPain(true, c.usual_pain(), field + ".check_in.usual_pain", v);
+    if (c.has_worst_pain()) CheckPain(true, c.worst_pain(), field + ".check_in.worst_pain", v);
     return;
   }
   if (!e.has_session()) {

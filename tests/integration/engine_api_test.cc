@@ -1,8 +1,10 @@
 // The progression engine through the API: decisions change the next session exactly as
-// recorded, red flags pause in the same request, clinicians keep the last word, and
+// recorded, red flags and pain above 7/10 pause in the same request, clinicians keep the
+// last word, and
 // SimulateProgram predicts what the real service does without storing anything.
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "google/protobuf/util/message_differencer.h"
@@ -203,6 +205,71 @@ TEST_F(EngineApiTest, ApprovalModeProposesAndTheClinicianDecides) {
   EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::RejectDecision, reject, &rejected)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // reason required
+}
+
+// Morning pain above 7/10 two days running, no red flag ticked: the second check-in pauses
+// the program in the same request, the clinician's inbox lists the urgent alert, and
+// SimulateProgram predicts the same alert from the same check-ins.
+TEST_F(EngineApiTest, PainAboveSevenTwoDaysRunningPausesAndAlertsTheClinician) {
+  const int pains[] = {2, 2, 2, 8, 9, 9};
+  GoToDay(0);
+  const v1::Program program = MakeProgram(MakePatient("UTC"));
+  for (int day = 0; day < 4; ++day) {
+    GoToDay(day);
+    EXPECT_EQ(CheckIn(program, pains[day], absl::StrCat("c", day)).alerts_size(), 0) << day;
+  }
+  EXPECT_EQ(Get(program).state(), v1::PROGRAM_STATE_ACTIVE);
+  GoToDay(4);
+  const v1::ReportMorningCheckInResponse response = CheckIn(program, pains[4], "c4");
+  ASSERT_EQ(response.alerts_size(), 1);
+  const v1::Alert& alert = response.alerts(0);
+  EXPECT_EQ(alert.kind(), v1::ALERT_KIND_PAIN_SUSTAINED_HIGH);
+  EXPECT_TRUE(alert.paused_program());
+  ASSERT_EQ(alert.red_flags_size(), 1);
+  EXPECT_EQ(alert.red_flags(0), v1::RED_FLAG_PAIN_RISING_FAST_OR_ABOVE_SEVEN);
+  EXPECT_EQ(alert.message(),
+            "Pain above 7/10 on 2 days with check-ins in a row since 2026-03-05 (2026-03-05: 8, "
+            "2026-03-06: 9; limit 2 days): urgent review, program paused.");
+  EXPECT_FALSE(alert.patient_advice().empty());
+  auto pause = std::find_if(response.decisions().begin(), response.decisions().end(),
+                            [](const v1::Decision& d) { return d.kind() == v1::DECISION_KIND_PAUSE; });
+  ASSERT_NE(pause, response.decisions().end());
+  EXPECT_EQ(pause->rule(), "safety.pain_sustained_high");
+  EXPECT_EQ(Get(program).state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_EQ(Today(program).items_size(), 0);
+
+  v1::ListAlertsRequest list;
+  list.set_program(program.name());
+  list.set_unacknowledged_only(true);
+  v1::ListAlertsResponse listed;
+  ASSERT_TRUE(Call(*alerts_, &v1::AlertService::Stub::ListAlerts, list, &listed).ok());
+  ASSERT_EQ(listed.alerts_size(), 1);
+  EXPECT_EQ(listed.alerts(0).name(), alert.name());
+  EXPECT_EQ(listed.alerts(0).kind(), v1::ALERT_KIND_PAIN_SUSTAINED_HIGH);
+  EXPECT_EQ(listed.alerts(0).inputs().at("pain_high_days"), "2");
+  // Still above 7 while paused: nothing more.
+  GoToDay(5);
+  EXPECT_EQ(CheckIn(program, pains[5], "c5").alerts_size(), 0);
+
+  v1::SimulateProgramRequest simulate;
+  simulate.set_start_date("2026-03-02");
+  for (int day = 0; day < 6; ++day) {
+    auto* check_in = simulate.add_events();
+    check_in->set_local_date(FormatLocalDate(absl::CivilDay(2026, 3, 2) + day));
+    check_in->mutable_check_in()->set_morning_pain(pains[day]);
+  }
+  v1::SimulateProgramResponse simulated;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(simulated.alerts_size(), 1);
+  EXPECT_EQ(simulated.alerts(0).kind(), alert.kind());
+  EXPECT_EQ(simulated.alerts(0).message(), alert.message());
+  EXPECT_EQ(simulated.alerts(0).paused_program(), alert.paused_program());
+  using Inputs = std::map<std::string, std::string>;
+  EXPECT_EQ(Inputs(simulated.alerts(0).inputs().begin(), simulated.alerts(0).inputs().end()),
+            Inputs(alert.inputs().begin(), alert.inputs().end()));
+  EXPECT_EQ(simulated.program().state(), v1::PROGRAM_STATE_PAUSED);
 }
 
 // The same four weeks twice: through the real API day by day, and as one SimulateProgram

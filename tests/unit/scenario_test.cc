@@ -233,6 +233,35 @@ TEST(Scenario, RedFlagAtCheckInPausesAtOnce) {
   EXPECT_EQ(r.history.sessions.size(), 10u);
 }
 
+TEST(Scenario, PainAboveSevenTwoMorningsRunningPausesForAnUrgentReview) {
+  Scenario s;
+  for (int day = 0; day < kTwelveWeeks; ++day) {
+    if (day == 10 || day == 11) {  // morning pain 8, nothing ticked; the sessions feel fine
+      s.CheckIn(day, 8);
+      s.Session(day, 2);
+    } else {
+      AddImproverDay(s, day);
+    }
+  }
+  const SimulationResult r = s.Run();
+
+  ASSERT_EQ(r.alerts.size(), 1u);
+  const v1::Alert& alert = r.alerts[0];
+  EXPECT_EQ(alert.kind(), v1::ALERT_KIND_PAIN_SUSTAINED_HIGH);
+  EXPECT_TRUE(alert.paused_program());
+  EXPECT_THAT(alert.red_flags(), ElementsAre(v1::RED_FLAG_PAIN_RISING_FAST_OR_ABOVE_SEVEN));
+  EXPECT_EQ(AlertDate(alert), "2026-03-13");
+  EXPECT_THAT(alert.message(), HasSubstr("(2026-03-12: 8, 2026-03-13: 8; limit 2 days)"));
+  const auto pauses = OfKind(r, v1::DECISION_KIND_PAUSE);
+  ASSERT_EQ(pauses.size(), 1u);
+  EXPECT_EQ(DateOf(*pauses[0]), "2026-03-13");
+  EXPECT_EQ(pauses[0]->rule(), "safety.pain_sustained_high");
+  EXPECT_EQ(r.program.state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_EQ(r.program.pause_reason(), "Pain above 7/10 on 2 days in a row");
+  // Day 11's session came after the pause: nothing was due.
+  EXPECT_EQ(r.history.sessions.size(), 11u);
+}
+
 TEST(Scenario, ImmediateRedFlagPausesEvenInApprovalMode) {
   Scenario s;
   s.request().mutable_program()->set_approval_mode(v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
@@ -372,6 +401,10 @@ TEST(Scenario, BadRequestsNameTheField) {
       {"events[0].local_date", [](auto& r) { r.mutable_events(0)->set_local_date("2026-03-01"); }},
       {"events[0].check_in.morning_pain",
        [](auto& r) { r.mutable_events(0)->mutable_check_in()->set_morning_pain(11); }},
+      {"events[0].check_in.usual_pain",
+       [](auto& r) { r.mutable_events(0)->mutable_check_in()->set_usual_pain(11); }},
+      {"events[0].check_in.worst_pain",
+       [](auto& r) { r.mutable_events(0)->mutable_check_in()->set_worst_pain(-1); }},
       {"events[1].session.pain_during",
        [](auto& r) { r.mutable_events(1)->mutable_session()->clear_pain_during(); }},
       {"events[2]", [](auto& r) { r.add_events()->set_local_date("2026-03-03"); }},

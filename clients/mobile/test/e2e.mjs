@@ -1,0 +1,258 @@
+// End to end for the patient web app: the real kneecoach-server (temp database, demo
+// clinic), the real gateway, and real headless Chromium driven by playwright-core on a
+// phone-sized screen. Counts are checked through the kneecoach CLI, straight against the
+// server, so the browser's own view is never the only witness.
+//
+//   node clients/mobile/test/e2e.mjs SERVER_BIN CLI_BIN      (ctest: e2e_mobile)
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const [serverBin, cliBin] = process.argv.slice(2);
+if (!serverBin || !cliBin) {
+  console.error("usage: e2e.mjs SERVER_BIN CLI_BIN");
+  process.exit(2);
+}
+const mobile = dirname(dirname(fileURLToPath(import.meta.url)));
+const work = mkdtempSync(join(tmpdir(), "kneecoach-mobile-e2e."));
+const started = Date.now();
+const children = [];
+let browser;
+let checks = 0;
+const ok = (what) => console.log(`ok ${++checks} - ${what}`);
+
+// Starts a process and resolves with the first match of `pattern` in its output.
+function start(name, cmd, args, pattern) {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let log = "";
+  child.logText = () => log;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 20000);
+    const onData = (chunk) => {
+      log += chunk;
+      const m = log.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, match: m });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`${name} exited ${code}:\n${log}`)));
+  });
+}
+
+let serverAddr;
+function cli(token, ...args) {
+  const out = execFileSync(cliBin, [`--server=${serverAddr}`, `--token=${token}`, "--json", ...args],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return JSON.parse(out);
+}
+
+async function main() {
+  // The app as the gateway serves it, regenerated from the protos (so it cannot be stale).
+  execFileSync(process.execPath, [join(mobile, "scripts", "build.mjs")], { stdio: "inherit" });
+
+  const db = join(work, "kc.db");
+  const server = await start("kneecoach-server", serverBin,
+    ["--listen=127.0.0.1:0", `--db=${db}`, "--seed_demo"], /listening on (127\.0\.0\.1:\d+)/);
+  serverAddr = server.match[1];
+  const creds = Object.fromEntries(readFileSync(join(work, "demo-credentials"), "utf8")
+    .split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/\s+/)));
+  const program = creds.program;
+  const gateway = await start("gateway", process.execPath,
+    [join(mobile, "gateway", "server.mjs"), "--port=0", `--backend=${serverAddr}`],
+    /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = gateway.match[1] + "/";
+  ok(`server on ${serverAddr}, gateway on ${url}`);
+
+  const sessionCount = () => (cli(creds.patient, "history", program).sessions ?? []).length;
+  const checkInCount = () => (cli(creds.patient, "checkins", program).check_ins ?? []).length;
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-background-networking"],
+  });
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+  const context = await browser.newContext(phone);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const text = (sel) => page.locator(sel).first().innerText();
+  const queueText = () => page.getByTestId("queue-count").innerText();
+
+  // --- a bad token: UNAUTHENTICATED, said plainly, and nothing kept -------------------------
+  await page.goto(url);
+  await page.fill("#credential", "kc_not-a-real-token");
+  await page.click("#signin-form button");
+  await page.getByTestId("error").filter({ hasText: "UNAUTHENTICATED" }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem("kc.token")), null);
+  assert.ok(await page.locator("#signin").isVisible());
+  ok("a bad token shows UNAUTHENTICATED and stays signed out");
+
+  // --- sign in with the demo patient's token: today's exercises -----------------------------
+  await page.fill("#credential", creds.patient);
+  await page.click("#signin-form button");
+  await page.locator("#items > li").first().waitFor();
+  const plan = cli(creds.patient, "today", program).session;
+  const names = await page.locator("#items > li h3").allInnerTexts();
+  assert.equal(names.length, plan.items.length);
+  assert.ok(names[0].startsWith(plan.items[0].display_name), `${names[0]} vs ${plan.items[0].display_name}`);
+  assert.ok((await text("#items > li .dose")).length > 0);
+  ok(`today shows the ${names.length} exercises the server planned (${names.join(", ")})`);
+
+  // --- a timer: counts down while running, stands still when paused -------------------------
+  const timer = page.locator(".timer").first();
+  const clock = timer.getByTestId("timer-clock");
+  const seconds = async () => { const [m, s] = (await clock.innerText()).split(":").map(Number); return m * 60 + s; };
+  const full = await seconds();
+  assert.ok(full > 0);
+  await timer.getByTestId("timer-toggle").click();
+  await page.waitForTimeout(2300);
+  await timer.getByTestId("timer-toggle").click();  // pause
+  const paused = await seconds();
+  assert.ok(paused <= full - 2 && paused >= full - 3, `timer went ${full} -> ${paused} in 2.3 s`);
+  await page.waitForTimeout(1200);
+  assert.equal(await seconds(), paused, "a paused timer stands still");
+  assert.match(await timer.getByTestId("timer-phase").innerText(), /^Set 1\//);
+  ok(`timer counted down ${full} s -> ${paused} s and held while paused`);
+
+  // --- report pain 2 online: the traffic light and the reason -------------------------------
+  await page.click("[data-tab=report]");
+  assert.ok(await page.locator("#report-submit").isDisabled(), "no report before the pain is set");
+  await page.locator("#pain").fill("2");
+  await page.click("#report-submit");
+  await page.getByTestId("report-result").getByTestId("traffic-light").waitFor();
+  assert.equal(await page.getByTestId("report-result").getByTestId("traffic-light").innerText(), "GREEN");
+  assert.match(await page.getByTestId("report-result").innerText(), /No change to your program|\S/);
+  assert.equal(sessionCount(), 1);
+  ok("pain 2 reported online: GREEN, one session on the server");
+
+  // --- offline: a report and a check-in queue up, survive a reload --------------------------
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await page.click("[data-tab=today]");
+  await page.locator("#items > li .done-tag").first().waitFor();  // refreshed after the sync
+  await context.setOffline(true);
+  await page.click("[data-tab=report]");
+  await page.locator("#pain").fill("5");
+  await page.click("#report-submit");
+  await page.getByTestId("queued").first().waitFor();
+  await page.click("[data-tab=checkin]");
+  await page.locator("#morning-pain").fill("1");
+  await page.click("#checkin-submit");
+  assert.equal(await queueText(), "2 waiting to sync");
+  const queued = await page.evaluate(() => localStorage.getItem("kc.queue.v1"));
+  const queuedIds = JSON.parse(queued).map((i) => i.requestId);
+  assert.equal(queuedIds.length, 2);
+  ok("offline: a report and a check-in wait (2 waiting to sync)");
+
+  await page.reload();
+  await page.locator("#items > li").first().waitFor();
+  assert.match(await page.getByTestId("today-meta").innerText(), /offline/);
+  assert.equal(await page.locator("#items > li").count(), plan.items.length);
+  assert.equal(await queueText(), "2 waiting to sync");
+  assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem("kc.queue.v1"))).map((i) => i.requestId), queuedIds);
+  assert.equal(sessionCount(), 1);
+  assert.equal(checkInCount(), 0);
+  ok("reloaded offline: the saved session shows, the queue and its request ids survive, the server has nothing new");
+
+  // --- back online: the queue syncs in order, each item once --------------------------------
+  await context.setOffline(false);
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem("kc.queue.v1") ?? "[]").length === 0);
+  await page.getByTestId("queue-count").filter({ hasText: /^$/ }).waitFor({ state: "attached" });
+  assert.equal(await queueText(), "");
+  assert.equal(sessionCount(), 2);
+  assert.equal(checkInCount(), 1);
+  await page.click("[data-tab=report]");
+  const synced = page.getByTestId("report-result");
+  assert.equal(await synced.getByTestId("traffic-light").innerText(), "AMBER");
+  assert.match(await synced.getByTestId("reason").first().innerText(), /\w/);
+  const amberReason = await synced.getByTestId("reason").first().innerText();
+  ok(`online again: synced; the server has 2 sessions and 1 check-in; pain 5 -> AMBER, "${amberReason}"`);
+
+  // --- a duplicate sync of items already sent: the server replays, counts stay --------------
+  await page.evaluate((q) => { localStorage.setItem("kc.queue.v1", q); }, queued);
+  await page.evaluate(() => window.kneecoach.sync());
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem("kc.queue.v1") ?? "[]").length === 0);
+  assert.equal(sessionCount(), 2, "a re-sent report must not be counted twice");
+  assert.equal(checkInCount(), 1, "a re-sent check-in must not be counted twice");
+  ok("re-sending both items with their request ids changed nothing on the server");
+
+  // --- an invalid report: the server's field violation is shown, nothing stored -------------
+  await page.click("[data-tab=report]");
+  await page.locator("#per-exercise summary").click();
+  await page.locator("#overrides .item-pain").first().fill("12");
+  await page.locator("#pain").fill("2");
+  await page.click("#report-submit");
+  const rejected = page.getByTestId("rejected-item");
+  await rejected.waitFor().catch(async (e) => {
+    console.error("report result:", await page.getByTestId("report-result").innerText(),
+      "\nerror:", await page.getByTestId("error").innerText(), "\nqueue:", await queueText());
+    throw e;
+  });
+  const rejectedText = await rejected.innerText();
+  assert.match(rejectedText, /INVALID_ARGUMENT/);
+  assert.match(rejectedText, /reports\[0\]\.pain_during/);
+  assert.equal(await queueText(), "");
+  assert.equal(sessionCount(), 2);
+  ok(`an invalid report is rejected with the server's field violation: ${rejectedText.split("\n").pop()}`);
+
+  // --- enrollment: a physio's one-use code signs a new phone in ----------------------------
+  const patient = cli(creds.patient, "whoami").user.patient;
+  const codeOut = execFileSync(cliBin, [`--server=${serverAddr}`, `--token=${creds.physio}`,
+    "enrollment-code", patient], { encoding: "utf8" });
+  const code = codeOut.match(/KC-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0];
+  const phone2 = await browser.newContext(phone);
+  const page2 = await phone2.newPage();
+  page2.setDefaultTimeout(15000);
+  await page2.goto(url);
+  await page2.fill("#credential", code);
+  await page2.click("#signin-form button");
+  await page2.locator("#items > li").first().waitFor();
+  const token2 = await page2.evaluate(() => localStorage.getItem("kc.token"));
+  assert.ok(token2 && token2 !== code && token2 !== creds.patient);
+  assert.equal(cli(token2, "whoami").user.patient, patient);
+  ok(`enrolled a second phone with ${code}; it got its own patient token`);
+
+  // The code is spent: a third phone cannot use it.
+  const phone3 = await browser.newContext(phone);
+  const page3 = await phone3.newPage();
+  await page3.goto(url);
+  await page3.fill("#credential", code);
+  await page3.click("#signin-form button");
+  await page3.getByTestId("error").filter({ hasText: "UNAUTHENTICATED" }).waitFor();
+  ok("a spent enrollment code is UNAUTHENTICATED");
+
+  // --- a red flag that needs care today: the advice, and the program paused -----------------
+  await page2.click("[data-tab=checkin]");
+  await page2.locator("#morning-pain").fill("3");
+  await page2.locator(`input.flag[name=RED_FLAG_KNEECAP_DISLOCATION]`).check();
+  await page2.click("#checkin-submit");
+  await page2.getByTestId("checkin-result").getByTestId("traffic-light").waitFor();
+  assert.match(await page2.getByTestId("seek-care").innerText(), /Seek medical care today/);
+  assert.equal(checkInCount(), 2);
+  assert.equal(cli(creds.patient, "today", program).session.program_paused, true);
+  await page2.click("[data-tab=today]");
+  await page2.locator("#today-message").filter({ hasText: /\S/ }).waitFor();
+  ok("an immediate red flag shows 'seek care today' and the server paused the program");
+
+  await page.screenshot({ path: join(process.env.KNEECOACH_SHOTS || work, "mobile-report.png") });
+  console.log(`mobile e2e: ${checks} checks passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`FAIL: ${e.stack || e}`);
+  for (const c of children) console.error(`--- ${c.spawnargs[1] ?? c.spawnfile} log (tail):\n${(c.logText?.() ?? "").slice(-3000)}`);
+  process.exitCode = 1;
+} finally {
+  await browser?.close().catch(() => {});
+  for (const c of children) c.kill("SIGTERM");
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kneecoach needs on Debian 12, skipping whatever is already there.
 #   scripts/setup.sh          build and run dependencies
-#   scripts/setup.sh --test   also the test tools (buf from npm, Python gRPC for the example)
+#   scripts/setup.sh --test   also the test tools (buf from npm, Python gRPC for the example,
+#                             Chromium and clients/mobile's npm packages for the web app)
 # apt runs as root, or through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ if [ "${1:-}" = "--test" ]; then
   # The libFuzzer target (fuzz/): clang with its sanitizer and fuzzer runtimes.
   packages+=(clang libclang-rt-14-dev)
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+  # --- patient web app (clients/mobile): its end-to-end test drives Debian's Chromium ------
+  packages+=(chromium)
+  # --- end patient web app -------------------------------------------------------------------
 fi
 
 missing=()
@@ -34,4 +38,13 @@ if [ $with_tests -eq 1 ] && [ ! -x tools/buf/node_modules/.bin/buf ]; then
   echo "setup: installing buf (npm, pinned in tools/buf/package-lock.json)"
   (cd tools/buf && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# --- patient web app (clients/mobile): gateway, app build and e2e test packages -----------
+# Pinned in clients/mobile/package-lock.json; installed again when the lock file is newer
+# than the installed tree (npm writes node_modules/.package-lock.json).
+if [ $with_tests -eq 1 ] && { [ ! -f clients/mobile/node_modules/.package-lock.json ] ||
+  [ clients/mobile/package-lock.json -nt clients/mobile/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing the web app's npm packages (pinned in clients/mobile/package-lock.json)"
+  (cd clients/mobile && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# --- end patient web app -------------------------------------------------------------------
 echo "setup: ok"

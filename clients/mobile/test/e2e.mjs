@@ -4,6 +4,7 @@
 // server, so the browser's own view is never the only witness.
 //
 //   node clients/mobile/test/e2e.mjs SERVER_BIN CLI_BIN      (ctest: e2e_mobile)
+// KNEECOACH_SHOTS=DIR also saves screenshots of the screens there.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -241,7 +242,13 @@ async function main() {
   await page2.locator("#today-message").filter({ hasText: /\S/ }).waitFor();
   ok("an immediate red flag shows 'seek care today' and the server paused the program");
 
-  await page.screenshot({ path: join(process.env.KNEECOACH_SHOTS || work, "mobile-report.png") });
+  if (process.env.KNEECOACH_SHOTS) {
+    await page.screenshot({ path: join(process.env.KNEECOACH_SHOTS, "mobile-report.png"), fullPage: true });
+    await page2.screenshot({ path: join(process.env.KNEECOACH_SHOTS, "mobile-checkin.png"), fullPage: true });
+    await page2.click("[data-tab=today]");
+    await page.click("[data-tab=today]");
+    await page.screenshot({ path: join(process.env.KNEECOACH_SHOTS, "mobile-today.png") });
+  }
   console.log(`mobile e2e: ${checks} checks passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -130,9 +130,32 @@ async function main() {
   await page.click("#report-submit");
   await page.getByTestId("report-result").getByTestId("traffic-light").waitFor();
   assert.equal(await page.getByTestId("report-result").getByTestId("traffic-light").innerText(), "GREEN");
-  assert.match(await page.getByTestId("report-result").innerText(), /No change to your program|\S/);
+  // The server's reasons when it decided something, else the plain "no change".
+  const reasons = await page.getByTestId("report-result").getByTestId("reason").allInnerTexts();
+  const noChange = await page.getByTestId("report-result").getByTestId("no-change").count();
+  assert.ok(reasons.length > 0 ? reasons.every((r) => r.trim()) : noChange === 1);
   assert.equal(sessionCount(), 1);
-  ok("pain 2 reported online: GREEN, one session on the server");
+  ok(`pain 2 reported online: GREEN (${reasons.length ? reasons.join("; ") : "no change"}), one session on the server`);
+
+  // --- the AKPS, due on day 1: answered in the app, scored by the server --------------------
+  await page.click("[data-tab=today]");
+  assert.match(await page.getByTestId("outcomes-due").innerText(), /Anterior Knee Pain Scale/);
+  await page.getByTestId("akps-open").click();
+  const akpsItems = page.locator("#akps-items fieldset");
+  await akpsItems.first().waitFor();
+  const itemCount = await akpsItems.count();
+  assert.equal(itemCount, 13);
+  await page.click("#akps-submit");  // nothing answered yet: asks, sends nothing
+  await page.locator("#akps-result").filter({ hasText: "Please answer question 1" }).waitFor();
+  for (let i = 0; i < itemCount; i++) await akpsItems.nth(i).locator("input[type=radio]").first().check();
+  await page.click("#akps-submit");
+  const score = page.getByTestId("akps-score");
+  await score.waitFor();
+  const recorded = cli(creds.patient, "outcomes", program).outcomes ?? [];
+  assert.equal(recorded.length, 1);
+  assert.match(await score.innerText(), new RegExp(`recorded: ${recorded[0].value}/100`));
+  await page.getByTestId("outcomes-due").waitFor({ state: "hidden" });
+  ok(`AKPS answered in the app: the server scored it ${recorded[0].value}/100 and it is no longer due`);
 
   // --- offline: a report and a check-in queue up, survive a reload --------------------------
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));

@@ -16,7 +16,12 @@ import {
   SessionView,
 } from "../../gen/kneecoach/v1/session_pb.js";
 import { RedFlag, RedFlagSchema, TrafficLight } from "../../gen/kneecoach/v1/report_pb.js";
-import { OutcomeKind } from "../../gen/kneecoach/v1/outcome_pb.js";
+import {
+  OutcomeKind,
+  OutcomeService,
+  QuestionnaireSchema,
+  RecordOutcomeRequestSchema,
+} from "../../gen/kneecoach/v1/outcome_pb.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { enqueue, loadQueue, newRequestId, removeFromQueue } from "./queue.js";
 
@@ -36,6 +41,7 @@ const transport = createConnectTransport({ baseUrl: location.origin });
 const access = createClient(AccessService, transport);
 const programs = createClient(ProgramService, transport);
 const sessions = createClient(SessionService, transport);
+const outcomes = createClient(OutcomeService, transport);
 const auth = (token = store.token) => ({ headers: { authorization: `Bearer ${token}` }, timeoutMs: 15000 });
 
 const $ = (id) => document.getElementById(id);
@@ -158,7 +164,12 @@ function renderToday(offline, savedAt) {
   $("today-message").textContent = s.message || (s.programPaused ? "Your program is paused." : "");
   const due = s.outcomesDue.map((k) => outcomeNames[k] ?? "a check of your progress");
   $("outcomes-due").hidden = due.length === 0;
-  $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}. Your physiotherapist will go through it with you.` : "";
+  $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}.` : "";
+  const akpsDue = s.outcomesDue.includes(OutcomeKind.AKPS);
+  const queuedAkps = loadQueue().some((i) => i.kind === "outcome");
+  if (akpsDue && !queuedAkps) {
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, "Fill in the questionnaire"));
+  }
   for (const t of timers.values()) t.stop();
   timers.clear();
   $("items").replaceChildren(...s.items.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
@@ -246,6 +257,44 @@ class HoldTimer {
   }
 }
 
+// --- the AKPS questionnaire -----------------------------------------------------------------
+// Shown as published (GetQuestionnaire), kept for offline use; the answers go through the
+// outbox like a report (RecordOutcome, same request id on every retry).
+async function openAkps() {
+  let q;
+  try {
+    q = (await outcomes.getQuestionnaire({ name: "questionnaires/akps" }, auth())).questionnaire;
+    localStorage.setItem("kc.akps", JSON.stringify(toJson(QuestionnaireSchema, q)));
+  } catch (err) {
+    const saved = localStorage.getItem("kc.akps");
+    if (!saved || !transient(ConnectError.from(err))) return showError(describe(err));
+    q = fromJson(QuestionnaireSchema, JSON.parse(saved));
+  }
+  $("akps-title").textContent = q.title;
+  $("akps-items").replaceChildren(...q.items.map((item, i) => el("fieldset", { class: "akps-item" },
+    el("legend", {}, `${i + 1}. ${item.title}`),
+    item.options.map((o, j) => el("label", { class: "check" },
+      el("input", { type: "radio", name: `akps-${i}`, value: String(j) }), o.label)))));
+  $("akps-form").hidden = false;
+  results.outcome.replaceChildren();
+  $("akps-form").scrollIntoView();
+}
+
+async function submitAkps(ev) {
+  ev.preventDefault();
+  const sets = [...document.querySelectorAll("#akps-items fieldset")];
+  const choices = sets.map((f) => f.querySelector("input:checked")?.value);
+  const missing = choices.findIndex((c) => c === undefined);
+  if (missing >= 0) {
+    results.outcome.replaceChildren(el("p", { class: "banner error" }, `Please answer question ${missing + 1}.`));
+    sets[missing].scrollIntoView();
+    return;
+  }
+  $("akps-form").hidden = true;
+  await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.AKPS, akpsChoices: choices.map(Number) } },
+    `Knee questionnaire of ${new Date().toLocaleString()}`);
+}
+
 // --- report -----------------------------------------------------------------------------------
 function renderOverrides() {
   $("overrides").replaceChildren(...(today?.items ?? []).map((item) => el("li", { dataset: { prescription: item.prescription } },
@@ -293,12 +342,19 @@ function buildReport() {
 }
 
 // --- the outbox -------------------------------------------------------------------------------
-const results = { report: $("report-result"), checkin: $("checkin-result") };
+const results = { report: $("report-result"), checkin: $("checkin-result"), outcome: $("akps-result") };
+
+// What each kind of queued item is, how it is sent, and how its answer is shown.
+const kinds = {
+  report: { schema: ReportSessionRequestSchema, send: (r) => sessions.reportSession(r, auth()), show: (res, item) => showReportResult(res, item) },
+  checkin: { schema: ReportMorningCheckInRequestSchema, send: (r) => sessions.reportMorningCheckIn(r, auth()), show: (res, item) => showCheckInResult(res, item) },
+  outcome: { schema: RecordOutcomeRequestSchema, send: (r) => outcomes.recordOutcome(r, auth()), show: (res, item) => showOutcomeResult(res, item) },
+};
 
 async function submit(kind, request, summary) {
   // The request id is fixed here, once, and travels with the item until the server answers.
   const requestId = newRequestId();
-  const schema = kind === "report" ? ReportSessionRequestSchema : ReportMorningCheckInRequestSchema;
+  const { schema } = kinds[kind];
   const message = create(schema, { ...request, requestId });
   enqueue({ kind, requestId, request: toJson(schema, message), summary, submittedAt: new Date().toISOString() });
   results[kind].replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
@@ -320,18 +376,14 @@ function sync() {
 async function drain() {
   if (!store.token) return;
   for (const item of loadQueue()) {
+    const kind = kinds[item.kind];
+    if (!kind) {  // written by a later version of the app: leave it for that version
+      continue;
+    }
     try {
-      if (item.kind === "report") {
-        const req = fromJson(ReportSessionRequestSchema, item.request);
-        const res = await sessions.reportSession(req, auth());
-        removeFromQueue(item.requestId);
-        showReportResult(res, item);
-      } else {
-        const req = fromJson(ReportMorningCheckInRequestSchema, item.request);
-        const res = await sessions.reportMorningCheckIn(req, auth());
-        removeFromQueue(item.requestId);
-        showCheckInResult(res, item);
-      }
+      const res = await kind.send(fromJson(kind.schema, item.request));
+      removeFromQueue(item.requestId);
+      kind.show(res, item);
       renderQueueCount();
     } catch (err) {
       const e = ConnectError.from(err);
@@ -389,6 +441,13 @@ function showCheckInResult(res, item) {
     paused ? el("p", { dataset: { testid: "paused" } }, "Your program is paused until your physiotherapist has seen you.") : null,
     decisionList(res.decisions)));
   if (hasImmediateFlag(item.request.checkIn?.redFlags ?? [])) results.checkin.prepend(careBanner());
+}
+
+function showOutcomeResult(res, item) {
+  results.outcome.replaceChildren(el("div", { class: "banner", dataset: { testid: "akps-score" } },
+    `Questionnaire recorded: ${res.outcome?.value ?? "?"}/100. Thank you.`,
+    el("p", { class: "muted" }, item.summary)));
+  $("akps-form").hidden = true;
 }
 
 function renderQueueCount() {
@@ -503,10 +562,18 @@ function wire() {
     if (immediate && !results.checkin.querySelector("[data-testid=seek-care]")) results.checkin.prepend(careBanner());
     $("checkin-submit").disabled = false;
   };
+  $("akps-form").onsubmit = submitAkps;
   $("refresh").onclick = () => loadToday();
   $("sync-now").onclick = () => sync();
   $("signout").onclick = () => {
+    // The outbox belongs to this patient: sending it later with someone else's token
+    // would be refused, so signing out with unsent items asks first and then drops them.
+    const n = loadQueue().length;
+    if (n && !confirm(`${n} not sent yet: signing out deletes ${n === 1 ? "it" : "them"}. Sign out?`)) return;
+    for (const i of loadQueue()) removeFromQueue(i.requestId);
     store.token = null; store.program = null; store.today = null;
+    localStorage.removeItem("kc.akps");
+    renderQueueCount();
     showSignedIn(false);
   };
   addEventListener("online", () => { renderQueueCount(); sync(); });

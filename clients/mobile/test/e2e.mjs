@@ -259,6 +259,7 @@ async function main() {
   await page2.click("#checkin-submit");
   await page2.getByTestId("checkin-result").getByTestId("traffic-light").waitFor();
   assert.match(await page2.getByTestId("seek-care").innerText(), /Seek medical care today/);
+  assert.match(await page2.getByTestId("paused").innerText(), /paused/);
   assert.equal(checkInCount(), 2);
   assert.equal(cli(creds.patient, "today", program).session.program_paused, true);
   await page2.click("[data-tab=today]");

@@ -7,6 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 
 import { AccessService } from "../../gen/kneecoach/v1/access_pb.js";
+import { DecisionKind } from "../../gen/kneecoach/v1/decision_pb.js";
 import { ProgramService, ProgramState } from "../../gen/kneecoach/v1/program_pb.js";
 import {
   ReportMorningCheckInRequestSchema,
@@ -95,7 +96,13 @@ async function signIn(credential) {
     const res = await access.enrollDevice(
       { deviceName: `web app (${navigator.platform || "phone"})` }, auth(credential.toUpperCase()));
     token = res.secret;
+    store.token = token;  // the code is spent now: keep what it bought, whatever follows
   }
+  await finishSignIn(token);
+}
+
+// Finds the patient's program with `token` and keeps both.
+async function finishSignIn(token) {
   const { user } = await access.getCurrentUser({}, auth(token));
   if (!user?.patient) throw new ConnectError("this app is for patients; sign in with a patient's code or token", Code.PermissionDenied);
   const list = await programs.listPrograms({ patient: user.patient }, auth(token));
@@ -434,7 +441,7 @@ function showReportResult(res, item) {
 }
 
 function showCheckInResult(res, item) {
-  const paused = res.decisions.some((d) => /pause/i.test(d.rule) || /pause/i.test(d.patientReason));
+  const paused = res.decisions.some((d) => d.kind === DecisionKind.PAUSE);
   results.checkin.replaceChildren(el("div", { class: "banner" },
     el("p", {}, "Check-in recorded ", light(res.checkIn?.trafficLight)),
     el("p", { class: "muted" }, item.summary),
@@ -584,6 +591,14 @@ async function main() {
   wire();
   renderQueueCount();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  if (store.token && !store.program) {
+    // Enrolled, but the program was not found yet (e.g. the network went away).
+    try {
+      await finishSignIn(store.token);
+    } catch (err) {
+      showError(describe(err));
+    }
+  }
   if (!store.token || !store.program) {
     showSignedIn(false);
     return;

@@ -6,10 +6,12 @@
 # (scripts/setup.sh --test installs them, so CI never skips).
 #
 #   tests/e2e/mobile_e2e.sh SERVER_BIN CLI_BIN        (ctest: e2e_mobile)
+#   tests/e2e/mobile_e2e.sh --unit                    (ctest: mobile_gateway; the gateway's
+#                                                      unit tests, node --test)
 set -euo pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 SERVER_BIN CLI_BIN" >&2
+if [[ $# -ne 2 && "${1:-}" != "--unit" ]]; then
+  echo "usage: $0 SERVER_BIN CLI_BIN | --unit" >&2
   exit 2
 fi
 MOBILE="$(cd "$(dirname "$0")/../../clients/mobile" && pwd)"
@@ -18,5 +20,8 @@ if ! command -v node >/dev/null 2>&1 || [[ ! -d "$MOBILE/node_modules/playwright
   echo "SKIP: clients/mobile/node_modules is not installed (run scripts/setup.sh --test," \
     "or npm ci in clients/mobile)"
   exit 77
+fi
+if [[ "$1" == "--unit" ]]; then
+  exec node --test "$MOBILE/test/gateway.test.mjs"
 fi
 exec node "$MOBILE/test/e2e.mjs" "$1" "$2"

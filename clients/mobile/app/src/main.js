@@ -204,6 +204,7 @@ function timerFor(item, index) {
   if (!work) return null;
   const holds = d.holdSeconds ? Math.max(1, d.reps) : 1;
   const t = new HoldTimer(work, holds, Math.max(1, d.sets), d.restSeconds);
+  t.root.dataset.kind = d.holdSeconds ? "hold" : "duration";
   timers.set(index, t);
   return t.root;
 }

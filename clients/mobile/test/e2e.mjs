@@ -273,6 +273,7 @@ async function main() {
   assert.equal(cli(creds.patient, "today", program).session.program_paused, true);
   await page2.click("[data-tab=today]");
   await page2.locator("#today-message").filter({ hasText: /\S/ }).waitFor();
+  assert.equal(await page2.locator(".timer").count(), 0, "no timers while the program is paused");
   ok("an immediate red flag shows 'seek care today' and the server paused the program");
 
   if (process.env.KNEECOACH_SHOTS) {

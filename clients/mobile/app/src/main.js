@@ -199,7 +199,7 @@ const timers = new Map();
 
 function timerFor(item, index) {
   const d = item.dose;
-  if (!d || d.runSeconds) return null;
+  if (!d || d.runSeconds || today.programPaused) return null;  // paused: no loading at all
   const work = d.holdSeconds || d.durationSeconds;
   if (!work) return null;
   const holds = d.holdSeconds ? Math.max(1, d.reps) : 1;

@@ -1,0 +1,125 @@
+// The desktop client's view of kneecoach-server: one channel, one stub per service, and
+// blocking calls that return plain results (a value, or an RpcError to show). Nothing here
+// knows about widgets; the window runs these calls on worker threads (async.h).
+//
+// Thread safety: a Client is immutable after construction and gRPC stubs are thread-safe,
+// so any method may be called from any thread, concurrently.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "grpcpp/channel.h"
+#include "grpcpp/support/status.h"
+#include "kneecoach/v1/access.grpc.pb.h"
+#include "kneecoach/v1/decision.grpc.pb.h"
+#include "kneecoach/v1/outcome.grpc.pb.h"
+#include "kneecoach/v1/patient.grpc.pb.h"
+#include "kneecoach/v1/program.grpc.pb.h"
+
+namespace kneecoach::desktop {
+
+// A failed call as the user should see it.
+struct RpcError {
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  std::string message;
+  // "field: description" for each google.rpc.BadRequest field violation and
+  // google.rpc.PreconditionFailure violation in the status details.
+  std::vector<std::string> violations;
+
+  static RpcError FromStatus(const grpc::Status& status);
+  // "UNAUTHENTICATED", "INVALID_ARGUMENT", ...
+  std::string CodeName() const;
+  // "CODE: message" and one "  field: description" line per violation.
+  std::string ToString() const;
+};
+
+// A value or an error: what every Client call returns.
+template <typename T>
+struct Result {
+  std::optional<T> value;
+  RpcError error;
+
+  bool ok() const { return value.has_value(); }
+  static Result Ok(T v) { return Result{std::move(v), {}}; }
+  static Result Fail(RpcError e) { return Result{std::nullopt, std::move(e)}; }
+  static Result Fail(const grpc::Status& s) { return Fail(RpcError::FromStatus(s)); }
+};
+
+struct ClientOptions {
+  // host:port of kneecoach-server.
+  std::string target = "127.0.0.1:50051";
+  // Sent as "authorization: Bearer <token>" on every call when not empty.
+  std::string token;
+  // Deadline of each call.
+  std::chrono::milliseconds timeout{10000};
+};
+
+// One row of the caseload: a patient and their current program.
+struct CaseloadRow {
+  std::string patient;        // "patients/{id}"
+  std::string patient_name;   // display name
+  std::string program;        // "programs/{id}"; empty if the patient has none
+  v1::Phase phase = v1::PHASE_UNSPECIFIED;
+  v1::ProgramState state = v1::PROGRAM_STATE_UNSPECIFIED;
+  std::string pause_reason;
+  int open_alerts = 0;
+  int pending_decisions = 0;
+  // From the latest week of GetProgress; unset when that week has no data.
+  int latest_week = 0;
+  std::optional<double> adherence;  // fraction, may exceed 1
+  std::optional<double> morning_pain_median;
+};
+
+// Everything the program view shows.
+struct ProgramDetail {
+  v1::Program program;
+  std::string patient_name;
+  v1::ProgramProgress progress;
+  // Proposed decisions (waiting for the clinician), newest first.
+  std::vector<v1::Decision> proposed;
+  // All the program's alerts, newest first.
+  std::vector<v1::Alert> alerts;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+
+  const ClientOptions& options() const { return options_; }
+
+  Result<v1::User> CurrentUser() const;
+  // The caller's patients (a physiotherapist's: those assigned to them) with their active
+  // programs, in the order of UrgencyOrder (model.h).
+  Result<std::vector<CaseloadRow>> Caseload() const;
+  Result<ProgramDetail> Program(const std::string& program) const;
+
+  // Writes: each sends a fresh request id.
+  Result<v1::Decision> Approve(const std::string& decision, const std::string& reason) const;
+  Result<v1::Decision> Reject(const std::string& decision, const std::string& reason) const;
+  Result<v1::Alert> Acknowledge(const std::string& alert, const std::string& note) const;
+  Result<v1::Program> Pause(const std::string& program, const std::string& reason) const;
+  Result<v1::Program> Resume(const std::string& program, const std::string& reason) const;
+
+ private:
+  // A context with the deadline and the bearer token.
+  std::unique_ptr<grpc::ClientContext> Context() const;
+  grpc::Status CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row) const;
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
+  std::unique_ptr<v1::PatientService::Stub> patients_;
+  std::unique_ptr<v1::ProgramService::Stub> programs_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
+  std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
+};
+
+// A fresh idempotency key, "desktop-" and 16 hex digits.
+std::string NewRequestId();
+
+}  // namespace kneecoach::desktop

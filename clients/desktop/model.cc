@@ -1,0 +1,117 @@
+#include "clients/desktop/model.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
+
+namespace kneecoach::desktop {
+
+bool MoreUrgent(const CaseloadRow& a, const CaseloadRow& b) {
+  const auto key = [](const CaseloadRow& r) {
+    return std::make_tuple(-r.open_alerts, r.state == v1::PROGRAM_STATE_PAUSED ? 0 : 1,
+                           -r.pending_decisions, -r.morning_pain_median.value_or(-1.0));
+  };
+  const auto ka = key(a);
+  const auto kb = key(b);
+  if (ka != kb) return ka < kb;
+  return a.patient_name < b.patient_name;
+}
+
+void SortByUrgency(std::vector<CaseloadRow>& rows) {
+  std::stable_sort(rows.begin(), rows.end(), MoreUrgent);
+}
+
+Trend TrendOf(const v1::ProgramProgress& progress) {
+  Trend trend;
+  for (const v1::ProgressWeek& week : progress.weeks()) {
+    const double x = week.week();
+    trend.weeks = std::max(trend.weeks, week.week());
+    if (week.has_morning_pain_median()) {
+      trend.morning_pain_median.push_back({x, week.morning_pain_median()});
+    }
+    if (week.has_max_pain_during()) trend.max_pain_during.push_back({x, 1.0 * week.max_pain_during()});
+    if (week.sessions_planned() > 0 || week.sessions_done() > 0) {
+      trend.adherence_percent.push_back({x, 100.0 * week.adherence()});
+    }
+  }
+  return trend;
+}
+
+namespace {
+
+std::string FormatDuration(int seconds) {
+  if (seconds < 60) return absl::StrCat(seconds, " s");
+  const int minutes = seconds / 60;
+  const int rest = seconds % 60;
+  if (rest == 0) return absl::StrCat(minutes, " min");
+  return absl::StrCat(minutes, " min ", rest, " s");
+}
+
+}  // namespace
+
+std::string FormatDose(const v1::Dose& dose) {
+  std::string main;
+  if (dose.run_seconds() > 0 || dose.walk_seconds() > 0) {
+    main = absl::StrCat("run ", FormatDuration(dose.run_seconds()), " / walk ",
+                        FormatDuration(dose.walk_seconds()));
+    if (dose.sets() > 0) absl::StrAppend(&main, " x ", dose.sets());
+  } else {
+    if (dose.reps() > 0) {
+      main = dose.sets() > 0 ? absl::StrCat(dose.sets(), " x ", dose.reps(), " reps")
+                             : absl::StrCat(dose.reps(), " reps");
+    } else if (dose.sets() > 1 || (dose.sets() == 1 && dose.hold_seconds() > 0)) {
+      main = absl::StrCat(dose.sets(), " x");
+    }
+    if (dose.hold_seconds() > 0) {
+      absl::StrAppend(&main, dose.reps() > 0 ? ", " : (main.empty() ? "" : " "),
+                      dose.hold_seconds(), " s hold");
+    }
+    if (dose.duration_seconds() > 0) {
+      absl::StrAppend(&main, main.empty() ? "" : (dose.reps() > 0 ? ", " : " "),
+                      FormatDuration(dose.duration_seconds()));
+    }
+  }
+  if (main.empty() && dose.sets() > 0) main = absl::StrCat(dose.sets(), " x");
+  if (dose.per_side() && !main.empty()) absl::StrAppend(&main, " per side");
+  if (dose.load_kg() > 0) absl::StrAppend(&main, absl::StrFormat(" @ %g kg", dose.load_kg()));
+  std::vector<std::string> parts;
+  if (!main.empty()) parts.push_back(main);
+  if (dose.rest_seconds() > 0) parts.push_back(absl::StrCat("rest ", dose.rest_seconds(), " s"));
+  if (dose.max_knee_flexion_degrees() > 0) {
+    parts.push_back(absl::StrCat("knee to ", dose.max_knee_flexion_degrees(), " deg"));
+  }
+  if (dose.target_rpe() > 0) parts.push_back(absl::StrCat("RPE ", dose.target_rpe()));
+  return parts.empty() ? "-" : absl::StrJoin(parts, ", ");
+}
+
+std::string EnumWord(const google::protobuf::EnumDescriptor* type, int value) {
+  if (value == 0) return "-";
+  const auto* v = type->FindValueByNumber(value);
+  if (v == nullptr) return absl::StrCat(value);
+  // The prefix every value shares: the type's name in UPPER_SNAKE and "_".
+  const auto* first = type->value(0);
+  std::string prefix = first->name();
+  prefix = prefix.substr(0, prefix.rfind("_UNSPECIFIED")) + "_";
+  std::string name = v->name();
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  return absl::AsciiStrToLower(absl::StrReplaceAll(name, {{"_", " "}}));
+}
+
+std::string ShortName(const std::string& name) {
+  const auto slash = name.rfind('/');
+  return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& time) {
+  if (time.seconds() == 0 && time.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%MZ", absl::FromUnixSeconds(time.seconds()),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace kneecoach::desktop

@@ -1,0 +1,71 @@
+#include "clients/desktop/options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include <QCommandLineParser>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace kneecoach::desktop {
+
+absl::StatusOr<std::string> ReadTokenFile(const std::string& source, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, "=", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::string line;
+  std::getline(in, line);
+  line = std::string(absl::StripAsciiWhitespace(line));
+  if (line.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, "=", path, ": the first line is empty"));
+  }
+  return line;
+}
+
+absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      QStringLiteral("kneecoach-desktop: the physiotherapist's caseload, trends, alerts and "
+                     "decisions, from kneecoach-server."));
+  parser.addHelpOption();
+  const QCommandLineOption target(
+      QStringLiteral("target"),
+      QStringLiteral("host:port of kneecoach-server (default $KNEECOACH_SERVER or "
+                     "127.0.0.1:50051)."),
+      QStringLiteral("HOST:PORT"));
+  const QCommandLineOption token_file(
+      QStringLiteral("token-file"),
+      QStringLiteral("file whose first line is the access token (else $KNEECOACH_TOKEN, "
+                     "else $KNEECOACH_TOKEN_FILE)."),
+      QStringLiteral("PATH"));
+  parser.addOption(target);
+  parser.addOption(token_file);
+  parser.process(arguments);  // exits on --help and on unknown options
+
+  ClientOptions options;
+  if (parser.isSet(target)) {
+    options.target = parser.value(target).toStdString();
+  } else if (const char* env = std::getenv("KNEECOACH_SERVER"); env != nullptr && *env != '\0') {
+    options.target = env;
+  }
+  if (parser.isSet(token_file)) {
+    auto token = ReadTokenFile("--token-file", parser.value(token_file).toStdString());
+    if (!token.ok()) return token.status();
+    options.token = *token;
+  } else if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
+    options.token = env;
+  } else if (const char* env = std::getenv("KNEECOACH_TOKEN_FILE");
+             env != nullptr && *env != '\0') {
+    auto token = ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
+    if (!token.ok()) return token.status();
+    options.token = *token;
+  }
+  return options;
+}
+
+}  // namespace kneecoach::desktop

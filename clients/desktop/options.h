@@ -1,0 +1,23 @@
+// How kneecoach-desktop finds its server and token, with the CLI's conventions:
+//   --target=HOST:PORT   (else $KNEECOACH_SERVER, else 127.0.0.1:50051)
+//   --token-file=PATH    (else $KNEECOACH_TOKEN, else $KNEECOACH_TOKEN_FILE); the token is
+//                        the file's first line, without surrounding blanks.
+#pragma once
+
+#include <string>
+
+#include <QStringList>
+
+#include "absl/status/statusor.h"
+#include "clients/desktop/client.h"
+
+namespace kneecoach::desktop {
+
+// `arguments` as QCoreApplication::arguments() gives them (program name first). --help and
+// --version are handled (printed) by Qt's parser and exit.
+absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments);
+
+// The first line of `path`, stripped; an error if unreadable or empty.
+absl::StatusOr<std::string> ReadTokenFile(const std::string& source, const std::string& path);
+
+}  // namespace kneecoach::desktop

@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev zlib1g-dev)
+# --- desktop client (clients/desktop, kneecoach-desktop) and its end-to-end test ----------
+# Qt 6 Widgets, Charts and Test. Without them CMake skips the desktop client and builds
+# everything else.
+packages+=(qt6-base-dev qt6-charts-dev)
+# --- end desktop client ----------------------------------------------------------------------
 with_tests=0
 if [ "${1:-}" = "--test" ]; then
   with_tests=1

@@ -29,7 +29,8 @@ class Async {
     QObject* owner = owner_;
     pool_.start([owner, work = std::move(work), done = std::move(done)]() {
       auto result = std::make_shared<decltype(work())>(work());
-      QMetaObject::invokeMethod(owner, [done, result]() { done(*result); }, Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          owner, [done, result]() { done(*result); }, Qt::QueuedConnection);
     });
   }
 

@@ -69,14 +69,22 @@ QVariant CaseloadModel::data(const QModelIndex& index, int role) const {
 QVariant CaseloadModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
   switch (section) {
-    case kPatient: return tr("Patient");
-    case kPhase: return tr("Phase");
-    case kState: return tr("State");
-    case kOpenAlerts: return tr("Open alerts");
-    case kAdherence: return tr("Adherence (latest week)");
-    case kMorningPain: return tr("Morning pain (median, latest week)");
-    case kPending: return tr("Pending decisions");
-    default: return {};
+    case kPatient:
+      return tr("Patient");
+    case kPhase:
+      return tr("Phase");
+    case kState:
+      return tr("State");
+    case kOpenAlerts:
+      return tr("Open alerts");
+    case kAdherence:
+      return tr("Adherence (latest week)");
+    case kMorningPain:
+      return tr("Morning pain (median, latest week)");
+    case kPending:
+      return tr("Pending decisions");
+    default:
+      return {};
   }
 }
 

@@ -61,9 +61,9 @@ struct ClientOptions {
 
 // One row of the caseload: a patient and their current program.
 struct CaseloadRow {
-  std::string patient;        // "patients/{id}"
-  std::string patient_name;   // display name
-  std::string program;        // "programs/{id}"; empty if the patient has none
+  std::string patient;       // "patients/{id}"
+  std::string patient_name;  // display name
+  std::string program;       // "programs/{id}"; empty if the patient has none
   v1::Phase phase = v1::PHASE_UNSPECIFIED;
   v1::ProgramState state = v1::PROGRAM_STATE_UNSPECIFIED;
   std::string pause_reason;

@@ -16,8 +16,8 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 
 #include "absl/strings/str_cat.h"
 #include "clients/desktop/caseload_model.h"
@@ -136,13 +136,12 @@ void MainWindow::BuildUi() {
   chart_view_->setRenderHint(QPainter::Antialiasing);
   chart_view_->setMinimumHeight(260);
 
-  prescriptions_ = MakeTable("prescriptionsTable",
-                             {tr("Exercise"), tr("Dose"), tr("Ladder"), tr("Last light"),
-                              tr("Locked"), tr("Note")});
-  decisions_ = MakeTable("decisionsTable", {tr("Proposed"), tr("Kind"), tr("Exercise"),
-                                            tr("Dose"), tr("Reason"), tr("Rule")});
-  alerts_ = MakeTable("alertsTable", {tr("Raised"), tr("Kind"), tr("Message"),
-                                      tr("Paused program"), tr("Acknowledged")});
+  prescriptions_ = MakeTable("prescriptionsTable", {tr("Exercise"), tr("Dose"), tr("Ladder"),
+                                                    tr("Last light"), tr("Locked"), tr("Note")});
+  decisions_ = MakeTable("decisionsTable", {tr("Proposed"), tr("Kind"), tr("Exercise"), tr("Dose"),
+                                            tr("Reason"), tr("Rule")});
+  alerts_ = MakeTable("alertsTable", {tr("Raised"), tr("Kind"), tr("Message"), tr("Paused program"),
+                                      tr("Acknowledged")});
   connect(decisions_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
   connect(alerts_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
 
@@ -213,10 +212,10 @@ void MainWindow::Refresh() {
                   return;
                 }
                 const v1::User& user = *result.value;
-                user_label_->setText(
-                    tr("Signed in as %1 (%2, %3)")
-                        .arg(Q(user.display_name()), Q(EnumWord(v1::Role_descriptor(), user.role())),
-                             Q(user.clinic())));
+                user_label_->setText(tr("Signed in as %1 (%2, %3)")
+                                         .arg(Q(user.display_name()),
+                                              Q(EnumWord(v1::Role_descriptor(), user.role())),
+                                              Q(user.clinic())));
               });
   LoadCaseload();
   if (!current_program_.empty()) LoadProgram(current_program_);
@@ -236,16 +235,14 @@ void MainWindow::LoadCaseload() {
                 // Keep the program shown selected in the new rows.
                 for (int row = 0; row < caseload_proxy_->rowCount(); ++row) {
                   const QModelIndex index = caseload_proxy_->index(row, 0);
-                  if (index.data(CaseloadModel::kProgramRole).toString() ==
-                      Q(current_program_)) {
+                  if (index.data(CaseloadModel::kProgramRole).toString() == Q(current_program_)) {
                     caseload_view_->selectRow(row);
                   }
                 }
                 reselecting_ = false;
-                statusBar()->showMessage(
-                    tr("%n patient(s) in the caseload", nullptr,
-                       static_cast<int>(result.value->size())),
-                    5000);
+                statusBar()->showMessage(tr("%n patient(s) in the caseload", nullptr,
+                                            static_cast<int>(result.value->size())),
+                                         5000);
                 emit caseloadLoaded();
               });
 }
@@ -254,7 +251,8 @@ void MainWindow::OnCaseloadSelection() {
   if (reselecting_) return;
   const QModelIndexList rows = caseload_view_->selectionModel()->selectedRows();
   if (rows.isEmpty()) return;
-  const std::string program = rows.front().data(CaseloadModel::kProgramRole).toString().toStdString();
+  const std::string program =
+      rows.front().data(CaseloadModel::kProgramRole).toString().toStdString();
   if (program.empty()) {
     program_header_->setText(tr("%1 has no program.").arg(rows.front().data().toString()));
     return;
@@ -283,12 +281,11 @@ void MainWindow::LoadProgram(const std::string& program) {
 void MainWindow::ShowProgram(const ProgramDetail& detail) {
   const v1::Program& p = detail.program;
   current_state_ = p.state();
-  QString header = tr("<b>%1</b> — %2 — phase <b>%3</b> — <b>%4</b> — approval: %5 — since %6")
-                       .arg(Q(detail.patient_name), Q(p.name()),
-                            Q(EnumWord(v1::Phase_descriptor(), p.phase())),
-                            Q(EnumWord(v1::ProgramState_descriptor(), p.state())),
-                            Q(EnumWord(v1::ApprovalMode_descriptor(), p.approval_mode())),
-                            Q(p.start_date()));
+  QString header =
+      tr("<b>%1</b> — %2 — phase <b>%3</b> — <b>%4</b> — approval: %5 — since %6")
+          .arg(Q(detail.patient_name), Q(p.name()), Q(EnumWord(v1::Phase_descriptor(), p.phase())),
+               Q(EnumWord(v1::ProgramState_descriptor(), p.state())),
+               Q(EnumWord(v1::ApprovalMode_descriptor(), p.approval_mode())), Q(p.start_date()));
   if (p.state() == v1::PROGRAM_STATE_PAUSED && !p.pause_reason().empty()) {
     header += tr("<br>Paused: %1").arg(Q(p.pause_reason()).toHtmlEscaped());
   }
@@ -319,8 +316,8 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
     }
     const QString dose =
         Q(FormatDose(d.dose_before())) + QStringLiteral(" → ") + Q(FormatDose(d.dose_after()));
-    const std::string& reason = d.clinician_reason().empty() ? d.patient_reason()
-                                                             : d.clinician_reason();
+    const std::string& reason =
+        d.clinician_reason().empty() ? d.patient_reason() : d.clinician_reason();
     SetRow(decisions_, static_cast<int>(i), d.name(),
            {Q(FormatTime(d.create_time())), Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())),
             exercise, dose, Q(reason), Q(d.rule())});
@@ -329,10 +326,10 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
   alerts_->setRowCount(static_cast<int>(detail.alerts.size()));
   for (size_t i = 0; i < detail.alerts.size(); ++i) {
     const v1::Alert& a = detail.alerts[i];
-    QString ack = a.acknowledged()
-                      ? tr("yes, %1 by %2").arg(Q(FormatTime(a.acknowledge_time())),
-                                                Q(a.acknowledged_by()))
-                      : tr("no");
+    QString ack =
+        a.acknowledged()
+            ? tr("yes, %1 by %2").arg(Q(FormatTime(a.acknowledge_time())), Q(a.acknowledged_by()))
+            : tr("no");
     SetRow(alerts_, static_cast<int>(i), a.name(),
            {Q(FormatTime(a.create_time())), Q(EnumWord(v1::AlertKind_descriptor(), a.kind())),
             Q(a.message()), a.paused_program() ? tr("yes") : tr("no"), ack});
@@ -453,20 +450,20 @@ void MainWindow::OnAcknowledge() {
 
 void MainWindow::OnPause() {
   if (current_program_.empty()) return;
-  Write<v1::Program>(tr("Pausing %1").arg(Q(current_program_)),
-                     [client = client_, program = current_program_,
-                      reason = reason_->text().toStdString()] {
-                       return client->Pause(program, reason);
-                     });
+  Write<v1::Program>(
+      tr("Pausing %1").arg(Q(current_program_)),
+      [client = client_, program = current_program_, reason = reason_->text().toStdString()] {
+        return client->Pause(program, reason);
+      });
 }
 
 void MainWindow::OnResume() {
   if (current_program_.empty()) return;
-  Write<v1::Program>(tr("Resuming %1").arg(Q(current_program_)),
-                     [client = client_, program = current_program_,
-                      reason = reason_->text().toStdString()] {
-                       return client->Resume(program, reason);
-                     });
+  Write<v1::Program>(
+      tr("Resuming %1").arg(Q(current_program_)),
+      [client = client_, program = current_program_, reason = reason_->text().toStdString()] {
+        return client->Resume(program, reason);
+      });
 }
 
 }  // namespace kneecoach::desktop

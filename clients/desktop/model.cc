@@ -35,7 +35,8 @@ Trend TrendOf(const v1::ProgramProgress& progress) {
     if (week.has_morning_pain_median()) {
       trend.morning_pain_median.push_back({x, week.morning_pain_median()});
     }
-    if (week.has_max_pain_during()) trend.max_pain_during.push_back({x, 1.0 * week.max_pain_during()});
+    if (week.has_max_pain_during())
+      trend.max_pain_during.push_back({x, 1.0 * week.max_pain_during()});
     if (week.sessions_planned() > 0 || week.sessions_done() > 0) {
       trend.adherence_percent.push_back({x, 100.0 * week.adherence()});
     }

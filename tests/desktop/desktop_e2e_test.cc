@@ -3,13 +3,6 @@
 // as the demo physiotherapist, and checks every effect through direct gRPC calls.
 //
 //   desktop_e2e_test SERVER_BIN [QTest options]        (ctest: e2e_desktop)
-#include <chrono>
-#include <cstdio>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include <QApplication>
 #include <QChart>
 #include <QChartView>
@@ -27,6 +20,12 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "clients/desktop/caseload_model.h"
 #include "clients/desktop/client.h"
@@ -109,10 +108,10 @@ void DesktopE2eTest::initTestCase() {
   QVERIFY(dir_.isValid());
   QVERIFY2(QFileInfo(g_server_bin).isExecutable(), qPrintable(g_server_bin));
   server_.setProcessChannelMode(QProcess::MergedChannels);
-  server_.start(g_server_bin, {QStringLiteral("--listen=127.0.0.1:0"),
-                               QStringLiteral("--db=%1/kc.db").arg(dir_.path()),
-                               QStringLiteral("--data_dir=" KNEECOACH_TEST_DATA_DIR),
-                               QStringLiteral("--seed_demo")});
+  server_.start(
+      g_server_bin,
+      {QStringLiteral("--listen=127.0.0.1:0"), QStringLiteral("--db=%1/kc.db").arg(dir_.path()),
+       QStringLiteral("--data_dir=" KNEECOACH_TEST_DATA_DIR), QStringLiteral("--seed_demo")});
   QVERIFY2(server_.waitForStarted(10000), qPrintable(server_.errorString()));
   // "listening on 127.0.0.1:PORT", then the demo credentials beside the database.
   QString log;
@@ -183,8 +182,7 @@ v1::ProgramProgress DesktopE2eTest::Progress() {
   v1::GetProgressRequest request;
   request.set_program(program_);
   v1::GetProgressResponse response;
-  const grpc::Status status =
-      outcomes_->GetProgress(Ctx(physio_token_).get(), request, &response);
+  const grpc::Status status = outcomes_->GetProgress(Ctx(physio_token_).get(), request, &response);
   if (!status.ok()) qWarning("GetProgress: %s", status.error_message().c_str());
   return response.progress();
 }
@@ -206,8 +204,7 @@ void DesktopE2eTest::wrongTokenShowsUnauthenticated() {
   // Still alive and responsive: a refresh fails the same way.
   QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("refreshButton")),
                     Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(error->text().contains(QLatin1String("UNAUTHENTICATED")),
-                           kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(error->text().contains(QLatin1String("UNAUTHENTICATED")), kUiTimeoutMs);
 }
 
 void DesktopE2eTest::physiotherapistWorkflow() {
@@ -308,8 +305,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   QVERIFY(user && error && caseload && chart_view && prescriptions && decisions && alerts &&
           reason && approve && reject && acknowledge && resume && refresh);
 
-  QTRY_VERIFY_WITH_TIMEOUT(user->text().contains(QLatin1String("Pat Physio (demo)")),
-                           kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(user->text().contains(QLatin1String("Pat Physio (demo)")), kUiTimeoutMs);
   QTRY_COMPARE_WITH_TIMEOUT(caseload->model()->rowCount(), 2, kUiTimeoutMs);
   // Alex has two decisions waiting: above Aaron, although Aaron sorts first by name.
   QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kPatient), QStringLiteral("Alex Demo"));
@@ -379,9 +375,9 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   QTRY_VERIFY(reject->isEnabled());
   reason->clear();
   QTest::mouseClick(reject, Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(error->isVisible() &&
-                               error->text().contains(QLatin1String("INVALID_ARGUMENT")),
-                           kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      error->isVisible() && error->text().contains(QLatin1String("INVALID_ARGUMENT")),
+      kUiTimeoutMs);
   QVERIFY2(error->text().contains(QLatin1String("reason")), qPrintable(error->text()));
   QCOMPARE(Decisions(v1::DECISION_STATE_PROPOSED).size(), size_t{1});
   const QString why = QStringLiteral("the bridge is fine; pain came from the stairs");
@@ -437,9 +433,9 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   const QString note = QStringLiteral("called Alex; seeing them tomorrow");
   reason->setText(note);
   QTest::mouseClick(acknowledge, Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(alerts->item(0, 4) != nullptr &&
-                               alerts->item(0, 4)->text().startsWith(QLatin1String("yes")),
-                           kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      alerts->item(0, 4) != nullptr && alerts->item(0, 4)->text().startsWith(QLatin1String("yes")),
+      kUiTimeoutMs);
   QVERIFY(alerts_->ListAlerts(Ctx(physio_token_).get(), list_alerts, &listed).ok());
   QVERIFY(listed.alerts(0).acknowledged());
   QCOMPARE(QString::fromStdString(listed.alerts(0).acknowledge_note()), note);
@@ -453,6 +449,19 @@ void DesktopE2eTest::physiotherapistWorkflow() {
                             QStringLiteral("active"), kUiTimeoutMs);
   QCOMPARE(GetProgram().state(), v1::PROGRAM_STATE_ACTIVE);
   QVERIFY2(!error->isVisible(), qPrintable(error->text()));
+
+  // --- And pause it again by hand. --------------------------------------------------------
+  auto* pause = window.findChild<QPushButton*>(QStringLiteral("pauseButton"));
+  QTRY_VERIFY_WITH_TIMEOUT(pause->isEnabled() && !resume->isEnabled(), kUiTimeoutMs);
+  const QString pause_reason = QStringLiteral("knee surgery next week");
+  reason->setText(pause_reason);
+  QTest::mouseClick(pause, Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(CaseloadCell(caseload, 0, CaseloadModel::kState),
+                            QStringLiteral("paused"), kUiTimeoutMs);
+  QCOMPARE(GetProgram().state(), v1::PROGRAM_STATE_PAUSED);
+  QVERIFY2(QString::fromStdString(GetProgram().pause_reason()).contains(pause_reason),
+           GetProgram().pause_reason().c_str());
+  QTRY_VERIFY_WITH_TIMEOUT(resume->isEnabled(), kUiTimeoutMs);
 
   // --- The window as an artifact. ------------------------------------------------------------
   const QString shot = QStringLiteral(KNEECOACH_ARTIFACT_DIR "/desktop-main-window.png");

@@ -30,9 +30,9 @@ std::vector<std::string> Names(const std::vector<CaseloadRow>& rows) {
 
 TEST(SortByUrgency, AlertsThenPausedThenPendingThenPainThenName) {
   std::vector<CaseloadRow> rows = {
-      Row("Quiet", 0, false, 0),        Row("Sore", 0, false, 0, 6.0),
-      Row("Waiting", 0, false, 2),      Row("Paused", 0, true, 0),
-      Row("Alerted", 1, false, 0),      Row("Two alerts", 2, true, 3),
+      Row("Quiet", 0, false, 0),          Row("Sore", 0, false, 0, 6.0),
+      Row("Waiting", 0, false, 2),        Row("Paused", 0, true, 0),
+      Row("Alerted", 1, false, 0),        Row("Two alerts", 2, true, 3),
       Row("Also quiet", 0, false, 0, 1.0)};
   SortByUrgency(rows);
   EXPECT_THAT(Names(rows), ::testing::ElementsAre("Two alerts", "Alerted", "Paused", "Waiting",
@@ -99,8 +99,8 @@ TEST(ParseOptions, TargetAndTokenFileLikeTheCli) {
 
   const std::string path = ::testing::TempDir() + "/desktop-token";
   std::ofstream(path) << "  kc_secret  \nsecond line\n";
-  auto from_file = ParseOptions({"kneecoach-desktop", "--target=10.0.0.1:1", "--token-file",
-                                 QString::fromStdString(path)});
+  auto from_file = ParseOptions(
+      {"kneecoach-desktop", "--target=10.0.0.1:1", "--token-file", QString::fromStdString(path)});
   ASSERT_TRUE(from_file.ok());
   EXPECT_EQ(from_file->target, "10.0.0.1:1");
   EXPECT_EQ(from_file->token, "kc_secret");

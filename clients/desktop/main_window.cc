@@ -97,11 +97,19 @@ void MainWindow::BuildUi() {
   auto* refresh = new QPushButton(tr("Refresh"));
   refresh->setObjectName(QStringLiteral("refreshButton"));
   connect(refresh, &QPushButton::clicked, this, &MainWindow::Refresh);
+  // Back to the model's order after sorting by a column.
+  auto* urgency = new QPushButton(tr("Most urgent first"));
+  urgency->setObjectName(QStringLiteral("urgencyOrderButton"));
+  connect(urgency, &QPushButton::clicked, this, [this] {
+    caseload_view_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
+    caseload_proxy_->sort(-1);
+  });
   auto* left = new QWidget;
   auto* left_layout = new QVBoxLayout(left);
   auto* left_top = new QHBoxLayout;
   left_top->addWidget(Heading(tr("Caseload (most urgent first)")));
   left_top->addStretch();
+  left_top->addWidget(urgency);
   left_top->addWidget(refresh);
   left_layout->addLayout(left_top);
   left_layout->addWidget(caseload_view_);

@@ -314,6 +314,15 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kMorningPain), QStringLiteral("3.0"));
   QCOMPARE(CaseloadCell(caseload, 1, CaseloadModel::kPatient), QStringLiteral("Aaron Quiet"));
 
+  // Sortable by any column, and back to the urgency order.
+  caseload->sortByColumn(CaseloadModel::kPatient, Qt::AscendingOrder);
+  QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kPatient), QStringLiteral("Aaron Quiet"));
+  caseload->sortByColumn(CaseloadModel::kPending, Qt::AscendingOrder);
+  QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kPatient), QStringLiteral("Aaron Quiet"));
+  QTest::mouseClick(window.findChild<QPushButton*>(QStringLiteral("urgencyOrderButton")),
+                    Qt::LeftButton);
+  QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kPatient), QStringLiteral("Alex Demo"));
+
   // --- Open the program. ------------------------------------------------------------------
   caseload->selectRow(0);
   QTRY_COMPARE_WITH_TIMEOUT(window.current_program(), program_, kUiTimeoutMs);

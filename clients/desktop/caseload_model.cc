@@ -67,7 +67,22 @@ QVariant CaseloadModel::data(const QModelIndex& index, int role) const {
 }
 
 QVariant CaseloadModel::headerData(int section, Qt::Orientation orientation, int role) const {
-  if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
+  if (orientation != Qt::Horizontal) return {};
+  if (role == Qt::ToolTipRole) {
+    switch (section) {
+      case kAdherence:
+        return tr("Session days done / planned in the program's latest week");
+      case kMorningPain:
+        return tr("Median morning pain (0-10) of the latest week's check-ins");
+      case kPending:
+        return tr("Decisions the engine proposed, waiting for your approval");
+      case kOpenAlerts:
+        return tr("Alerts not yet acknowledged");
+      default:
+        return {};
+    }
+  }
+  if (role != Qt::DisplayRole) return {};
   switch (section) {
     case kPatient:
       return tr("Patient");
@@ -78,11 +93,11 @@ QVariant CaseloadModel::headerData(int section, Qt::Orientation orientation, int
     case kOpenAlerts:
       return tr("Open alerts");
     case kAdherence:
-      return tr("Adherence (latest week)");
+      return tr("Adherence (last wk)");
     case kMorningPain:
-      return tr("Morning pain (median, latest week)");
+      return tr("Morning pain (last wk)");
     case kPending:
-      return tr("Pending decisions");
+      return tr("Pending");
     default:
       return {};
   }

@@ -134,7 +134,7 @@ void MainWindow::BuildUi() {
   pain_axis_->setTitleText(tr("Pain (0-10)"));
   pain_axis_->setRange(0, 10);
   adherence_axis_ = new QValueAxis;
-  adherence_axis_->setTitleText(tr("Adherence (%)"));
+  adherence_axis_->setTitleText(tr("Adherence %"));
   adherence_axis_->setRange(0, 100);
   chart_->addAxis(week_axis_, Qt::AlignBottom);
   chart_->addAxis(pain_axis_, Qt::AlignLeft);

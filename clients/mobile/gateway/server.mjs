@@ -99,7 +99,14 @@ function staticHandler(root) {
       res.writeHead(405).end();
       return;
     }
-    let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    } catch {
+      // A malformed escape ("/%E0%A4%A") must not end the process.
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad path\n");
+      return;
+    }
     if (path.endsWith("/")) path += "index.html";
     const file = normalize(join(base, path));
     if (!file.startsWith(base)) {

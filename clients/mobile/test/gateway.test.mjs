@@ -2,7 +2,8 @@
 // The end-to-end behaviour through a real server is in e2e.mjs.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -10,7 +11,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 const mobile = dirname(dirname(fileURLToPath(import.meta.url)));
 execFileSync(process.execPath, [join(mobile, "scripts", "gen.mjs")], { stdio: "ignore" });
-const { forwardAll, relay, services } = await import("../gateway/server.mjs");
+const { forwardAll, relay, services, startGateway } = await import("../gateway/server.mjs");
 
 // Every "rpc" of every kneecoach.v1 .proto file, read from the source.
 const protoDir = join(mobile, "..", "..", "proto", "kneecoach", "v1");
@@ -72,4 +73,24 @@ test("the backend's status comes back with its code, message and details, withou
     return true;
   });
   assert.equal(relay(new Error("socket hang up")).code, Code.Unavailable);
+});
+
+test("the gateway's static files: served below their root only, and a malformed path is a 400", async () => {
+  const root = mkdtempSync(join(tmpdir(), "kneecoach-gateway-"));
+  writeFileSync(join(root, "index.html"), "<p>app</p>");
+  const server = await startGateway({ port: 0, backend: "http://127.0.0.1:9", staticDir: root });
+  try {
+    const base = `http://127.0.0.1:${server.address().port}`;
+    const index = await fetch(`${base}/`);
+    assert.equal(index.status, 200);
+    assert.equal(await index.text(), "<p>app</p>");
+    assert.equal((await fetch(`${base}/%E0%A4%A`)).status, 400);
+    assert.equal((await fetch(`${base}/..%2f..%2fetc%2fpasswd`)).status, 403);
+    assert.equal((await fetch(`${base}/missing.js`)).status, 404);
+    // Still serving after the bad requests.
+    assert.equal((await fetch(`${base}/index.html`)).status, 200);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(root, { recursive: true });
+  }
 });

@@ -1,6 +1,6 @@
 // kneecoach-desktop: the physiotherapist's desktop client of kneecoach-server.
 //
-//   kneecoach-desktop [--target=HOST:PORT] [--token-file=PATH]
+//   kneecoach-desktop [--server=HOST:PORT] [--token-file=PATH]
 //
 // The token comes from --token-file, $KNEECOACH_TOKEN or $KNEECOACH_TOKEN_FILE (options.h).
 #include <cstdio>

@@ -33,8 +33,9 @@ absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
       QStringLiteral("kneecoach-desktop: the physiotherapist's caseload, trends, alerts and "
                      "decisions, from kneecoach-server."));
   parser.addHelpOption();
+  // --server as in the kneecoach CLI; --target is the same option.
   const QCommandLineOption target(
-      QStringLiteral("target"),
+      QStringList{QStringLiteral("server"), QStringLiteral("target")},
       QStringLiteral("host:port of kneecoach-server (default $KNEECOACH_SERVER or "
                      "127.0.0.1:50051)."),
       QStringLiteral("HOST:PORT"));

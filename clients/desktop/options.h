@@ -1,5 +1,5 @@
 // How kneecoach-desktop finds its server and token, with the CLI's conventions:
-//   --target=HOST:PORT   (else $KNEECOACH_SERVER, else 127.0.0.1:50051)
+//   --server=HOST:PORT   (or --target; else $KNEECOACH_SERVER, else 127.0.0.1:50051)
 //   --token-file=PATH    (else $KNEECOACH_TOKEN, else $KNEECOACH_TOKEN_FILE); the token is
 //                        the file's first line, without surrounding blanks.
 #pragma once

@@ -100,10 +100,18 @@ TEST(ParseOptions, TargetAndTokenFileLikeTheCli) {
   const std::string path = ::testing::TempDir() + "/desktop-token";
   std::ofstream(path) << "  kc_secret  \nsecond line\n";
   auto from_file = ParseOptions(
-      {"kneecoach-desktop", "--target=10.0.0.1:1", "--token-file", QString::fromStdString(path)});
+      {"kneecoach-desktop", "--server=10.0.0.1:1", "--token-file", QString::fromStdString(path)});
   ASSERT_TRUE(from_file.ok());
   EXPECT_EQ(from_file->target, "10.0.0.1:1");
   EXPECT_EQ(from_file->token, "kc_secret");
+  auto alias = ParseOptions({"kneecoach-desktop", "--target=10.0.0.2:2"});
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ(alias->target, "10.0.0.2:2");
+  ::setenv("KNEECOACH_SERVER", "10.0.0.3:3", 1);
+  auto from_env_server = ParseOptions({"kneecoach-desktop"});
+  ASSERT_TRUE(from_env_server.ok());
+  EXPECT_EQ(from_env_server->target, "10.0.0.3:3");
+  ::unsetenv("KNEECOACH_SERVER");
 
   ::setenv("KNEECOACH_TOKEN", "kc_env", 1);
   auto from_env = ParseOptions({"kneecoach-desktop"});

@@ -60,12 +60,41 @@ async function main() {
   execFileSync(process.execPath, [join(mobile, "scripts", "build.mjs")], { stdio: "inherit" });
 
   const db = join(work, "kc.db");
-  const server = await start("kneecoach-server", serverBin,
+  const first = await start("kneecoach-server", serverBin,
     ["--listen=127.0.0.1:0", `--db=${db}`, "--seed_demo"], /listening on (127\.0\.0\.1:\d+)/);
-  serverAddr = server.match[1];
+  serverAddr = first.match[1];
   const creds = Object.fromEntries(readFileSync(join(work, "demo-credentials"), "utf8")
     .split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(/\s+/)));
   const program = creds.program;
+
+  // A runner six weeks into her program, in the return-to-run phase: created by the physio
+  // through the API, then dated back. The server has no clock to set and start_date is output
+  // only, so, with the server stopped, the program's stored start date (and phase start) is
+  // moved 42 days back in the database, the same number of bytes, and the server restarted on
+  // it. Nothing else is touched: the run stage, the outcomes due and the check-in rules are
+  // the server's own.
+  const clinic = cli(creds.physio, "clinic", "get").clinic.name;
+  const runner = cli(creds.physio, "patients", "create", "--name=Rita Runner", `--clinic=${clinic}`,
+    "--tz=UTC", "--side=left").patient.name;
+  const runProgram = cli(creds.physio, "programs", "create", `--patient=${runner}`,
+    "--phase=PHASE_RETURN_TO_RUN").program;
+  const startedToday = runProgram.start_date;
+  const daysBefore = (date, n) => new Date(Date.parse(`${date}T00:00:00Z`) - n * 86400000).toISOString().slice(0, 10);
+  const sixWeeksAgo = daysBefore(startedToday, 42);
+  const runnerCode = execFileSync(cliBin, [`--server=${serverAddr}`, `--token=${creds.physio}`,
+    "enrollment-code", runner], { encoding: "utf8" }).match(/KC-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0];
+  first.child.kill("SIGTERM");
+  await new Promise((r) => (first.child.exitCode !== null ? r() : first.child.once("exit", r)));
+  children.splice(children.indexOf(first.child), 1);
+  const runId = runProgram.name.split("/").pop();
+  const hex = (str) => Buffer.from(str).toString("hex").toUpperCase();
+  const blob = execFileSync("sqlite3", [db, `SELECT hex(data) FROM programs WHERE id='${runId}'`], { encoding: "utf8" }).trim();
+  assert.ok(blob.includes(hex(startedToday)), "the stored program carries its start date");
+  execFileSync("sqlite3", [db, `UPDATE programs SET data=X'${blob.replaceAll(hex(startedToday), hex(sixWeeksAgo))}' WHERE id='${runId}'`]);
+  const server = await start("kneecoach-server", serverBin,
+    ["--listen=127.0.0.1:0", `--db=${db}`], /listening on (127\.0\.0\.1:\d+)/);
+  serverAddr = server.match[1];
+  assert.equal(cli(creds.physio, "programs", "get", runProgram.name).program.start_date, sixWeeksAgo);
   const gateway = await start("gateway", process.execPath,
     [join(mobile, "gateway", "server.mjs"), "--port=0", `--backend=${serverAddr}`],
     /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/);
@@ -275,6 +304,33 @@ async function main() {
   await page2.locator("#today-message").filter({ hasText: /\S/ }).waitFor();
   assert.equal(await page2.locator(".timer").count(), 0, "no timers while the program is paused");
   ok("an immediate red flag shows 'seek care today' and the server paused the program");
+
+  // --- the runner, six weeks in: usual and worst pain -------------------------------------
+  const runCtx = await browser.newContext(phone);
+  const run = await runCtx.newPage();
+  run.setDefaultTimeout(15000);
+  await run.goto(url);
+  await run.fill("#credential", runnerCode);
+  await run.click("#signin-form button");
+  await run.locator("#items > li").first().waitFor();
+  const runToken = await run.evaluate(() => localStorage.getItem("kc.token"));
+  // Usual pain 2 yesterday, 6 today: rising fast, the program paused for an urgent review.
+  cli(runToken, "checkin", runProgram.name, "--pain=1", "--usual=2", `--date=${daysBefore(startedToday, 1)}`);
+  await run.click("[data-tab=checkin]");
+  await run.locator("#morning-pain").fill("3");
+  await run.getByTestId("usual-pain").selectOption("6");
+  await run.getByTestId("worst-pain").selectOption("7");
+  await run.click("#checkin-submit");
+  await run.getByTestId("checkin-result").getByTestId("traffic-light").waitFor();
+  const advice = await run.getByTestId("alert-advice").innerText();
+  assert.match(advice, /\w/);
+  assert.match(await run.getByTestId("checkin-result").getByTestId("reason").first().innerText(), /usual pain has risen quickly/i);
+  assert.match(await run.getByTestId("paused").innerText(), /paused/);
+  const lastCheckIn = cli(runToken, "checkins", runProgram.name).check_ins[0];
+  assert.equal(lastCheckIn.usual_pain, 6);
+  assert.equal(lastCheckIn.worst_pain, 7);
+  assert.equal(cli(runToken, "today", runProgram.name).session.program_paused, true);
+  ok(`usual pain 2 -> 6 in a day: the server paused the program; the app says "${advice.replace(/\n/g, " ")}"`);
 
   if (process.env.KNEECOACH_SHOTS) {
     await page.screenshot({ path: join(process.env.KNEECOACH_SHOTS, "mobile-report.png"), fullPage: true });

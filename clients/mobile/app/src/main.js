@@ -349,6 +349,9 @@ function buildReport() {
   return reports;
 }
 
+// An optional 0-10 answer: absent when not given (the proto field is optional).
+const optionalPain = (field, value) => (value === "" ? {} : { [field]: Number(value) });
+
 // --- the outbox -------------------------------------------------------------------------------
 const results = { report: $("report-result"), checkin: $("checkin-result"), outcome: $("akps-result") };
 
@@ -448,6 +451,12 @@ function showCheckInResult(res, item) {
     el("p", { class: "muted" }, item.summary),
     paused ? el("p", { dataset: { testid: "paused" } }, "Your program is paused until your physiotherapist has seen you.") : null,
     decisionList(res.decisions)));
+  // What the server tells the patient about each alert it raised (e.g. an urgent review).
+  const advice = res.alerts.filter((a) => a.patientAdvice || a.pausedProgram);
+  if (advice.length) {
+    results.checkin.prepend(el("div", { class: "banner care", role: "alert", dataset: { testid: "alert-advice" } },
+      advice.map((a) => el("p", {}, a.patientAdvice || "Your program is paused: your physiotherapist will contact you."))));
+  }
   if (hasImmediateFlag(item.request.checkIn?.redFlags ?? [])) results.checkin.prepend(careBanner());
 }
 
@@ -513,7 +522,9 @@ function showSignedIn(signedIn) {
 }
 
 function wire() {
-  for (let i = 0; i <= 10; i++) $("pain-after").append(el("option", { value: String(i) }, `${i}/10`));
+  for (const id of ["pain-after", "usual-pain", "worst-pain"]) {
+    for (let i = 0; i <= 10; i++) $(id).append(el("option", { value: String(i) }, `${i}/10`));
+  }
   renderFlags();
   for (const b of document.querySelectorAll(".tabs button")) b.onclick = () => showTab(b.dataset.tab);
   $("pain").oninput = () => { $("pain-out").textContent = $("pain").value; $("report-submit").disabled = false; };
@@ -562,8 +573,12 @@ function wire() {
         locking: $("locking").checked,
         givingWay: $("giving-way").checked,
         redFlags: flags,
+        ...optionalPain("usualPain", $("usual-pain").value),
+        ...optionalPain("worstPain", $("worst-pain").value),
       },
-    }, `Morning check-in of ${new Date().toLocaleString()}, pain ${$("morning-pain").value}/10`);
+    }, `Morning check-in of ${new Date().toLocaleString()}, pain ${$("morning-pain").value}/10` +
+      ($("usual-pain").value !== "" ? `, usual ${$("usual-pain").value}/10` : "") +
+      ($("worst-pain").value !== "" ? `, worst ${$("worst-pain").value}/10` : ""));
     // The advice does not wait for the network.
     if (immediate) results.checkin.prepend(careBanner());
     await pending;

@@ -305,7 +305,7 @@ async function main() {
   assert.equal(await page2.locator(".timer").count(), 0, "no timers while the program is paused");
   ok("an immediate red flag shows 'seek care today' and the server paused the program");
 
-  // --- the runner, six weeks in: usual and worst pain -------------------------------------
+  // --- the runner, six weeks in: the rating of change, usual and worst pain ---------------
   const runCtx = await browser.newContext(phone);
   const run = await runCtx.newPage();
   run.setDefaultTimeout(15000);
@@ -314,6 +314,24 @@ async function main() {
   await run.click("#signin-form button");
   await run.locator("#items > li").first().waitFor();
   const runToken = await run.evaluate(() => localStorage.getItem("kc.token"));
+  const runPlan = cli(runToken, "today", runProgram.name).session;
+  // The global rating of change, due at week 6.
+  await run.click("[data-tab=today]");
+  assert.ok(runPlan.outcomes_due.includes("OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE"), `due: ${runPlan.outcomes_due}`);
+  await run.getByTestId("groc-open").click();
+  await run.click("#groc-submit");  // nothing chosen: asks, sends nothing
+  await run.getByTestId("groc-result").filter({ hasText: "Please choose" }).waitFor();
+  await run.locator("#groc-options label").filter({ hasText: "Better (+2)" }).locator("input").check();
+  await run.click("#groc-submit");
+  await run.getByTestId("groc-recorded").waitFor();
+  assert.match(await run.getByTestId("groc-recorded").innerText(), /Better \(\+2\)/);
+  const ratings = cli(runToken, "outcomes", runProgram.name, "--kind=OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE").outcomes ?? [];
+  assert.equal(ratings.length, 1);
+  assert.equal(ratings[0].value, 2);
+  assert.ok(!(cli(runToken, "today", runProgram.name).session.outcomes_due ?? []).includes("OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE"));
+  await run.waitForFunction(() => !document.querySelector("[data-testid=groc-open]"));
+  ok("global rating of change +2 recorded in the app: on the server, no longer due");
+
   // Usual pain 2 yesterday, 6 today: rising fast, the program paused for an urgent review.
   cli(runToken, "checkin", runProgram.name, "--pain=1", "--usual=2", `--date=${daysBefore(startedToday, 1)}`);
   await run.click("[data-tab=checkin]");

@@ -19,6 +19,7 @@ import {
 import { RedFlag, RedFlagSchema, TrafficLight } from "../../gen/kneecoach/v1/report_pb.js";
 import {
   OutcomeKind,
+  OutcomeKindSchema,
   OutcomeService,
   QuestionnaireSchema,
   RecordOutcomeRequestSchema,
@@ -159,7 +160,14 @@ function fmt(seconds) {
 const outcomeNames = {
   [OutcomeKind.AKPS]: "the knee questionnaire (Anterior Knee Pain Scale)",
   [OutcomeKind.STEP_DOWN_30S]: "the 30-second step-down count",
+  [OutcomeKind.GLOBAL_RATING_OF_CHANGE]: "how your knee has changed since you started",
 };
+
+// Whether an outcome of this kind waits in the outbox (then it is not asked again).
+function queuedOutcome(kind) {
+  const name = OutcomeKindSchema.value[kind].name;
+  return loadQueue().some((i) => i.kind === "outcome" && i.request.outcome?.kind === name);
+}
 
 function renderToday(offline, savedAt) {
   const s = today;
@@ -173,9 +181,14 @@ function renderToday(offline, savedAt) {
   $("outcomes-due").hidden = due.length === 0;
   $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}.` : "";
   const akpsDue = s.outcomesDue.includes(OutcomeKind.AKPS);
-  const queuedAkps = loadQueue().some((i) => i.kind === "outcome");
-  if (akpsDue && !queuedAkps) {
+  if (akpsDue && !queuedOutcome(OutcomeKind.AKPS)) {
     $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, "Fill in the questionnaire"));
+  }
+  const grocDue = s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
+  if (grocDue && !queuedOutcome(OutcomeKind.GLOBAL_RATING_OF_CHANGE)) {
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, "Rate your knee"));
+  } else {
+    $("groc-form").hidden = true;
   }
   for (const t of timers.values()) t.stop();
   timers.clear();
@@ -263,6 +276,35 @@ class HoldTimer {
       `Set ${this.set}/${this.sets}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
     this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : "Start";
   }
+}
+
+// --- the global rating of change -----------------------------------------------------------
+// Asked when the schedule says it is due (weeks 6 and 12 by default): one answer on a 7-point
+// scale, -3 to +3, recorded through the outbox like the AKPS.
+const GROC = [
+  [3, "Much better"], [2, "Better"], [1, "A little better"], [0, "About the same"],
+  [-1, "A little worse"], [-2, "Worse"], [-3, "Much worse"],
+];
+
+function openGroc() {
+  $("groc-options").replaceChildren(...GROC.map(([v, label]) => el("label", { class: "check" },
+    el("input", { type: "radio", name: "groc", value: String(v) }), `${label} (${v > 0 ? "+" : ""}${v})`)));
+  $("groc-form").hidden = false;
+  $("groc-result").replaceChildren();
+  $("groc-form").scrollIntoView();
+}
+
+async function submitGroc(ev) {
+  ev.preventDefault();
+  const choice = document.querySelector("#groc-options input:checked")?.value;
+  if (choice === undefined) {
+    $("groc-result").replaceChildren(el("p", { class: "banner error" }, "Please choose one answer."));
+    return;
+  }
+  $("groc-form").hidden = true;
+  const label = GROC.find(([v]) => v === Number(choice))[1];
+  await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.GLOBAL_RATING_OF_CHANGE, value: Number(choice) } },
+    `Rating "${label}" of ${new Date().toLocaleString()}`);
 }
 
 // --- the AKPS questionnaire -----------------------------------------------------------------
@@ -354,6 +396,9 @@ const optionalPain = (field, value) => (value === "" ? {} : { [field]: Number(va
 
 // --- the outbox -------------------------------------------------------------------------------
 const results = { report: $("report-result"), checkin: $("checkin-result"), outcome: $("akps-result") };
+// Where a queued item's answer goes: a rating of change has its own place beside the AKPS's.
+const resultBox = (kind, request) =>
+  kind === "outcome" && request?.outcome?.kind === "OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE" ? $("groc-result") : results[kind];
 
 // What each kind of queued item is, how it is sent, and how its answer is shown.
 const kinds = {
@@ -368,7 +413,7 @@ async function submit(kind, request, summary) {
   const { schema } = kinds[kind];
   const message = create(schema, { ...request, requestId });
   enqueue({ kind, requestId, request: toJson(schema, message), summary, submittedAt: new Date().toISOString() });
-  results[kind].replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
+  resultBox(kind, toJson(schema, message)).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
     navigator.onLine ? "Sending…" : "Saved on this phone; it will be sent when you are online."));
   renderQueueCount();
   await sync();
@@ -399,7 +444,7 @@ async function drain() {
     } catch (err) {
       const e = ConnectError.from(err);
       if (transient(e)) {
-        results[item.kind].replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
+        resultBox(item.kind, item.request).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
           navigator.onLine ? `Saved on this phone; sending again soon (${describe(e)}).`
             : "Saved on this phone; it will be sent when you are online."));
         return;  // keep it and everything after it, in order, for the next try
@@ -411,7 +456,7 @@ async function drain() {
       // Rejected for good (invalid, not allowed, program paused): the server stored nothing.
       removeFromQueue(item.requestId);
       const text = `${item.summary} was not accepted.\n${describe(e)}`;
-      results[item.kind].replaceChildren(el("div", { class: "banner error", dataset: { testid: "rejected-item" } }, text));
+      resultBox(item.kind, item.request).replaceChildren(el("div", { class: "banner error", dataset: { testid: "rejected-item" } }, text));
       $("rejected").append(el("li", {}, text));
     }
   }
@@ -461,6 +506,14 @@ function showCheckInResult(res, item) {
 }
 
 function showOutcomeResult(res, item) {
+  if (res.outcome?.kind === OutcomeKind.GLOBAL_RATING_OF_CHANGE) {
+    const v = res.outcome.value;
+    $("groc-result").replaceChildren(el("div", { class: "banner", dataset: { testid: "groc-recorded" } },
+      `Rating recorded: ${GROC.find(([g]) => g === v)?.[1] ?? v} (${v > 0 ? "+" : ""}${v}). Thank you.`,
+      el("p", { class: "muted" }, item.summary)));
+    $("groc-form").hidden = true;
+    return;
+  }
   results.outcome.replaceChildren(el("div", { class: "banner", dataset: { testid: "akps-score" } },
     `Questionnaire recorded: ${res.outcome?.value ?? "?"}/100. Thank you.`,
     el("p", { class: "muted" }, item.summary)));
@@ -586,6 +639,7 @@ function wire() {
     $("checkin-submit").disabled = false;
   };
   $("akps-form").onsubmit = submitAkps;
+  $("groc-form").onsubmit = submitGroc;
   $("refresh").onclick = () => loadToday();
   $("sync-now").onclick = () => sync();
   $("signout").onclick = () => {

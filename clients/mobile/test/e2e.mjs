@@ -305,16 +305,74 @@ async function main() {
   assert.equal(await page2.locator(".timer").count(), 0, "no timers while the program is paused");
   ok("an immediate red flag shows 'seek care today' and the server paused the program");
 
-  // --- the runner, six weeks in: the rating of change, usual and worst pain ---------------
+  // --- the runner, six weeks in: run/walk intervals, the run report, the rating of change ---
   const runCtx = await browser.newContext(phone);
+  await runCtx.addInitScript(() => {
+    window.vibrations = [];
+    navigator.vibrate = (p) => { window.vibrations.push(p); return true; };
+  });
   const run = await runCtx.newPage();
   run.setDefaultTimeout(15000);
+  await run.clock.install();
   await run.goto(url);
   await run.fill("#credential", runnerCode);
   await run.click("#signin-form button");
   await run.locator("#items > li").first().waitFor();
   const runToken = await run.evaluate(() => localStorage.getItem("kc.token"));
   const runPlan = cli(runToken, "today", runProgram.name).session;
+  const runItem = runPlan.items.find((i) => i.dose?.run_seconds > 0);
+  assert.ok(runItem, `a run/walk stage is in today's session: ${runPlan.items.map((i) => i.exercise).join(", ")}`);
+  const { run_seconds: runS, walk_seconds: walkS, sets: repeats } = runItem.dose;
+  const rw = run.locator(`#items > li[data-prescription="${runItem.prescription}"] .timer[data-kind=runwalk]`);
+  const phaseText = () => rw.getByTestId("timer-phase").innerText();
+  const mmssOf = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  assert.equal(await phaseText(), `Run ${mmssOf(runS)}`);
+  assert.match(await rw.getByTestId("timer-total").innerText(),
+    new RegExp(`^${repeats} × \\(run ${mmssOf(runS)} \\+ walk ${mmssOf(walkS)}\\) = ${mmssOf(repeats * (runS + walkS))} in all`));
+  await rw.getByTestId("timer-toggle").click();
+  await run.clock.runFor((runS - 10) * 1000);
+  assert.match(await phaseText(), /^Run 0:1[01]$/);
+  await run.clock.runFor(12000);
+  const walkLeft = (await phaseText()).match(/^Walk (\d+):(\d\d)$/);
+  assert.ok(walkLeft, await phaseText());
+  const walkSecs = Number(walkLeft[1]) * 60 + Number(walkLeft[2]);
+  assert.ok(walkSecs <= walkS && walkSecs >= walkS - 3, `walk ${walkSecs} s of ${walkS}`);
+  assert.equal(await rw.getAttribute("data-phase"), "walk");
+  await rw.getByTestId("timer-toggle").click();  // pause mid-walk
+  const pausedAt = await phaseText();
+  await run.clock.runFor(30000);
+  assert.equal(await phaseText(), pausedAt, "a paused interval timer stands still");
+  assert.equal(await rw.getByTestId("timer-toggle").innerText(), "Resume");
+  await rw.getByTestId("timer-toggle").click();
+  await run.clock.runFor(walkS * 1000);
+  assert.match(await phaseText(), /^Run \d+:\d\d$/);
+  assert.equal(await rw.getByTestId("timer-clock").innerText(), `2/${repeats}`);
+  assert.ok((await run.evaluate(() => window.vibrations.length)) >= 2, "a vibration at each switch");
+  await rw.getByTestId("timer-toggle").click();
+  await run.clock.setSystemTime(new Date());  // back to the real time before anything is dated
+  ok(`run/walk timer for ${runItem.display_name}: Run ${mmssOf(runS)} -> Walk -> Run (round 2/${repeats}), paused, vibrated at each switch`);
+
+  // The run report: rounds done, stopped early, cadence, as the server stores them.
+  await run.click("[data-tab=report]");
+  await run.locator("#per-exercise summary").click();
+  const runRow = run.locator(`#overrides li[data-prescription="${runItem.prescription}"]`);
+  await runRow.locator(".rounds").fill("2");
+  await runRow.locator(".stopped").check();
+  await runRow.locator(".cadence").fill("168");
+  await run.locator("#pain").fill("2");
+  await run.click("#report-submit");
+  await run.getByTestId("report-result").getByTestId("traffic-light").waitFor().catch(async (e) => {
+    console.error("run report:", await run.getByTestId("report-result").innerText(),
+      "\nerror:", await run.getByTestId("error").innerText());
+    throw e;
+  });
+  const ranReport = cli(runToken, "history", runProgram.name).sessions[0].reports
+    .find((r) => r.prescription === runItem.prescription);
+  assert.equal(ranReport.sets_done, 2);
+  assert.equal(ranReport.stopped_early, true);
+  assert.equal(ranReport.cadence_spm, 168);
+  ok(`run report: 2 rounds, stopped early, cadence 168 on the server (${await run.getByTestId("report-result").getByTestId("traffic-light").innerText()})`);
+
   // The global rating of change, due at week 6.
   await run.click("[data-tab=today]");
   assert.ok(runPlan.outcomes_due.includes("OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE"), `due: ${runPlan.outcomes_due}`);

@@ -212,7 +212,12 @@ const timers = new Map();
 
 function timerFor(item, index) {
   const d = item.dose;
-  if (!d || d.runSeconds || today.programPaused) return null;  // paused: no loading at all
+  if (!d || today.programPaused) return null;  // paused: no loading at all
+  if (d.runSeconds) {
+    const t = new RunWalkTimer(d.runSeconds, d.walkSeconds, Math.max(1, d.sets));
+    timers.set(index, t);
+    return t.root;
+  }
   const work = d.holdSeconds || d.durationSeconds;
   if (!work) return null;
   const holds = d.holdSeconds ? Math.max(1, d.reps) : 1;
@@ -275,6 +280,73 @@ class HoldTimer {
       this.resting ? `Rest before set ${this.set + 1}` :
       `Set ${this.set}/${this.sets}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
     this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : "Start";
+  }
+}
+
+// Run/walk intervals for a return-to-run stage: the dose carries them (run_seconds,
+// walk_seconds, repeated `sets` times), so the timer needs nothing beyond the session item.
+// Alternates "Run m:ss" and "Walk m:ss", vibrates at each switch, shows the time left in all.
+class RunWalkTimer {
+  constructor(run, walk, repeats) {
+    this.phases = [];
+    for (let i = 1; i <= repeats; i++) {
+      this.phases.push({ kind: "run", label: "Run", seconds: run, repeat: i });
+      if (walk > 0) this.phases.push({ kind: "walk", label: "Walk", seconds: walk, repeat: i });
+    }
+    Object.assign(this, { repeats, total: this.phases.reduce((a, p) => a + p.seconds, 0) });
+    this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
+    this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
+    this.totalEl = el("span", { class: "total", dataset: { testid: "timer-total" } });
+    this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
+    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, "Reset");
+    this.root = el("div", { class: "timer runwalk", dataset: { kind: "runwalk" } }, this.phase, this.clock, this.toggle, this.reset, this.totalEl);
+    this.restart();
+  }
+  restart() {
+    this.stop();
+    Object.assign(this, { index: 0, left: this.phases[0].seconds, finished: false });
+    this.render();
+  }
+  start() {
+    if (this.finished) this.restart();
+    this.running = true;
+    this.last = Date.now();
+    this.interval = setInterval(() => this.tick(), 200);
+    this.render();
+  }
+  pause() { this.stop(); this.render(); }
+  stop() { clearInterval(this.interval); this.running = false; }
+  tick() {
+    const now = Date.now();
+    this.left -= (now - this.last) / 1000;
+    this.last = now;
+    let switched = false;
+    while (this.left <= 0 && !this.finished) {
+      if (this.index + 1 < this.phases.length) {
+        this.index += 1;
+        this.left += this.phases[this.index].seconds;
+        switched = true;
+      } else {
+        Object.assign(this, { left: 0, finished: true });
+        this.stop();
+        navigator.vibrate?.([300, 100, 300]);
+      }
+    }
+    if (switched && !this.finished) navigator.vibrate?.(200);
+    this.render();
+  }
+  remaining() {
+    return this.left + this.phases.slice(this.index + 1).reduce((a, p) => a + p.seconds, 0);
+  }
+  render() {
+    const p = this.phases[this.index];
+    this.root.dataset.phase = this.finished ? "done" : p.kind;
+    this.phase.textContent = this.finished ? "All intervals done" : `${p.label} ${fmt(this.left)}`;
+    this.clock.textContent = this.finished ? fmt(0) : `${p.repeat}/${this.repeats}`;
+    this.totalEl.textContent = `${this.repeats} × (run ${fmt(this.phases[0].seconds)}` +
+      (this.phases[1]?.kind === "walk" ? ` + walk ${fmt(this.phases[1].seconds)}` : "") +
+      `) = ${fmt(this.total)} in all · ${fmt(this.remaining())} left`;
+    this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : this.left < p.seconds || this.index ? "Resume" : "Start";
   }
 }
 
@@ -352,7 +424,16 @@ function renderOverrides() {
     el("div", { class: "row" },
       el("label", { class: "check" }, el("input", { type: "checkbox", class: "skip" }), "not done"),
       el("label", { class: "check" }, "pain", el("input", { type: "number", class: "item-pain", min: "0", max: "10", inputMode: "numeric", placeholder: "same" }))),
+    isRun(item) ? el("div", { class: "row run-fields" },
+      item.dose?.runSeconds ? el("label", { class: "check" }, "rounds done", el("input", { type: "number", class: "rounds", min: "0", max: String(item.dose.sets), inputMode: "numeric", placeholder: String(item.dose.sets) })) : null,
+      el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), "stopped early"),
+      el("label", { class: "check" }, "cadence", el("input", { type: "number", class: "cadence", min: "0", max: "250", inputMode: "numeric", placeholder: "steps/min" }))) : null,
   )));
+}
+
+// A return-to-run item: run/walk intervals in the dose, or one of the run stages' exercises.
+function isRun(item) {
+  return Boolean(item.dose?.runSeconds) || /\/run-walk-stage-/.test(item.exercise);
 }
 
 function doneAsPrescribed(d) {
@@ -381,6 +462,14 @@ function buildReport() {
     const own = row?.querySelector(".item-pain").value.trim();
     const done = doneAsPrescribed(item.dose);
     if (!allDone) Object.assign(done, { setsDone: 0, repsDone: 0, holdsDone: 0, durationSecondsDone: 0 });
+    if (isRun(item) && row) {
+      // Runs: rounds of run/walk done (the unit the engine counts), stopped early, cadence.
+      const rounds = row.querySelector(".rounds")?.value.trim();
+      if (rounds) done.setsDone = Number(rounds);
+      if (row.querySelector(".stopped").checked) done.stoppedEarly = true;
+      const cadence = row.querySelector(".cadence").value.trim();
+      if (cadence) done.cadenceSpm = Number(cadence);
+    }
     reports.push({
       prescription: item.prescription,
       ...done,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "clients/desktop/concurrent.h"
 #include "clients/desktop/model.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -182,19 +183,25 @@ Result<std::vector<CaseloadRow>> Client::Caseload() const {
   if (me.user().role() == v1::ROLE_PHYSIOTHERAPIST) {
     request.set_physiotherapist(me.user().name());
   }
-  std::vector<CaseloadRow> rows;
+  std::vector<v1::Patient> patients;
   while (true) {
     v1::ListPatientsResponse page;
     if (auto s = patients_->ListPatients(Context().get(), request, &page); !s.ok()) {
       return R::Fail(s);
     }
-    for (const v1::Patient& patient : page.patients()) {
-      CaseloadRow row;
-      if (auto s = CaseloadRowOf(patient, &row); !s.ok()) return R::Fail(s);
-      rows.push_back(std::move(row));
-    }
+    patients.insert(patients.end(), page.patients().begin(), page.patients().end());
     if (page.next_page_token().empty()) break;
     request.set_page_token(page.next_page_token());
+  }
+  // Each patient's row is 4 calls; patients load side by side, each into its own slot.
+  std::vector<CaseloadRow> rows(patients.size());
+  std::vector<grpc::Status> statuses(patients.size());
+  ForEachConcurrently(patients.size(), options_.caseload_concurrency, [&](size_t i) {
+    statuses[i] = CaseloadRowOf(patients[i], &rows[i]);
+  });
+  // The first failure in list order, as the one-by-one loading reported it.
+  for (const grpc::Status& s : statuses) {
+    if (!s.ok()) return R::Fail(s);
   }
   SortByUrgency(rows);
   return R::Ok(std::move(rows));
@@ -248,6 +255,18 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
     return R::Fail(s);
   }
   detail.alerts.assign(alerts.alerts().begin(), alerts.alerts().end());
+
+  // One page of every state, newest first; the proposals among them are shown above.
+  v1::ListDecisionsRequest history_request;
+  history_request.set_program(program);
+  history_request.set_page_size(ProgramDetail::kHistorySize);
+  v1::ListDecisionsResponse history;
+  if (auto s = programs_->ListDecisions(Context().get(), history_request, &history); !s.ok()) {
+    return R::Fail(s);
+  }
+  for (const auto& d : history.decisions()) {
+    if (d.state() != v1::DECISION_STATE_PROPOSED) detail.history.push_back(d);
+  }
   return R::Ok(std::move(detail));
 }
 
@@ -302,6 +321,34 @@ Result<v1::Program> Client::Resume(const std::string& program, const std::string
   request.set_request_id(NewRequestId());
   v1::ResumeProgramResponse response;
   grpc::Status status = programs_->ResumeProgram(Context().get(), request, &response);
+  if (!status.ok()) return Result<v1::Program>::Fail(status);
+  return Result<v1::Program>::Ok(response.program());
+}
+
+Result<v1::UpdatePrescriptionResponse> Client::UpdatePrescription(
+    const v1::Prescription& prescription, const std::vector<std::string>& paths,
+    const std::string& reason) const {
+  v1::UpdatePrescriptionRequest request;
+  *request.mutable_prescription() = prescription;
+  for (const auto& path : paths) request.mutable_update_mask()->add_paths(path);
+  request.set_reason(reason);
+  request.set_request_id(NewRequestId());
+  v1::UpdatePrescriptionResponse response;
+  grpc::Status status = programs_->UpdatePrescription(Context().get(), request, &response);
+  if (!status.ok()) return Result<v1::UpdatePrescriptionResponse>::Fail(status);
+  return Result<v1::UpdatePrescriptionResponse>::Ok(std::move(response));
+}
+
+Result<v1::Program> Client::SetApprovalMode(const std::string& program, v1::ApprovalMode mode,
+                                            const std::string& reason) const {
+  v1::UpdateProgramRequest request;
+  request.mutable_program()->set_name(program);
+  request.mutable_program()->set_approval_mode(mode);
+  request.mutable_update_mask()->add_paths("approval_mode");
+  request.set_reason(reason);
+  request.set_request_id(NewRequestId());
+  v1::UpdateProgramResponse response;
+  grpc::Status status = programs_->UpdateProgram(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Program>::Fail(status);
   return Result<v1::Program>::Ok(response.program());
 }

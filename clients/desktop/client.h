@@ -57,6 +57,8 @@ struct ClientOptions {
   std::string token;
   // Deadline of each call.
   std::chrono::milliseconds timeout{10000};
+  // Patients whose caseload rows load at the same time.
+  int caseload_concurrency = 8;
 };
 
 // One row of the caseload: a patient and their current program.
@@ -84,6 +86,10 @@ struct ProgramDetail {
   std::vector<v1::Decision> proposed;
   // All the program's alerts, newest first.
   std::vector<v1::Alert> alerts;
+  // The program's latest decisions that are not proposals (applied, rejected,
+  // superseded), newest first: at most kHistorySize.
+  std::vector<v1::Decision> history;
+  static constexpr int kHistorySize = 50;
 };
 
 class Client {
@@ -94,7 +100,8 @@ class Client {
 
   Result<v1::User> CurrentUser() const;
   // The caller's patients (a physiotherapist's: those assigned to them) with their active
-  // programs, in the order of UrgencyOrder (model.h).
+  // programs, in the order of SortByUrgency (model.h). The rows of up to
+  // options().caseload_concurrency patients load at the same time.
   Result<std::vector<CaseloadRow>> Caseload() const;
   Result<ProgramDetail> Program(const std::string& program) const;
 
@@ -104,6 +111,13 @@ class Client {
   Result<v1::Alert> Acknowledge(const std::string& alert, const std::string& note) const;
   Result<v1::Program> Pause(const std::string& program, const std::string& reason) const;
   Result<v1::Program> Resume(const std::string& program, const std::string& reason) const;
+  // Sets the fields of `prescription` named by `paths` ("dose.sets", "locked", ...): a
+  // clinician override. The response holds the override decision if the dose changed.
+  Result<v1::UpdatePrescriptionResponse> UpdatePrescription(
+      const v1::Prescription& prescription, const std::vector<std::string>& paths,
+      const std::string& reason) const;
+  Result<v1::Program> SetApprovalMode(const std::string& program, v1::ApprovalMode mode,
+                                      const std::string& reason) const;
 
  private:
   // A context with the deadline and the bearer token.

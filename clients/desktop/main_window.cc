@@ -4,6 +4,11 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -12,6 +17,7 @@
 #include <QLineSeries>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTableView>
@@ -20,6 +26,7 @@
 #include <QValueAxis>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "clients/desktop/caseload_model.h"
 #include "clients/desktop/model.h"
 
@@ -48,6 +55,10 @@ void SetRow(QTableWidget* table, int row, const std::string& name, const QString
     table->setItem(row, c, item);
   }
 }
+
+// Wide enough for any value a clinician might type: the server checks the ranges and says
+// which field is out of them.
+constexpr int kEditorMax = 100000;
 
 QLabel* Heading(const QString& text) {
   auto* label = new QLabel(QStringLiteral("<b>%1</b>").arg(text));
@@ -124,6 +135,17 @@ void MainWindow::BuildUi() {
   resume_->setObjectName(QStringLiteral("resumeButton"));
   connect(pause_, &QPushButton::clicked, this, &MainWindow::OnPause);
   connect(resume_, &QPushButton::clicked, this, &MainWindow::OnResume);
+  approval_mode_ = new QComboBox;
+  approval_mode_->setObjectName(QStringLiteral("approvalModeCombo"));
+  approval_mode_->addItem(tr("Automatic"), static_cast<int>(v1::APPROVAL_MODE_AUTOMATIC));
+  approval_mode_->addItem(tr("Clinician approval"),
+                          static_cast<int>(v1::APPROVAL_MODE_CLINICIAN_APPROVAL));
+  approval_mode_->setToolTip(
+      tr("Automatic: the engine's decisions apply at once. Clinician approval: they wait "
+         "for you below."));
+  set_approval_ = new QPushButton(tr("Set approval mode"));
+  set_approval_->setObjectName(QStringLiteral("setApprovalButton"));
+  connect(set_approval_, &QPushButton::clicked, this, &MainWindow::OnSetApprovalMode);
 
   chart_ = new QChart;
   chart_->setTitle(tr("Weekly trend"));
@@ -142,7 +164,7 @@ void MainWindow::BuildUi() {
   chart_view_ = new QChartView(chart_);
   chart_view_->setObjectName(QStringLiteral("trendChart"));
   chart_view_->setRenderHint(QPainter::Antialiasing);
-  chart_view_->setMinimumHeight(260);
+  chart_view_->setMinimumHeight(200);
 
   prescriptions_ = MakeTable("prescriptionsTable", {tr("Exercise"), tr("Dose"), tr("Ladder"),
                                                     tr("Last light"), tr("Locked"), tr("Note")});
@@ -150,14 +172,18 @@ void MainWindow::BuildUi() {
                                             tr("Reason"), tr("Rule")});
   alerts_ = MakeTable("alertsTable", {tr("Raised"), tr("Kind"), tr("Message"), tr("Paused program"),
                                       tr("Acknowledged")});
+  history_ = MakeTable("historyTable", {tr("Made"), tr("State"), tr("Kind"), tr("Exercise"),
+                                       tr("Dose"), tr("By"), tr("Reason"), tr("Rule")});
+  connect(prescriptions_, &QTableWidget::itemSelectionChanged, this,
+          &MainWindow::OnPrescriptionSelection);
   connect(decisions_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
   connect(alerts_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
 
   reason_ = new QLineEdit;
   reason_->setObjectName(QStringLiteral("reasonEdit"));
   reason_->setPlaceholderText(
-      tr("Reason or note (required to reject; recorded with approvals, acknowledgements, "
-         "pause and resume)"));
+      tr("Reason or note (required to reject, override, change approval, pause and resume; "
+         "recorded with approvals and acknowledgements)"));
   approve_ = new QPushButton(tr("Approve"));
   approve_->setObjectName(QStringLiteral("approveButton"));
   reject_ = new QPushButton(tr("Reject"));
@@ -168,16 +194,61 @@ void MainWindow::BuildUi() {
   connect(reject_, &QPushButton::clicked, this, &MainWindow::OnReject);
   connect(acknowledge_, &QPushButton::clicked, this, &MainWindow::OnAcknowledge);
 
+  // The dose override: one editor per Dose field, two to a row.
+  auto* dose_box = new QGroupBox(tr("Override the selected prescription's dose"));
+  auto* dose_grid = new QGridLayout(dose_box);
+  const google::protobuf::Descriptor* dose_type = v1::Dose::descriptor();
+  for (int i = 0; i < dose_type->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = dose_type->field(i);
+    QWidget* editor = nullptr;
+    switch (f->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32: {
+        auto* spin = new QSpinBox;
+        spin->setRange(0, kEditorMax);
+        editor = spin;
+        break;
+      }
+      case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE: {
+        auto* spin = new QDoubleSpinBox;
+        spin->setRange(0, kEditorMax);
+        spin->setDecimals(2);
+        editor = spin;
+        break;
+      }
+      default:
+        editor = new QCheckBox;
+        break;
+    }
+    editor->setObjectName(Q("dose." + f->name()));
+    dose_editors_.push_back(editor);
+    dose_grid->addWidget(new QLabel(Q(absl::StrReplaceAll(f->name(), {{"_", " "}}))), i / 2,
+                         (i % 2) * 2);
+    dose_grid->addWidget(editor, i / 2, (i % 2) * 2 + 1);
+  }
+  const int dose_rows = (dose_type->field_count() + 1) / 2;
+  lock_ = new QCheckBox(tr("Lock: the engine leaves it alone"));
+  lock_->setObjectName(QStringLiteral("lockCheck"));
+  dose_grid->addWidget(lock_, dose_rows, 0, 1, 4);
+  override_ = new QPushButton(tr("Override dose (reason required)"));
+  override_->setObjectName(QStringLiteral("overrideDoseButton"));
+  connect(override_, &QPushButton::clicked, this, &MainWindow::OnOverrideDose);
+  dose_grid->addWidget(override_, dose_rows + 1, 0, 1, 4);
+
   auto* right = new QWidget;
   auto* right_layout = new QVBoxLayout(right);
   auto* header_row = new QHBoxLayout;
   header_row->addWidget(program_header_, 1);
+  header_row->addWidget(approval_mode_);
+  header_row->addWidget(set_approval_);
   header_row->addWidget(pause_);
   header_row->addWidget(resume_);
   right_layout->addLayout(header_row);
   right_layout->addWidget(chart_view_, 2);
   right_layout->addWidget(Heading(tr("Prescriptions")));
-  right_layout->addWidget(prescriptions_, 1);
+  auto* prescriptions_row = new QHBoxLayout;
+  prescriptions_row->addWidget(prescriptions_, 1);
+  prescriptions_row->addWidget(dose_box);
+  right_layout->addLayout(prescriptions_row, 2);
   right_layout->addWidget(Heading(tr("Proposed decisions (waiting for you)")));
   right_layout->addWidget(decisions_, 1);
   auto* reason_row = new QHBoxLayout;
@@ -185,6 +256,9 @@ void MainWindow::BuildUi() {
   reason_row->addWidget(approve_);
   reason_row->addWidget(reject_);
   right_layout->addLayout(reason_row);
+  right_layout->addWidget(Heading(tr("Decision history (newest first)")));
+  history_->setMinimumHeight(120);
+  right_layout->addWidget(history_, 1);
   right_layout->addWidget(Heading(tr("Alerts")));
   right_layout->addWidget(alerts_, 1);
   auto* ack_row = new QHBoxLayout;
@@ -287,8 +361,11 @@ void MainWindow::LoadProgram(const std::string& program) {
 }
 
 void MainWindow::ShowProgram(const ProgramDetail& detail) {
-  const v1::Program& p = detail.program;
+  shown_ = detail.program;
+  const v1::Program& p = shown_;
   current_state_ = p.state();
+  approval_mode_->setCurrentIndex(std::max(0, approval_mode_->findData(
+                                                  static_cast<int>(p.approval_mode()))));
   QString header =
       tr("<b>%1</b> — %2 — phase <b>%3</b> — <b>%4</b> — approval: %5 — since %6")
           .arg(Q(detail.patient_name), Q(p.name()), Q(EnumWord(v1::Phase_descriptor(), p.phase())),
@@ -303,7 +380,9 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
 
   // Rows change under a reload: a selection kept by row number could point at another
   // decision or alert than the one the user chose.
-  for (QTableWidget* table : {prescriptions_, decisions_, alerts_}) table->clearSelection();
+  for (QTableWidget* table : {prescriptions_, decisions_, history_, alerts_}) {
+    table->clearSelection();
+  }
 
   prescriptions_->setRowCount(p.prescriptions_size());
   for (int i = 0; i < p.prescriptions_size(); ++i) {
@@ -331,6 +410,15 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
             exercise, dose, Q(reason), Q(d.rule())});
   }
 
+  history_->setRowCount(static_cast<int>(detail.history.size()));
+  for (size_t i = 0; i < detail.history.size(); ++i) {
+    const v1::Decision& d = detail.history[i];
+    SetRow(history_, static_cast<int>(i), d.name(),
+           {Q(FormatTime(d.create_time())), Q(EnumWord(v1::DecisionState_descriptor(), d.state())),
+            Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())), Q(DecisionExercise(d)),
+            Q(DecisionDoses(d)), Q(DecisionWho(d)), Q(DecisionReason(d)), Q(d.rule())});
+  }
+
   alerts_->setRowCount(static_cast<int>(detail.alerts.size()));
   for (size_t i = 0; i < detail.alerts.size(); ++i) {
     const v1::Alert& a = detail.alerts[i];
@@ -348,10 +436,10 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
       }
     }
   }
-  for (QTableWidget* table : {prescriptions_, decisions_, alerts_}) {
+  for (QTableWidget* table : {prescriptions_, decisions_, history_, alerts_}) {
     table->resizeColumnsToContents();
   }
-  UpdateButtons();
+  OnPrescriptionSelection();
 }
 
 void MainWindow::ShowTrend(const v1::ProgramProgress& progress) {
@@ -408,6 +496,9 @@ void MainWindow::UpdateButtons() {
     open_alert = ack != nullptr && ack->text() == tr("no");
   }
   acknowledge_->setEnabled(open_alert);
+  override_->setEnabled(SelectedPrescription() != nullptr);
+  approval_mode_->setEnabled(has_program);
+  set_approval_->setEnabled(has_program);
   pause_->setEnabled(has_program && current_state_ == v1::PROGRAM_STATE_ACTIVE);
   resume_->setEnabled(has_program && current_state_ == v1::PROGRAM_STATE_PAUSED);
 }
@@ -471,6 +562,79 @@ void MainWindow::OnResume() {
       tr("Resuming %1").arg(Q(current_program_)),
       [client = client_, program = current_program_, reason = reason_->text().toStdString()] {
         return client->Resume(program, reason);
+      });
+}
+
+const v1::Prescription* MainWindow::SelectedPrescription() const {
+  const std::string name = SelectedName(prescriptions_);
+  if (name.empty() || shown_.name() != current_program_) return nullptr;
+  for (const v1::Prescription& rx : shown_.prescriptions()) {
+    if (rx.name() == name) return &rx;
+  }
+  return nullptr;
+}
+
+void MainWindow::OnPrescriptionSelection() {
+  const v1::Prescription* rx = SelectedPrescription();
+  const v1::Dose dose = rx != nullptr ? rx->dose() : v1::Dose();
+  const google::protobuf::Reflection* r = v1::Dose::GetReflection();
+  for (QWidget* editor : dose_editors_) {
+    const google::protobuf::FieldDescriptor* f =
+        v1::Dose::descriptor()->FindFieldByName(editor->objectName().mid(5).toStdString());
+    if (auto* spin = qobject_cast<QSpinBox*>(editor)) spin->setValue(r->GetInt32(dose, f));
+    if (auto* spin = qobject_cast<QDoubleSpinBox*>(editor)) spin->setValue(r->GetDouble(dose, f));
+    if (auto* check = qobject_cast<QCheckBox*>(editor)) check->setChecked(r->GetBool(dose, f));
+    editor->setEnabled(rx != nullptr);
+  }
+  // An override is locked unless the clinician says otherwise (as the server does when the
+  // request leaves `locked` out).
+  lock_->setChecked(true);
+  lock_->setEnabled(rx != nullptr);
+  UpdateButtons();
+}
+
+v1::Dose MainWindow::EditedDose() const {
+  v1::Dose dose;
+  const google::protobuf::Reflection* r = v1::Dose::GetReflection();
+  for (QWidget* editor : dose_editors_) {
+    const google::protobuf::FieldDescriptor* f =
+        v1::Dose::descriptor()->FindFieldByName(editor->objectName().mid(5).toStdString());
+    if (auto* spin = qobject_cast<QSpinBox*>(editor)) r->SetInt32(&dose, f, spin->value());
+    if (auto* spin = qobject_cast<QDoubleSpinBox*>(editor)) r->SetDouble(&dose, f, spin->value());
+    if (auto* check = qobject_cast<QCheckBox*>(editor)) r->SetBool(&dose, f, check->isChecked());
+  }
+  return dose;
+}
+
+void MainWindow::OnOverrideDose() {
+  const v1::Prescription* rx = SelectedPrescription();
+  if (rx == nullptr) return;
+  v1::Prescription update;
+  update.set_name(rx->name());
+  *update.mutable_dose() = EditedDose();
+  update.set_locked(lock_->isChecked());
+  std::vector<std::string> paths = DoseMaskPaths(rx->dose(), update.dose());
+  if (paths.empty() && lock_->isChecked() == rx->locked()) {
+    statusBar()->showMessage(tr("Nothing to change: edit the dose first"), 10000);
+    return;
+  }
+  paths.push_back("locked");
+  // An empty reason goes to the server too: it says what is missing.
+  Write<v1::UpdatePrescriptionResponse>(
+      tr("Overriding %1").arg(Q(ShortName(rx->exercise()))),
+      [client = client_, update, paths, reason = reason_->text().toStdString()] {
+        return client->UpdatePrescription(update, paths, reason);
+      });
+}
+
+void MainWindow::OnSetApprovalMode() {
+  if (current_program_.empty()) return;
+  const auto mode = static_cast<v1::ApprovalMode>(approval_mode_->currentData().toInt());
+  Write<v1::Program>(
+      tr("Setting approval mode of %1").arg(Q(current_program_)),
+      [client = client_, program = current_program_, mode,
+       reason = reason_->text().toStdString()] {
+        return client->SetApprovalMode(program, mode, reason);
       });
 }
 

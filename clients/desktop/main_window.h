@@ -1,6 +1,7 @@
 // The physiotherapist's window: the caseload on the left (most urgent first), the selected
-// program on the right (weekly trend chart, prescriptions, proposed decisions to approve or
-// reject, alerts to acknowledge, pause and resume).
+// program on the right (weekly trend chart, prescriptions with a dose override editor,
+// proposed decisions to approve or reject, the decision history, alerts to acknowledge,
+// approval mode, pause and resume).
 //
 // Every call runs on a worker (Async); results come back to the UI thread, which only
 // draws. Errors are shown in the error line above everything (code, message, field
@@ -11,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <QMainWindow>
 
@@ -19,6 +21,8 @@
 
 class QChart;
 class QChartView;
+class QCheckBox;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -60,6 +64,12 @@ class MainWindow : public QMainWindow {
   void ClearError();
   void UpdateButtons();
   void OnCaseloadSelection();
+  // Fills the dose editor from the selected prescription.
+  void OnPrescriptionSelection();
+  // The selected prescription of the program shown; nullptr if none.
+  const v1::Prescription* SelectedPrescription() const;
+  // The dose in the editor.
+  v1::Dose EditedDose() const;
   // The resource name held by the selected row of `table` (Qt::UserRole of column 0).
   std::string SelectedName(const QTableWidget* table) const;
 
@@ -72,10 +82,14 @@ class MainWindow : public QMainWindow {
   void OnAcknowledge();
   void OnPause();
   void OnResume();
+  void OnOverrideDose();
+  void OnSetApprovalMode();
 
   std::shared_ptr<const Client> client_;
   std::string current_program_;
   v1::ProgramState current_state_ = v1::PROGRAM_STATE_UNSPECIFIED;
+  // The program shown, as last loaded.
+  v1::Program shown_;
   // Bumped per program load: an older load's result is dropped.
   int program_generation_ = 0;
   bool reselecting_ = false;
@@ -100,6 +114,14 @@ class MainWindow : public QMainWindow {
   QPushButton* acknowledge_ = nullptr;
   QPushButton* pause_ = nullptr;
   QPushButton* resume_ = nullptr;
+  QTableWidget* history_ = nullptr;
+  // One editor per Dose field (QSpinBox, QDoubleSpinBox or QCheckBox), in field order,
+  // named "dose.<field>".
+  std::vector<QWidget*> dose_editors_;
+  QCheckBox* lock_ = nullptr;
+  QPushButton* override_ = nullptr;
+  QComboBox* approval_mode_ = nullptr;
+  QPushButton* set_approval_ = nullptr;
 
   // Last: destroyed first, so no work outlives what it uses.
   std::unique_ptr<Async> async_;

@@ -115,4 +115,58 @@ std::string FormatTime(const google::protobuf::Timestamp& time) {
                           absl::UTCTimeZone());
 }
 
+std::vector<std::string> DoseMaskPaths(const v1::Dose& before, const v1::Dose& after) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Descriptor* type = v1::Dose::descriptor();
+  const google::protobuf::Reflection* r = v1::Dose::GetReflection();
+  std::vector<std::string> paths;
+  for (int i = 0; i < type->field_count(); ++i) {
+    const FieldDescriptor* f = type->field(i);
+    bool same = true;
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32:
+        same = r->GetInt32(before, f) == r->GetInt32(after, f);
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        same = r->GetDouble(before, f) == r->GetDouble(after, f);
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        same = r->GetBool(before, f) == r->GetBool(after, f);
+        break;
+      default:  // Dose has no other kinds; a new one is compared whole
+        same = false;
+        break;
+    }
+    if (!same) paths.push_back(absl::StrCat("dose.", f->name()));
+  }
+  return paths;
+}
+
+std::string DecisionExercise(const v1::Decision& d) {
+  std::string exercise = ShortName(d.exercise_before());
+  if (!d.exercise_after().empty() && d.exercise_after() != d.exercise_before()) {
+    absl::StrAppend(&exercise, exercise.empty() ? "" : " -> ", ShortName(d.exercise_after()));
+  }
+  return exercise;
+}
+
+std::string DecisionDoses(const v1::Decision& d) {
+  if (!d.has_dose_before() && !d.has_dose_after()) return "";
+  return absl::StrCat(FormatDose(d.dose_before()), " -> ", FormatDose(d.dose_after()));
+}
+
+std::string DecisionReason(const v1::Decision& d) {
+  if (!d.review_reason().empty()) return d.review_reason();
+  if (!d.clinician_reason().empty()) return d.clinician_reason();
+  return d.patient_reason();
+}
+
+std::string DecisionWho(const v1::Decision& d) {
+  std::string who = d.author().empty() ? "-" : d.author();
+  if (d.has_review_time() && d.author() == "engine") {
+    absl::StrAppend(&who, ", reviewed ", FormatTime(d.review_time()));
+  }
+  return who;
+}
+
 }  // namespace kneecoach::desktop

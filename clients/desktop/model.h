@@ -45,4 +45,19 @@ std::string ShortName(const std::string& name);
 // "2026-11-22 05:38Z"; "" for an unset time.
 std::string FormatTime(const google::protobuf::Timestamp& time);
 
+// The update mask paths of a dose override: "dose.<field>" for each field of `after` that
+// differs from `before`, in field order; empty if none does.
+std::vector<std::string> DoseMaskPaths(const v1::Dose& before, const v1::Dose& after);
+
+// What a decision changed, for a table cell: "bridge", or "wall-sit -> wall-sit-iso" when
+// the exercise changed.
+std::string DecisionExercise(const v1::Decision& decision);
+// "3 x 10 reps -> 3 x 8 reps"; "" for a decision without doses (pause, phase, approval).
+std::string DecisionDoses(const v1::Decision& decision);
+// The reason to show: the clinician's review or override reason, else the engine's
+// reason for the clinician, else the patient's line.
+std::string DecisionReason(const v1::Decision& decision);
+// Who and when: "engine", "engine, reviewed 2026-11-22 05:38Z", "clinician".
+std::string DecisionWho(const v1::Decision& decision);
+
 }  // namespace kneecoach::desktop

@@ -6,6 +6,8 @@
 #include <QApplication>
 #include <QChart>
 #include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -14,8 +16,11 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSpinBox>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -27,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "clients/desktop/caseload_model.h"
 #include "clients/desktop/client.h"
 #include "clients/desktop/main_window.h"
@@ -80,6 +86,10 @@ class DesktopE2eTest : public QObject {
   void cleanupTestCase();
   void wrongTokenShowsUnauthenticated();
   void physiotherapistWorkflow();
+  // After physiotherapistWorkflow: its approved and rejected decisions are in the history.
+  void overrideApprovalModeAndHistory();
+  // Last: adds patients the earlier tests do not expect.
+  void largeCaseloadLoadsInUrgencyOrder();
 
  private:
   v1::Program GetProgram();
@@ -96,6 +106,8 @@ class DesktopE2eTest : public QObject {
   std::string physio_token_;
   std::string patient_token_;
   std::string program_;
+  // Left by physiotherapistWorkflow for the history.
+  std::string approved_, approved_reason_, rejected_, rejected_reason_, quad_set_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ProgramService::Stub> programs_;
   std::unique_ptr<v1::SessionService::Stub> sessions_;
@@ -250,6 +262,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
     if (rx.exercise() == "exercises/quad-set") quad_set = rx.name();
   }
   QVERIFY(!wall_sit.empty() && !bridge.empty() && !quad_set.empty());
+  quad_set_ = quad_set;
   {
     v1::ReportSessionRequest request;
     request.set_program(program_);
@@ -358,6 +371,8 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   decisions->selectRow(RowOf(decisions, to_approve->name()));
   QTRY_VERIFY(approve->isEnabled());
   reason->setText(QStringLiteral("agreed: easier version for now"));
+  approved_ = to_approve->name();
+  approved_reason_ = "agreed: easier version for now";
   QTest::mouseClick(approve, Qt::LeftButton);
   QTRY_COMPARE_WITH_TIMEOUT(decisions->rowCount(), 1, kUiTimeoutMs);
   QCOMPARE(RowOf(decisions, to_approve->name()), -1);
@@ -392,6 +407,8 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   const QString why = QStringLiteral("the bridge is fine; pain came from the stairs");
   reason->setText(why);
   QTest::mouseClick(reject, Qt::LeftButton);
+  rejected_ = to_reject->name();
+  rejected_reason_ = why.toStdString();
   QTRY_COMPARE_WITH_TIMEOUT(decisions->rowCount(), 0, kUiTimeoutMs);
   QVERIFY(!error->isVisible());
   {
@@ -480,6 +497,236 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   const QImage image(shot);
   QVERIFY(!image.isNull());
   QCOMPARE(image.size(), window.grab().size());
+}
+
+void DesktopE2eTest::overrideApprovalModeAndHistory() {
+  QVERIFY2(!approved_.empty() && !rejected_.empty() && !quad_set_.empty(),
+           "needs physiotherapistWorkflow first");
+  const v1::Program before = GetProgram();
+  QCOMPARE(before.approval_mode(), v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
+  // The demo program's own quad set (the wall sit, one rung down, is now a quad set too).
+  const std::string quad_set = quad_set_;
+  const v1::Prescription* quad = nullptr;
+  for (const auto& rx : before.prescriptions()) {
+    if (rx.name() == quad_set) quad = &rx;
+  }
+  QVERIFY(quad != nullptr);
+  const v1::Dose quad_before = quad->dose();
+  QVERIFY(!quad->locked());
+
+  ClientOptions options;
+  options.target = Target();
+  options.token = physio_token_;
+  MainWindow window(std::make_shared<const Client>(options));
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  auto* error = window.findChild<QLabel*>(QStringLiteral("errorLabel"));
+  auto* caseload = window.findChild<QTableView*>(QStringLiteral("caseloadTable"));
+  auto* prescriptions = window.findChild<QTableWidget*>(QStringLiteral("prescriptionsTable"));
+  auto* history = window.findChild<QTableWidget*>(QStringLiteral("historyTable"));
+  auto* reason = window.findChild<QLineEdit*>(QStringLiteral("reasonEdit"));
+  auto* override_dose = window.findChild<QPushButton*>(QStringLiteral("overrideDoseButton"));
+  auto* sets = window.findChild<QSpinBox*>(QStringLiteral("dose.sets"));
+  auto* reps = window.findChild<QSpinBox*>(QStringLiteral("dose.reps"));
+  auto* lock = window.findChild<QCheckBox*>(QStringLiteral("lockCheck"));
+  auto* mode = window.findChild<QComboBox*>(QStringLiteral("approvalModeCombo"));
+  auto* set_mode = window.findChild<QPushButton*>(QStringLiteral("setApprovalButton"));
+  QVERIFY(error && caseload && prescriptions && history && reason && override_dose && sets &&
+          reps && lock && mode && set_mode);
+
+  QTRY_COMPARE_WITH_TIMEOUT(caseload->model()->rowCount(), 2, kUiTimeoutMs);
+  QCOMPARE(CaseloadCell(caseload, 0, CaseloadModel::kPatient), QStringLiteral("Alex Demo"));
+  caseload->selectRow(0);
+  QTRY_COMPARE_WITH_TIMEOUT(window.current_program(), program_, kUiTimeoutMs);
+  QTRY_COMPARE_WITH_TIMEOUT(prescriptions->rowCount(), before.prescriptions_size(), kUiTimeoutMs);
+  QCOMPARE(mode->currentData().toInt(), static_cast<int>(v1::APPROVAL_MODE_CLINICIAN_APPROVAL));
+
+  // --- The history: the workflow's approval and rejection with their reasons, newest ---
+  // --- first. ------------------------------------------------------------------------------
+  QTRY_VERIFY_WITH_TIMEOUT(RowOf(history, rejected_) >= 0, kUiTimeoutMs);
+  const int approved_row = RowOf(history, approved_);
+  const int rejected_row = RowOf(history, rejected_);
+  QVERIFY(approved_row >= 0);
+  const auto cell = [history](int row, int column) { return history->item(row, column)->text(); };
+  QCOMPARE(cell(approved_row, 1), QStringLiteral("applied"));
+  QCOMPARE(cell(approved_row, 6), QString::fromStdString(approved_reason_));
+  QCOMPARE(cell(rejected_row, 1), QStringLiteral("rejected"));
+  QCOMPARE(cell(rejected_row, 6), QString::fromStdString(rejected_reason_));
+  QVERIFY(cell(rejected_row, 5).contains(QLatin1String("reviewed")));
+  // The pause at the end of the workflow came after both reviews.
+  QCOMPARE(cell(0, 2), QStringLiteral("pause"));
+  QCOMPARE(cell(0, 6), QStringLiteral("knee surgery next week"));
+  for (int r = 1; r < history->rowCount(); ++r) QVERIFY(cell(r - 1, 0) >= cell(r, 0));
+  // No proposals in the history: they have their own table.
+  for (int r = 0; r < history->rowCount(); ++r) QVERIFY(cell(r, 1) != QLatin1String("proposed"));
+
+  // --- Override the quad set's dose: out of range first. --------------------------------
+  prescriptions->selectRow(RowOf(prescriptions, quad_set));
+  QTRY_VERIFY(override_dose->isEnabled());
+  QCOMPARE(sets->value(), quad_before.sets());
+  QCOMPARE(reps->value(), quad_before.reps());
+  QVERIFY(lock->isChecked());
+  sets->setValue(11);  // the server allows 0..10
+  reason->setText(QStringLiteral("more volume"));
+  QTest::mouseClick(override_dose, Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      error->isVisible() && error->text().contains(QLatin1String("INVALID_ARGUMENT")),
+      kUiTimeoutMs);
+  QVERIFY2(error->text().contains(QLatin1String("prescription.dose.sets")),
+           qPrintable(error->text()));
+  QVERIFY(window.statusBar()->currentMessage().contains(QLatin1String("INVALID_ARGUMENT")));
+  {
+    const v1::Program now = GetProgram();
+    for (const auto& rx : now.prescriptions()) {
+      if (rx.name() != quad_set) continue;
+      QCOMPARE(rx.dose().SerializeAsString(), quad_before.SerializeAsString());
+      QVERIFY(!rx.locked());
+    }
+    for (const auto& d : Decisions(v1::DECISION_STATE_UNSPECIFIED)) {
+      QVERIFY(d.kind() != v1::DECISION_KIND_CLINICIAN_OVERRIDE || d.prescription() != quad_set);
+    }
+  }
+
+  // --- Now in range, with a reason. ---------------------------------------------------------
+  const int new_sets = quad_before.sets() >= 4 ? 2 : 4;
+  const int new_reps = quad_before.reps() + 5;
+  sets->setValue(new_sets);
+  reps->setValue(new_reps);
+  const QString override_reason = QStringLiteral("quads need more volume before stairs");
+  reason->setText(override_reason);
+  QTest::mouseClick(override_dose, Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      history->rowCount() > 0 && cell(0, 2) == QLatin1String("clinician override"),
+      kUiTimeoutMs);
+  QVERIFY2(!error->isVisible(), qPrintable(error->text()));
+  QCOMPARE(cell(0, 6), override_reason);
+  QCOMPARE(cell(0, 5), QStringLiteral("clinician"));
+  QCOMPARE(cell(0, 3), QStringLiteral("quad-set"));
+  {
+    const v1::Program now = GetProgram();
+    const v1::Prescription* rx = nullptr;
+    for (const auto& p : now.prescriptions()) {
+      if (p.name() == quad_set) rx = &p;
+    }
+    QVERIFY(rx != nullptr);
+    QCOMPARE(rx->dose().sets(), new_sets);
+    QCOMPARE(rx->dose().reps(), new_reps);
+    QCOMPARE(rx->dose().hold_seconds(), quad_before.hold_seconds());  // not in the mask
+    QVERIFY(rx->locked());
+    const std::vector<v1::Decision> all = Decisions(v1::DECISION_STATE_UNSPECIFIED);
+    QVERIFY(!all.empty());
+    const v1::Decision& newest = all.front();
+    QCOMPARE(newest.kind(), v1::DECISION_KIND_CLINICIAN_OVERRIDE);
+    QCOMPARE(newest.state(), v1::DECISION_STATE_APPLIED);
+    QCOMPARE(newest.prescription(), quad_set);
+    QCOMPARE(QString::fromStdString(newest.clinician_reason()), override_reason);
+    QCOMPARE(newest.dose_before().SerializeAsString(), quad_before.SerializeAsString());
+    QCOMPARE(newest.dose_after().SerializeAsString(), rx->dose().SerializeAsString());
+    QCOMPARE(newest.inputs().at("update_mask"), std::string("dose.sets,dose.reps,locked"));
+    QCOMPARE(history->item(0, 0)->data(Qt::UserRole).toString().toStdString(), newest.name());
+  }
+  QTRY_VERIFY_WITH_TIMEOUT(
+      prescriptions->item(RowOf(prescriptions, quad_set), 4)->text() == QLatin1String("yes"),
+      kUiTimeoutMs);
+
+  // --- Approval mode: back to automatic. A reason is required. ------------------------------
+  QTRY_VERIFY(set_mode->isEnabled());
+  mode->setCurrentIndex(mode->findData(static_cast<int>(v1::APPROVAL_MODE_AUTOMATIC)));
+  reason->clear();
+  QTest::mouseClick(set_mode, Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      error->isVisible() && error->text().contains(QLatin1String("INVALID_ARGUMENT")) &&
+          error->text().contains(QLatin1String("reason")),
+      kUiTimeoutMs);
+  QCOMPARE(GetProgram().approval_mode(), v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
+  const QString mode_reason = QStringLiteral("stable for three weeks: let the engine run");
+  reason->setText(mode_reason);
+  QTest::mouseClick(set_mode, Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(GetProgram().approval_mode(), v1::APPROVAL_MODE_AUTOMATIC,
+                            kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(history->rowCount() > 0 && cell(0, 6) == mode_reason, kUiTimeoutMs);
+  QVERIFY2(!error->isVisible(), qPrintable(error->text()));
+  QCOMPARE(mode->currentData().toInt(), static_cast<int>(v1::APPROVAL_MODE_AUTOMATIC));
+
+  const QString shot = QStringLiteral(KNEECOACH_ARTIFACT_DIR "/desktop-override.png");
+  QFile::remove(shot);
+  QVERIFY(window.grab().save(shot));
+}
+
+void DesktopE2eTest::largeCaseloadLoadsInUrgencyOrder() {
+  // 12 more patients, 3 of them paused: with Alex (paused, morning pain 3) and Aaron (quiet),
+  // 14 rows. Paused ones come first; the rest by name.
+  std::vector<std::string> paused_names, active_names = {"Aaron Quiet"};
+  for (int i = 1; i <= 12; ++i) {
+    const std::string name = absl::StrFormat("Case %02d", i);
+    v1::CreatePatientRequest request;
+    request.mutable_patient()->set_display_name(name);
+    request.mutable_patient()->set_clinic("clinics/demo");
+    request.mutable_patient()->set_time_zone("Europe/London");
+    request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
+    request.set_request_id(absl::StrFormat("desktop-e2e-case-%02d", i));
+    v1::CreatePatientResponse patient;
+    grpc::Status s = patients_->CreatePatient(Ctx(physio_token_).get(), request, &patient);
+    QVERIFY2(s.ok(), s.error_message().c_str());
+    v1::CreateProgramRequest program;
+    program.mutable_program()->set_patient(patient.patient().name());
+    program.set_request_id(absl::StrFormat("desktop-e2e-case-program-%02d", i));
+    v1::CreateProgramResponse created;
+    s = programs_->CreateProgram(Ctx(physio_token_).get(), program, &created);
+    QVERIFY2(s.ok(), s.error_message().c_str());
+    if (i == 4 || i == 9 || i == 11) {
+      v1::PauseProgramRequest pause;
+      pause.set_name(created.program().name());
+      pause.set_reason("waiting for a scan");
+      pause.set_request_id(absl::StrFormat("desktop-e2e-case-pause-%02d", i));
+      v1::PauseProgramResponse paused;
+      s = programs_->PauseProgram(Ctx(physio_token_).get(), pause, &paused);
+      QVERIFY2(s.ok(), s.error_message().c_str());
+      paused_names.push_back(name);
+    } else {
+      active_names.push_back(name);
+    }
+  }
+  QCOMPARE(GetProgram().state(), v1::PROGRAM_STATE_PAUSED);  // Alex, from the workflow
+  std::vector<std::string> want = {"Alex Demo"};
+  want.insert(want.end(), paused_names.begin(), paused_names.end());
+  want.insert(want.end(), active_names.begin(), active_names.end());
+
+  ClientOptions options;
+  options.target = Target();
+  options.token = physio_token_;
+  MainWindow window(std::make_shared<const Client>(options));
+  window.show();
+  auto* caseload = window.findChild<QTableView*>(QStringLiteral("caseloadTable"));
+  auto* error = window.findChild<QLabel*>(QStringLiteral("errorLabel"));
+  QSignalSpy loaded(&window, &MainWindow::caseloadLoaded);
+  QTRY_VERIFY_WITH_TIMEOUT(loaded.count() >= 1, kUiTimeoutMs);
+  QVERIFY2(!error->isVisible(), qPrintable(error->text()));
+  QCOMPARE(caseload->model()->rowCount(), static_cast<int>(want.size()));
+  for (int r = 0; r < caseload->model()->rowCount(); ++r) {
+    QCOMPARE(CaseloadCell(caseload, r, CaseloadModel::kPatient).toStdString(), want[r]);
+    const bool paused = r <= static_cast<int>(paused_names.size());
+    QCOMPARE(CaseloadCell(caseload, r, CaseloadModel::kState),
+             paused ? QStringLiteral("paused") : QStringLiteral("active"));
+  }
+
+  // The same rows, one patient at a time: concurrency changes nothing but the wait.
+  ClientOptions serial = options;
+  serial.caseload_concurrency = 1;
+  const auto one_by_one = Client(serial).Caseload();
+  const auto concurrent = Client(options).Caseload();
+  QVERIFY(one_by_one.ok() && concurrent.ok());
+  QCOMPARE(concurrent.value->size(), one_by_one.value->size());
+  for (size_t i = 0; i < one_by_one.value->size(); ++i) {
+    const CaseloadRow& a = (*one_by_one.value)[i];
+    const CaseloadRow& b = (*concurrent.value)[i];
+    QCOMPARE(b.patient, a.patient);
+    QCOMPARE(b.program, a.program);
+    QCOMPARE(b.state, a.state);
+    QCOMPARE(b.open_alerts, a.open_alerts);
+    QCOMPARE(b.pending_decisions, a.pending_decisions);
+    QVERIFY(b.morning_pain_median == a.morning_pain_median);
+  }
 }
 
 }  // namespace kneecoach::desktop

@@ -1,8 +1,13 @@
 // The desktop client's model layer without a server or widgets: urgency order, the weekly
-// trend, words for doses and enums, options.
+// trend, words for doses, decisions and enums, dose override masks, bounded concurrency,
+// options.
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
+#include "clients/desktop/concurrent.h"
 #include "clients/desktop/model.h"
 #include "clients/desktop/options.h"
 #include "gmock/gmock.h"
@@ -78,6 +83,86 @@ TEST(Words, DosesEnumsNames) {
   EXPECT_EQ(EnumWord(v1::Phase_descriptor(), v1::PHASE_RETURN_TO_RUN), "return to run");
   EXPECT_EQ(EnumWord(v1::Phase_descriptor(), 0), "-");
   EXPECT_EQ(ShortName("exercises/wall-sit-30-45"), "wall-sit-30-45");
+}
+
+TEST(DoseMaskPaths, NamesEachChangedFieldInFieldOrder) {
+  v1::Dose before;
+  before.set_sets(3);
+  before.set_reps(10);
+  before.set_load_kg(5);
+  EXPECT_THAT(DoseMaskPaths(before, before), ::testing::IsEmpty());
+  v1::Dose after = before;
+  after.set_reps(12);
+  after.set_sets(4);
+  after.set_load_kg(7.5);
+  after.set_per_side(true);
+  EXPECT_THAT(DoseMaskPaths(before, after),
+              ::testing::ElementsAre("dose.sets", "dose.reps", "dose.load_kg", "dose.per_side"));
+  // Back to zero is a change too (the mask path clears the field on the server).
+  after = before;
+  after.set_reps(0);
+  EXPECT_THAT(DoseMaskPaths(before, after), ::testing::ElementsAre("dose.reps"));
+}
+
+TEST(DecisionWords, ExerciseDosesReasonWho) {
+  v1::Decision engine;
+  engine.set_author("engine");
+  engine.set_exercise_before("exercises/wall-sit-30-45");
+  engine.set_exercise_after("exercises/wall-sit-iso");
+  engine.mutable_dose_before()->set_sets(3);
+  engine.mutable_dose_before()->set_reps(10);
+  engine.mutable_dose_after()->set_sets(5);
+  engine.mutable_dose_after()->set_hold_seconds(45);
+  engine.set_patient_reason("for the patient");
+  engine.set_clinician_reason("pain 6 > 5");
+  EXPECT_EQ(DecisionExercise(engine), "wall-sit-30-45 -> wall-sit-iso");
+  EXPECT_EQ(DecisionDoses(engine), "3 x 10 reps -> 5 x 45 s hold");
+  EXPECT_EQ(DecisionReason(engine), "pain 6 > 5");
+  EXPECT_EQ(DecisionWho(engine), "engine");
+  // Reviewed: the reviewer's reason wins, and the review time is shown.
+  engine.set_review_reason("not now");
+  engine.mutable_review_time()->set_seconds(1795325880);  // 2026-11-22 05:38Z
+  EXPECT_EQ(DecisionReason(engine), "not now");
+  EXPECT_EQ(DecisionWho(engine), "engine, reviewed 2026-11-22 05:38Z");
+
+  v1::Decision pause;
+  pause.set_author("clinician");
+  pause.set_patient_reason("Your physiotherapist paused your program.");
+  EXPECT_EQ(DecisionExercise(pause), "");
+  EXPECT_EQ(DecisionDoses(pause), "");
+  EXPECT_EQ(DecisionReason(pause), "Your physiotherapist paused your program.");
+  EXPECT_EQ(DecisionWho(pause), "clinician");
+  v1::Decision same;
+  same.set_exercise_before("exercises/bridge");
+  same.set_exercise_after("exercises/bridge");
+  EXPECT_EQ(DecisionExercise(same), "bridge");
+}
+
+TEST(ForEachConcurrently, CallsEachIndexOnceWithAtMostLimitAtATime) {
+  for (int limit : {1, 3, 8}) {
+    constexpr size_t kCount = 20;
+    std::vector<std::atomic<int>> calls(kCount);
+    std::atomic<int> running{0};
+    std::atomic<int> most{0};
+    ForEachConcurrently(kCount, limit, [&](size_t i) {
+      const int now = ++running;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ++calls[i];
+      --running;
+    });
+    for (size_t i = 0; i < kCount; ++i) EXPECT_EQ(calls[i].load(), 1) << i;
+    EXPECT_LE(most.load(), limit);
+    // 20 calls of 20 ms each: with more than one thread allowed, they overlap.
+    if (limit > 1) {
+      EXPECT_GT(most.load(), 1);
+    }
+  }
+  int none = 0;
+  ForEachConcurrently(0, 8, [&](size_t) { ++none; });
+  EXPECT_EQ(none, 0);
 }
 
 TEST(RpcError, NamesTheCodeAndListsViolations) {

@@ -77,7 +77,7 @@ MainWindow::~MainWindow() { async_.reset(); }
 
 void MainWindow::BuildUi() {
   setWindowTitle(tr("kneecoach — physiotherapist (%1)").arg(Q(client_->options().target)));
-  resize(1400, 900);
+  resize(1500, 1000);
 
   error_label_ = new QLabel;
   error_label_->setObjectName(QStringLiteral("errorLabel"));
@@ -164,7 +164,7 @@ void MainWindow::BuildUi() {
   chart_view_ = new QChartView(chart_);
   chart_view_->setObjectName(QStringLiteral("trendChart"));
   chart_view_->setRenderHint(QPainter::Antialiasing);
-  chart_view_->setMinimumHeight(200);
+  chart_view_->setMinimumHeight(240);
 
   prescriptions_ = MakeTable("prescriptionsTable", {tr("Exercise"), tr("Dose"), tr("Ladder"),
                                                     tr("Last light"), tr("Locked"), tr("Note")});
@@ -269,9 +269,9 @@ void MainWindow::BuildUi() {
   auto* splitter = new QSplitter(Qt::Horizontal);
   splitter->addWidget(left);
   splitter->addWidget(right);
-  splitter->setStretchFactor(0, 2);
-  splitter->setStretchFactor(1, 3);
-  splitter->setSizes({600, 800});
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 2);
+  splitter->setSizes({450, 1050});
 
   auto* central = new QWidget;
   auto* layout = new QVBoxLayout(central);

@@ -42,51 +42,6 @@ std::string FormatUtc(const char* format, const google::protobuf::Timestamp& tim
 
 }  // namespace
 
-std::string FormatDuration(int seconds) {
-  if (seconds < 60) return absl::StrCat(seconds, " s");
-  const int minutes = seconds / 60;
-  const int rest = seconds % 60;
-  if (rest == 0) return absl::StrCat(minutes, " min");
-  return absl::StrCat(minutes, " min ", rest, " s");
-}
-
-std::string FormatDose(const v1::Dose& dose) {
-  std::string main;
-  if (dose.run_seconds() > 0 || dose.walk_seconds() > 0) {
-    main = absl::StrCat("run ", FormatDuration(dose.run_seconds()), " / walk ",
-                        FormatDuration(dose.walk_seconds()));
-    if (dose.sets() > 0) absl::StrAppend(&main, " x ", dose.sets());
-  } else {
-    // "3 x 10 reps", "10 reps", or "5 x" before a hold or a duration.
-    if (dose.reps() > 0) {
-      main = dose.sets() > 0 ? absl::StrCat(dose.sets(), " x ", dose.reps(), " reps")
-                             : absl::StrCat(dose.reps(), " reps");
-    } else if (dose.sets() > 1 || (dose.sets() == 1 && dose.hold_seconds() > 0)) {
-      main = absl::StrCat(dose.sets(), " x");
-    }
-    if (dose.hold_seconds() > 0) {
-      absl::StrAppend(&main, dose.reps() > 0 ? ", " : (main.empty() ? "" : " "),
-                      dose.hold_seconds(), " s hold");
-    }
-    if (dose.duration_seconds() > 0) {
-      absl::StrAppend(&main, main.empty() ? "" : (dose.reps() > 0 ? ", " : " "),
-                      FormatDuration(dose.duration_seconds()));
-    }
-  }
-  if (main.empty() && dose.sets() > 0) main = absl::StrCat(dose.sets(), " x");
-  if (dose.per_side() && !main.empty()) absl::StrAppend(&main, " per side");
-  if (dose.load_kg() > 0) absl::StrAppend(&main, absl::StrFormat(" @ %g kg", dose.load_kg()));
-
-  std::vector<std::string> extras;
-  if (!main.empty()) extras.push_back(main);
-  if (dose.rest_seconds() > 0) extras.push_back(absl::StrCat("rest ", dose.rest_seconds(), " s"));
-  if (dose.max_knee_flexion_degrees() > 0) {
-    extras.push_back(absl::StrCat("knee to ", dose.max_knee_flexion_degrees(), " deg"));
-  }
-  if (dose.target_rpe() > 0) extras.push_back(absl::StrCat("RPE ", dose.target_rpe()));
-  return extras.empty() ? "-" : absl::StrJoin(extras, ", ");
-}
-
 std::string FormatTime(const google::protobuf::Timestamp& time) {
   return FormatUtc("%Y-%m-%d %H:%MZ", time);
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "clients/common/client_common.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
 #include "google/protobuf/repeated_field.h"
@@ -16,12 +17,9 @@
 
 namespace kneecoach::cli {
 
-// A dose in the words a patient reads, e.g. "3 x 10 reps", "5 x 45 s hold, rest 120 s",
-// "run 1 min / walk 4 min x 6", "20 min, RPE 4". "-" for an empty dose.
-std::string FormatDose(const v1::Dose& dose);
-
-// "45 s", "4 min", "1 min 30 s".
-std::string FormatDuration(int seconds);
+// Doses and durations in words, as every client writes them (clients/common).
+using clients::FormatDose;
+using clients::FormatDuration;
 
 // "2026-11-21 14:05Z" (UTC); "-" when unset.
 std::string FormatTime(const google::protobuf::Timestamp& time);

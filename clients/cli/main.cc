@@ -5,10 +5,7 @@
 //
 // Global flags are absl flags and may also appear after the command; everything else after
 // the command words is parsed by the command's own option list (args.h).
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -146,22 +143,6 @@ SplitArgs Split(int argc, char** argv) {
   return split;
 }
 
-// The first line of a token file, without surrounding blanks.
-absl::StatusOr<std::string> ReadTokenFile(absl::string_view source, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, "=", path, ": cannot read: ", std::strerror(errno)));
-  }
-  std::string line;
-  std::getline(in, line);
-  line = std::string(absl::StripAsciiWhitespace(line));
-  if (line.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, "=", path, ": the first line is empty"));
-  }
-  return line;
-}
-
 // The access token: --token, --token-file, $KNEECOACH_TOKEN, $KNEECOACH_TOKEN_FILE, in that
 // order; "" when none is given.
 absl::StatusOr<std::string> ResolveToken() {
@@ -171,12 +152,12 @@ absl::StatusOr<std::string> ResolveToken() {
     return absl::InvalidArgumentError("give --token or --token-file, not both");
   }
   if (!token.empty()) return token;
-  if (!file.empty()) return ReadTokenFile("--token-file", file);
+  if (!file.empty()) return clients::ReadTokenFile("--token-file", file);
   if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
     return std::string(env);
   }
   if (const char* env = std::getenv("KNEECOACH_TOKEN_FILE"); env != nullptr && *env != '\0') {
-    return ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
+    return clients::ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
   }
   return std::string();
 }

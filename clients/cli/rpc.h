@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
+#include "clients/common/client_common.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -36,8 +37,8 @@ inline constexpr int kExitNotFound = 3;
 // The process exit code for a gRPC status code (see the file comment).
 int ExitCode(grpc::StatusCode code);
 
-// "INVALID_ARGUMENT", "NOT_FOUND", ...
-std::string CodeName(grpc::StatusCode code);
+// "INVALID_ARGUMENT", "NOT_FOUND", ... (clients/common).
+using clients::CodeName;
 
 // Prints "error: <CODE>: <message>" to stderr, then one line per google.rpc.BadRequest
 // field violation (and PreconditionFailure violation) found in the status details.

@@ -1,13 +1,9 @@
 #include "clients/desktop/client.h"
 
-#include <random>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "clients/desktop/concurrent.h"
 #include "clients/desktop/model.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -18,65 +14,11 @@ RpcError RpcError::FromStatus(const grpc::Status& status) {
   RpcError error;
   error.code = status.error_code();
   error.message = status.error_message();
-  google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
-    for (const auto& any : details.details()) {
-      google::rpc::BadRequest bad_request;
-      google::rpc::PreconditionFailure precondition;
-      if (any.Is<google::rpc::BadRequest>() && any.UnpackTo(&bad_request)) {
-        for (const auto& v : bad_request.field_violations()) {
-          error.violations.push_back(absl::StrCat(v.field(), ": ", v.description()));
-        }
-      } else if (any.Is<google::rpc::PreconditionFailure>() && any.UnpackTo(&precondition)) {
-        for (const auto& v : precondition.violations()) {
-          error.violations.push_back(absl::StrCat(v.subject(), ": ", v.description()));
-        }
-      }
-    }
-  }
+  error.violations = clients::StatusViolations(status);
   return error;
 }
 
-std::string RpcError::CodeName() const {
-  switch (code) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN:
-      return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED:
-      return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS:
-      return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return absl::StrFormat("CODE_%d", static_cast<int>(code));
-  }
-}
+std::string RpcError::CodeName() const { return clients::CodeName(code); }
 
 std::string RpcError::ToString() const {
   std::string out = absl::StrCat(CodeName(), ": ", message);
@@ -84,12 +26,7 @@ std::string RpcError::ToString() const {
   return out;
 }
 
-std::string NewRequestId() {
-  std::random_device random;
-  const uint64_t high = random();
-  const uint64_t low = random();
-  return absl::StrFormat("desktop-%08x%08x", high & 0xffffffffu, low & 0xffffffffu);
-}
+std::string NewRequestId() { return clients::NewRequestId("desktop"); }
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)),

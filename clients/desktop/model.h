@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "clients/common/client_common.h"
 #include "clients/desktop/client.h"
 #include "google/protobuf/descriptor.h"
 #include "kneecoach/v1/outcome.pb.h"
@@ -32,8 +33,9 @@ struct Trend {
 };
 Trend TrendOf(const v1::ProgramProgress& progress);
 
-// "3 x 10 reps, 5 s hold per side, rest 30 s" (as the CLI prints a dose).
-std::string FormatDose(const v1::Dose& dose);
+// "3 x 10 reps, 5 s hold per side, rest 30 s", as every client writes a dose
+// (clients/common).
+using clients::FormatDose;
 
 // An enum value as a lower-case word without its prefix: PHASE_SETTLE -> "settle",
 // DECISION_KIND_SWAP_TO_ISOMETRIC -> "swap to isometric"; 0 -> "-".

@@ -1,31 +1,13 @@
 #include "clients/desktop/options.h"
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 
 #include <QCommandLineParser>
 
-#include "absl/strings/ascii.h"
+#include "clients/common/client_common.h"
 #include "absl/strings/str_cat.h"
 
 namespace kneecoach::desktop {
-
-absl::StatusOr<std::string> ReadTokenFile(const std::string& source, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, "=", path, ": cannot read: ", std::strerror(errno)));
-  }
-  std::string line;
-  std::getline(in, line);
-  line = std::string(absl::StripAsciiWhitespace(line));
-  if (line.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, "=", path, ": the first line is empty"));
-  }
-  return line;
-}
 
 absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
   QCommandLineParser parser;
@@ -55,14 +37,14 @@ absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
     options.target = env;
   }
   if (parser.isSet(token_file)) {
-    auto token = ReadTokenFile("--token-file", parser.value(token_file).toStdString());
+    auto token = clients::ReadTokenFile("--token-file", parser.value(token_file).toStdString());
     if (!token.ok()) return token.status();
     options.token = *token;
   } else if (const char* env = std::getenv("KNEECOACH_TOKEN"); env != nullptr && *env != '\0') {
     options.token = env;
   } else if (const char* env = std::getenv("KNEECOACH_TOKEN_FILE");
              env != nullptr && *env != '\0') {
-    auto token = ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
+    auto token = clients::ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
     if (!token.ok()) return token.status();
     options.token = *token;
   }

@@ -17,7 +17,4 @@ namespace kneecoach::desktop {
 // --version are handled (printed) by Qt's parser and exit.
 absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments);
 
-// The first line of `path`, stripped; an error if unreadable or empty.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& source, const std::string& path);
-
 }  // namespace kneecoach::desktop

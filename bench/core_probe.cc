@@ -18,13 +18,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
 #include "service/core/plan_codec.h"
 #include "service/core/plan_texts.h"
 #include "service/domain/dates.h"
+#include "service/core/engine_bridge.h"
+#include "service/core/program_access.h"
 #include "service/domain/engine.h"
 #include "bench/requests.h"
 #include "service/store/sqlite_store.h"
@@ -135,24 +136,17 @@ int Main() {
     for (int p = 0; p < std::min(200, absl::GetFlag(FLAGS_programs)); ++p) {
       auto txn = (*store)->Begin(false);
       if (!txn.ok()) return 1;
-      const std::string id = absl::StrCat("bench-g", p);
       Loaded l;
-      auto program = (*txn)->GetProgram(id);
+      // What ReportSession reads, read the way it reads it.
+      auto program = internal::LoadProgram(**txn, "program", bench::ProgramName(p));
       if (!program.ok()) return std::fprintf(stderr, "%s\n", program.status().ToString().c_str()), 1;
-      l.program = *std::move(program);
-      auto protocol = (*txn)->GetProtocol(std::string(absl::StripPrefix(l.program.protocol(), "protocols/")));
+      l.program = program->program;
+      auto protocol = internal::ProtocolOf(**txn, l.program);
       if (!protocol.ok()) return std::fprintf(stderr, "%s\n", protocol.status().ToString().c_str()), 1;
       l.protocol = *std::move(protocol);
-      const std::string from = FormatLocalDate(day - 120);
-      auto sessions = (*txn)->SessionsSince(id, from);
-      auto check_ins = (*txn)->CheckInsSince(id, from);
-      AlertFilter filter;
-      filter.program_id = id;
-      auto alerts = (*txn)->ListAlerts(filter, {.limit = 200, .after = 0});
-      if (!sessions.ok() || !check_ins.ok() || !alerts.ok()) return 1;
-      l.history.sessions = *std::move(sessions);
-      l.history.check_ins = *std::move(check_ins);
-      l.history.alerts = std::move(alerts->items);
+      auto history = internal::LoadHistory(**txn, *program, day);
+      if (!history.ok()) return std::fprintf(stderr, "%s\n", history.status().ToString().c_str()), 1;
+      l.history = *std::move(history);
       v1::ReportSessionRequest request = bench::ReportRequest(p, "probe");
       l.session.set_program(request.program());
       l.session.set_local_date(FormatLocalDate(day));

@@ -17,6 +17,30 @@ constexpr int kAlertHistory = 200;
 // AKPS scores, newest first: recorded every 2-4 weeks, so this is years of them.
 constexpr int kOutcomeHistory = 100;
 
+// Stores what the engine decided and the program it left, in the caller's transaction.
+absl::StatusOr<EngineOutcome> Persist(Txn& txn, IdGenerator& ids, LoadedProgram& loaded,
+                                      absl::Time now, EngineResult result) {
+  EngineOutcome outcome;
+  for (v1::Decision& d : result.decisions) {
+    if (d.state() == v1::DECISION_STATE_PROPOSED) {
+      // A newer proposal for the same prescription replaces any still waiting.
+      if (absl::Status s = SupersedeProposals(txn, loaded, d.prescription()); !s.ok()) return s;
+    }
+    if (absl::Status s = InsertDecision(txn, ids, loaded, now, d); !s.ok()) return s;
+    outcome.decisions.push_back(std::move(d));
+  }
+  for (v1::Alert& a : result.alerts) {
+    if (absl::Status s = InsertAlert(txn, ids, loaded, now, a); !s.ok()) return s;
+    outcome.alerts.push_back(std::move(a));
+  }
+  loaded.program = std::move(result.program);
+  *loaded.program.mutable_update_time() = ToProto(now);
+  if (absl::Status s = txn.UpdateProgram(loaded.id, loaded.program); !s.ok()) return s;
+  return outcome;
+}
+
+}  // namespace
+
 absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day) {
   absl::CivilDay from = day - kHistoryDays;
   if (auto start = ParseLocalDate(loaded.program.start_date()); start.ok()) {
@@ -52,30 +76,6 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
   }
   return history;
 }
-
-// Stores what the engine decided and the program it left, in the caller's transaction.
-absl::StatusOr<EngineOutcome> Persist(Txn& txn, IdGenerator& ids, LoadedProgram& loaded,
-                                      absl::Time now, EngineResult result) {
-  EngineOutcome outcome;
-  for (v1::Decision& d : result.decisions) {
-    if (d.state() == v1::DECISION_STATE_PROPOSED) {
-      // A newer proposal for the same prescription replaces any still waiting.
-      if (absl::Status s = SupersedeProposals(txn, loaded, d.prescription()); !s.ok()) return s;
-    }
-    if (absl::Status s = InsertDecision(txn, ids, loaded, now, d); !s.ok()) return s;
-    outcome.decisions.push_back(std::move(d));
-  }
-  for (v1::Alert& a : result.alerts) {
-    if (absl::Status s = InsertAlert(txn, ids, loaded, now, a); !s.ok()) return s;
-    outcome.alerts.push_back(std::move(a));
-  }
-  loaded.program = std::move(result.program);
-  *loaded.program.mutable_update_time() = ToProto(now);
-  if (absl::Status s = txn.UpdateProgram(loaded.id, loaded.program); !s.ok()) return s;
-  return outcome;
-}
-
-}  // namespace
 
 absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program) {
   auto id = ParseId("program.protocol", program.protocol(), "protocols");

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "service/core/program_access.h"
+#include "service/domain/engine.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
 
@@ -17,6 +18,11 @@ struct EngineOutcome {
   std::vector<v1::Decision> decisions;
   std::vector<v1::Alert> alerts;
 };
+
+// What the engine reads for a report on `day`: the program's sessions and check-ins of the
+// last kHistoryDays days (not before its start), its newest alerts, and its AKPS scores
+// while "no meaningful change" can still fire.
+absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day);
 
 // The protocol a program was created from.
 absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program);

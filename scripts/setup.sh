@@ -23,7 +23,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(clang libclang-rt-14-dev)
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
   # --- patient web app (clients/mobile): its end-to-end test drives Debian's Chromium ------
-  packages+=(chromium)
+  # and dates one program back with the sqlite3 shell (the server has no clock to set).
+  packages+=(chromium sqlite3)
   # --- end patient web app -------------------------------------------------------------------
 fi
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh kneecoach-server kneecoach
+scripts/build.sh kneecoach-server kneecoach kneecoach-desktop
 cat <<'TXT'
 
 kneecoach is starting. In another terminal, sign in as the demo physiotherapist
@@ -16,6 +16,7 @@ kneecoach is starting. In another terminal, sign in as the demo physiotherapist
   build/clients/cli/kneecoach patients list
   build/clients/cli/kneecoach today $(awk '/^program /{print $2}' var/demo-credentials)
   build/clients/cli/kneecoach --help
+  build/clients/desktop/kneecoach-desktop        # the physiotherapist's window
 
 TXT
 exec build/service/kneecoach-server --seed_demo --db=var/kneecoach.db "$@"

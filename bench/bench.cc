@@ -36,6 +36,7 @@
 #include "grpcpp/grpcpp.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
 ABSL_FLAG(std::string, scenarios, "health,today,today-basic,library,report,peak,peak-half",
@@ -417,10 +418,9 @@ int Main() {
 }  // namespace kneecoach::bench
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Load generator for kneecoach-server; see bench/README.md.\n"
-      "Usage: kneecoach-bench --target=HOST:PORT --programs=N [flags]");
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "Load generator for kneecoach-server; see bench/README.md.\n"
+                        "Usage: kneecoach-bench --target=HOST:PORT --programs=N [flags]");
   // As in the server: Debian's Abseil checks lock order on every Lock, gRPC's included; the
   // load generator should spend its CPU on calls.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -29,6 +29,7 @@
 #include "service/domain/engine.h"
 #include "bench/requests.h"
 #include "service/store/sqlite_store.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, db, "var/bench/large-2000.db", "seeded database (read only)");
 ABSL_FLAG(int, programs, 2000, "programs in it (bench-g0..N-1)");
@@ -200,7 +201,8 @@ int Main() {
 }  // namespace kneecoach
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Times GetTodaySession's parts in process; see the file comment.");
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "Times GetTodaySession's parts in process; see the file comment.\n"
+                        "Usage: kneecoach-core-probe [flags]");
   return kneecoach::Main();
 }

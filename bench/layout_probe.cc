@@ -28,6 +28,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "sqlite3.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, db, "/tmp/kneecoach-layout-probe.db", "scratch database (replaced)");
 ABSL_FLAG(int, programs, 100000, "program state rows");
@@ -146,7 +147,9 @@ void Run(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "What a durable report would cost in SQLite under other layouts; see "
+                        "the file comment.\nUsage: kneecoach-layout-probe [flags]");
   const std::string path = absl::GetFlag(FLAGS_db);
   const auto remove = [&] {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);

@@ -27,6 +27,7 @@
 #include "service/domain/protocol.h"
 #include "service/domain/schedule.h"
 #include "service/store/sqlite_store.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, db, "var/bench/seed.db", "database file to create");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR, "library and protocol folder");
@@ -200,8 +201,9 @@ absl::Status Seed() {
 }  // namespace kneecoach
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("Builds a large kneecoach database for kneecoach-bench.");
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "Builds a large kneecoach database for kneecoach-bench.\n"
+                        "Usage: kneecoach-seed --db=PATH [flags]");
   absl::Status s = kneecoach::Seed();
   if (!s.ok()) {
     std::fprintf(stderr, "kneecoach-seed: %s\n", s.ToString().c_str());

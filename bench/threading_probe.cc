@@ -29,6 +29,7 @@
 #include "service/domain/protocol.h"
 #include "service/server/status_util.h"
 #include "service/store/sqlite_store.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port");
 ABSL_FLAG(std::string, db, "var/bench/run-large.db", "a database made by kneecoach-seed");
@@ -217,6 +218,8 @@ int Main() {
 }  // namespace kneecoach::probe
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "Serves kneecoach with a chosen threading model for kneecoach-bench; "
+                        "see the file comment.\nUsage: kneecoach-threading-probe [flags]");
   return kneecoach::probe::Main();
 }

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "service/server/server.h"
+#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port, printed at start)");
@@ -113,10 +114,10 @@ void WriteDemoCredentials(const kneecoach::ServerOptions& options,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "The kneecoach gRPC service: exercise library, programs, daily sessions and the "
-      "pain-adaptive progression engine.\nUsage: kneecoach-server [flags]");
-  absl::ParseCommandLine(argc, argv);
+  kneecoach::ParseFlags(argc, argv,
+                        "The kneecoach gRPC service: exercise library, programs, daily "
+                        "sessions and the pain-adaptive progression engine.\n"
+                        "Usage: kneecoach-server [flags]");
   // Debian builds Abseil with mutex deadlock detection on: it records a lock graph on every
   // Lock (gRPC's too), a few percent of every call's CPU; the tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

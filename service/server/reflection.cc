@@ -1,9 +1,14 @@
 #include "service/server/reflection.h"
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
+#include "grpcpp/impl/server_initializer.h"
 #include "service/server/status_util.h"
 
 namespace kneecoach {
@@ -76,10 +81,57 @@ void Answer(const rpb::ServerReflectionRequest& request,
   AddWithDependencies(file, seen, *response.mutable_file_descriptor_response());
 }
 
+// Reads the names of the registered services from gRPC once the server is built, the way
+// gRPC's own reflection plugin does (ServerInitializer::GetServiceList).
+class ServiceListPlugin final : public grpc::ServerBuilderPlugin {
+ public:
+  explicit ServiceListPlugin(std::function<void(std::vector<std::string>)> sink)
+      : sink_(std::move(sink)) {}
+  std::string name() override { return "kneecoach_service_list"; }
+  void InitServer(grpc::ServerInitializer*) override {}
+  void Finish(grpc::ServerInitializer* si) override {
+    const std::vector<std::string>* names = si->GetServiceList();
+    sink_(names == nullptr ? std::vector<std::string>() : *names);
+  }
+  void ChangeArguments(const std::string&, void*) override {}
+
+ private:
+  std::function<void(std::vector<std::string>)> sink_;
+};
+
+class ServiceListOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ServiceListOption(std::function<void(std::vector<std::string>)> sink)
+      : sink_(std::move(sink)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->push_back(std::make_unique<ServiceListPlugin>(sink_));
+  }
+
+ private:
+  std::function<void(std::vector<std::string>)> sink_;
+};
+
 }  // namespace
 
-ReflectionService::ReflectionService(Core& core, std::vector<std::string> services)
-    : core_(core), services_(std::move(services)) {}
+ReflectionService::ReflectionService(Core& core) : core_(core) {}
+
+std::unique_ptr<grpc::ServerBuilderOption> ReflectionService::ListServedServices() {
+  return std::make_unique<ServiceListOption>(
+      [this](std::vector<std::string> names) { SetServices(std::move(names)); });
+}
+
+void ReflectionService::SetServices(std::vector<std::string> services) {
+  std::sort(services.begin(), services.end());
+  services.erase(std::unique(services.begin(), services.end()), services.end());
+  absl::MutexLock lock(&mu_);
+  services_ = std::move(services);
+}
+
+std::vector<std::string> ReflectionService::services() const {
+  absl::MutexLock lock(&mu_);
+  return services_;
+}
 
 grpc::Status ReflectionService::ServerReflectionInfo(
     grpc::ServerContext* context,
@@ -96,10 +148,11 @@ grpc::Status ReflectionService::ServerReflectionInfo(
   if (!caller->enrollment_code.empty()) {
     return grpc::Status(grpc::PERMISSION_DENIED, "reflection needs a token");
   }
+  const std::vector<std::string> services = this->services();
   rpb::ServerReflectionRequest request;
   while (stream->Read(&request)) {
     rpb::ServerReflectionResponse response;
-    Answer(request, services_, response);
+    Answer(request, services, response);
     if (!stream->Write(response)) break;
   }
   return grpc::Status::OK;

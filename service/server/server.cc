@@ -17,13 +17,6 @@
 namespace kneecoach {
 namespace {
 
-constexpr const char* kServiceNames[] = {
-    "kneecoach.v1.ExerciseLibraryService", "kneecoach.v1.PatientService",
-    "kneecoach.v1.ProgramService",         "kneecoach.v1.SessionService",
-    "kneecoach.v1.AlertService",           "kneecoach.v1.ProtocolService",
-    "kneecoach.v1.AccessService",
-};
-
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
@@ -113,14 +106,15 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
                               options.sync_max_pollers);
   s->pool_ = std::make_unique<WorkerPool>(options.worker_threads, options.max_queued_calls);
   s->services_ = MakeServices(*s->core_, *s->pool_);
-  std::vector<std::string> names = {"grpc.health.v1.Health",
-                                    "grpc.reflection.v1alpha.ServerReflection"};
   for (auto& service : s->services_) {
     builder.RegisterService(service.get());
   }
-  for (const char* name : kServiceNames) names.push_back(name);
-  s->services_.push_back(std::make_unique<ReflectionService>(*s->core_, names));
-  builder.RegisterService(s->services_.back().get());
+  // Reflection lists what gRPC records as registered (health included), never a list kept
+  // beside the registrations.
+  auto reflection = std::make_unique<ReflectionService>(*s->core_);
+  builder.SetOption(reflection->ListServedServices());
+  builder.RegisterService(reflection.get());
+  s->services_.push_back(std::move(reflection));
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));

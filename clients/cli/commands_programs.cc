@@ -227,7 +227,7 @@ std::vector<Command> ProgramCommands() {
       {{"programs", "get"}, {"ID"}, "Show a program and its prescriptions", {}, ProgramsGet},
       {{"programs", "list"},
        {},
-       "List programs, newest first",
+       "List programs, newest first: yours, your caseload's, or --patient's",
        Concat({String("patient", "patients/ID")}, PagingOptions()),
        ProgramsList},
       {{"programs", "pause"}, {"ID"}, "Pause a program (--reason)", ReasonOptions(), ProgramsPause},

@@ -42,6 +42,10 @@ struct Rule {
   const char* field;
   // The target's resource name; empty means the caller's own clinic.
   std::string (*target)(const Message&);
+  // With kPatientOrStaff: an empty target means what the caller may see (a patient their
+  // own record, staff their clinic; the use case narrows a physiotherapist to their
+  // caseload), not "required".
+  bool empty_means_own = false;
 };
 
 template <typename R>
@@ -80,7 +84,7 @@ const absl::flat_hash_map<std::string, Rule>& Policy() {
       {"/kneecoach.v1.ProgramService/GetProgram",
        {Need::kPatientOrStaff, "name", KC_TARGET(GetProgramRequest, r.name())}},
       {"/kneecoach.v1.ProgramService/ListPrograms",
-       {Need::kPatientOrStaff, "patient", KC_TARGET(ListProgramsRequest, r.patient())}},
+       {Need::kPatientOrStaff, "patient", KC_TARGET(ListProgramsRequest, r.patient()), true}},
       {"/kneecoach.v1.ProgramService/UpdateProgram",
        {Need::kStaff, "program.name", KC_TARGET(UpdateProgramRequest, r.program().name())}},
       {"/kneecoach.v1.ProgramService/UpdatePrescription",
@@ -352,10 +356,14 @@ absl::Status Core::Authorize(Caller& caller, const Message& request) {
   if (r.need == Need::kAnyone) return absl::OkStatus();
   std::string target = r.target(request);
   if (target.empty()) {
-    if (r.need == Need::kPatientOrStaff || r.need == Need::kSelfOrAdmin) {
+    if (r.empty_means_own && caller.user.role() == v1::ROLE_PATIENT) {
+      target = caller.user.patient();
+    } else if (!r.empty_means_own &&
+               (r.need == Need::kPatientOrStaff || r.need == Need::kSelfOrAdmin)) {
       return InvalidField(r.field, "required");
+    } else {
+      target = caller.user.clinic();  // lists and creations act in the caller's own clinic
     }
-    target = caller.user.clinic();  // lists and creations act in the caller's own clinic
   }
   auto parsed = ParseTarget(r.field, target);
   if (!parsed.ok()) return parsed.status();

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/core/core.h"
@@ -165,11 +166,30 @@ absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgra
     if (!id.ok()) return id.status();
     patient_id = *id;
   }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProgramsResponse> {
-    if (!patient_id.empty()) {
-      if (auto p = txn.GetPatient(patient_id); !p.ok()) return p.status();
+  // No patient: what the caller may see. A patient their own programs; a physiotherapist
+  // their caseload's; an admin or integrator their clinic's.
+  const Caller& caller = CurrentCaller();
+  std::string clinic;
+  std::string physiotherapist_id;
+  if (patient_id.empty()) {
+    if (caller.user.role() == v1::ROLE_PATIENT) {
+      patient_id = std::string(absl::StripPrefix(caller.user.patient(), "patients/"));
+      if (patient_id.empty()) return absl::PermissionDeniedError("no patient record");
+    } else {
+      clinic = caller.user.clinic();
+      if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
+        physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
+      }
     }
-    return internal::ToPageResponse(txn.ListPrograms(patient_id, *page), &v1::ListProgramsResponse::mutable_programs);
+  }
+  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProgramsResponse> {
+    if (patient_id.empty()) {
+      return internal::ToPageResponse(txn.ListClinicPrograms(clinic, physiotherapist_id, *page),
+                                      &v1::ListProgramsResponse::mutable_programs);
+    }
+    if (auto p = txn.GetPatient(patient_id); !p.ok()) return p.status();
+    return internal::ToPageResponse(txn.ListPrograms(patient_id, *page),
+                                    &v1::ListProgramsResponse::mutable_programs);
   });
 }
 

@@ -283,6 +283,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         session.set_name(absl::StrCat(r.program(), "/sessions/", id));
         session.set_program(r.program());
         session.set_local_date(FormatLocalDate(*day));
+        session.set_program_day(ProgramDay(loaded->program, *day));
         session.set_state(v1::SESSION_STATE_REPORTED);
         *session.mutable_perform_time() = ToProto(when);
         *session.mutable_create_time() = ToProto(now);
@@ -382,8 +383,20 @@ absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessio
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
-    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListSessions(*id, *page), &v1::ListSessionsResponse::mutable_sessions);
+    auto program = txn.GetProgram(*id);
+    if (!program.ok()) return program.status();
+    auto response = internal::ToPageResponse(txn.ListSessions(*id, *page),
+                                             &v1::ListSessionsResponse::mutable_sessions);
+    if (!response.ok()) return response;
+    // Sessions stored before program_day was recorded carry 0: the day is numbered from
+    // the program's start date, 1-based, as GetTodaySession numbers it.
+    for (v1::Session& session : *response->mutable_sessions()) {
+      if (session.program_day() != 0) continue;
+      if (auto day = ParseLocalDate(session.local_date()); day.ok()) {
+        session.set_program_day(ProgramDay(*program, *day));
+      }
+    }
+    return response;
   });
 }
 

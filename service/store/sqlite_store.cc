@@ -557,6 +557,17 @@ class SqliteTxn final : public Txn {
                ? List<v1::Program>("programs", "", {}, true, page)
                : List<v1::Program>("programs", "patient_id = ?", {patient_id}, true, page);
   }
+  absl::StatusOr<Page<v1::Program>> ListClinicPrograms(const std::string& clinic,
+                                                       const std::string& physiotherapist_id,
+                                                       PageRequest page) override {
+    Where where;
+    where.Add("patient_id IN (SELECT id FROM patients WHERE clinic = ?)", clinic);
+    if (!physiotherapist_id.empty()) {
+      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
+                physiotherapist_id);
+    }
+    return List<v1::Program>("programs", where.sql, where.values, true, page);
+  }
   absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
     return Guard([&]() -> absl::StatusOr<Page<std::string>> {
       SQLite::Statement& q =

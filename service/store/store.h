@@ -89,6 +89,10 @@ class Txn {
   // Newest first; `patient_id` empty: all.
   virtual absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
                                                          PageRequest page) = 0;
+  // Newest first: the programs of `clinic`'s patients; `physiotherapist_id` non-empty: only
+  // of the patients assigned to that user.
+  virtual absl::StatusOr<Page<v1::Program>> ListClinicPrograms(
+      const std::string& clinic, const std::string& physiotherapist_id, PageRequest page) = 0;
   // Every program's id, oldest first (for keeping today's plans ready).
   virtual absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) = 0;
 

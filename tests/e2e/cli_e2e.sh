@@ -385,6 +385,29 @@ if [[ "$AUTH" == yes ]]; then
   SESSION2=$(field 'd["session"]["name"]')
   pass "as the patient: today and report their own program -> $SESSION2"
 
+  # history numbers the program's days as today does: day 1 is the first day.
+  run 0 --json --token-file="$PATIENT_TOKEN" today "$P2"
+  TODAY_DAY=$(field 'd["session"]["program_day"]')
+  run 0 --json --token-file="$PATIENT_TOKEN" history "$P2"
+  [[ "$(field 'd["sessions"][0]["program_day"]')" == "$TODAY_DAY" ]] ||
+    fail "history numbers the day $(field 'd["sessions"][0].get("program_day")'), today $TODAY_DAY"
+  run 0 --token-file="$PATIENT_TOKEN" history "$P2"
+  awk -v s="${SESSION2##*/}" -v d="$TODAY_DAY" '$NF == s && $2 == d { ok = 1 } END { exit !ok }' \
+    "$WORK/out" || fail "history (text) does not show day $TODAY_DAY for $SESSION2"
+  pass "history shows the session on day $TODAY_DAY, as today numbers it"
+
+  # programs list without --patient: what the caller may see.
+  run 0 --json --token-file="$PATIENT_TOKEN" programs list
+  [[ "$(field 'sorted(p["name"] for p in d.get("programs", []))')" == "['$PROGRAM2']" ]] ||
+    fail "the patient's programs list is not exactly their own program"
+  run 0 --json --token-file="$PHYSIO_TOKEN" programs list
+  [[ "$(field 'sorted(p["name"] for p in d.get("programs", []))')" == \
+     "$(printf "%s\n" "$PROGRAM" "$PROGRAM2" | sort | "$PY" -c 'import sys; print(sorted(sys.stdin.read().split()))')" ]] ||
+    fail "the physio's programs list is not their two patients' programs"
+  run 0 --json programs list
+  [[ "$(field 'len(d.get("programs", []))')" -ge 2 ]] || fail "the admin's programs list"
+  pass "programs list without --patient: the patient's own, the physio's caseload, the clinic's"
+
   run 1 --token-file="$PATIENT_TOKEN" patients list
   grep -q "^error: PERMISSION_DENIED: " "$WORK/err" || fail "patient listed patients"
   run 1 --token-file="$PATIENT_TOKEN" today "$P"

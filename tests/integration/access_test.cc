@@ -1,5 +1,6 @@
 // Credentials, enrollment, audit, export, erasure, limits and TLS.
 #include <cstdlib>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -162,6 +163,84 @@ TEST_F(AccessTest, CachedCredentialsAndScopesFollowEveryWrite) {
   v1::ErasePatientResponse erased;
   ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased).ok());
   EXPECT_EQ(get_patient(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// ListPrograms without a patient lists what the caller may see, never another clinic's.
+TEST_F(AccessTest, ListProgramsWithoutAPatientListsWhatTheCallerMaySee) {
+  const v1::Patient assigned = MakePatient();
+  const v1::Patient other = MakePatient();
+  const v1::Program assigned_program = MakeProgram(assigned);
+  const v1::Program other_program = MakeProgram(other);
+  const v1::Program other_second = MakeProgram(other);
+
+  const v1::User physio = NewUser("Pia", v1::ROLE_PHYSIOTHERAPIST);
+  const std::string physio_token = NewToken(physio.name()).secret();
+  v1::UpdatePatientRequest assign;
+  assign.mutable_patient()->set_name(assigned.name());
+  assign.mutable_patient()->add_physiotherapists(physio.name());
+  assign.mutable_update_mask()->add_paths("physiotherapists");
+  v1::UpdatePatientResponse updated;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::UpdatePatient, assign, &updated).ok());
+
+  v1::EnrollDeviceRequest device;
+  device.set_device_name("phone");
+  v1::EnrollDeviceResponse enrolled;
+  ASSERT_TRUE(CallAs(Enroll(other.name()), *access_, &v1::AccessService::Stub::EnrollDevice,
+                     device, &enrolled)
+                  .ok());
+
+  // Another clinic's patient and program.
+  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  ASSERT_TRUE(south.ok()) << south.status();
+  v1::CreatePatientRequest create;
+  create.mutable_patient()->set_display_name("Sam South");
+  create.mutable_patient()->set_clinic("clinics/south");
+  create.mutable_patient()->set_time_zone("Europe/London");
+  create.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
+  v1::CreatePatientResponse south_patient;
+  ASSERT_TRUE(CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, create,
+                     &south_patient)
+                  .ok());
+  v1::CreateProgramRequest program;
+  program.mutable_program()->set_patient(south_patient.patient().name());
+  v1::CreateProgramResponse south_program;
+  ASSERT_TRUE(CallAs(*south, *programs_, &v1::ProgramService::Stub::CreateProgram, program,
+                     &south_program)
+                  .ok());
+
+  auto listed = [&](const std::string& token) {
+    std::set<std::string> names;
+    v1::ListProgramsRequest request;
+    request.set_page_size(2);  // pages, so the filter holds across page tokens
+    do {
+      v1::ListProgramsResponse response;
+      const grpc::Status status =
+          CallAs(token, *programs_, &v1::ProgramService::Stub::ListPrograms, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      for (const auto& p : response.programs()) names.insert(p.name());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    return names;
+  };
+  EXPECT_EQ(listed(token_), (std::set<std::string>{assigned_program.name(), other_program.name(),
+                                                   other_second.name()}));
+  EXPECT_EQ(listed(physio_token), (std::set<std::string>{assigned_program.name()}));
+  EXPECT_EQ(listed(enrolled.secret()),
+            (std::set<std::string>{other_program.name(), other_second.name()}));
+  EXPECT_EQ(listed(*south), (std::set<std::string>{south_program.program().name()}));
+
+  // Naming a patient still works, and still needs the patient in scope.
+  v1::ListProgramsRequest named;
+  named.set_patient(other.name());
+  v1::ListProgramsResponse response;
+  EXPECT_EQ(CallAs(physio_token, *programs_, &v1::ProgramService::Stub::ListPrograms, named,
+                   &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CallAs(*south, *programs_, &v1::ProgramService::Stub::ListPrograms, named, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AccessTest, UsersManageOnlyTheirOwnTokensUnlessAdmin) {

@@ -132,8 +132,9 @@ constexpr char kStoredWhilePaused[] =
     "Recorded. Your program was paused after you did this session, so it does not change "
     "your exercises; your physiotherapist can see it.";
 
+// Saturates rather than overflows on a timestamp out of range (a corrupt stored value).
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 // When a paused program was paused. Programs paused before pause_time was recorded use their

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "clients/cli/command.h"
 #include "clients/cli/format.h"
 #include "clients/cli/names.h"
@@ -139,6 +140,11 @@ absl::Status BuildReports(const Context& c, const std::string& program, const v1
       if (auto after = c.args.IntValue("all-pain-after")) report->set_pain_after_1h(*after);
     }
   }
+  if (request->reports().empty() && plan.program_paused()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        plan.message(), "\nNothing was recorded. For a session done before the pause, give "
+                        "each exercise with --item and when it was done with --performed."));
+  }
   if (request->reports().empty()) {
     return absl::InvalidArgumentError(plan.items().empty()
                                           ? "nothing is due today, so there is nothing to report"
@@ -149,6 +155,8 @@ absl::Status BuildReports(const Context& c, const std::string& program, const v1
 
 void PrintReport(const v1::ReportSessionResponse& response) {
   PrintReportedSession(std::cout, response.session());
+  // e.g. why a session done before a pause changed nothing.
+  if (!response.session().message().empty()) std::cout << response.session().message() << "\n";
   PrintDecisions(std::cout, response.decisions());
   PrintAlerts(std::cout, response.alerts());
 }
@@ -165,11 +173,31 @@ int Report(const Context& c) {
   v1::ReportSessionRequest request;
   request.set_program(program);
   if (absl::Status s = BuildReports(c, program, plan.session(), &request); !s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
+    // A paused program's reason is the server's own words for the patient.
+    std::cerr << (absl::IsFailedPrecondition(s) ? "" : "error: ") << s.message() << "\n";
     return s.code() == absl::StatusCode::kInvalidArgument ? kExitInvalidArgument : kExitFailure;
   }
+  if (c.args.Has("performed")) {
+    absl::Time when;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, c.args.Value("performed"), &when, &error)) {
+      return UsageError(absl::StrCat("--performed=", c.args.Value("performed"),
+                                     ": expected a time like 2026-03-02T10:00:00Z (", error,
+                                     ")"));
+    }
+    request.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(when));
+  }
   request.set_request_id(RequestId(c));
-  return c.rpc.Show(&Sessions::ReportSession, *c.stubs().sessions, request, PrintReport);
+  v1::ReportSessionResponse response;
+  grpc::Status s = c.rpc.Call(&Sessions::ReportSession, *c.stubs().sessions, request, &response);
+  if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+    // Refused (program paused or completed): the server's message is written for the
+    // patient, so it is printed as it is, without a status code.
+    std::cerr << s.error_message() << "\n";
+    return ExitCode(s.error_code());
+  }
+  if (!s.ok()) return PrintError(s);
+  return c.rpc.Print(response, PrintReport);
 }
 
 std::string CheckInFlags(const v1::MorningCheckIn& check_in) {
@@ -274,6 +302,8 @@ std::vector<Command> SessionCommands() {
                 "one exercise (prescription id or exercise slug)"),
         Int("all-pain", "N", "every due exercise done as prescribed with this pain"),
         Int("all-pain-after", "N", "with --all-pain: pain one hour after"),
+        String("performed", "TIME",
+               "when it was done, RFC 3339, e.g. 2026-03-02T10:00:00Z (default: now)"),
         String("request-id", "ID", "idempotency key (default: random, printed)")},
        Report},
       {{"checkin"},

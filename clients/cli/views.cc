@@ -61,14 +61,20 @@ void PrintProgram(std::ostream& out, const v1::Program& program) {
 
 void PrintSessionPlan(std::ostream& out, const v1::Session& session) {
   out << ShortId(session.program()) << ": day " << session.program_day() << ", "
-      << session.local_date() << "\n";
-  if (!session.message().empty()) {
+      << session.local_date() << (session.program_paused() ? "  PAUSED" : "") << "\n";
+  if (session.program_paused()) {
+    // Whatever the server says why; nothing to do today, so no list of exercises at all.
+    out << "PAUSED: no exercises today.\n"
+        << (session.message().empty()
+                ? "Your program is paused until your physiotherapist resumes it; contact them."
+                : session.message())
+        << "\n";
+  } else if (!session.message().empty()) {
     out << session.message() << "\n";
-  } else if (session.program_paused()) {
-    out << "Program paused: no loading until your clinician resumes it.\n";
   }
   int n = 0;
   for (const auto& item : session.items()) {
+    if (session.program_paused()) break;
     out << "  " << ++n << ". " << item.display_name() << "  (id " << ShortId(item.prescription())
         << ", " << EnumWord(item.category()) << (item.optional() ? ", optional" : "") << ")\n";
     out << "     " << FormatDose(item.dose()) << (item.done() ? "  [done]" : "") << "\n";

@@ -366,7 +366,11 @@ absl::StatusOr<v1::Program> SetProgramState(Txn& txn, IdGenerator& ids, absl::Ti
   }
   program.set_state(pause ? v1::PROGRAM_STATE_PAUSED : v1::PROGRAM_STATE_ACTIVE);
   program.set_pause_reason(pause ? reason : "");
-  if (!pause) {
+  if (pause) {
+    // Sessions performed before it are still stored (ReportSession), those after refused.
+    *program.mutable_pause_time() = ToProto(now);
+  } else {
+    program.clear_pause_time();
     // A clinician has reviewed the flare: streaks that caused the pause start over.
     for (auto& p : *program.mutable_prescriptions()) {
       p.mutable_progress()->set_red_streak(0);

@@ -123,6 +123,29 @@ DoneDates DoneDatesOf(const std::vector<v1::Session>& sessions) {
   return done;
 }
 
+// What a patient reads when a session done after the pause is refused, and on a session
+// done before it that was stored but changed nothing.
+constexpr char kRefusedWhilePaused[] =
+    "Your program is paused until your physiotherapist reviews it, so this session was not "
+    "recorded. Please contact your physiotherapist before you exercise again.";
+constexpr char kStoredWhilePaused[] =
+    "Recorded. Your program was paused after you did this session, so it does not change "
+    "your exercises; your physiotherapist can see it.";
+
+// Saturates rather than overflows on a timestamp out of range (a corrupt stored value).
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// When a paused program was paused. Programs paused before pause_time was recorded use their
+// last update, which came no earlier than the pause; with neither, every session counts as
+// done before it (stored, changing nothing).
+absl::Time PausedSince(const v1::Program& program) {
+  if (program.has_pause_time()) return FromProto(program.pause_time());
+  if (program.has_update_time()) return FromProto(program.update_time());
+  return absl::InfiniteFuture();
+}
+
 absl::Status CheckWritable(const LoadedProgram& loaded) {
   if (loaded.program.state() == v1::PROGRAM_STATE_COMPLETED) {
     return FailedPrecondition("PROGRAM_STATE", loaded.program.name(),
@@ -271,12 +294,15 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         if (!loaded.ok()) return loaded.status();
         if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
         const absl::Time now = clock_.Now();
-        const absl::Time when =
-            r.has_perform_time()
-                ? absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(r.perform_time()))
-                : now;
+        const absl::Time when = r.has_perform_time() ? FromProto(r.perform_time()) : now;
         auto day = ReportDate(*loaded, when, now, options_, "perform_time");
         if (!day.ok()) return day.status();
+        // A paused program keeps what was done before the pause (an offline phone syncing
+        // late) without adapting to it, and refuses what was done after.
+        const bool paused = loaded->program.state() == v1::PROGRAM_STATE_PAUSED;
+        if (paused && when >= PausedSince(loaded->program)) {
+          return FailedPrecondition("PROGRAM_PAUSED", r.program(), kRefusedWhilePaused);
+        }
 
         v1::Session session;
         const std::string id = ids_.NewId();
@@ -307,11 +333,20 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         }
         if (!unknown.empty()) return unknown.ToStatus();
 
+        v1::ReportSessionResponse response;
+        if (paused) {
+          absl::Status judged =
+              internal::JudgeSessionOnly(txn, library_, *loaded, *day, now, session);
+          if (!judged.ok()) return judged;
+          session.set_message(kStoredWhilePaused);
+          if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
+          *response.mutable_session() = std::move(session);
+          return response;
+        }
         auto outcome = internal::RunEngineOnSession(txn, library_, ids_, *loaded, *day, now,
                                                     session);
         if (!outcome.ok()) return outcome.status();
         if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
-        v1::ReportSessionResponse response;
         *response.mutable_session() = std::move(session);
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);

@@ -107,6 +107,18 @@ absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& librar
   return Run(txn, library, ids, loaded, day, now, session, OnSessionReported);
 }
 
+absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProgram& loaded,
+                              absl::CivilDay day, absl::Time now, v1::Session& session) {
+  auto protocol = ProtocolOf(txn, loaded.program);
+  if (!protocol.ok()) return protocol.status();
+  auto history = LoadHistory(txn, loaded, day);
+  if (!history.ok()) return history.status();
+  const EngineContext ctx{library, *protocol, day, now};
+  // Only the lights it writes into `session` are kept.
+  OnSessionReported(ctx, loaded.program, session, *history);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library,
                                                  IdGenerator& ids, LoadedProgram& loaded,
                                                  absl::CivilDay day, absl::Time now,

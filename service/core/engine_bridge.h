@@ -33,6 +33,12 @@ absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& librar
                                                  absl::CivilDay day, absl::Time now,
                                                  v1::Session& session);
 
+// A session performed before its program was paused, reported late: `session` gains its
+// traffic lights as with RunEngineOnSession, but nothing the engine would decide is kept
+// (no decisions, alerts, doses or streaks); the program is left as it is.
+absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProgram& loaded,
+                              absl::CivilDay day, absl::Time now, v1::Session& session);
+
 // `check_in` gains its baseline and traffic light; red flags pause the program.
 absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
                                                  IdGenerator& ids, LoadedProgram& loaded,

@@ -218,9 +218,11 @@ absl::StatusOr<v1::Program> ApplyDecision(const EngineContext& ctx, const v1::Pr
                                           const v1::Decision& decision) {
   const bool changes_phase = decision.kind() == v1::DECISION_KIND_CHANGE_PHASE;
   if (!changes_phase && !ChangesPrescription(decision.kind())) return program;
-  if (program.state() != v1::PROGRAM_STATE_ACTIVE) {
+  // A paused program takes them: the proposals waiting are usually the easier doses that
+  // make resuming safe, and it stays paused until a clinician resumes it.
+  if (program.state() == v1::PROGRAM_STATE_COMPLETED) {
     return FailedPrecondition("PROGRAM_STATE", program.name(),
-                              "the program is not active; resume it before applying decisions");
+                              "the program is completed; decisions no longer apply to it");
   }
   if (!changes_phase) return ApplyToPrescription(program, decision);
   if (program.phase() != decision.phase_before()) {

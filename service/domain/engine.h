@@ -98,7 +98,8 @@ EngineResult OnOutcomeRecorded(const EngineContext& ctx, const v1::Program& prog
 
 // Applies a decision a clinician approved (approval mode). Prescription decisions need the
 // prescription unchanged since the proposal (exercise and dose equal to exercise_before and
-// dose_before), unlocked, in an active program: FAILED_PRECONDITION otherwise, NOT_FOUND if
+// dose_before), unlocked, in an active or paused program (a paused one stays paused):
+// FAILED_PRECONDITION otherwise, NOT_FOUND if
 // it is gone. A phase change needs the program still in phase_before; it adds the new
 // phase's template prescriptions and starts the phase on ctx.today. Decisions that change
 // nothing (holds, notes) return the program unchanged.

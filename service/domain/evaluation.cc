@@ -193,6 +193,7 @@ void Evaluation::ChangePhase(v1::Phase next, v1::Decision decision) {
 void Evaluation::Pause(absl::string_view reason, v1::Decision decision) {
   program_.set_state(v1::PROGRAM_STATE_PAUSED);
   program_.set_pause_reason(std::string(reason));
+  *program_.mutable_pause_time() = TimestampOf(ctx_.now);
   decision.set_kind(v1::DECISION_KIND_PAUSE);
   Record(nullptr, std::move(decision), v1::DECISION_STATE_APPLIED);
 }

@@ -167,14 +167,17 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
   };
   const std::vector<const v1::Prescription*> due =
       DuePrescriptions(program, library, done, day);
+  // A paused program hands out nothing, not even what was done earlier today.
+  const bool paused = program.state() == v1::PROGRAM_STATE_PAUSED;
   for (const auto& p : program.prescriptions()) {
+    if (paused) break;
     const bool is_due = std::find(due.begin(), due.end(), &p) != due.end();
     const bool is_done = done_on_day(p);
     if (!is_due && !is_done) continue;
     FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done,
              *session.add_items());
   }
-  if (program.state() == v1::PROGRAM_STATE_PAUSED) {
+  if (paused) {
     session.set_program_paused(true);
     session.set_message(absl::StrCat(
         "Your program is paused", program.pause_reason().empty() ? "" : ": ",

@@ -47,7 +47,8 @@ enum class PlanDetail { kFull, kBasic };
 
 // The plan for `day`: due prescriptions plus those already reported that day (done), and
 // the education cards that matter that day. `last_light` is the traffic light of the most
-// recent reported session (UNSPECIFIED if none).
+// recent reported session (UNSPECIFIED if none). A paused program's plan has no items,
+// program_paused set and a message saying why.
 v1::Session PlanSession(const v1::Program& program, const Library& library,
                         const DoneDates& done, absl::CivilDay day,
                         v1::TrafficLight last_light, PlanDetail detail = PlanDetail::kFull);

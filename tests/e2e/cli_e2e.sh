@@ -272,10 +272,44 @@ pass "decisions --json: $(field 'len(d.get("decisions", []))') decisions"
 run 0 decisions "$P"
 pass "decisions (text)"
 
+run 0 --json history "$P"
+sessions_before_pause=$(field 'len(d.get("sessions", []))')
+RX=$(field 'd["sessions"][0]["reports"][0]["prescription"]')
+# Truncated to the second, so strictly before the pause that follows.
+BEFORE_PAUSE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 run 0 --json programs pause "$P" --reason="e2e pause"
 [[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_PAUSED" ]] || fail "pause did not pause"
+[[ -n "$(field 'd["program"].get("pause_time", "")')" ]] || fail "pause recorded no pause_time"
 run 0 --json today "$P"
 [[ "$(field 'd["session"].get("program_paused", False)')" == "True" ]] || fail "paused today"
+[[ "$(field 'len(d["session"].get("items", []))')" -eq 0 ]] || fail "paused today lists exercises"
+run 0 today "$P"
+grep -q "^PAUSED: no exercises today.$" "$WORK/out" || fail "today (text) does not say PAUSED"
+grep -q "Your program is paused: e2e pause" "$WORK/out" || fail "today (text) does not say why"
+grep -q "^  1\. " "$WORK/out" && fail "today (text) lists exercises while paused"
+pass "today on a paused program: PAUSED, the reason, no exercises"
+
+# A session done now, after the pause: refused in plain words, nothing recorded.
+run 1 report "$P" --item="$RX:2" --request-id=e2e-report-paused
+grep -q "^Your program is paused until your physiotherapist reviews it, so this session was not recorded. Please contact your physiotherapist" "$WORK/err" ||
+  fail "report after the pause: not the plain refusal"
+grep -q "FAILED_PRECONDITION" "$WORK/err" && fail "report after the pause shows a status code"
+run 1 report "$P" --all-pain=2 --request-id=e2e-report-paused-all
+grep -q "^Your program is paused: e2e pause" "$WORK/err" || fail "report --all-pain while paused: no reason"
+grep -q "^Nothing was recorded" "$WORK/err" || fail "report --all-pain while paused: not 'Nothing was recorded'"
+run 0 --json history "$P"
+[[ "$(field 'len(d.get("sessions", []))')" -eq "$sessions_before_pause" ]] || fail "a refused report was stored"
+pass "report after the pause -> exit 1, the plain refusal, nothing stored"
+
+# A session done before the pause, synced late: stored, changing nothing, and said so.
+run 0 report "$P" --item="$RX:2" --performed="$BEFORE_PAUSE" --request-id=e2e-report-before-pause
+grep -q "does not change your exercises" "$WORK/out" || fail "report before the pause: no message"
+grep -q "^Decisions:" "$WORK/out" && fail "report before the pause made decisions"
+run 0 --json history "$P"
+[[ "$(field 'len(d.get("sessions", []))')" -eq $((sessions_before_pause + 1)) ]] || fail "the report done before the pause was not stored"
+run 2 report "$P" --item="$RX:2" --performed=yesterday
+pass "report --performed before the pause: stored, no decisions, the message says so"
+
 run 0 --json programs resume "$P" --reason="e2e resume"
 [[ "$(field 'd["program"]["state"]')" == "PROGRAM_STATE_ACTIVE" ]] || fail "resume did not resume"
 pass "programs pause / today paused / resume"

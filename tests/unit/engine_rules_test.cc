@@ -530,9 +530,13 @@ TEST(EngineRules, ApplyDecisionRefusesWhatNoLongerHolds) {
       {"dose changed by the clinician", [](v1::Program& p, v1::Decision&) {
          p.mutable_prescriptions(0)->mutable_dose()->set_reps(13);
        }, absl::StatusCode::kFailedPrecondition},
+      {"program completed", [](v1::Program& p, v1::Decision&) {
+         p.set_state(v1::PROGRAM_STATE_COMPLETED);
+       }, absl::StatusCode::kFailedPrecondition},
+      // The easier dose a clinician approves before resuming.
       {"program paused", [](v1::Program& p, v1::Decision&) {
          p.set_state(v1::PROGRAM_STATE_PAUSED);
-       }, absl::StatusCode::kFailedPrecondition},
+       }, absl::StatusCode::kOk},
       {"prescription gone", [](v1::Program&, v1::Decision& d) {
          d.set_prescription("programs/p/prescriptions/9");
        }, absl::StatusCode::kNotFound},

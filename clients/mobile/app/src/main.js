@@ -192,7 +192,8 @@ function renderToday(offline, savedAt) {
   }
   for (const t of timers.values()) t.stop();
   timers.clear();
-  $("items").replaceChildren(...s.items.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
+  // A paused program hands out nothing; the server's message above says why.
+  $("items").replaceChildren(...(s.programPaused ? [] : s.items).map((item, i) => el("li", { dataset: { prescription: item.prescription } },
     el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, "✓ done") : null,
       item.optional ? el("span", { class: "muted" }, " (optional)") : null),
     el("div", { class: "dose" }, doseText(item.dose)),
@@ -575,7 +576,9 @@ function showReportResult(res, item) {
   results.report.replaceChildren(el("div", { class: "banner" },
     el("p", {}, "Session recorded ", light(res.session?.trafficLight)),
     el("p", { class: "muted" }, item.summary),
-    decisionList(res.decisions)));
+    // The server's word when the session changed nothing (done before a pause).
+    res.session?.message ? el("p", { dataset: { testid: "session-message" } }, res.session.message)
+      : decisionList(res.decisions)));
 }
 
 function showCheckInResult(res, item) {

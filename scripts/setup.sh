@@ -20,6 +20,9 @@ with_tests=0
 if [ "${1:-}" = "--test" ]; then
   with_tests=1
   packages+=(python3 python3-grpcio python3-grpc-tools)
+  # Commands the tests run that a minimal Debian may lack: openssl makes the TLS test's
+  # certificate (tests/integration/access_test.cc), free (procps) is in the bench smoke run.
+  packages+=(openssl procps)
   # The libFuzzer target (fuzz/): clang with its sanitizer and fuzzer runtimes.
   packages+=(clang libclang-rt-14-dev)
   # Node 20 (clients/mobile's engines): Debian 12's own nodejs is 18, so it is installed

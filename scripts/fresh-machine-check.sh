@@ -123,6 +123,10 @@ cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
     umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" || true
   done
+  # Anything a test mounted inside and left behind (the fault tests mount a tmpfs), deepest
+  # first.
+  awk -v root="$root/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
+    while IFS= read -r m; do umount -l "$m" || true; done
   if grep -q " $root/" /proc/mounts; then
     echo "fresh-machine-check: still mounted under $root, left in place:" >&2
     grep " $root/" /proc/mounts >&2
@@ -220,10 +224,14 @@ if [ $status -eq 0 ]; then
   step "scripts/test.sh"
 else
   step "scripts/test.sh FAILED (exit $status)"
-  grep -E "^\s+[0-9]+ - .*\((Failed|Timeout|Not Run|SEGFAULT|Subprocess aborted)|Exception)" \
-    "$log-test.log" || tail -n 40 "$log-test.log"
+  if grep -q "^The following tests FAILED:" "$log-test.log"; then
+    sed -n '/^The following tests FAILED:/,/^$/p' "$log-test.log"
+  else
+    tail -n 40 "$log-test.log"
+  fi
 fi
-grep -E "tests skipped|\*\*\*Skipped" "$log-test.log" || true
+# Tests that did not run (skipped: a missing tool, or something a chroot lacks).
+sed -n '/^The following tests did not run:/,/^$/p' "$log-test.log"
 echo "fresh-machine-check: CTest: ${summary:-no summary (see $log-test.log)}"
 echo "fresh-machine-check: $([ $status -eq 0 ] && echo ok || echo FAILED), $((SECONDS - started)) s in all"
 exit $status

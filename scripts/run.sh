@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The desktop client is required: without its Qt packages the configure step names them.
 scripts/build.sh kneecoach-server kneecoach kneecoach-desktop
 cat <<'TXT'
 

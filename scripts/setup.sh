@@ -11,16 +11,22 @@ packages=(build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev zlib1g-dev)
 # --- desktop client (clients/desktop, kneecoach-desktop) and its end-to-end test ----------
-# Qt 6 Widgets, Charts and Test. Without them CMake skips the desktop client and builds
-# everything else.
-packages+=(qt6-base-dev qt6-charts-dev)
+# Qt 6 Widgets, Charts and Test. apt runs with --no-install-recommends, so every package is
+# named: Qt6Charts' CMake config needs Qt6OpenGL, which is in libqt6opengl6-dev (only a
+# "Recommends" of qt6-base-dev). scripts/build.sh fails the configure step without them.
+packages+=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev)
 # --- end desktop client ----------------------------------------------------------------------
 with_tests=0
 if [ "${1:-}" = "--test" ]; then
   with_tests=1
   packages+=(python3 python3-grpcio python3-grpc-tools)
+  # Commands the tests run that a minimal Debian may lack: openssl makes the TLS test's
+  # certificate (tests/integration/access_test.cc), free (procps) is in the bench smoke run.
+  packages+=(openssl procps)
   # The libFuzzer target (fuzz/): clang with its sanitizer and fuzzer runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # Node 20 (clients/mobile's engines): Debian 12's own nodejs is 18, so it is installed
+  # from Debian only where there is no node at all, and checked below.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
   # --- patient web app (clients/mobile): its end-to-end test drives Debian's Chromium ------
   # and dates one program back with the sqlite3 shell (the server has no clock to set).
@@ -40,6 +46,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+if [ $with_tests -eq 1 ]; then
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$node_major" -ge 20 ] || { echo "setup: node $(node --version) is too old: the web" \
+    "app and its gateway need Node 20 or later (e.g. the nodesource node_20.x packages)" >&2
+    exit 1; }
+fi
 if [ $with_tests -eq 1 ] && [ ! -x tools/buf/node_modules/.bin/buf ]; then
   echo "setup: installing buf (npm, pinned in tools/buf/package-lock.json)"
   (cd tools/buf && npm ci --no-audit --no-fund --loglevel=error)

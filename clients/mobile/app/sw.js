@@ -1,8 +1,9 @@
 // Keeps the app shell available offline: network first (so an update lands as soon as the
 // phone is online), the cached copy when the network fails. RPCs (POST) are never cached:
 // what the app shows offline comes from its own saved copy of today's session.
-const CACHE = "kneecoach-shell-v1";
-const SHELL = ["/", "/index.html", "/app.js", "/style.css", "/manifest.webmanifest"];
+const CACHE = "kneecoach-shell-v2";
+const SHELL = ["/", "/index.html", "/app.js", "/style.css", "/manifest.webmanifest", "/favicon.ico",
+  "/icons/icon-192.png"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

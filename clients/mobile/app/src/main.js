@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 
 import { AccessService } from "../../gen/kneecoach/v1/access_pb.js";
-import { DecisionKind } from "../../gen/kneecoach/v1/decision_pb.js";
+import { DecisionKind, DecisionState } from "../../gen/kneecoach/v1/decision_pb.js";
 import { ProgramService, ProgramState } from "../../gen/kneecoach/v1/program_pb.js";
 import {
   ReportMorningCheckInRequestSchema,
@@ -60,21 +60,61 @@ function el(tag, props = {}, ...children) {
 }
 
 // --- errors -----------------------------------------------------------------------------------
-// "INVALID_ARGUMENT" from Code.InvalidArgument: the gRPC name the server used.
+// "INVALID_ARGUMENT" from Code.InvalidArgument: the gRPC name, for logs only, never shown.
 export function codeName(code) {
   return (Code[code] ?? "UNKNOWN").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-// The error as the patient sees it: the status code, the server's message, and each field
-// violation (google.rpc.BadRequest) on its own line.
-function describe(err) {
-  const e = ConnectError.from(err);
-  const lines = [`${codeName(e.code)}: ${e.rawMessage}`];
-  for (const bad of e.findDetails(BadRequestSchema)) {
-    for (const v of bad.fieldViolations) lines.push(`• ${v.field}: ${v.description}`);
+// What each field of a request is called on the form.
+const fieldWords = {
+  pain_during: "Pain during the exercise", pain_after_1h: "Pain 1 hour after",
+  sets_done: "Sets done", reps_done: "Repetitions done", holds_done: "Holds done",
+  duration_seconds_done: "Time done", cadence_spm: "Steps per minute",
+  morning_pain: "Pain during the morning test", usual_pain: "Usual pain", worst_pain: "Worst pain",
+  perform_time: "The time of the session", akps_choices: "An answer of the questionnaire",
+  value: "The answer",
+};
+
+// One field violation in plain words: which value, of which exercise, and what is allowed.
+function violationText(v, request) {
+  const m = v.field.match(/(?:^|\.)reports\[(\d+)\]\.(\w+)$/);
+  const leaf = v.field.split(".").pop().replace(/\[\d+\]$/, "");
+  let what = fieldWords[leaf] ?? "A value";
+  if (m) {
+    const report = request?.reports?.[Number(m[1])];
+    const item = today?.items.find((i) => i.prescription === report?.prescription);
+    if (item) what += ` (${item.displayName || item.exercise})`;
   }
-  if (e.code === Code.Unauthenticated) lines.push("Sign in again with a new code from your physiotherapist.");
-  return lines.join("\n");
+  const range = v.description.match(/range (-?\d+)\s*\.\.\s*(-?\d+)/);
+  return `${what}: ${range ? `use a number from ${range[1]} to ${range[2]}` : "this value was not accepted"}.`;
+}
+
+// The error as the patient sees it: what happened and what to do, never a status code or
+// the server's own wording; `fields` are the field violations (google.rpc.BadRequest).
+function plainError(err, request) {
+  const e = ConnectError.from(err);
+  const fields = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations)
+    .map((v) => ({ field: v.field, text: violationText(v, request) }));
+  const text = {
+    [Code.Unauthenticated]: "You are signed out: this code or sign-in is not valid (any more). " +
+      "Ask your physiotherapist for a new code and sign in with it.",
+    [Code.PermissionDenied]: "This sign-in cannot do that. Sign in with the code your physiotherapist gave you.",
+    [Code.InvalidArgument]: "Some answers were not accepted. Please correct them and send again.",
+    [Code.FailedPrecondition]: "Your program is paused, so this was not recorded. " +
+      "Your physiotherapist will tell you when to start again.",
+    [Code.NotFound]: "Your program was not found. Ask your physiotherapist to check it.",
+    [Code.ResourceExhausted]: "Too many tries in a short time. Wait a minute, then try again.",
+    [Code.DeadlineExceeded]: "The server took too long to answer. Try again in a moment.",
+    [Code.Unavailable]: navigator.onLine
+      ? "The kneecoach server cannot be reached right now (it may be restarting). Try again in a few minutes."
+      : "This phone is offline. Connect to the internet and try again.",
+  }[e.code] ?? "Something went wrong on our side. Try again later; if it keeps happening, tell your physiotherapist.";
+  return { text, fields, code: e.code };
+}
+
+function describe(err, request) {
+  const { text, fields } = plainError(err, request);
+  return [text, ...fields.map((f) => `• ${f.text}`)].join("\n");
 }
 
 // Errors that may go away on a retry (no network, server restarting): the item stays queued.
@@ -109,7 +149,7 @@ async function finishSignIn(token) {
   const list = await programs.listPrograms({ patient: user.patient }, auth(token));
   const program = list.programs.find((p) => p.state === ProgramState.ACTIVE) ??
     list.programs.find((p) => p.state === ProgramState.PAUSED) ?? list.programs[0];
-  if (!program) throw new ConnectError("no program yet: ask your physiotherapist to create one", Code.FailedPrecondition);
+  if (!program) throw new ConnectError("no program yet: ask your physiotherapist to create one", Code.NotFound);
   store.token = token;
   store.program = program.name;
   store.today = null;
@@ -169,22 +209,43 @@ function queuedOutcome(kind) {
   return loadQueue().some((i) => i.kind === "outcome" && i.request.outcome?.kind === name);
 }
 
+// Whether the program is paused: no exercises, no report, no questionnaire until it resumes.
+const paused = () => Boolean(today?.programPaused);
+
 function renderToday(offline, savedAt) {
   const s = today;
   $("today-meta").textContent = [
-    s.localDate && `${s.localDate}`, s.programDay && `day ${s.programDay}`,
+    s.localDate && new Date(`${s.localDate}T12:00:00`).toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" }),
+    s.programDay && `day ${s.programDay} of your program`,
     offline && `saved copy from ${new Date(savedAt).toLocaleString()} (offline)`,
   ].filter(Boolean).join(" · ");
-  $("today-message").hidden = !(s.message || s.programPaused);
-  $("today-message").textContent = s.message || (s.programPaused ? "Your program is paused." : "");
-  const due = s.outcomesDue.map((k) => outcomeNames[k] ?? "a check of your progress");
+  const message = $("today-message");
+  message.hidden = !(s.message || s.programPaused);
+  message.className = s.programPaused ? "banner warn" : "banner";
+  message.replaceChildren();
+  if (s.programPaused) {
+    message.append(el("h2", {}, "Your program is paused"),
+      el("p", {}, (s.message || "Your physiotherapist paused it to check on your knee. Do not do your " +
+        "exercises until your physiotherapist tells you to start again.").replace(/^Your program is paused:\s*/i, "")),
+      el("p", {}, "If your knee gets much worse, contact your doctor."));
+  } else if (s.message) {
+    message.append(s.message);
+  }
+  $("tab-button-report").hidden = s.programPaused;
+  $("report-paused").hidden = !s.programPaused;
+  $("report-form").hidden = s.programPaused;
+  if (s.programPaused) {
+    $("akps-form").hidden = true;
+    $("groc-form").hidden = true;
+  }
+  const due = s.programPaused ? [] : s.outcomesDue.map((k) => outcomeNames[k] ?? "a check of your progress");
   $("outcomes-due").hidden = due.length === 0;
   $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}.` : "";
-  const akpsDue = s.outcomesDue.includes(OutcomeKind.AKPS);
+  const akpsDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.AKPS);
   if (akpsDue && !queuedOutcome(OutcomeKind.AKPS)) {
     $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, "Fill in the questionnaire"));
   }
-  const grocDue = s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
+  const grocDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
   if (grocDue && !queuedOutcome(OutcomeKind.GLOBAL_RATING_OF_CHANGE)) {
     $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, "Rate your knee"));
   } else {
@@ -192,7 +253,8 @@ function renderToday(offline, savedAt) {
   }
   for (const t of timers.values()) t.stop();
   timers.clear();
-  $("items").replaceChildren(...s.items.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
+  const shown = s.programPaused ? [] : s.items;  // paused: no loading at all
+  $("items").replaceChildren(...shown.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
     el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, "✓ done") : null,
       item.optional ? el("span", { class: "muted" }, " (optional)") : null),
     el("div", { class: "dose" }, doseText(item.dose)),
@@ -200,7 +262,7 @@ function renderToday(offline, savedAt) {
     item.cues.length ? el("ul", {}, item.cues.map((c) => el("li", {}, c))) : null,
     timerFor(item, i),
   )));
-  $("cards").replaceChildren(...s.educationCards.map((c) =>
+  $("cards").replaceChildren(...(s.programPaused ? [] : s.educationCards).map((c) =>
     el("details", { class: "card" }, el("summary", {}, c.title || c.name), c.paragraphs.map((p) => el("p", {}, p)))));
   renderOverrides();
 }
@@ -221,15 +283,30 @@ function timerFor(item, index) {
   const work = d.holdSeconds || d.durationSeconds;
   if (!work) return null;
   const holds = d.holdSeconds ? Math.max(1, d.reps) : 1;
-  const t = new HoldTimer(work, holds, Math.max(1, d.sets), d.restSeconds);
+  const t = new HoldTimer(work, holds, Math.max(1, d.sets), d.restSeconds, d.perSide ? 2 : 1);
   t.root.dataset.kind = d.holdSeconds ? "hold" : "duration";
   timers.set(index, t);
   return t.root;
 }
 
+// Keeps the screen on while a timer runs (Screen Wake Lock, where the browser has it).
+const wakeLock = {
+  holders: 0,
+  sentinel: null,
+  async acquire() {
+    this.holders++;
+    try { this.sentinel ??= await navigator.wakeLock?.request("screen"); } catch { /* not allowed: fine */ }
+  },
+  release() {
+    this.holders = Math.max(0, this.holders - 1);
+    if (this.holders === 0) { this.sentinel?.release().catch(() => {}); this.sentinel = null; }
+  },
+};
+
+// "each side" doses: every set is done on one side, then (with a cue) on the other.
 class HoldTimer {
-  constructor(work, holds, sets, rest) {
-    Object.assign(this, { work, holds, sets, rest });
+  constructor(work, holds, sets, rest, sides = 1) {
+    Object.assign(this, { work, holds, sets, rest, sides });
     this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
     this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
     this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
@@ -239,20 +316,26 @@ class HoldTimer {
   }
   restart() {
     this.stop();
-    Object.assign(this, { set: 1, hold: 1, resting: false, left: this.work, finished: false });
+    Object.assign(this, { set: 1, side: 1, hold: 1, resting: false, left: this.work, finished: false, switched: false });
     this.render();
   }
   start() {
     if (this.finished) this.restart();
     this.running = true;
-    this.last = performance.now();
+    this.last = Date.now();
     this.interval = setInterval(() => this.tick(), 200);
+    wakeLock.acquire();
     this.render();
   }
   pause() { this.stop(); this.render(); }
-  stop() { clearInterval(this.interval); this.running = false; }
+  stop() {
+    clearInterval(this.interval);
+    if (this.running) wakeLock.release();
+    this.running = false;
+  }
   tick() {
-    const now = performance.now();
+    // Wall clock: a page suspended for a while (screen locked) catches up on the next tick.
+    const now = Date.now();
     this.left -= (now - this.last) / 1000;
     this.last = now;
     while (this.left <= 0 && !this.finished) this.advance();
@@ -261,12 +344,15 @@ class HoldTimer {
   advance() {
     const carry = this.left;  // <= 0: time already spent in the next phase
     if (this.resting) {
-      Object.assign(this, { resting: false, set: this.set + 1, hold: 1, left: this.work + carry });
+      Object.assign(this, { resting: false, set: this.set + 1, side: 1, hold: 1, left: this.work + carry });
     } else if (this.hold < this.holds) {
       Object.assign(this, { hold: this.hold + 1, left: this.work + carry });
+    } else if (this.side < this.sides) {
+      Object.assign(this, { side: this.side + 1, hold: 1, left: this.work + carry, switched: true });
+      navigator.vibrate?.([150, 100, 150]);
     } else if (this.set < this.sets) {
       if (this.rest > 0) Object.assign(this, { resting: true, left: this.rest + carry });
-      else Object.assign(this, { set: this.set + 1, hold: 1, left: this.work + carry });
+      else Object.assign(this, { set: this.set + 1, side: 1, hold: 1, left: this.work + carry });
     } else {
       Object.assign(this, { left: 0, finished: true });
       this.stop();
@@ -276,9 +362,12 @@ class HoldTimer {
   }
   render() {
     this.clock.textContent = fmt(this.left);
+    const sideWords = this.sides > 1 ? ` · ${this.side === 1 ? "first" : "second"} side` : "";
     this.phase.textContent = this.finished ? "All sets done" :
       this.resting ? `Rest before set ${this.set + 1}` :
-      `Set ${this.set}/${this.sets}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
+      (this.switched && this.side === 2 && this.hold === 1 && this.left > this.work - 3 ? "Switch sides! " : "") +
+      `Set ${this.set}/${this.sets}${sideWords}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
+    this.root.dataset.side = String(this.side);
     this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : "Start";
   }
 }
@@ -312,10 +401,15 @@ class RunWalkTimer {
     this.running = true;
     this.last = Date.now();
     this.interval = setInterval(() => this.tick(), 200);
+    wakeLock.acquire();
     this.render();
   }
   pause() { this.stop(); this.render(); }
-  stop() { clearInterval(this.interval); this.running = false; }
+  stop() {
+    clearInterval(this.interval);
+    if (this.running) wakeLock.release();
+    this.running = false;
+  }
   tick() {
     const now = Date.now();
     this.left -= (now - this.last) / 1000;
@@ -418,17 +512,52 @@ async function submitAkps(ev) {
 }
 
 // --- report -----------------------------------------------------------------------------------
+// One row per exercise: done / partly / not done, and its own pain (the session's pain
+// unless changed). Every row starts as "done" (an exercise already reported today starts as
+// "not done", unless all of them were: then a second round), so the defaults are on screen.
+const painOptions = (first) => [el("option", { value: "" }, first),
+  ...Array.from({ length: 11 }, (_, i) => el("option", { value: String(i) }, `${i}/10`))];
+
+// What "partly" counts for this exercise: rounds, minutes (one continuous set) or sets.
+function partUnit(item) {
+  const d = item.dose ?? {};
+  if (d.runSeconds) return { cls: "rounds", label: `Rounds done (of ${d.sets})`, max: d.sets };
+  if (d.durationSeconds && d.sets <= 1) {
+    const minutes = Math.max(1, Math.round(d.durationSeconds / 60));
+    return { cls: "minutes", label: `Minutes done (of ${minutes})`, max: minutes };
+  }
+  return { cls: "sets-done", label: `Sets done (of ${d.sets || 1})`, max: d.sets || 1 };
+}
+
 function renderOverrides() {
-  $("overrides").replaceChildren(...(today?.items ?? []).map((item) => el("li", { dataset: { prescription: item.prescription } },
-    el("div", {}, item.displayName || item.exercise),
-    el("div", { class: "row" },
-      el("label", { class: "check" }, el("input", { type: "checkbox", class: "skip" }), "not done"),
-      el("label", { class: "check" }, "pain", el("input", { type: "number", class: "item-pain", min: "0", max: "10", inputMode: "numeric", placeholder: "same" }))),
-    isRun(item) ? el("div", { class: "row run-fields" },
-      item.dose?.runSeconds ? el("label", { class: "check" }, "rounds done", el("input", { type: "number", class: "rounds", min: "0", max: String(item.dose.sets), inputMode: "numeric", placeholder: String(item.dose.sets) })) : null,
-      el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), "stopped early"),
-      el("label", { class: "check" }, "cadence", el("input", { type: "number", class: "cadence", min: "0", max: "250", inputMode: "numeric", placeholder: "steps/min" }))) : null,
-  )));
+  const items = today?.items ?? [];
+  const everyDone = items.length > 0 && items.every((i) => i.done);
+  $("overrides").replaceChildren(...items.map((item, i) => {
+    const unit = partUnit(item);
+    const initial = item.done && !everyDone ? "not" : "done";
+    const status = (value, text) => el("label", { class: "seg-option" },
+      el("input", { type: "radio", name: `status-${i}`, value, class: "status", checked: value === initial }), text);
+    const part = el("div", { class: "partly", hidden: true },
+      el("label", { for: `part-${i}` }, unit.label),
+      el("input", { type: "number", id: `part-${i}`, class: `part ${unit.cls}`, min: "0", max: String(Math.max(0, unit.max - (unit.cls === "minutes" ? 0 : 1))),
+        inputMode: "numeric", step: "1" }));
+    const row = el("li", { dataset: { prescription: item.prescription } },
+      el("fieldset", { class: "exercise" },
+        el("legend", {}, item.displayName || item.exercise),
+        item.done && !everyDone ? el("p", { class: "muted" }, "Already reported today.") : null,
+        el("div", { class: "seg" }, status("done", "Done"), status("partly", "Partly"), status("not", "Not done")),
+        part,
+        el("label", { for: `item-pain-${i}` }, "Pain during this exercise"),
+        el("select", { id: `item-pain-${i}`, class: "item-pain" }, painOptions("same as above")),
+        isRun(item) ? el("div", { class: "run-fields" },
+          el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), "Stopped early"),
+          el("label", { for: `cadence-${i}` }, "Steps per minute (if you measured them)"),
+          el("input", { type: "number", id: `cadence-${i}`, class: "cadence", min: "100", max: "250", inputMode: "numeric" })) : null));
+    for (const r of row.querySelectorAll(".status")) {
+      r.onchange = () => { part.hidden = row.querySelector(".status:checked").value !== "partly"; };
+    }
+    return row;
+  }));
 }
 
 // A return-to-run item: run/walk intervals in the dose, or one of the run stages' exercises.
@@ -447,37 +576,81 @@ function doneAsPrescribed(d) {
   };
 }
 
+// Shows `text` under the field `input` (and tells assistive technology), or clears it.
+function fieldError(input, text) {
+  const id = `${input.id}-error`;
+  document.getElementById(id)?.remove();
+  input.removeAttribute("aria-invalid");
+  input.removeAttribute("aria-describedby");
+  if (!text) return;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+  input.after(el("p", { id, class: "field-error", dataset: { testid: "field-error" } }, text));
+}
+
+// The reports for ReportSession, and what they say in words; null (with the fields marked)
+// when a "partly" count is missing or out of range.
 function buildReport() {
   const pain = Number($("pain").value);
   const after = $("pain-after").value;
-  const allDone = $("all-done").checked;
-  const items = today?.items ?? [];
-  // Exercises not reported yet today; when every one is, all of them again (a second round).
-  const everyDone = items.length > 0 && items.every((i) => i.done);
   const reports = [];
-  for (const item of items) {
+  const counts = { done: 0, partly: [], not: 0 };
+  let firstBad = null;
+  for (const item of today?.items ?? []) {
     const row = document.querySelector(`#overrides li[data-prescription="${CSS.escape(item.prescription)}"]`);
-    if (row?.querySelector(".skip").checked) continue;
-    if (item.done && !everyDone) continue;
-    const own = row?.querySelector(".item-pain").value.trim();
+    if (!row) continue;
+    const status = row.querySelector(".status:checked")?.value ?? "done";
+    const partInput = row.querySelector(".part");
+    fieldError(partInput, "");
+    if (status === "not") { counts.not++; continue; }
     const done = doneAsPrescribed(item.dose);
-    if (!allDone) Object.assign(done, { setsDone: 0, repsDone: 0, holdsDone: 0, durationSecondsDone: 0 });
-    if (isRun(item) && row) {
-      // Runs: rounds of run/walk done (the unit the engine counts), stopped early, cadence.
-      const rounds = row.querySelector(".rounds")?.value.trim();
-      if (rounds) done.setsDone = Number(rounds);
+    const name = item.displayName || item.exercise;
+    if (status === "partly") {
+      const unit = partUnit(item);
+      const max = unit.cls === "minutes" ? unit.max : unit.max - 1;
+      const raw = partInput.value.trim();
+      const n = Number(raw);
+      if (raw === "" || !Number.isInteger(n) || n < 0 || n > max) {
+        fieldError(partInput, `Type how much you did: a whole number from 0 to ${max}.`);
+        firstBad ??= partInput;
+        continue;
+      }
+      if (unit.cls === "minutes") done.durationSecondsDone = n * 60;
+      else done.setsDone = n;
+      counts.partly.push(`${name}: ${n} of ${unit.max} ${unit.cls === "minutes" ? "minutes" : unit.cls === "rounds" ? "rounds" : "sets"}`);
+    } else {
+      counts.done++;
+    }
+    if (isRun(item)) {
       if (row.querySelector(".stopped").checked) done.stoppedEarly = true;
       const cadence = row.querySelector(".cadence").value.trim();
       if (cadence) done.cadenceSpm = Number(cadence);
     }
+    const own = row.querySelector(".item-pain").value;
     reports.push({
       prescription: item.prescription,
       ...done,
-      painDuring: own ? Number(own) : pain,
+      painDuring: own !== "" ? Number(own) : pain,
       ...(after !== "" ? { painAfter1h: Number(after) } : {}),
     });
   }
-  return reports;
+  if (firstBad) {
+    firstBad.focus();
+    return null;
+  }
+  const words = [
+    counts.done && `${counts.done} done`,
+    counts.partly.length && `${counts.partly.length} partly (${counts.partly.join("; ")})`,
+    counts.not && `${counts.not} not done`,
+  ].filter(Boolean).join(", ");
+  return { reports, words: `${words}; pain ${pain}/10` + (after !== "" ? `, ${after}/10 an hour after` : "") };
+}
+
+function resetReportForm() {
+  $("pain").value = "0";
+  $("pain").dispatchEvent(new Event("input"));
+  $("pain-after").value = "";
+  renderOverrides();
 }
 
 // An optional 0-10 answer: absent when not given (the proto field is optional).
@@ -534,18 +707,21 @@ async function drain() {
       const e = ConnectError.from(err);
       if (transient(e)) {
         resultBox(item.kind, item.request).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-          navigator.onLine ? `Saved on this phone; sending again soon (${describe(e)}).`
+          navigator.onLine ? "Saved on this phone. The server cannot be reached right now; it will be sent as soon as it can."
             : "Saved on this phone; it will be sent when you are online."));
         return;  // keep it and everything after it, in order, for the next try
       }
       if (e.code === Code.Unauthenticated) {
-        showError(describe(e));
+        showError(describe(e) + " What you sent is kept on this phone until then.");
         return;  // the items wait for a valid sign-in
       }
       // Rejected for good (invalid, not allowed, program paused): the server stored nothing.
       removeFromQueue(item.requestId);
-      const text = `${item.summary} was not accepted.\n${describe(e)}`;
-      resultBox(item.kind, item.request).replaceChildren(el("div", { class: "banner error", dataset: { testid: "rejected-item" } }, text));
+      const request = item.kind === "report" ? fromJson(ReportSessionRequestSchema, item.request) : null;
+      const text = `Not recorded: your ${item.summary}.\n${describe(e, request)}`;
+      const box = resultBox(item.kind, item.request);
+      box.replaceChildren(el("div", { class: "banner error", role: "alert", dataset: { testid: "rejected-item" } }, text));
+      if (request) markReportFields(plainError(e, request).fields, request);
       $("rejected").append(el("li", {}, text));
     }
   }
@@ -561,37 +737,105 @@ function light(tl) {
   return el("span", { class: `light ${cls}`, dataset: { testid: "traffic-light" } }, text);
 }
 
-// Each decision's reason, as the server wrote it for the patient; no decision means the
-// program stays as it is.
-function decisionList(decisions) {
-  if (decisions.length === 0) {
+// Puts each field violation of a rejected report next to its field on the form.
+function markReportFields(fields, request) {
+  for (const f of fields) {
+    const m = f.field.match(/reports\[(\d+)\]\.(\w+)$/);
+    const prescription = m && request.reports[Number(m[1])]?.prescription;
+    const row = prescription && document.querySelector(`#overrides li[data-prescription="${CSS.escape(prescription)}"]`);
+    if (!row) continue;
+    const input = m[2].startsWith("pain") ? row.querySelector(".item-pain") : row.querySelector(".part");
+    if (m[2] === "pain_during") input.value = "";
+    fieldError(input, f.text);
+  }
+}
+
+// What a kind of change means to the patient: [applied sentence, proposed sentence], for n
+// exercises (program-level kinds ignore n).
+const changeWords = {
+  [DecisionKind.PROGRESS]: ["a harder step next time", "a harder step"],
+  [DecisionKind.HOLD]: ["the same dose next time", "keeping the same dose"],
+  [DecisionKind.REGRESS]: ["an easier version next time", "an easier plan"],
+  [DecisionKind.SWAP_TO_ISOMETRIC]: ["a gentler hold instead next time", "gentler holds instead"],
+  [DecisionKind.SIMPLIFY]: ["a simpler version next time", "a simpler plan"],
+  [DecisionKind.ADVANCE_STAGE]: ["the next running stage", "the next running stage"],
+  [DecisionKind.STEP_BACK_STAGE]: ["an easier running stage", "an easier running stage"],
+  [DecisionKind.REST_FROM_RUNNING]: ["a rest from running", "a rest from running"],
+  [DecisionKind.CHANGE_PHASE]: ["the next phase of your program", "moving you to the next phase"],
+  [DecisionKind.CADENCE_STEP]: ["a new step rate for your runs", "a new step rate for your runs"],
+  [DecisionKind.CLINICIAN_OVERRIDE]: ["a change from your physiotherapist", "a change"],
+};
+const exercisesWord = (n) => (n === 1 ? "1 exercise" : `${n} exercises`);
+
+// The decisions as one sentence per kind of change (applied or waiting for the
+// physiotherapist), with each exercise's reason folded below.
+function decisionSummary(decisions) {
+  const shown = decisions.filter((d) => d.kind !== DecisionKind.PAUSE && d.kind !== DecisionKind.RESUME &&
+    (d.state === DecisionState.APPLIED || d.state === DecisionState.PROPOSED));
+  if (shown.length === 0) {
     return el("p", { dataset: { testid: "no-change" } }, "No change to your program: keep the same dose.");
   }
-  return el("ul", { dataset: { testid: "reasons" } },
-    decisions.map((d) => el("li", { dataset: { testid: "reason" } }, d.patientReason || d.rule)));
+  const groups = new Map();
+  for (const d of shown) {
+    const key = `${d.state}:${d.kind}`;
+    if (!groups.has(key)) groups.set(key, { state: d.state, kind: d.kind, list: [] });
+    groups.get(key).list.push(d);
+  }
+  const nameOf = (d) => today?.items.find((i) => i.prescription === d.prescription)?.displayName ||
+    d.exerciseBefore?.split("/").pop() || "";
+  return el("div", { dataset: { testid: "changes" } }, [...groups.values()].map((g) => {
+    const [applied, proposed] = changeWords[g.kind] ?? ["a change", "a change"];
+    const n = g.list.filter((d) => d.prescription).length;
+    const of = n ? ` for ${exercisesWord(n)}` : "";
+    const sentence = g.state === DecisionState.PROPOSED
+      ? `Your physiotherapist will review ${proposed}${of}. Until then, keep today's plan.`
+      : `Changed: ${applied}${of}.`;
+    return el("div", { class: "change", dataset: { testid: g.state === DecisionState.PROPOSED ? "change-proposed" : "change-applied" } },
+      el("p", {}, sentence),
+      el("details", {}, el("summary", {}, "Details"),
+        el("ul", {}, g.list.map((d) => el("li", { dataset: { testid: "reason" } },
+          [nameOf(d), d.patientReason || d.rule].filter(Boolean).join(": "))))));
+  }));
+}
+
+function showResult(box, children) {
+  box.replaceChildren(...children);
+  box.scrollIntoView({ block: "start" });
+  box.focus({ preventScroll: true });
 }
 
 function showReportResult(res, item) {
-  results.report.replaceChildren(el("div", { class: "banner" },
-    el("p", {}, "Session recorded ", light(res.session?.trafficLight)),
-    el("p", { class: "muted" }, item.summary),
-    decisionList(res.decisions)));
+  showResult(results.report, [el("div", { class: "banner ok" },
+    el("p", {}, el("strong", {}, "Report recorded. "), "Today's result: ", light(res.session?.trafficLight)),
+    el("p", { dataset: { testid: "sent-summary" } }, `You sent: ${item.summary}.`),
+    decisionSummary(res.decisions))]);
 }
 
 function showCheckInResult(res, item) {
-  const paused = res.decisions.some((d) => d.kind === DecisionKind.PAUSE);
-  results.checkin.replaceChildren(el("div", { class: "banner" },
-    el("p", {}, "Check-in recorded ", light(res.checkIn?.trafficLight)),
-    el("p", { class: "muted" }, item.summary),
-    paused ? el("p", { dataset: { testid: "paused" } }, "Your program is paused until your physiotherapist has seen you.") : null,
-    decisionList(res.decisions)));
-  // What the server tells the patient about each alert it raised (e.g. an urgent review).
-  const advice = res.alerts.filter((a) => a.patientAdvice || a.pausedProgram);
+  const pausedNow = res.decisions.some((d) => d.kind === DecisionKind.PAUSE && d.state === DecisionState.APPLIED) ||
+    res.alerts.some((a) => a.pausedProgram);
+  const immediate = hasImmediateFlag(item.request.checkIn?.redFlags ?? []);
+  // The advice leads, once: "seek care today" for an immediate red flag, else what the
+  // server wrote for the patient on its alerts.
+  const advice = immediate ? [careText] : [...new Set(res.alerts.map((a) => a.patientAdvice).filter(Boolean))];
+  const children = [];
   if (advice.length) {
-    results.checkin.prepend(el("div", { class: "banner care", role: "alert", dataset: { testid: "alert-advice" } },
-      advice.map((a) => el("p", {}, a.patientAdvice || "Your program is paused: your physiotherapist will contact you."))));
+    children.push(el("div", { class: "banner care", role: "alert", dataset: { testid: immediate ? "seek-care" : "alert-advice" } },
+      advice.map((a) => el("p", {}, a))));
   }
-  if (hasImmediateFlag(item.request.checkIn?.redFlags ?? [])) results.checkin.prepend(careBanner());
+  if (pausedNow) {
+    children.push(el("p", { class: "banner warn", dataset: { testid: "paused" } },
+      "Your program is paused until your physiotherapist has checked on you. Do not do your exercises until then."));
+  }
+  children.push(el("div", { class: "banner ok" },
+    el("p", {}, el("strong", {}, "Check-in recorded. "), pausedNow ? null : ["Today's result: ", light(res.checkIn?.trafficLight)]),
+    el("p", { class: "muted" }, `You sent: ${item.summary}.`),
+    pausedNow ? null : decisionSummary(res.decisions)));
+  if (pausedNow && !immediate) {  // an immediate flag's advice already says why
+    const reasons = res.decisions.filter((d) => d.kind === DecisionKind.PAUSE && d.patientReason && !advice.includes(d.patientReason));
+    if (reasons.length) children.at(-1).append(el("ul", {}, reasons.map((d) => el("li", { dataset: { testid: "reason" } }, d.patientReason))));
+  }
+  showResult(results.checkin, children);
 }
 
 function showOutcomeResult(res, item) {
@@ -637,10 +881,11 @@ const flagText = {
 };
 const hasImmediateFlag = (flags) => flags.some((f) => IMMEDIATE.has(typeof f === "number" ? f : RedFlag[f.replace(/^RED_FLAG_/, "")]));
 
+const careText = "Seek medical care today (your doctor, an urgent care centre, or the emergency department). " +
+  "Stop your exercises; your program is paused and your physiotherapist is told.";
+
 function careBanner() {
-  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } },
-    "Seek medical care today (your doctor, an urgent care centre, or the emergency department). " +
-    "Stop your exercises; your program is paused and your physiotherapist is told.");
+  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } }, el("p", {}, careText));
 }
 
 function renderFlags() {
@@ -648,14 +893,79 @@ function renderFlags() {
     if (v.number === RedFlag.UNSPECIFIED) continue;
     const box = el("input", { type: "checkbox", class: "flag", value: String(v.number), name: v.name });
     $(IMMEDIATE.has(v.number) ? "flags-now" : "flags-urgent")
-      .append(el("label", { class: "check" }, box, flagText[v.number] ?? v.name));
+      .append(el("label", { class: "check" }, box, el("span", {}, flagText[v.number] ?? v.name)));
   }
+}
+
+// Said before sending: a ticked red flag pauses the program.
+function renderFlagWarning() {
+  const ticked = document.querySelectorAll(".flag:checked").length;
+  $("flags-warning").hidden = ticked === 0;
+  $("flags-warning").textContent = ticked === 0 ? "" : hasImmediateFlag([...document.querySelectorAll(".flag:checked")].map((b) => Number(b.value)))
+    ? "You ticked a sign that needs medical care today. Sending this pauses your program and tells your physiotherapist."
+    : "You ticked a warning sign. Sending this pauses your program until your physiotherapist has checked on you.";
+  $("checkin-submit").textContent = ticked ? "Send check-in and pause my program" : "Send check-in";
+}
+
+// --- progress -------------------------------------------------------------------------------
+// GetProgress, week by week: sessions done of those planned, the morning pain and the
+// highest pain during exercise as bars (with the numbers, for screen readers a table).
+async function loadProgress() {
+  const box = $("progress");
+  if (!store.program) return;
+  box.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  let progress;
+  try {
+    progress = (await outcomes.getProgress({ program: store.program }, auth())).progress;
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "banner error", role: "alert" }, describe(err)));
+    return;
+  }
+  const weeks = progress?.weeks ?? [];
+  const done = weeks.reduce((a, w) => a + w.sessionsDone, 0);
+  const planned = weeks.reduce((a, w) => a + w.sessionsPlanned, 0);
+  const nf = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+  const bar = (value, cls) => value === undefined ? el("span", { class: "muted" }, "–")
+    : el("span", { class: "bar-cell" }, el("span", { class: `bar ${cls}` }), nf.format(value));
+  const table = el("table", { class: "progress-table", dataset: { testid: "progress-table" } },
+    el("caption", {}, "Week by week (pain 0 to 10)"),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Week"), el("th", { scope: "col" }, "Sessions"),
+      el("th", { scope: "col" }, "Morning pain"), el("th", { scope: "col" }, "Highest pain during"))),
+    el("tbody", {}, weeks.map((w) => el("tr", { dataset: { week: String(w.week) } },
+      el("th", { scope: "row" }, String(w.week)),
+      el("td", { dataset: { testid: "week-sessions" } }, `${w.sessionsDone} of ${w.sessionsPlanned}`),
+      el("td", {}, bar(w.morningPainMedian, "morning")),
+      el("td", {}, bar(w.maxPainDuring, "during"))))));
+  // Bar widths through the CSSOM (the Content-Security-Policy forbids style attributes).
+  table.querySelectorAll("tbody tr").forEach((tr, i) => {
+    const w = weeks[i];
+    const [m, d] = tr.querySelectorAll(".bar");
+    if (m) m.style.width = `${(w.morningPainMedian ?? 0) * 10}%`;
+    if (d) d.style.width = `${(w.maxPainDuring ?? 0) * 10}%`;
+  });
+  const last = weeks.at(-1);
+  const facts = [
+    el("p", { dataset: { testid: "progress-weeks" } }, `You are in week ${weeks.length ? weeks.at(-1).week : 1} of your program.`),
+    el("p", { dataset: { testid: "progress-sessions" } }, `Sessions done: ${done} of ${planned} planned.`),
+    progress?.morningPainChange !== undefined ? el("p", {}, progress.morningPainChange < 0
+      ? `Your morning pain is ${nf.format(-progress.morningPainChange)} points lower than in your first week.`
+      : `Your morning pain is ${nf.format(progress.morningPainChange)} points higher than in your first week.`) : null,
+    last?.cadenceSpmMedian !== undefined ? el("p", {}, `Your step rate on runs this week: ${last.cadenceSpmMedian} steps per minute.`) : null,
+    last?.runningMinutes ? el("p", {}, `Running this week: ${nf.format(last.runningMinutes)} minutes.`) : null,
+    el("p", { class: "muted" }, "Three sessions a week and morning pain that stays low move you on to the next step."),
+  ];
+  box.replaceChildren(...facts, table);
 }
 
 // --- wiring -----------------------------------------------------------------------------------
 function showTab(name) {
   for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const b of document.querySelectorAll(".tabs button")) {
+    if (b.dataset.tab === name) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
   for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== `tab-${name}`;
+  if (name === "progress") loadProgress();
 }
 
 function showSignedIn(signedIn) {
@@ -669,8 +979,14 @@ function wire() {
   }
   renderFlags();
   for (const b of document.querySelectorAll(".tabs button")) b.onclick = () => showTab(b.dataset.tab);
-  $("pain").oninput = () => { $("pain-out").textContent = $("pain").value; $("report-submit").disabled = false; };
-  $("morning-pain").oninput = () => { $("morning-out").textContent = $("morning-pain").value; $("checkin-submit").disabled = false; };
+  for (const [range, out] of [["pain", "pain-out"], ["morning-pain", "morning-out"]]) {
+    $(range).oninput = () => {
+      $(out).textContent = `${$(range).value}/10`;
+      $(range).setAttribute("aria-valuetext", `${$(range).value} out of 10`);
+    };
+    $(range).oninput();
+  }
+  for (const box of document.querySelectorAll(".flag")) box.onchange = renderFlagWarning;
   $("signin-form").onsubmit = async (ev) => {
     ev.preventDefault();
     const button = ev.target.querySelector("button");
@@ -688,21 +1004,30 @@ function wire() {
       button.disabled = false;
     }
   };
+  let sending = false;  // a double tap sends one report
   $("report-form").onsubmit = async (ev) => {
     ev.preventDefault();
-    const reports = buildReport();
-    if (reports.length === 0) {
-      results.report.replaceChildren(el("p", { class: "banner error" }, "Nothing to report: every exercise is marked not done."));
+    if (sending) return;
+    const built = buildReport();
+    if (!built) return;
+    if (built.reports.length === 0) {
+      showResult(results.report, [el("p", { class: "banner error", role: "alert" }, "Nothing to send: every exercise is marked not done.")]);
       return;
     }
-    const pain = $("pain").value;
+    sending = true;
     $("report-submit").disabled = true;
-    await submit("report", { program: store.program, reports, performTime: timestampFromDate(new Date()) },
-      `Session of ${new Date().toLocaleString()}, pain ${pain}/10`);
-    $("report-submit").disabled = false;
+    try {
+      const summary = `session of ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: ${built.words}`;
+      resetReportForm();  // what was sent is said below; the form starts afresh
+      await submit("report", { program: store.program, reports: built.reports, performTime: timestampFromDate(new Date()) }, summary);
+    } finally {
+      sending = false;
+      $("report-submit").disabled = false;
+    }
   };
   $("checkin-form").onsubmit = async (ev) => {
     ev.preventDefault();
+    if ($("checkin-submit").disabled) return;
     const flags = [...document.querySelectorAll(".flag:checked")].map((b) => Number(b.value));
     const immediate = hasImmediateFlag(flags);
     $("checkin-submit").disabled = true;
@@ -711,21 +1036,28 @@ function wire() {
         program: store.program,
         morningPain: Number($("morning-pain").value),
         test: Number($("morning-test").value),
-        swelling: $("swelling").checked,
-        locking: $("locking").checked,
-        givingWay: $("giving-way").checked,
+        // Asked once, as the red flags they are; the booleans follow them.
+        swelling: flags.includes(RedFlag.NEW_SWELLING),
+        locking: flags.includes(RedFlag.TRUE_LOCKING),
+        givingWay: flags.includes(RedFlag.GIVING_WAY),
         redFlags: flags,
         ...optionalPain("usualPain", $("usual-pain").value),
         ...optionalPain("worstPain", $("worst-pain").value),
       },
-    }, `Morning check-in of ${new Date().toLocaleString()}, pain ${$("morning-pain").value}/10` +
+    }, `morning check-in, pain ${$("morning-pain").value}/10` +
       ($("usual-pain").value !== "" ? `, usual ${$("usual-pain").value}/10` : "") +
-      ($("worst-pain").value !== "" ? `, worst ${$("worst-pain").value}/10` : ""));
-    // The advice does not wait for the network.
-    if (immediate) results.checkin.prepend(careBanner());
-    await pending;
-    if (immediate && !results.checkin.querySelector("[data-testid=seek-care]")) results.checkin.prepend(careBanner());
-    $("checkin-submit").disabled = false;
+      ($("worst-pain").value !== "" ? `, worst ${$("worst-pain").value}/10` : "") +
+      (flags.length ? `, ${flags.length} warning sign${flags.length > 1 ? "s" : ""}` : ""));
+    // The advice does not wait for the network (the answer replaces it, so it shows once).
+    if (immediate) showResult(results.checkin, [careBanner(), ...results.checkin.childNodes]);
+    $("checkin-form").reset();
+    for (const id of ["morning-pain"]) $(id).oninput();
+    renderFlagWarning();
+    try {
+      await pending;
+    } finally {
+      $("checkin-submit").disabled = false;
+    }
   };
   $("akps-form").onsubmit = submitAkps;
   $("groc-form").onsubmit = submitGroc;

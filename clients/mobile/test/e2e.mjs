@@ -202,7 +202,7 @@ async function main() {
   await page.getByTestId("report-result").getByTestId("traffic-light").waitFor();
   assert.equal(await page.getByTestId("report-result").getByTestId("traffic-light").innerText(), "GREEN");
   // The server's reasons when it decided something, else the plain "no change".
-  const reasons = await page.getByTestId("report-result").getByTestId("reason").allInnerTexts();
+  const reasons = await page.getByTestId("report-result").getByTestId("reason").allTextContents();
   const noChange = await page.getByTestId("report-result").getByTestId("no-change").count();
   assert.ok(reasons.length > 0 ? reasons.every((r) => r.trim()) : noChange === 1);
   assert.equal(sessionCount(), 1);
@@ -272,8 +272,10 @@ async function main() {
   await page.click("[data-tab=report]");
   const synced = page.getByTestId("report-result");
   assert.equal(await synced.getByTestId("traffic-light").innerText(), "AMBER");
-  assert.match(await synced.getByTestId("reason").first().innerText(), /\w/);
-  const amberReason = await synced.getByTestId("reason").first().innerText();
+  // One sentence per kind of change; each exercise's reason folded below it.
+  const amberReason = await synced.locator("[data-testid^=change-] > p").first().innerText();
+  assert.match(amberReason, /^(Changed: .*|Keep the same dose next time) for \d+ exercises?\.$/);
+  assert.match(await synced.getByTestId("reason").first().textContent(), /\w/);
   ok(`online again: synced; the server has 2 sessions and 1 check-in; pain 5 -> AMBER, "${amberReason}"`);
 
   // --- a duplicate sync of items already sent: the server replays, counts stay --------------
@@ -325,6 +327,7 @@ async function main() {
   ok(`progress: ${weeksDone} of ${weeksPlanned} sessions over ${progress.weeks.length} week(s), as GetProgress says`);
 
   // --- a value the server refuses: plain words, at the field ---------------------------------
+  await page.click("[data-tab=report]");
   await page.evaluate(([prog, prescription]) => window.kneecoach.enqueue({
     kind: "report", requestId: "web-outofrange-1", summary: "session of today",
     request: { program: prog, reports: [{ prescription, setsDone: 1, painDuring: 12 }], requestId: "web-outofrange-1" },
@@ -401,7 +404,7 @@ async function main() {
   await noCodeNames(page2, "paused");
   await axe(page2, "paused");
   await shot(page2, "paused");
-  ok(`paused: "${(await page2.getByTestId("today-message").innerText()).split("\n")[1]}", no exercises, no report, no questionnaire`);
+  ok(`paused: "${(await page2.getByTestId("today-message").innerText()).split("\n").filter(Boolean)[1]}", no exercises, no report, no questionnaire`);
 
   // --- approval mode: the engine's changes are proposals waiting for the physiotherapist -----
   const apPatient = cli(creds.physio, "patients", "create", "--name=Anna Approval", `--clinic=${clinic}`,
@@ -411,13 +414,40 @@ async function main() {
   const apCode = execFileSync(cliBin, [`--server=${serverAddr}`, `--token=${creds.physio}`,
     "enrollment-code", apPatient], { encoding: "utf8" }).match(/KC-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0];
   const apCtx = await browser.newContext(phone);
+  await apCtx.addInitScript(() => {
+    window.vibrations = [];
+    navigator.vibrate = (p) => { window.vibrations.push(p); return true; };
+  });
   const ap = await apCtx.newPage();
   ap.setDefaultTimeout(15000);
+  await ap.clock.install();
   await ap.goto(url);
   await ap.fill("#credential", apCode);
   await ap.click("#signin-form button");
   await ap.locator("#items > li").first().waitFor();
   const apToken = await ap.evaluate(() => localStorage.getItem("kc.token"));
+
+  // --- a hold timer "each side": a 30 s suspension loses no time, then the sides switch -----
+  const apPlan = cli(apToken, "today", apProgram).session;
+  const sideItem = apPlan.items.find((i) => i.dose?.per_side && i.dose?.hold_seconds);
+  assert.ok(sideItem, "an 'each side' hold in the plan");
+  const { hold_seconds: holdS, reps: holdReps } = sideItem.dose;
+  const sideTimer = ap.locator(`#items > li[data-prescription="${sideItem.prescription}"] .timer[data-kind=hold]`);
+  const sidePhase = () => sideTimer.getByTestId("timer-phase").innerText();
+  assert.match(await sidePhase(), /first side/);
+  await sideTimer.getByTestId("timer-toggle").click();
+  const suspended = Math.min(30, holdS * (holdReps - 1));
+  await ap.clock.fastForward(suspended * 1000);  // no timer ran meanwhile, as in a locked phone
+  await ap.clock.runFor(300);
+  const holdAfter = Math.floor(suspended / holdS) + 1;
+  assert.match(await sidePhase(), new RegExp(`first side · hold ${holdAfter}/${holdReps}`));
+  await ap.clock.runFor((holdReps * holdS - suspended) * 1000);
+  assert.match(await sidePhase(), /Switch sides! .*second side · hold 1\//);
+  assert.equal(await sideTimer.getAttribute("data-side"), "2");
+  assert.ok((await ap.evaluate(() => window.vibrations)).some((v) => Array.isArray(v)), "a cue at the switch");
+  await sideTimer.getByTestId("timer-toggle").click();
+  await ap.clock.setSystemTime(new Date());
+  ok(`${sideItem.display_name}, ${holdReps} × ${holdS} s each side: ${suspended} s suspended and caught up (hold ${holdAfter}), then "Switch sides!"`);
   const doses = () => cli(apToken, "today", apProgram).session.items.map((i) => JSON.stringify([i.exercise, i.dose]));
   const dosesBefore = doses();
   await ap.click("[data-tab=report]");

@@ -789,7 +789,7 @@ function decisionSummary(decisions) {
     const of = n ? ` for ${exercisesWord(n)}` : "";
     const sentence = g.state === DecisionState.PROPOSED
       ? `Your physiotherapist will review ${proposed}${of}. Until then, keep today's plan.`
-      : `Changed: ${applied}${of}.`;
+      : g.kind === DecisionKind.HOLD ? `Keep the same dose next time${of}.` : `Changed: ${applied}${of}.`;
     return el("div", { class: "change", dataset: { testid: g.state === DecisionState.PROPOSED ? "change-proposed" : "change-applied" } },
       el("p", {}, sentence),
       el("details", {}, el("summary", {}, "Details"),

@@ -320,6 +320,7 @@ async function main() {
   const weeksDone = progress.weeks.reduce((a, w) => a + (w.sessions_done ?? 0), 0);
   const weeksPlanned = progress.weeks.reduce((a, w) => a + (w.sessions_planned ?? 0), 0);
   assert.equal(await page.getByTestId("progress-sessions").innerText(), `Sessions done: ${weeksDone} of ${weeksPlanned} planned.`);
+  assert.ok(!/null|undefined|NaN/.test(await page.getByTestId("progress").innerText()));
   assert.deepEqual(await page.getByTestId("week-sessions").allInnerTexts(),
     progress.weeks.map((w) => `${w.sessions_done ?? 0} of ${w.sessions_planned ?? 0}`));
   await axe(page, "progress");

@@ -530,6 +530,11 @@ function partUnit(item) {
 }
 
 function renderOverrides() {
+  renderRows();
+  if (refusedFields) markReportFields(refusedFields.fields, refusedFields.request);
+}
+
+function renderRows() {
   const items = today?.items ?? [];
   const everyDone = items.length > 0 && items.every((i) => i.done);
   $("overrides").replaceChildren(...items.map((item, i) => {
@@ -647,6 +652,7 @@ function buildReport() {
 }
 
 function resetReportForm() {
+  refusedFields = null;
   $("pain").value = "0";
   $("pain").dispatchEvent(new Event("input"));
   $("pain-after").value = "";
@@ -738,7 +744,11 @@ function light(tl) {
 }
 
 // Puts each field violation of a rejected report next to its field on the form.
+// The last refused fields stay marked when the form is drawn again (a refresh of today),
+// until the patient sends again.
+let refusedFields = null;
 function markReportFields(fields, request) {
+  refusedFields = { fields, request };
   for (const f of fields) {
     const m = f.field.match(/reports\[(\d+)\]\.(\w+)$/);
     const prescription = m && request.reports[Number(m[1])]?.prescription;
@@ -756,7 +766,7 @@ const changeWords = {
   [DecisionKind.PROGRESS]: ["a harder step next time", "a harder step"],
   [DecisionKind.HOLD]: ["the same dose next time", "keeping the same dose"],
   [DecisionKind.REGRESS]: ["an easier version next time", "an easier plan"],
-  [DecisionKind.SWAP_TO_ISOMETRIC]: ["a gentler hold instead next time", "gentler holds instead"],
+  [DecisionKind.SWAP_TO_ISOMETRIC]: ["a gentler hold instead next time", "switching to gentler holds"],
   [DecisionKind.SIMPLIFY]: ["a simpler version next time", "a simpler plan"],
   [DecisionKind.ADVANCE_STAGE]: ["the next running stage", "the next running stage"],
   [DecisionKind.STEP_BACK_STAGE]: ["an easier running stage", "an easier running stage"],
@@ -954,7 +964,7 @@ async function loadProgress() {
     last?.runningMinutes ? el("p", {}, `Running this week: ${nf.format(last.runningMinutes)} minutes.`) : null,
     el("p", { class: "muted" }, "Three sessions a week and morning pain that stays low move you on to the next step."),
   ];
-  box.replaceChildren(...facts, table);
+  box.replaceChildren(...facts.filter(Boolean), table);
 }
 
 // --- wiring -----------------------------------------------------------------------------------

@@ -37,3 +37,32 @@ self.addEventListener("fetch", (event) => {
       }),
   );
 });
+
+// The daily reminder (Periodic Background Sync, where the browser runs it): after the time
+// the patient chose, once a day, unless today's exercises are reported. The app keeps the
+// settings in the Cache API ("kc-settings"), as a worker has no localStorage.
+async function remind() {
+  const res = await (await caches.open("kc-settings")).match("/settings/reminder");
+  if (!res) return;
+  const { time, doneDate, notifiedDate } = await res.json();
+  const now = new Date();
+  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+  const hhmm = `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}`;
+  if (!time || hhmm < time || doneDate === today || notifiedDate === today) return;
+  await self.registration.showNotification("Time for your knee exercises", {
+    body: "Today's exercises are waiting in kneecoach.", icon: "/icons/icon-192.png", tag: "kc-reminder",
+    data: { url: "/" },
+  });
+  await (await caches.open("kc-settings")).put("/settings/reminder",
+    new Response(JSON.stringify({ time, doneDate, notifiedDate: today })));
+}
+
+self.addEventListener("periodicsync", (event) => {
+  if (event.tag === "kc-reminder") event.waitUntil(remind());
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((list) =>
+    list.length ? list[0].focus() : self.clients.openWindow(event.notification.data?.url ?? "/")));
+});

@@ -161,6 +161,23 @@ async function main() {
   await shot(page, "today");
   ok(`today shows the ${names.length} exercises the server planned (${names.join(", ")})`);
 
+  // --- reminders: a time of day; on opening after it with today undone, a reminder; an .ics --
+  await page.locator("#reminder summary").click();
+  await page.getByTestId("reminder-time").fill("00:00");  // any time today is past it
+  await page.click("#reminder-save");
+  await page.getByTestId("reminder-state").filter({ hasText: "Reminder set for 00:00" }).waitFor();
+  const ics = decodeURIComponent((await page.getByTestId("reminder-ics").getAttribute("href")).split(",")[1]);
+  const icsLines = ics.split("\r\n");
+  for (const line of ["BEGIN:VCALENDAR", "BEGIN:VEVENT", "RRULE:FREQ=DAILY", "END:VEVENT", "END:VCALENDAR"]) {
+    assert.ok(icsLines.includes(line), `${line} in the .ics`);
+  }
+  assert.match(icsLines.find((l) => l.startsWith("DTSTART:")), /^DTSTART:\d{8}T000000$/);
+  assert.ok(icsLines.includes(`URL:${url}`), "the .ics links back to the app");
+  await page.reload();
+  await page.locator("#items > li").first().waitFor();
+  await page.getByTestId("reminder-due").filter({ hasText: "past 00:00" }).waitFor();
+  ok(`reminder at 00:00: shown on opening with today undone ("${await page.getByTestId("reminder-due").innerText()}"); the .ics is daily at 00:00`);
+
   // --- a timer: counts down while running, stands still when paused -------------------------
   // The longest isometric hold on screen, so that a slow machine cannot run it past one hold.
   const mmss = (t) => { const [m, s] = t.split(":").map(Number); return m * 60 + s; };
@@ -206,6 +223,9 @@ async function main() {
   const noChange = await page.getByTestId("report-result").getByTestId("no-change").count();
   assert.ok(reasons.length > 0 ? reasons.every((r) => r.trim()) : noChange === 1);
   assert.equal(sessionCount(), 1);
+  await page.click("[data-tab=today]");
+  await page.getByTestId("reminder-due").waitFor({ state: "hidden" });  // today is done now
+  await page.click("[data-tab=report]");
   assert.match(await page.getByTestId("sent-summary").innerText(), new RegExp(`${plan.items.length} done; pain 2/10`));
   assert.equal(await page.getByTestId("pain-out").innerText(), "0/10", "the form starts afresh after sending");
   await shot(page, "report-result");

@@ -164,6 +164,7 @@ async function loadToday() {
     today = res.session;
     store.today = { session: toJson(SessionSchema, today), savedAt: new Date().toISOString() };
     renderToday(false);
+    checkReminderDue();
     showError("");
   } catch (err) {
     const e = ConnectError.from(err);
@@ -917,6 +918,81 @@ function renderFlagWarning() {
   $("checkin-submit").textContent = ticked ? "Send check-in and pause my program" : "Send check-in";
 }
 
+// --- reminders -------------------------------------------------------------------------------
+// The patient picks a time of day. Three ways, from the strongest the phone allows:
+// a notification from the service worker (Periodic Background Sync, Chromium with the app
+// installed and notifications allowed); a calendar file (.ics, daily at that time, with a
+// link back) that every phone's calendar takes; and, always, a note on opening the app
+// after that time when today's exercises are not done yet.
+const reminderKey = "kc.reminder";
+const localDate = (d = new Date()) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+// The settings the service worker reads (it has no localStorage): in the Cache API.
+async function shareWithWorker(settings) {
+  try {
+    const cache = await caches.open("kc-settings");
+    await cache.put("/settings/reminder", new Response(JSON.stringify(settings), { headers: { "content-type": "application/json" } }));
+  } catch { /* no Cache API: only the reminder on opening */ }
+}
+
+// A calendar file with one daily event at `time` (floating local time), linking back.
+export function reminderIcs(time, origin, now = new Date()) {
+  const [h, m] = time.split(":");
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const day = localDate(now).replace(/-/g, "");
+  return [
+    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kneecoach//reminder//EN", "CALSCALE:GREGORIAN",
+    "BEGIN:VEVENT", `UID:kneecoach-reminder-${day}${h}${m}@${new URL(origin).hostname}`, `DTSTAMP:${stamp}`,
+    `DTSTART:${day}T${h}${m}00`, "DURATION:PT20M", "RRULE:FREQ=DAILY",
+    "SUMMARY:Knee exercises (kneecoach)", `DESCRIPTION:Today's exercises: ${origin}/`, `URL:${origin}/`,
+    "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Knee exercises", "TRIGGER:PT0M", "END:VALARM",
+    "END:VEVENT", "END:VCALENDAR", "",
+  ].join("\r\n");
+}
+
+async function saveReminder(time) {
+  localStorage.setItem(reminderKey, time);
+  const parts = [`Reminder set for ${time} every day.`];
+  await shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    if (registration?.periodicSync && "Notification" in window &&
+        (await Notification.requestPermission()) === "granted") {
+      await registration.periodicSync.register("kc-reminder", { minInterval: 60 * 60 * 1000 });
+      parts.push("This phone will also show a notification.");
+    } else {
+      parts.push("This browser cannot notify: add it to your calendar below, and the app reminds you when you open it.");
+    }
+  } catch {
+    parts.push("This browser cannot notify: add it to your calendar below, and the app reminds you when you open it.");
+  }
+  renderReminder(parts.join(" "));
+}
+
+function renderReminder(stateText) {
+  const time = localStorage.getItem(reminderKey);
+  if (time) $("reminder-time").value = time;
+  $("reminder-state").textContent = stateText ?? (time ? `Reminder set for ${time} every day.` : "No reminder set.");
+  const link = $("reminder-ics");
+  link.hidden = !time;
+  if (time) link.href = `data:text/calendar;charset=utf-8,${encodeURIComponent(reminderIcs(time, location.origin))}`;
+}
+
+// Whether today's exercises are reported (every item done).
+const todayDone = () => Boolean(today?.items.length) && today.items.every((i) => i.done);
+
+// On opening: past the reminder's time, today not done, program not paused.
+function checkReminderDue() {
+  const time = localStorage.getItem(reminderKey);
+  const now = new Date();
+  const due = Boolean(time) && today && !paused() && !todayDone() &&
+    `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}` >= time;
+  $("reminder-due").hidden = !due;
+  $("reminder-due").textContent = due ? `It is past ${time}: today's exercises are not done yet.` : "";
+  if (today) shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
+}
+
 // --- progress -------------------------------------------------------------------------------
 // GetProgress, week by week: sessions done of those planned, the morning pain and the
 // highest pain during exercise as bars (with the numbers, for screen readers a table).
@@ -1072,6 +1148,8 @@ function wire() {
   $("akps-form").onsubmit = submitAkps;
   $("groc-form").onsubmit = submitGroc;
   $("refresh").onclick = () => loadToday();
+  $("reminder-form").onsubmit = (ev) => { ev.preventDefault(); saveReminder($("reminder-time").value); };
+  renderReminder();
   $("sync-now").onclick = () => sync();
   $("signout").onclick = () => {
     // The outbox belongs to this patient: sending it later with someone else's token

@@ -486,6 +486,51 @@ async function main() {
   await axe(ap, "report result (proposals)");
   ok(`approval mode, pain 8: "${sentence}" (${await proposed.count()} kind(s)); today's doses unchanged`);
 
+  // --- the main flow in German: the browser's language, Intl dates, then the switch ----------
+  const { keys } = await import("../app/src/i18n.js");
+  assert.deepEqual([...keys.de].sort(), [...keys.en].sort(), "German has every key English has");
+  const dePatient = cli(creds.physio, "patients", "create", "--name=Dora Deutsch", `--clinic=${clinic}`,
+    "--tz=UTC", "--side=left").patient.name;
+  const deProgram = cli(creds.physio, "programs", "create", `--patient=${dePatient}`).program.name;
+  const deCode = execFileSync(cliBin, [`--server=${serverAddr}`, `--token=${creds.physio}`,
+    "enrollment-code", dePatient], { encoding: "utf8" }).match(/KC-[A-Z0-9]{4}-[A-Z0-9]{4}/)[0];
+  const deCtx = await browser.newContext({ ...phone, locale: "de-DE" });
+  const de = await deCtx.newPage();
+  de.setDefaultTimeout(15000);
+  await de.goto(url);
+  assert.equal(await de.evaluate(() => document.documentElement.lang), "de");
+  assert.equal(await de.locator("#signin h2").innerText(), "Anmelden");
+  await de.fill("#credential", "kc_falsch");
+  await de.click("#signin-form button");
+  await de.getByTestId("error").filter({ hasText: "Sie sind abgemeldet" }).waitFor();
+  await noCodeNames(de, "bad token, German");
+  await de.fill("#credential", deCode);
+  await de.click("#signin-form button");
+  await de.locator("#items > li").first().waitFor();
+  assert.deepEqual(await de.locator(".tabs button").allInnerTexts(), ["Heute", "Bericht", "Morgens", "Verlauf"]);
+  const weekday = new Intl.DateTimeFormat("de", { weekday: "long", timeZone: "UTC" }).format(new Date());
+  assert.match(await de.getByTestId("today-meta").innerText(), new RegExp(`^${weekday}, .* · Tag \\d+ Ihres Programms`));
+  await axe(de, "today (German)");
+  await shot(de, "today-de");
+  await de.click("[data-tab=report]");
+  await de.locator("#pain").fill("2");
+  await de.click("#report-submit");
+  await de.getByTestId("report-result").getByTestId("traffic-light").waitFor();
+  assert.equal(await de.getByTestId("report-result").getByTestId("traffic-light").innerText(), "GRÜN");
+  assert.match(await de.getByTestId("sent-summary").innerText(), /^Gesendet: Einheit von .*: \d+ erledigt; Schmerz 2\/10\.$/);
+  assert.equal((cli(creds.physio, "history", deProgram).sessions ?? []).length, 1);
+  await de.click("[data-tab=checkin]");
+  await de.locator("#morning-pain").fill("1");
+  await de.click("#checkin-submit");
+  await de.getByTestId("checkin-result").filter({ hasText: "Morgen-Check gespeichert" }).waitFor();
+  await axe(de, "check-in result (German)");
+  await shot(de, "checkin-de");
+  await de.getByTestId("lang").selectOption("en");  // the switch: English from now on
+  await de.locator("#items > li").first().waitFor();
+  assert.equal(await de.locator("[data-tab=today]").innerText(), "Today");
+  assert.equal(await de.evaluate(() => document.documentElement.lang), "en");
+  ok("German from the browser's language: sign-in, today (Intl date), report (GRÜN), check-in; the switch back to English");
+
   // --- installable: Chromium's own installability check, the favicon, an offline start -----
   // (Chromium does not install from an incognito profile: this check needs a real one.)
   const installCtx = await chromium.launchPersistentContext(mkdtempSync(join(work, "profile-")), {

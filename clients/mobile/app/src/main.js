@@ -26,6 +26,7 @@ import {
 } from "../../gen/kneecoach/v1/outcome_pb.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { enqueue, loadQueue, newRequestId, removeFromQueue } from "./queue.js";
+import { lang, languages, setLanguage, t, translatePage } from "./i18n.js";
 
 // --- state kept on the phone --------------------------------------------------------------
 const store = {
@@ -65,28 +66,21 @@ export function codeName(code) {
   return (Code[code] ?? "UNKNOWN").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-// What each field of a request is called on the form.
-const fieldWords = {
-  pain_during: "Pain during the exercise", pain_after_1h: "Pain 1 hour after",
-  sets_done: "Sets done", reps_done: "Repetitions done", holds_done: "Holds done",
-  duration_seconds_done: "Time done", cadence_spm: "Steps per minute",
-  morning_pain: "Pain during the morning test", usual_pain: "Usual pain", worst_pain: "Worst pain",
-  perform_time: "The time of the session", akps_choices: "An answer of the questionnaire",
-  value: "The answer",
-};
+// What each field of a request is called on the form: t(`field.${name}`).
+const fieldWord = (leaf) => { const w = t(`field.${leaf}`); return w === `field.${leaf}` ? t("field.other") : w; };
 
 // One field violation in plain words: which value, of which exercise, and what is allowed.
 function violationText(v, request) {
   const m = v.field.match(/(?:^|\.)reports\[(\d+)\]\.(\w+)$/);
   const leaf = v.field.split(".").pop().replace(/\[\d+\]$/, "");
-  let what = fieldWords[leaf] ?? "A value";
+  let what = fieldWord(leaf);
   if (m) {
     const report = request?.reports?.[Number(m[1])];
     const item = today?.items.find((i) => i.prescription === report?.prescription);
     if (item) what += ` (${item.displayName || item.exercise})`;
   }
   const range = v.description.match(/range (-?\d+)\s*\.\.\s*(-?\d+)/);
-  return `${what}: ${range ? `use a number from ${range[1]} to ${range[2]}` : "this value was not accepted"}.`;
+  return `${what}: ${range ? t("err.range", { lo: range[1], hi: range[2] }) : t("err.notAccepted")}.`;
 }
 
 // The error as the patient sees it: what happened and what to do, never a status code or
@@ -95,20 +89,16 @@ function plainError(err, request) {
   const e = ConnectError.from(err);
   const fields = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations)
     .map((v) => ({ field: v.field, text: violationText(v, request) }));
-  const text = {
-    [Code.Unauthenticated]: "You are signed out: this code or sign-in is not valid (any more). " +
-      "Ask your physiotherapist for a new code and sign in with it.",
-    [Code.PermissionDenied]: "This sign-in cannot do that. Sign in with the code your physiotherapist gave you.",
-    [Code.InvalidArgument]: "Some answers were not accepted. Please correct them and send again.",
-    [Code.FailedPrecondition]: "Your program is paused, so this was not recorded. " +
-      "Your physiotherapist will tell you when to start again.",
-    [Code.NotFound]: "Your program was not found. Ask your physiotherapist to check it.",
-    [Code.ResourceExhausted]: "Too many tries in a short time. Wait a minute, then try again.",
-    [Code.DeadlineExceeded]: "The server took too long to answer. Try again in a moment.",
-    [Code.Unavailable]: navigator.onLine
-      ? "The kneecoach server cannot be reached right now (it may be restarting). Try again in a few minutes."
-      : "This phone is offline. Connect to the internet and try again.",
-  }[e.code] ?? "Something went wrong on our side. Try again later; if it keeps happening, tell your physiotherapist.";
+  const text = t({
+    [Code.Unauthenticated]: "err.unauthenticated",
+    [Code.PermissionDenied]: "err.permission",
+    [Code.InvalidArgument]: "err.invalid",
+    [Code.FailedPrecondition]: "err.paused",
+    [Code.NotFound]: "err.notFound",
+    [Code.ResourceExhausted]: "err.tooMany",
+    [Code.DeadlineExceeded]: "err.timeout",
+    [Code.Unavailable]: navigator.onLine ? "err.unreachable" : "err.offline",
+  }[e.code] ?? "err.other");
   return { text, fields, code: e.code };
 }
 
@@ -181,15 +171,15 @@ async function loadToday() {
 function doseText(d) {
   if (!d) return "";
   const parts = [];
-  if (d.runSeconds) parts.push(`${d.sets} × run ${fmt(d.runSeconds)} / walk ${fmt(d.walkSeconds)}`);
-  else if (d.holdSeconds) parts.push(`${d.sets} × ${d.reps || 1} hold${(d.reps || 1) > 1 ? "s" : ""} of ${d.holdSeconds} s`);
+  if (d.runSeconds) parts.push(t("dose.run", { sets: d.sets, run: fmt(d.runSeconds), walk: fmt(d.walkSeconds) }));
+  else if (d.holdSeconds) parts.push(t("dose.hold", { sets: d.sets, reps: d.reps || 1, seconds: d.holdSeconds }));
   else if (d.durationSeconds) parts.push(`${d.sets} × ${fmt(d.durationSeconds)}`);
   else parts.push(`${d.sets} × ${d.reps}`);
-  if (d.perSide) parts.push("each side");
-  if (d.loadKg) parts.push(`${d.loadKg} kg`);
-  if (d.restSeconds) parts.push(`rest ${fmt(d.restSeconds)}`);
-  if (d.maxKneeFlexionDegrees) parts.push(`knee bend up to ${d.maxKneeFlexionDegrees}°`);
-  if (d.targetRpe) parts.push(`effort ${d.targetRpe}/10`);
+  if (d.perSide) parts.push(t("dose.eachSide"));
+  if (d.loadKg) parts.push(`${new Intl.NumberFormat(lang).format(d.loadKg)} kg`);
+  if (d.restSeconds) parts.push(t("dose.rest", { rest: fmt(d.restSeconds) }));
+  if (d.maxKneeFlexionDegrees) parts.push(t("dose.bend", { deg: d.maxKneeFlexionDegrees }));
+  if (d.targetRpe) parts.push(t("dose.effort", { rpe: d.targetRpe }));
   return parts.join(" · ");
 }
 
@@ -199,9 +189,9 @@ function fmt(seconds) {
 }
 
 const outcomeNames = {
-  [OutcomeKind.AKPS]: "the knee questionnaire (Anterior Knee Pain Scale)",
-  [OutcomeKind.STEP_DOWN_30S]: "the 30-second step-down count",
-  [OutcomeKind.GLOBAL_RATING_OF_CHANGE]: "how your knee has changed since you started",
+  [OutcomeKind.AKPS]: t("outcome.akps"),
+  [OutcomeKind.STEP_DOWN_30S]: t("outcome.stepDown"),
+  [OutcomeKind.GLOBAL_RATING_OF_CHANGE]: t("outcome.groc"),
 };
 
 // Whether an outcome of this kind waits in the outbox (then it is not asked again).
@@ -216,19 +206,18 @@ const paused = () => Boolean(today?.programPaused);
 function renderToday(offline, savedAt) {
   const s = today;
   $("today-meta").textContent = [
-    s.localDate && new Date(`${s.localDate}T12:00:00`).toLocaleDateString(undefined, { weekday: "long", day: "numeric", month: "long" }),
-    s.programDay && `day ${s.programDay} of your program`,
-    offline && `saved copy from ${new Date(savedAt).toLocaleString()} (offline)`,
+    s.localDate && new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long" }).format(new Date(`${s.localDate}T12:00:00`)),
+    s.programDay && t("today.day", { day: s.programDay }),
+    offline && t("today.saved", { when: new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(savedAt)) }),
   ].filter(Boolean).join(" · ");
   const message = $("today-message");
   message.hidden = !(s.message || s.programPaused);
   message.className = s.programPaused ? "banner warn" : "banner";
   message.replaceChildren();
   if (s.programPaused) {
-    message.append(el("h2", {}, "Your program is paused"),
-      el("p", {}, (s.message || "Your physiotherapist paused it to check on your knee. Do not do your " +
-        "exercises until your physiotherapist tells you to start again.").replace(/^Your program is paused:\s*/i, "")),
-      el("p", {}, "If your knee gets much worse, contact your doctor."));
+    message.append(el("h2", {}, t("today.pausedTitle")),
+      el("p", {}, (s.message || t("today.pausedDefault")).replace(/^Your program is paused:\s*/i, "")),
+      el("p", {}, t("today.pausedWorse")));
   } else if (s.message) {
     message.append(s.message);
   }
@@ -239,16 +228,16 @@ function renderToday(offline, savedAt) {
     $("akps-form").hidden = true;
     $("groc-form").hidden = true;
   }
-  const due = s.programPaused ? [] : s.outcomesDue.map((k) => outcomeNames[k] ?? "a check of your progress");
+  const due = s.programPaused ? [] : s.outcomesDue.map((k) => outcomeNames[k] ?? t("outcome.other"));
   $("outcomes-due").hidden = due.length === 0;
-  $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}.` : "";
+  $("outcomes-due").textContent = due.length ? t("today.due", { list: new Intl.ListFormat(lang).format(due) }) : "";
   const akpsDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.AKPS);
   if (akpsDue && !queuedOutcome(OutcomeKind.AKPS)) {
-    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, "Fill in the questionnaire"));
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, t("today.akpsOpen")));
   }
   const grocDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
   if (grocDue && !queuedOutcome(OutcomeKind.GLOBAL_RATING_OF_CHANGE)) {
-    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, "Rate your knee"));
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, t("today.grocOpen")));
   } else {
     $("groc-form").hidden = true;
   }
@@ -256,8 +245,8 @@ function renderToday(offline, savedAt) {
   timers.clear();
   const shown = s.programPaused ? [] : s.items;  // paused: no loading at all
   $("items").replaceChildren(...shown.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
-    el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, "✓ done") : null,
-      item.optional ? el("span", { class: "muted" }, " (optional)") : null),
+    el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, t("today.done")) : null,
+      item.optional ? el("span", { class: "muted" }, t("today.optional")) : null),
     el("div", { class: "dose" }, doseText(item.dose)),
     item.summary ? el("p", {}, item.summary) : null,
     item.cues.length ? el("ul", {}, item.cues.map((c) => el("li", {}, c))) : null,
@@ -311,7 +300,7 @@ class HoldTimer {
     this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
     this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
     this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
-    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, "Reset");
+    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, t("timer.reset"));
     this.root = el("div", { class: "timer" }, this.clock, this.phase, this.toggle, this.reset);
     this.restart();
   }
@@ -363,13 +352,14 @@ class HoldTimer {
   }
   render() {
     this.clock.textContent = fmt(this.left);
-    const sideWords = this.sides > 1 ? ` · ${this.side === 1 ? "first" : "second"} side` : "";
-    this.phase.textContent = this.finished ? "All sets done" :
-      this.resting ? `Rest before set ${this.set + 1}` :
-      (this.switched && this.side === 2 && this.hold === 1 && this.left > this.work - 3 ? "Switch sides! " : "") +
-      `Set ${this.set}/${this.sets}${sideWords}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
+    const sideWords = this.sides > 1 ? ` · ${t(this.side === 1 ? "timer.firstSide" : "timer.secondSide")}` : "";
+    this.phase.textContent = this.finished ? t("timer.allSets") :
+      this.resting ? t("timer.rest", { set: this.set + 1 }) :
+      (this.switched && this.side === 2 && this.hold === 1 && this.left > this.work - 3 ? t("timer.switch") : "") +
+      t("timer.set", { set: this.set, sets: this.sets }) + sideWords +
+      (this.holds > 1 ? ` · ${t("timer.hold", { hold: this.hold, holds: this.holds })}` : "");
     this.root.dataset.side = String(this.side);
-    this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : "Start";
+    this.toggle.textContent = t(this.running ? "timer.pause" : this.finished ? "timer.again" : "timer.start");
   }
 }
 
@@ -380,15 +370,15 @@ class RunWalkTimer {
   constructor(run, walk, repeats) {
     this.phases = [];
     for (let i = 1; i <= repeats; i++) {
-      this.phases.push({ kind: "run", label: "Run", seconds: run, repeat: i });
-      if (walk > 0) this.phases.push({ kind: "walk", label: "Walk", seconds: walk, repeat: i });
+      this.phases.push({ kind: "run", label: t("timer.run"), seconds: run, repeat: i });
+      if (walk > 0) this.phases.push({ kind: "walk", label: t("timer.walk"), seconds: walk, repeat: i });
     }
     Object.assign(this, { repeats, total: this.phases.reduce((a, p) => a + p.seconds, 0) });
     this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
     this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
     this.totalEl = el("span", { class: "total", dataset: { testid: "timer-total" } });
     this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
-    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, "Reset");
+    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, t("timer.reset"));
     this.root = el("div", { class: "timer runwalk", dataset: { kind: "runwalk" } }, this.phase, this.clock, this.toggle, this.reset, this.totalEl);
     this.restart();
   }
@@ -436,22 +426,18 @@ class RunWalkTimer {
   render() {
     const p = this.phases[this.index];
     this.root.dataset.phase = this.finished ? "done" : p.kind;
-    this.phase.textContent = this.finished ? "All intervals done" : `${p.label} ${fmt(this.left)}`;
+    this.phase.textContent = this.finished ? t("timer.allIntervals") : `${p.label} ${fmt(this.left)}`;
     this.clock.textContent = this.finished ? fmt(0) : `${p.repeat}/${this.repeats}`;
-    this.totalEl.textContent = `${this.repeats} × (run ${fmt(this.phases[0].seconds)}` +
-      (this.phases[1]?.kind === "walk" ? ` + walk ${fmt(this.phases[1].seconds)}` : "") +
-      `) = ${fmt(this.total)} in all · ${fmt(this.remaining())} left`;
-    this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : this.left < p.seconds || this.index ? "Resume" : "Start";
+    this.totalEl.textContent = t("timer.total", { repeats: this.repeats, run: fmt(this.phases[0].seconds),
+      walk: this.phases[1]?.kind === "walk" ? fmt(this.phases[1].seconds) : "", total: fmt(this.total), left: fmt(this.remaining()) });
+    this.toggle.textContent = t(this.running ? "timer.pause" : this.finished ? "timer.again" : this.left < p.seconds || this.index ? "timer.resume" : "timer.start");
   }
 }
 
 // --- the global rating of change -----------------------------------------------------------
 // Asked when the schedule says it is due (weeks 6 and 12 by default): one answer on a 7-point
 // scale, -3 to +3, recorded through the outbox like the AKPS.
-const GROC = [
-  [3, "Much better"], [2, "Better"], [1, "A little better"], [0, "About the same"],
-  [-1, "A little worse"], [-2, "Worse"], [-3, "Much worse"],
-];
+const GROC = [3, 2, 1, 0, -1, -2, -3].map((v) => [v, t(`groc.${v}`)]);
 
 function openGroc() {
   $("groc-options").replaceChildren(...GROC.map(([v, label]) => el("label", { class: "check" },
@@ -465,13 +451,13 @@ async function submitGroc(ev) {
   ev.preventDefault();
   const choice = document.querySelector("#groc-options input:checked")?.value;
   if (choice === undefined) {
-    $("groc-result").replaceChildren(el("p", { class: "banner error" }, "Please choose one answer."));
+    $("groc-result").replaceChildren(el("p", { class: "banner error" }, t("groc.missing")));
     return;
   }
   $("groc-form").hidden = true;
   const label = GROC.find(([v]) => v === Number(choice))[1];
   await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.GLOBAL_RATING_OF_CHANGE, value: Number(choice) } },
-    `Rating "${label}" of ${new Date().toLocaleString()}`);
+    t("sent.rating", { label }));
 }
 
 // --- the AKPS questionnaire -----------------------------------------------------------------
@@ -503,13 +489,13 @@ async function submitAkps(ev) {
   const choices = sets.map((f) => f.querySelector("input:checked")?.value);
   const missing = choices.findIndex((c) => c === undefined);
   if (missing >= 0) {
-    results.outcome.replaceChildren(el("p", { class: "banner error" }, `Please answer question ${missing + 1}.`));
+    results.outcome.replaceChildren(el("p", { class: "banner error" }, t("akps.missing", { n: missing + 1 })));
     sets[missing].scrollIntoView();
     return;
   }
   $("akps-form").hidden = true;
   await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.AKPS, akpsChoices: choices.map(Number) } },
-    `Knee questionnaire of ${new Date().toLocaleString()}`);
+    t("sent.akps"));
 }
 
 // --- report -----------------------------------------------------------------------------------
@@ -522,12 +508,12 @@ const painOptions = (first) => [el("option", { value: "" }, first),
 // What "partly" counts for this exercise: rounds, minutes (one continuous set) or sets.
 function partUnit(item) {
   const d = item.dose ?? {};
-  if (d.runSeconds) return { cls: "rounds", label: `Rounds done (of ${d.sets})`, max: d.sets };
+  if (d.runSeconds) return { cls: "rounds", label: t("row.rounds", { max: d.sets }), max: d.sets };
   if (d.durationSeconds && d.sets <= 1) {
     const minutes = Math.max(1, Math.round(d.durationSeconds / 60));
-    return { cls: "minutes", label: `Minutes done (of ${minutes})`, max: minutes };
+    return { cls: "minutes", label: t("row.minutes", { max: minutes }), max: minutes };
   }
-  return { cls: "sets-done", label: `Sets done (of ${d.sets || 1})`, max: d.sets || 1 };
+  return { cls: "sets-done", label: t("row.sets", { max: d.sets || 1 }), max: d.sets || 1 };
 }
 
 function renderOverrides() {
@@ -550,14 +536,14 @@ function renderRows() {
     const row = el("li", { dataset: { prescription: item.prescription } },
       el("fieldset", { class: "exercise" },
         el("legend", {}, item.displayName || item.exercise),
-        item.done && !everyDone ? el("p", { class: "muted" }, "Already reported today.") : null,
-        el("div", { class: "seg" }, status("done", "Done"), status("partly", "Partly"), status("not", "Not done")),
+        item.done && !everyDone ? el("p", { class: "muted" }, t("row.already")) : null,
+        el("div", { class: "seg" }, status("done", t("row.done")), status("partly", t("row.partly")), status("not", t("row.not"))),
         part,
-        el("label", { for: `item-pain-${i}` }, "Pain during this exercise"),
-        el("select", { id: `item-pain-${i}`, class: "item-pain" }, painOptions("same as above")),
+        el("label", { for: `item-pain-${i}` }, t("row.pain")),
+        el("select", { id: `item-pain-${i}`, class: "item-pain" }, painOptions(t("row.same"))),
         isRun(item) ? el("div", { class: "run-fields" },
-          el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), "Stopped early"),
-          el("label", { for: `cadence-${i}` }, "Steps per minute (if you measured them)"),
+          el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), t("row.stopped")),
+          el("label", { for: `cadence-${i}` }, t("row.cadence")),
           el("input", { type: "number", id: `cadence-${i}`, class: "cadence", min: "100", max: "250", inputMode: "numeric" })) : null));
     for (const r of row.querySelectorAll(".status")) {
       r.onchange = () => { part.hidden = row.querySelector(".status:checked").value !== "partly"; };
@@ -617,13 +603,14 @@ function buildReport() {
       const raw = partInput.value.trim();
       const n = Number(raw);
       if (raw === "" || !Number.isInteger(n) || n < 0 || n > max) {
-        fieldError(partInput, `Type how much you did: a whole number from 0 to ${max}.`);
+        fieldError(partInput, t("err.partly", { max }));
         firstBad ??= partInput;
         continue;
       }
       if (unit.cls === "minutes") done.durationSecondsDone = n * 60;
       else done.setsDone = n;
-      counts.partly.push(`${name}: ${n} of ${unit.max} ${unit.cls === "minutes" ? "minutes" : unit.cls === "rounds" ? "rounds" : "sets"}`);
+      counts.partly.push(t("sent.partOf", { name, n, max: unit.max,
+        unit: t(unit.cls === "minutes" ? "unit.minutes" : unit.cls === "rounds" ? "unit.rounds" : "unit.sets") }));
     } else {
       counts.done++;
     }
@@ -645,11 +632,11 @@ function buildReport() {
     return null;
   }
   const words = [
-    counts.done && `${counts.done} done`,
-    counts.partly.length && `${counts.partly.length} partly (${counts.partly.join("; ")})`,
-    counts.not && `${counts.not} not done`,
+    counts.done && t("sent.done", { n: counts.done }),
+    counts.partly.length && t("sent.partly", { n: counts.partly.length, list: counts.partly.join("; ") }),
+    counts.not && t("sent.not", { n: counts.not }),
   ].filter(Boolean).join(", ");
-  return { reports, words: `${words}; pain ${pain}/10` + (after !== "" ? `, ${after}/10 an hour after` : "") };
+  return { reports, words: `${words}; ${t("sent.pain", { pain })}` + (after !== "" ? `, ${t("sent.after", { after })}` : "") };
 }
 
 function resetReportForm() {
@@ -683,7 +670,7 @@ async function submit(kind, request, summary) {
   const message = create(schema, { ...request, requestId });
   enqueue({ kind, requestId, request: toJson(schema, message), summary, submittedAt: new Date().toISOString() });
   resultBox(kind, toJson(schema, message)).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-    navigator.onLine ? "Sending…" : "Saved on this phone; it will be sent when you are online."));
+    navigator.onLine ? t("sending") : t("queued.offline")));
   renderQueueCount();
   await sync();
 }
@@ -714,18 +701,17 @@ async function drain() {
       const e = ConnectError.from(err);
       if (transient(e)) {
         resultBox(item.kind, item.request).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-          navigator.onLine ? "Saved on this phone. The server cannot be reached right now; it will be sent as soon as it can."
-            : "Saved on this phone; it will be sent when you are online."));
+          navigator.onLine ? t("queued.retry") : t("queued.offline")));
         return;  // keep it and everything after it, in order, for the next try
       }
       if (e.code === Code.Unauthenticated) {
-        showError(describe(e) + " What you sent is kept on this phone until then.");
+        showError(`${describe(e)} ${t("err.keptUntilSignIn")}`);
         return;  // the items wait for a valid sign-in
       }
       // Rejected for good (invalid, not allowed, program paused): the server stored nothing.
       removeFromQueue(item.requestId);
       const request = item.kind === "report" ? fromJson(ReportSessionRequestSchema, item.request) : null;
-      const text = `Not recorded: your ${item.summary}.\n${describe(e, request)}`;
+      const text = `${t("err.notRecorded", { summary: item.summary })}\n${describe(e, request)}`;
       const box = resultBox(item.kind, item.request);
       box.replaceChildren(el("div", { class: "banner error", role: "alert", dataset: { testid: "rejected-item" } }, text));
       if (request) markReportFields(plainError(e, request).fields, request);
@@ -737,10 +723,10 @@ async function drain() {
 
 function light(tl) {
   const [cls, text] = {
-    [TrafficLight.GREEN]: ["green", "GREEN"],
-    [TrafficLight.AMBER]: ["amber", "AMBER"],
-    [TrafficLight.RED]: ["red", "RED"],
-  }[tl] ?? ["none", "no verdict yet"];
+    [TrafficLight.GREEN]: ["green", t("light.green")],
+    [TrafficLight.AMBER]: ["amber", t("light.amber")],
+    [TrafficLight.RED]: ["red", t("light.red")],
+  }[tl] ?? ["none", t("light.none")];
   return el("span", { class: `light ${cls}`, dataset: { testid: "traffic-light" } }, text);
 }
 
@@ -764,19 +750,18 @@ function markReportFields(fields, request) {
 // What a kind of change means to the patient: [applied sentence, proposed sentence], for n
 // exercises (program-level kinds ignore n).
 const changeWords = {
-  [DecisionKind.PROGRESS]: ["a harder step next time", "a harder step"],
-  [DecisionKind.HOLD]: ["the same dose next time", "keeping the same dose"],
-  [DecisionKind.REGRESS]: ["an easier version next time", "an easier plan"],
-  [DecisionKind.SWAP_TO_ISOMETRIC]: ["a gentler hold instead next time", "switching to gentler holds"],
-  [DecisionKind.SIMPLIFY]: ["a simpler version next time", "a simpler plan"],
-  [DecisionKind.ADVANCE_STAGE]: ["the next running stage", "the next running stage"],
-  [DecisionKind.STEP_BACK_STAGE]: ["an easier running stage", "an easier running stage"],
-  [DecisionKind.REST_FROM_RUNNING]: ["a rest from running", "a rest from running"],
-  [DecisionKind.CHANGE_PHASE]: ["the next phase of your program", "moving you to the next phase"],
-  [DecisionKind.CADENCE_STEP]: ["a new step rate for your runs", "a new step rate for your runs"],
-  [DecisionKind.CLINICIAN_OVERRIDE]: ["a change from your physiotherapist", "a change"],
+  [DecisionKind.PROGRESS]: t("change.progress"),
+  [DecisionKind.HOLD]: t("change.hold"),
+  [DecisionKind.REGRESS]: t("change.regress"),
+  [DecisionKind.SWAP_TO_ISOMETRIC]: t("change.isometric"),
+  [DecisionKind.SIMPLIFY]: t("change.simplify"),
+  [DecisionKind.ADVANCE_STAGE]: t("change.advance"),
+  [DecisionKind.STEP_BACK_STAGE]: t("change.stepBack"),
+  [DecisionKind.REST_FROM_RUNNING]: t("change.rest"),
+  [DecisionKind.CHANGE_PHASE]: t("change.phase"),
+  [DecisionKind.CADENCE_STEP]: t("change.cadence"),
+  [DecisionKind.CLINICIAN_OVERRIDE]: t("change.override"),
 };
-const exercisesWord = (n) => (n === 1 ? "1 exercise" : `${n} exercises`);
 
 // The decisions as one sentence per kind of change (applied or waiting for the
 // physiotherapist), with each exercise's reason folded below.
@@ -784,7 +769,7 @@ function decisionSummary(decisions) {
   const shown = decisions.filter((d) => d.kind !== DecisionKind.PAUSE && d.kind !== DecisionKind.RESUME &&
     (d.state === DecisionState.APPLIED || d.state === DecisionState.PROPOSED));
   if (shown.length === 0) {
-    return el("p", { dataset: { testid: "no-change" } }, "No change to your program: keep the same dose.");
+    return el("p", { dataset: { testid: "no-change" } }, t("result.noChange"));
   }
   const groups = new Map();
   for (const d of shown) {
@@ -795,15 +780,15 @@ function decisionSummary(decisions) {
   const nameOf = (d) => today?.items.find((i) => i.prescription === d.prescription)?.displayName ||
     d.exerciseBefore?.split("/").pop() || "";
   return el("div", { dataset: { testid: "changes" } }, [...groups.values()].map((g) => {
-    const [applied, proposed] = changeWords[g.kind] ?? ["a change", "a change"];
+    const [applied, proposed] = changeWords[g.kind] ?? t("change.other");
     const n = g.list.filter((d) => d.prescription).length;
-    const of = n ? ` for ${exercisesWord(n)}` : "";
+    const of = n ? t("result.for", { n }) : "";
     const sentence = g.state === DecisionState.PROPOSED
-      ? `Your physiotherapist will review ${proposed}${of}. Until then, keep today's plan.`
-      : g.kind === DecisionKind.HOLD ? `Keep the same dose next time${of}.` : `Changed: ${applied}${of}.`;
+      ? t("result.proposed", { what: proposed, of })
+      : g.kind === DecisionKind.HOLD ? t("result.hold", { of }) : t("result.applied", { what: applied, of });
     return el("div", { class: "change", dataset: { testid: g.state === DecisionState.PROPOSED ? "change-proposed" : "change-applied" } },
       el("p", {}, sentence),
-      el("details", {}, el("summary", {}, "Details"),
+      el("details", {}, el("summary", {}, t("result.details")),
         el("ul", {}, g.list.map((d) => el("li", { dataset: { testid: "reason" } },
           [nameOf(d), d.patientReason || d.rule].filter(Boolean).join(": "))))));
   }));
@@ -817,8 +802,8 @@ function showResult(box, children) {
 
 function showReportResult(res, item) {
   showResult(results.report, [el("div", { class: "banner ok" },
-    el("p", {}, el("strong", {}, "Report recorded. "), "Today's result: ", light(res.session?.trafficLight)),
-    el("p", { dataset: { testid: "sent-summary" } }, `You sent: ${item.summary}.`),
+    el("p", {}, el("strong", {}, t("result.report")), t("result.today"), light(res.session?.trafficLight)),
+    el("p", { dataset: { testid: "sent-summary" } }, t("result.sent", { summary: item.summary })),
     decisionSummary(res.decisions))]);
 }
 
@@ -828,7 +813,7 @@ function showCheckInResult(res, item) {
   const immediate = hasImmediateFlag(item.request.checkIn?.redFlags ?? []);
   // The advice leads, once: "seek care today" for an immediate red flag, else what the
   // server wrote for the patient on its alerts.
-  const advice = immediate ? [careText] : [...new Set(res.alerts.map((a) => a.patientAdvice).filter(Boolean))];
+  const advice = immediate ? [t("care")] : [...new Set(res.alerts.map((a) => a.patientAdvice).filter(Boolean))];
   const children = [];
   if (advice.length) {
     children.push(el("div", { class: "banner care", role: "alert", dataset: { testid: immediate ? "seek-care" : "alert-advice" } },
@@ -836,11 +821,11 @@ function showCheckInResult(res, item) {
   }
   if (pausedNow) {
     children.push(el("p", { class: "banner warn", dataset: { testid: "paused" } },
-      "Your program is paused until your physiotherapist has checked on you. Do not do your exercises until then."));
+      t("result.pausedNow")));
   }
   children.push(el("div", { class: "banner ok" },
-    el("p", {}, el("strong", {}, "Check-in recorded. "), pausedNow ? null : ["Today's result: ", light(res.checkIn?.trafficLight)]),
-    el("p", { class: "muted" }, `You sent: ${item.summary}.`),
+    el("p", {}, el("strong", {}, t("result.checkin")), pausedNow ? null : [t("result.today"), light(res.checkIn?.trafficLight)]),
+    el("p", { class: "muted" }, t("result.sent", { summary: item.summary })),
     pausedNow ? null : decisionSummary(res.decisions)));
   if (pausedNow && !immediate) {  // an immediate flag's advice already says why
     const reasons = res.decisions.filter((d) => d.kind === DecisionKind.PAUSE && d.patientReason && !advice.includes(d.patientReason));
@@ -853,50 +838,32 @@ function showOutcomeResult(res, item) {
   if (res.outcome?.kind === OutcomeKind.GLOBAL_RATING_OF_CHANGE) {
     const v = res.outcome.value;
     $("groc-result").replaceChildren(el("div", { class: "banner", dataset: { testid: "groc-recorded" } },
-      `Rating recorded: ${GROC.find(([g]) => g === v)?.[1] ?? v} (${v > 0 ? "+" : ""}${v}). Thank you.`,
+      t("result.rating", { label: GROC.find(([g]) => g === v)?.[1] ?? v, value: `${v > 0 ? "+" : ""}${v}` }),
       el("p", { class: "muted" }, item.summary)));
     $("groc-form").hidden = true;
     return;
   }
   results.outcome.replaceChildren(el("div", { class: "banner", dataset: { testid: "akps-score" } },
-    `Questionnaire recorded: ${res.outcome?.value ?? "?"}/100. Thank you.`,
+    t("result.akps", { score: res.outcome?.value ?? "?" }),
     el("p", { class: "muted" }, item.summary)));
   $("akps-form").hidden = true;
 }
 
 function renderQueueCount() {
   const n = loadQueue().length;
-  $("queue-count").textContent = n ? `${n} waiting to sync` : "";
-  $("net").textContent = navigator.onLine ? "" : "offline";
+  $("queue-count").textContent = n ? t("queue.count", { n }) : "";
+  $("net").textContent = navigator.onLine ? "" : t("net.offline");
 }
 
 // --- morning check-in -------------------------------------------------------------------------
 const IMMEDIATE = new Set([RedFlag.HOT_SWOLLEN_KNEE_WITH_FEVER, RedFlag.CANNOT_BEAR_WEIGHT_AFTER_TRAUMA,
   RedFlag.CANNOT_STRAIGHT_LEG_RAISE_AFTER_TRAUMA, RedFlag.KNEECAP_DISLOCATION, RedFlag.CALF_SWELLING_NUMBNESS_OR_COLD_FOOT]);
-const flagText = {
-  [RedFlag.HOT_SWOLLEN_KNEE_WITH_FEVER]: "Knee hot, red and swollen, with fever or feeling unwell",
-  [RedFlag.CANNOT_BEAR_WEIGHT_AFTER_TRAUMA]: "Cannot put weight on the leg after a fall or knock",
-  [RedFlag.CANNOT_STRAIGHT_LEG_RAISE_AFTER_TRAUMA]: "Cannot lift the straight leg after a fall or knock",
-  [RedFlag.KNEECAP_DISLOCATION]: "Kneecap slipped out of place",
-  [RedFlag.CALF_SWELLING_NUMBNESS_OR_COLD_FOOT]: "Calf swollen, numbness, or a cold foot",
-  [RedFlag.NEW_SWELLING]: "New swelling of the knee",
-  [RedFlag.TRUE_LOCKING]: "Knee locks and will not straighten",
-  [RedFlag.GIVING_WAY]: "Knee gives way",
-  [RedFlag.NEW_TRAUMA]: "A new injury to the knee",
-  [RedFlag.NIGHT_OR_CONSTANT_REST_PAIN]: "Pain at night or constant pain at rest",
-  [RedFlag.UNEXPLAINED_WEIGHT_LOSS_OR_CANCER_HISTORY]: "Weight loss you cannot explain, or a history of cancer",
-  [RedFlag.FOCAL_BONE_PAIN_OR_LUMP]: "Pain in one spot of a bone, or a lump",
-  [RedFlag.ADOLESCENT_HIP_OR_GROIN_PAIN_OR_LIMP]: "Under 18 with hip or groin pain or a limp",
-  [RedFlag.PAIN_RISING_FAST_OR_ABOVE_SEVEN]: "Pain rising fast, or above 7/10 for a while",
-  [RedFlag.LONG_MORNING_STIFFNESS_OR_SEVERAL_JOINTS]: "Morning stiffness over 30 minutes, or several joints",
-};
+const flagText = (number) => t(`flag.${RedFlagSchema.value[number].name.replace(/^RED_FLAG_/, "")}`);
 const hasImmediateFlag = (flags) => flags.some((f) => IMMEDIATE.has(typeof f === "number" ? f : RedFlag[f.replace(/^RED_FLAG_/, "")]));
 
-const careText = "Seek medical care today (your doctor, an urgent care centre, or the emergency department). " +
-  "Stop your exercises; your program is paused and your physiotherapist is told.";
 
 function careBanner() {
-  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } }, el("p", {}, careText));
+  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } }, el("p", {}, t("care")));
 }
 
 function renderFlags() {
@@ -904,7 +871,7 @@ function renderFlags() {
     if (v.number === RedFlag.UNSPECIFIED) continue;
     const box = el("input", { type: "checkbox", class: "flag", value: String(v.number), name: v.name });
     $(IMMEDIATE.has(v.number) ? "flags-now" : "flags-urgent")
-      .append(el("label", { class: "check" }, box, el("span", {}, flagText[v.number] ?? v.name)));
+      .append(el("label", { class: "check" }, box, el("span", {}, flagText(v.number))));
   }
 }
 
@@ -913,9 +880,8 @@ function renderFlagWarning() {
   const ticked = document.querySelectorAll(".flag:checked").length;
   $("flags-warning").hidden = ticked === 0;
   $("flags-warning").textContent = ticked === 0 ? "" : hasImmediateFlag([...document.querySelectorAll(".flag:checked")].map((b) => Number(b.value)))
-    ? "You ticked a sign that needs medical care today. Sending this pauses your program and tells your physiotherapist."
-    : "You ticked a warning sign. Sending this pauses your program until your physiotherapist has checked on you.";
-  $("checkin-submit").textContent = ticked ? "Send check-in and pause my program" : "Send check-in";
+    ? t("checkin.warnNow") : t("checkin.warn");
+  $("checkin-submit").textContent = t(ticked ? "checkin.sendPause" : "checkin.send");
 }
 
 // --- reminders -------------------------------------------------------------------------------
@@ -945,27 +911,27 @@ export function reminderIcs(time, origin, now = new Date()) {
     "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kneecoach//reminder//EN", "CALSCALE:GREGORIAN",
     "BEGIN:VEVENT", `UID:kneecoach-reminder-${day}${h}${m}@${new URL(origin).hostname}`, `DTSTAMP:${stamp}`,
     `DTSTART:${day}T${h}${m}00`, "DURATION:PT20M", "RRULE:FREQ=DAILY",
-    "SUMMARY:Knee exercises (kneecoach)", `DESCRIPTION:Today's exercises: ${origin}/`, `URL:${origin}/`,
-    "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Knee exercises", "TRIGGER:PT0M", "END:VALARM",
+    `SUMMARY:${t("reminder.icsSummary")}`, `DESCRIPTION:${t("reminder.icsDescription")}: ${origin}/`, `URL:${origin}/`,
+    "BEGIN:VALARM", "ACTION:DISPLAY", `DESCRIPTION:${t("reminder.icsSummary")}`, "TRIGGER:PT0M", "END:VALARM",
     "END:VEVENT", "END:VCALENDAR", "",
   ].join("\r\n");
 }
 
 async function saveReminder(time) {
   localStorage.setItem(reminderKey, time);
-  const parts = [`Reminder set for ${time} every day.`];
+  const parts = [t("reminder.set", { time })];
   await shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
   try {
     const registration = await navigator.serviceWorker?.ready;
     if (registration?.periodicSync && "Notification" in window &&
         (await Notification.requestPermission()) === "granted") {
       await registration.periodicSync.register("kc-reminder", { minInterval: 60 * 60 * 1000 });
-      parts.push("This phone will also show a notification.");
+      parts.push(t("reminder.notify"));
     } else {
-      parts.push("This browser cannot notify: add it to your calendar below, and the app reminds you when you open it.");
+      parts.push(t("reminder.noNotify"));
     }
   } catch {
-    parts.push("This browser cannot notify: add it to your calendar below, and the app reminds you when you open it.");
+    parts.push(t("reminder.noNotify"));
   }
   renderReminder(parts.join(" "));
 }
@@ -973,7 +939,7 @@ async function saveReminder(time) {
 function renderReminder(stateText) {
   const time = localStorage.getItem(reminderKey);
   if (time) $("reminder-time").value = time;
-  $("reminder-state").textContent = stateText ?? (time ? `Reminder set for ${time} every day.` : "No reminder set.");
+  $("reminder-state").textContent = stateText ?? (time ? t("reminder.set", { time }) : t("reminder.none"));
   const link = $("reminder-ics");
   link.hidden = !time;
   if (time) link.href = `data:text/calendar;charset=utf-8,${encodeURIComponent(reminderIcs(time, location.origin))}`;
@@ -989,7 +955,7 @@ function checkReminderDue() {
   const due = Boolean(time) && today && !paused() && !todayDone() &&
     `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}` >= time;
   $("reminder-due").hidden = !due;
-  $("reminder-due").textContent = due ? `It is past ${time}: today's exercises are not done yet.` : "";
+  $("reminder-due").textContent = due ? t("reminder.due", { time }) : "";
   if (today) shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
 }
 
@@ -999,7 +965,7 @@ function checkReminderDue() {
 async function loadProgress() {
   const box = $("progress");
   if (!store.program) return;
-  box.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  box.replaceChildren(el("p", { class: "muted" }, t("progress.loading")));
   let progress;
   try {
     progress = (await outcomes.getProgress({ program: store.program }, auth())).progress;
@@ -1010,16 +976,16 @@ async function loadProgress() {
   const weeks = progress?.weeks ?? [];
   const done = weeks.reduce((a, w) => a + w.sessionsDone, 0);
   const planned = weeks.reduce((a, w) => a + w.sessionsPlanned, 0);
-  const nf = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+  const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
   const bar = (value, cls) => value === undefined ? el("span", { class: "muted" }, "–")
     : el("span", { class: "bar-cell" }, el("span", { class: `bar ${cls}` }), nf.format(value));
   const table = el("table", { class: "progress-table", dataset: { testid: "progress-table" } },
-    el("caption", {}, "Week by week (pain 0 to 10)"),
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Week"), el("th", { scope: "col" }, "Sessions"),
-      el("th", { scope: "col" }, "Morning pain"), el("th", { scope: "col" }, "Highest pain during"))),
+    el("caption", {}, t("progress.caption")),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("progress.week")), el("th", { scope: "col" }, t("progress.sessions")),
+      el("th", { scope: "col" }, t("progress.morning")), el("th", { scope: "col" }, t("progress.during")))),
     el("tbody", {}, weeks.map((w) => el("tr", { dataset: { week: String(w.week) } },
       el("th", { scope: "row" }, String(w.week)),
-      el("td", { dataset: { testid: "week-sessions" } }, `${w.sessionsDone} of ${w.sessionsPlanned}`),
+      el("td", { dataset: { testid: "week-sessions" } }, t("progress.ofPlanned", { done: nf.format(w.sessionsDone), planned: nf.format(w.sessionsPlanned) })),
       el("td", {}, bar(w.morningPainMedian, "morning")),
       el("td", {}, bar(w.maxPainDuring, "during"))))));
   // Bar widths through the CSSOM (the Content-Security-Policy forbids style attributes).
@@ -1031,14 +997,14 @@ async function loadProgress() {
   });
   const last = weeks.at(-1);
   const facts = [
-    el("p", { dataset: { testid: "progress-weeks" } }, `You are in week ${weeks.length ? weeks.at(-1).week : 1} of your program.`),
-    el("p", { dataset: { testid: "progress-sessions" } }, `Sessions done: ${done} of ${planned} planned.`),
+    el("p", { dataset: { testid: "progress-weeks" } }, t("progress.inWeek", { week: weeks.length ? weeks.at(-1).week : 1 })),
+    el("p", { dataset: { testid: "progress-sessions" } }, t("progress.sessionsDone", { done: nf.format(done), planned: nf.format(planned) })),
     progress?.morningPainChange !== undefined ? el("p", {}, progress.morningPainChange < 0
-      ? `Your morning pain is ${nf.format(-progress.morningPainChange)} points lower than in your first week.`
-      : `Your morning pain is ${nf.format(progress.morningPainChange)} points higher than in your first week.`) : null,
-    last?.cadenceSpmMedian !== undefined ? el("p", {}, `Your step rate on runs this week: ${last.cadenceSpmMedian} steps per minute.`) : null,
-    last?.runningMinutes ? el("p", {}, `Running this week: ${nf.format(last.runningMinutes)} minutes.`) : null,
-    el("p", { class: "muted" }, "Three sessions a week and morning pain that stays low move you on to the next step."),
+      ? t("progress.lower", { n: nf.format(-progress.morningPainChange) })
+      : t("progress.higher", { n: nf.format(progress.morningPainChange) })) : null,
+    last?.cadenceSpmMedian !== undefined ? el("p", {}, t("progress.cadence", { n: nf.format(last.cadenceSpmMedian) })) : null,
+    last?.runningMinutes ? el("p", {}, t("progress.running", { n: nf.format(last.runningMinutes) })) : null,
+    el("p", { class: "muted" }, t("progress.moveOn")),
   ];
   box.replaceChildren(...facts.filter(Boolean), table);
 }
@@ -1060,6 +1026,10 @@ function showSignedIn(signedIn) {
 }
 
 function wire() {
+  translatePage();
+  $("lang").replaceChildren(...Object.entries(languages).map(([code, name]) =>
+    el("option", { value: code, selected: code === lang, lang: code }, name)));
+  $("lang").onchange = () => setLanguage($("lang").value);
   for (const id of ["pain-after", "usual-pain", "worst-pain"]) {
     for (let i = 0; i <= 10; i++) $(id).append(el("option", { value: String(i) }, `${i}/10`));
   }
@@ -1097,13 +1067,13 @@ function wire() {
     const built = buildReport();
     if (!built) return;
     if (built.reports.length === 0) {
-      showResult(results.report, [el("p", { class: "banner error", role: "alert" }, "Nothing to send: every exercise is marked not done.")]);
+      showResult(results.report, [el("p", { class: "banner error", role: "alert" }, t("err.nothing"))]);
       return;
     }
     sending = true;
     $("report-submit").disabled = true;
     try {
-      const summary = `session of ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: ${built.words}`;
+      const summary = t("sent.session", { time: new Intl.DateTimeFormat(lang, { timeStyle: "short" }).format(new Date()), words: built.words });
       resetReportForm();  // what was sent is said below; the form starts afresh
       await submit("report", { program: store.program, reports: built.reports, performTime: timestampFromDate(new Date()) }, summary);
     } finally {
@@ -1130,10 +1100,10 @@ function wire() {
         ...optionalPain("usualPain", $("usual-pain").value),
         ...optionalPain("worstPain", $("worst-pain").value),
       },
-    }, `morning check-in, pain ${$("morning-pain").value}/10` +
-      ($("usual-pain").value !== "" ? `, usual ${$("usual-pain").value}/10` : "") +
-      ($("worst-pain").value !== "" ? `, worst ${$("worst-pain").value}/10` : "") +
-      (flags.length ? `, ${flags.length} warning sign${flags.length > 1 ? "s" : ""}` : ""));
+    }, t("sent.checkin", { pain: $("morning-pain").value }) +
+      ($("usual-pain").value !== "" ? `, ${t("sent.usual", { v: $("usual-pain").value })}` : "") +
+      ($("worst-pain").value !== "" ? `, ${t("sent.worst", { v: $("worst-pain").value })}` : "") +
+      (flags.length ? `, ${t("sent.flags", { n: flags.length })}` : ""));
     // The advice does not wait for the network (the answer replaces it, so it shows once).
     if (immediate) showResult(results.checkin, [careBanner(), ...results.checkin.childNodes]);
     $("checkin-form").reset();
@@ -1155,7 +1125,7 @@ function wire() {
     // The outbox belongs to this patient: sending it later with someone else's token
     // would be refused, so signing out with unsent items asks first and then drops them.
     const n = loadQueue().length;
-    if (n && !confirm(`${n} not sent yet: signing out deletes ${n === 1 ? "it" : "them"}. Sign out?`)) return;
+    if (n && !confirm(t("signout.confirm", { n }))) return;
     for (const i of loadQueue()) removeFromQueue(i.requestId);
     store.token = null; store.program = null; store.today = null;
     localStorage.removeItem("kc.akps");

@@ -25,6 +25,7 @@ import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 
@@ -141,9 +142,12 @@ const securityHeaders = {
   "referrer-policy": "no-referrer",
 };
 
-// Serves files below `root`; "/" is index.html. Never leaves `root`.
+// Serves files below `root`; "/" is index.html. Never leaves `root`. Text files go out
+// gzipped when the browser takes it (compressed once per file version).
+const compressible = new Set([".html", ".js", ".css", ".json", ".webmanifest", ".svg", ".ico"]);
 function staticHandler(root) {
   const base = normalize(root + sep);
+  const gzipped = new Map();  // path -> { mtimeMs, body }
   return async (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405).end();
@@ -168,13 +172,25 @@ function staticHandler(root) {
       return;
     }
     try {
-      if (!(await stat(file)).isFile()) throw new Error("not a file");
-      const body = await readFile(file);
-      res.writeHead(200, {
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error("not a file");
+      let body = await readFile(file);
+      const headers = {
         "content-type": types[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-cache",
+        vary: "accept-encoding",
         ...securityHeaders,
-      });
+      };
+      if (compressible.has(extname(file)) && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        let hit = gzipped.get(file);
+        if (!hit || hit.mtimeMs !== info.mtimeMs) {
+          hit = { mtimeMs: info.mtimeMs, body: gzipSync(body) };
+          gzipped.set(file, hit);
+        }
+        body = hit.body;
+        headers["content-encoding"] = "gzip";
+      }
+      res.writeHead(200, headers);
       res.end(req.method === "HEAD" ? undefined : body);
     } catch {
       res.writeHead(404, { "content-type": "text/plain", ...securityHeaders }).end("not found\n");

@@ -261,3 +261,16 @@ test("a backend that is down: UNAVAILABLE in plain words, without its address", 
     rmSync(root, { recursive: true });
   }
 });
+
+test("static text files go out gzipped to a browser that takes it", async () => {
+  const gw = await gatewayWith(answer);
+  try {
+    const zipped = await fetch(`${gw.base}/app.js`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    assert.equal(await zipped.text(), "export {};");
+    const plain = await fetch(`${gw.base}/app.js`, { headers: { "accept-encoding": "identity" } });
+    assert.equal(plain.headers.get("content-encoding"), null);
+  } finally {
+    await gw.close();
+  }
+});

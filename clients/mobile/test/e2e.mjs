@@ -476,7 +476,8 @@ async function main() {
   await ap.click("#report-submit");
   await ap.getByTestId("report-result").getByTestId("traffic-light").waitFor();
   const proposed = ap.getByTestId("report-result").getByTestId("change-proposed");
-  assert.ok(await proposed.count() >= 1, await ap.getByTestId("report-result").innerText());
+  const proposedKinds = await proposed.count();
+  assert.ok(proposedKinds >= 1, await ap.getByTestId("report-result").innerText());
   assert.equal(await ap.getByTestId("report-result").getByTestId("change-applied").count(), 0);
   const sentence = (await proposed.first().locator("p").innerText());
   assert.match(sentence, /Your physiotherapist will review .* for \d+ exercises?\. Until then, keep today's plan\./);
@@ -484,7 +485,22 @@ async function main() {
   assert.deepEqual(doses(), dosesBefore, "today's session is unchanged");
   await shot(ap, "approval-result");
   await axe(ap, "report result (proposals)");
-  ok(`approval mode, pain 8: "${sentence}" (${await proposed.count()} kind(s)); today's doses unchanged`);
+  // A report done offline before the program is paused still syncs after the pause.
+  const apSessions = () => (cli(apToken, "history", apProgram).sessions ?? []).length;
+  const apBefore = apSessions();
+  await apCtx.setOffline(true);
+  await ap.click("[data-tab=report]");
+  await ap.locator("#pain").fill("3");
+  await ap.click("#report-submit");
+  await ap.getByTestId("queue-count").filter({ hasText: "1 waiting to sync" }).waitFor();
+  cli(creds.physio, "programs", "pause", apProgram, "--reason=Review of the knee");
+  await apCtx.setOffline(false);
+  await ap.waitForFunction(() => JSON.parse(localStorage.getItem("kc.queue.v1") ?? "[]").length === 0);
+  assert.equal(apSessions(), apBefore + 1, "the report done before the pause was recorded");
+  await ap.click("[data-tab=today]");
+  await ap.getByTestId("today-message").filter({ hasText: /paused/ }).waitFor();
+  await noCodeNames(ap, "queued before the pause");
+  ok(`approval mode, pain 8: "${sentence}" (${proposedKinds} kind(s)); today's doses unchanged; a report queued offline before a pause synced after it`);
 
   // --- the main flow in German: the browser's language, Intl dates, then the switch ----------
   const { keys } = await import("../app/src/i18n.js");
@@ -500,6 +516,12 @@ async function main() {
   await de.goto(url);
   assert.equal(await de.evaluate(() => document.documentElement.lang), "de");
   assert.equal(await de.locator("#signin h2").innerText(), "Anmelden");
+  await deCtx.setOffline(true);  // no network: said plainly too
+  await de.fill("#credential", "kc_irgendwas");
+  await de.click("#signin-form button");
+  await de.getByTestId("error").filter({ hasText: "offline" }).waitFor();
+  await noCodeNames(de, "no network");
+  await deCtx.setOffline(false);
   await de.fill("#credential", "kc_falsch");
   await de.click("#signin-form button");
   await de.getByTestId("error").filter({ hasText: "Sie sind abgemeldet" }).waitFor();
@@ -511,6 +533,15 @@ async function main() {
   const weekday = new Intl.DateTimeFormat("de", { weekday: "long", timeZone: "UTC" }).format(new Date());
   assert.match(await de.getByTestId("today-meta").innerText(), new RegExp(`^${weekday}, .* · Tag \\d+ Ihres Programms`));
   await axe(de, "today (German)");
+  // 200% zoom: a 390 px phone at 200% lays out in 195 CSS px; nothing may need sideways scrolling.
+  await de.setViewportSize({ width: 195, height: 422 });
+  for (const tab of ["today", "report", "checkin"]) {
+    await de.click(`[data-tab=${tab}]`);
+    const [scroll, inner] = await de.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+    assert.ok(scroll <= inner, `200% zoom, ${tab}: ${scroll} px wide in ${inner}`);
+  }
+  await de.setViewportSize(phone.viewport);
+  await de.click("[data-tab=today]");
   await shot(de, "today-de");
   await de.click("[data-tab=report]");
   await de.locator("#pain").fill("2");

@@ -89,7 +89,9 @@ function plainError(err, request) {
   const e = ConnectError.from(err);
   const fields = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations)
     .map((v) => ({ field: v.field, text: violationText(v, request) }));
-  const text = t({
+  // A fetch that failed (no network, gateway down) arrives as UNKNOWN: the same as UNAVAILABLE.
+  const unreachable = [Code.Unavailable, Code.Unknown, Code.Canceled].includes(e.code);
+  const text = unreachable ? t(navigator.onLine ? "err.unreachable" : "err.offline") : t({
     [Code.Unauthenticated]: "err.unauthenticated",
     [Code.PermissionDenied]: "err.permission",
     [Code.InvalidArgument]: "err.invalid",
@@ -293,6 +295,18 @@ const wakeLock = {
   },
 };
 
+// A cue at a timer's switch: a vibration where the phone has one, and the words spoken
+// (Web Speech, in the app's language) where the browser can.
+function cue(pattern, words) {
+  navigator.vibrate?.(pattern);
+  if (words && globalThis.speechSynthesis && globalThis.SpeechSynthesisUtterance) {
+    const u = new SpeechSynthesisUtterance(words);
+    u.lang = lang;
+    speechSynthesis.cancel();
+    speechSynthesis.speak(u);
+  }
+}
+
 // "each side" doses: every set is done on one side, then (with a cue) on the other.
 class HoldTimer {
   constructor(work, holds, sets, rest, sides = 1) {
@@ -339,14 +353,14 @@ class HoldTimer {
       Object.assign(this, { hold: this.hold + 1, left: this.work + carry });
     } else if (this.side < this.sides) {
       Object.assign(this, { side: this.side + 1, hold: 1, left: this.work + carry, switched: true });
-      navigator.vibrate?.([150, 100, 150]);
+      cue([150, 100, 150], t("timer.switch").trim());
     } else if (this.set < this.sets) {
       if (this.rest > 0) Object.assign(this, { resting: true, left: this.rest + carry });
       else Object.assign(this, { set: this.set + 1, side: 1, hold: 1, left: this.work + carry });
     } else {
       Object.assign(this, { left: 0, finished: true });
       this.stop();
-      navigator.vibrate?.(300);
+      cue(300, t("timer.allSets"));
     }
     if (!this.finished) navigator.vibrate?.(100);
   }
@@ -414,10 +428,10 @@ class RunWalkTimer {
       } else {
         Object.assign(this, { left: 0, finished: true });
         this.stop();
-        navigator.vibrate?.([300, 100, 300]);
+        cue([300, 100, 300], t("timer.allIntervals"));
       }
     }
-    if (switched && !this.finished) navigator.vibrate?.(200);
+    if (switched && !this.finished) cue(200, this.phases[this.index].label);
     this.render();
   }
   remaining() {

@@ -683,8 +683,9 @@ async function submit(kind, request, summary) {
   const { schema } = kinds[kind];
   const message = create(schema, { ...request, requestId });
   enqueue({ kind, requestId, request: toJson(schema, message), summary, submittedAt: new Date().toISOString() });
-  resultBox(kind, toJson(schema, message)).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-    navigator.onLine ? t("sending") : t("queued.offline")));
+  // Said where the patient looks: the page scrolls to it.
+  showResult(resultBox(kind, toJson(schema, message)), [el("p", { class: "banner info", dataset: { testid: "queued" } },
+    navigator.onLine ? t("sending") : t("queued.offline"))]);
   renderQueueCount();
   await sync();
 }

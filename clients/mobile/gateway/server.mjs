@@ -9,6 +9,14 @@
 // field violations stay intact as raw Any bytes). The gateway keeps no state and holds no
 // credential of its own. It also serves the built web app (app/dist) for every other path.
 //
+// What it refuses, so that no one without a token can knock it over: a body above the
+// server's 4 MiB (413 before reading when the length is declared, resource_exhausted when a
+// chunked body passes it), headers slower than 10 s and a request slower than 30 s, more
+// than 8 calls in flight from one client address (429), and no forwarded call lives
+// longer than its deadline (15 s when the browser gave none, 60 s at most). The static
+// files carry a Content-Security-Policy (frame-ancestors 'none'); source maps are never
+// served; when the backend cannot be reached the browser learns that, not its address.
+//
 //   node gateway/server.mjs [--port=8080] [--host=127.0.0.1] [--backend=http://127.0.0.1:50051]
 //                           [--static=app/dist]
 //   env: KNEECOACH_GATEWAY_PORT, KNEECOACH_GATEWAY_HOST, KNEECOACH_BACKEND, KNEECOACH_STATIC
@@ -17,6 +25,7 @@ import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { ConnectError, Code } from "@connectrpc/connect";
 import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 
@@ -30,6 +39,22 @@ import { file_kneecoach_v1_protocol } from "../gen/kneecoach/v1/protocol_pb.js";
 import { file_kneecoach_v1_session } from "../gen/kneecoach/v1/session_pb.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// The limits above; startGateway takes any of them as an option (the tests shorten them).
+export const limits = {
+  maxBodyBytes: 4 * 1024 * 1024,  // the C++ server's gRPC receive limit
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxInFlightPerClient: 8,
+  defaultDeadlineMs: 15_000,
+  maxDeadlineMs: 60_000,
+};
+
+// The deadline a forwarded call gets: the browser's, else the default, never above the cap.
+export function deadlineMs(requested, { defaultDeadlineMs, maxDeadlineMs } = limits) {
+  const ms = requested === undefined || requested <= 0 ? defaultDeadlineMs : requested;
+  return Math.min(ms, maxDeadlineMs);
+}
 
 // Every service declared in kneecoach.v1.
 export const services = [
@@ -45,7 +70,7 @@ export const services = [
 
 // Registers a forwarding implementation of each unary method of each service on `router`.
 // Returns the number of methods registered.
-export function forwardAll(router, transport) {
+export function forwardAll(router, transport, options = limits) {
   let count = 0;
   for (const service of services) {
     const impl = {};
@@ -56,7 +81,8 @@ export function forwardAll(router, transport) {
         const auth = ctx.requestHeader.get("authorization");
         if (auth !== null) header.set("authorization", auth);
         try {
-          const response = await transport.unary(method, ctx.signal, ctx.timeoutMs(), header, request);
+          const response = await transport.unary(method, ctx.signal, deadlineMs(ctx.timeoutMs(), options),
+            header, request);
           return response.message;
         } catch (e) {
           throw relay(e);
@@ -74,8 +100,18 @@ export function forwardAll(router, transport) {
 // {type, value} pairs, which the Connect handler writes out byte for byte. Its metadata
 // (the backend's response headers and trailers: content-type, grpc-status, ...) is not
 // relayed: merged into the Connect response it would make the error unreadable.
+//
+// An error that did not come from the backend (no grpc-status in its metadata: the
+// connection was refused, reset, or timed out before an answer) names the backend's
+// address in its message ("connect ECONNREFUSED 127.0.0.1:50051"): the browser gets a
+// fixed sentence instead, with the code (UNAVAILABLE, or DEADLINE_EXCEEDED / CANCELED).
 export function relay(e) {
   const from = ConnectError.from(e, Code.Unavailable);
+  if (!from.metadata.has("grpc-status")) {
+    const code = [Code.DeadlineExceeded, Code.Canceled].includes(from.code) ? from.code : Code.Unavailable;
+    return new ConnectError(code === Code.Unavailable ? "the server cannot be reached right now"
+      : "the server did not answer in time", code);
+  }
   const err = new ConnectError(from.rawMessage, from.code);
   err.details = from.details;
   return err;
@@ -88,12 +124,30 @@ const types = {
   ".json": "application/json",
   ".webmanifest": "application/manifest+json",
   ".svg": "image/svg+xml",
-  ".map": "application/json",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
 };
 
-// Serves files below `root`; "/" is index.html. Never leaves `root`.
+// The app loads its script, style, manifest, icons and service worker from its own origin
+// and calls only its own origin; nothing may frame it (clickjacking).
+export const contentSecurityPolicy = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+  "connect-src 'self'", "manifest-src 'self'", "worker-src 'self'", "object-src 'none'",
+  "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+].join("; ");
+const securityHeaders = {
+  "content-security-policy": contentSecurityPolicy,
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+// Serves files below `root`; "/" is index.html. Never leaves `root`. Text files go out
+// gzipped when the browser takes it (compressed once per file version).
+const compressible = new Set([".html", ".js", ".css", ".json", ".webmanifest", ".svg", ".ico"]);
 function staticHandler(root) {
   const base = normalize(root + sep);
+  const gzipped = new Map();  // path -> { mtimeMs, body }
   return async (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405).end();
@@ -108,37 +162,95 @@ function staticHandler(root) {
       return;
     }
     if (path.endsWith("/")) path += "index.html";
+    if (path.endsWith(".map")) {  // the source would show the whole app's internals
+      res.writeHead(404, { "content-type": "text/plain", ...securityHeaders }).end("not found\n");
+      return;
+    }
     const file = normalize(join(base, path));
     if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }
     try {
-      if (!(await stat(file)).isFile()) throw new Error("not a file");
-      const body = await readFile(file);
-      res.writeHead(200, {
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error("not a file");
+      let body = await readFile(file);
+      const headers = {
         "content-type": types[extname(file)] ?? "application/octet-stream",
         "cache-control": "no-cache",
-        "x-content-type-options": "nosniff",
-      });
+        vary: "accept-encoding",
+        ...securityHeaders,
+      };
+      if (compressible.has(extname(file)) && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+        let hit = gzipped.get(file);
+        if (!hit || hit.mtimeMs !== info.mtimeMs) {
+          hit = { mtimeMs: info.mtimeMs, body: gzipSync(body) };
+          gzipped.set(file, hit);
+        }
+        body = hit.body;
+        headers["content-encoding"] = "gzip";
+      }
+      res.writeHead(200, headers);
       res.end(req.method === "HEAD" ? undefined : body);
     } catch {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      res.writeHead(404, { "content-type": "text/plain", ...securityHeaders }).end("not found\n");
     }
   };
 }
 
+// A Connect error answer written by the gateway itself (before the Connect handler).
+function refuse(res, status, code, message) {
+  res.writeHead(status, { "content-type": "application/json", connection: "close", ...securityHeaders });
+  res.end(JSON.stringify({ code, message }));
+}
+
+// Wraps `handler` with the limits that must hold before any byte of a body is read: the
+// declared length, and the calls in flight per client address.
+function guarded(handler, options) {
+  const inFlight = new Map();
+  return (req, res) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > options.maxBodyBytes) {
+      refuse(res, 413, "resource_exhausted", `request body above ${options.maxBodyBytes} bytes`);
+      req.socket.destroySoon?.();
+      return;
+    }
+    const client = req.socket.remoteAddress ?? "";
+    const n = inFlight.get(client) ?? 0;
+    if (n >= options.maxInFlightPerClient) {
+      refuse(res, 429, "resource_exhausted", "too many requests at once; try again in a moment");
+      return;
+    }
+    inFlight.set(client, n + 1);
+    res.once("close", () => {
+      const left = (inFlight.get(client) ?? 1) - 1;
+      if (left > 0) inFlight.set(client, left);
+      else inFlight.delete(client);
+    });
+    handler(req, res);
+  };
+}
+
 // Starts the gateway; resolves to the listening http.Server.
-export async function startGateway({ host = "127.0.0.1", port = 8080, backend, staticDir }) {
-  const transport = createGrpcTransport({ baseUrl: backend });
+// `transport` replaces the gRPC transport to `backend` (tests); any key of `limits` may be
+// given to change that limit.
+export async function startGateway({ host = "127.0.0.1", port = 8080, backend, staticDir, transport, ...rest }) {
+  const options = { ...limits, ...rest };
+  transport ??= createGrpcTransport({ baseUrl: backend });
   let methods = 0;
   const handler = connectNodeAdapter({
     routes: (router) => {
-      methods = forwardAll(router, transport);
+      methods = forwardAll(router, transport, options);
     },
     fallback: staticHandler(staticDir),
+    readMaxBytes: options.maxBodyBytes,  // a chunked body: refused once it passes the limit
   });
-  const server = createServer(handler);
+  const server = createServer({
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs),
+  }, guarded(handler, options));
   await new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, resolve);

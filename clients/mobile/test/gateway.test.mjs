@@ -94,3 +94,183 @@ test("the gateway's static files: served below their root only, and a malformed 
     rmSync(root, { recursive: true });
   }
 });
+
+// --- hardening (issue 16, findings 3 and 13) ---------------------------------------------------
+import { request as httpRequest } from "node:http";
+import { connect as netConnect } from "node:net";
+
+// A gateway with a fake backend: `unary` is called for each forwarded call.
+async function gatewayWith(unary, options = {}) {
+  const root = mkdtempSync(join(tmpdir(), "kneecoach-gateway-"));
+  writeFileSync(join(root, "index.html"), "<p>app</p>");
+  writeFileSync(join(root, "app.js"), "export {};");
+  writeFileSync(join(root, "app.js.map"), "{\"sources\":[\"secret.js\"]}");
+  const calls = [];
+  const transport = { unary: (method, ...rest) => { calls.push(method.name); return unary(method, ...rest); } };
+  const server = await startGateway({ port: 0, backend: "http://127.0.0.1:9", staticDir: root, transport, ...options });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(root, { recursive: true });
+  };
+  return { server, base, calls, close, port: server.address().port };
+}
+const rpc = (base, body = "{}", headers = {}) => fetch(`${base}/kneecoach.v1.SessionService/GetTodaySession`,
+  { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+const answer = async () => ({ message: {} });
+
+test("a body above 4 MiB is refused before it reaches the backend, declared or chunked", async () => {
+  const gw = await gatewayWith(answer);
+  try {
+    // Declared: refused from the headers alone, before one byte of the body is sent.
+    const declared = await new Promise((resolve, reject) => {
+      const req = httpRequest(`${gw.base}/kneecoach.v1.SessionService/GetTodaySession`, { method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(400 * 1024 * 1024) } },
+      (res) => { res.resume(); resolve(res.statusCode); req.destroy(); });
+      req.on("error", reject);
+      req.flushHeaders();
+    });
+    assert.equal(declared, 413);
+    // Chunked, no length: refused once the limit is passed, the rest is not read.
+    const status = await new Promise((resolve, reject) => {
+      const req = httpRequest(`${gw.base}/kneecoach.v1.SessionService/GetTodaySession`,
+        { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+          let text = "";
+          res.on("data", (c) => { text += c; });
+          res.on("end", () => resolve({ code: res.statusCode, text }));
+        });
+      req.on("error", reject);
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 6 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return req.once("drain", pump);
+        }
+        req.end();
+      };
+      req.write("{\"program\":\"");
+      pump();
+    });
+    assert.notEqual(status.code, 200);
+    assert.match(status.text, /resource_exhausted/);
+    assert.deepEqual(gw.calls, []);
+    assert.equal((await rpc(gw.base)).status, 200, "still serving");
+  } finally {
+    await gw.close();
+  }
+});
+
+// Opens a raw connection, writes `text`, resolves with the ms until the gateway closes it.
+function closedAfter(port, text) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = netConnect(port, "127.0.0.1", () => socket.write(text));
+    socket.on("data", () => {});
+    socket.on("error", () => {});
+    socket.on("close", () => resolve(Date.now() - t0));
+  });
+}
+
+test("slow headers and a slow body are cut off by their timeouts", async () => {
+  const gw = await gatewayWith(answer, { headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
+  try {
+    const headers = await closedAfter(gw.port, "POST / HTTP/1.1\r\nHost: x\r\n");
+    assert.ok(headers < 4000, `slow headers closed after ${headers} ms`);
+    const body = await closedAfter(gw.port, "POST /kneecoach.v1.SessionService/GetTodaySession HTTP/1.1\r\n" +
+      "Host: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"pro");
+    assert.ok(body < 5000, `slow body closed after ${body} ms`);
+    assert.deepEqual(gw.calls, []);
+  } finally {
+    await gw.close();
+  }
+});
+
+test("the defaults: 10 s for headers, 30 s for a request", async () => {
+  const gw = await gatewayWith(answer);
+  try {
+    assert.equal(gw.server.headersTimeout, 10_000);
+    assert.equal(gw.server.requestTimeout, 30_000);
+  } finally {
+    await gw.close();
+  }
+});
+
+test("one client gets at most 8 calls in flight; the 9th is told to wait", async () => {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  const gw = await gatewayWith(async () => { await held; return { message: {} }; });
+  try {
+    const first = Array.from({ length: 8 }, () => rpc(gw.base));
+    while (gw.calls.length < 8) await new Promise((r) => setTimeout(r, 10));
+    const ninth = await rpc(gw.base);
+    assert.equal(ninth.status, 429);
+    assert.match(await ninth.text(), /resource_exhausted/);
+    release();
+    for (const r of await Promise.all(first)) assert.equal(r.status, 200);
+    assert.equal((await rpc(gw.base)).status, 200, "the slots are given back");
+  } finally {
+    await gw.close();
+  }
+});
+
+test("every forwarded call has a deadline: 15 s when none was given, at most 60 s", async () => {
+  const seen = [];
+  const impls = {};
+  forwardAll({ service: (s, impl) => { impls[s.typeName] = impl; } },
+    { async unary(m, signal, timeoutMs) { seen.push(timeoutMs); return { message: {} }; } });
+  const call = (timeoutMs) => impls["kneecoach.v1.SessionService"].getTodaySession({},
+    { requestHeader: new Headers(), signal: new AbortController().signal, timeoutMs: () => timeoutMs });
+  await call(undefined);
+  await call(3_600_000);
+  await call(2_000);
+  assert.deepEqual(seen, [15_000, 60_000, 2_000]);
+});
+
+test("static files carry a CSP with frame-ancestors; no source map is served", async () => {
+  const gw = await gatewayWith(answer);
+  try {
+    for (const path of ["/", "/app.js", "/missing"]) {
+      const res = await fetch(gw.base + path);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.match(csp, /default-src 'self'/, path);
+      assert.equal(res.headers.get("x-frame-options"), "DENY");
+    }
+    assert.equal((await fetch(`${gw.base}/app.js.map`)).status, 404);
+  } finally {
+    await gw.close();
+  }
+});
+
+test("a backend that is down: UNAVAILABLE in plain words, without its address", async () => {
+  const root = mkdtempSync(join(tmpdir(), "kneecoach-gateway-"));
+  // A port that was free a moment ago: nothing listens there.
+  const probe = await startGateway({ port: 0, backend: "http://127.0.0.1:9", staticDir: root });
+  const deadPort = probe.address().port;
+  await new Promise((resolve) => probe.close(resolve));
+  const server = await startGateway({ port: 0, backend: `http://127.0.0.1:${deadPort}`, staticDir: root });
+  try {
+    const res = await rpc(`http://127.0.0.1:${server.address().port}`);
+    const text = await res.text();
+    assert.equal(JSON.parse(text).code, "unavailable");
+    assert.ok(!text.includes(String(deadPort)) && !text.includes("127.0.0.1") && !/ECONN/.test(text), text);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(root, { recursive: true });
+  }
+});
+
+test("static text files go out gzipped to a browser that takes it", async () => {
+  const gw = await gatewayWith(answer);
+  try {
+    const zipped = await fetch(`${gw.base}/app.js`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    assert.equal(await zipped.text(), "export {};");
+    const plain = await fetch(`${gw.base}/app.js`, { headers: { "accept-encoding": "identity" } });
+    assert.equal(plain.headers.get("content-encoding"), null);
+  } finally {
+    await gw.close();
+  }
+});

@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 
 import { AccessService } from "../../gen/kneecoach/v1/access_pb.js";
-import { DecisionKind } from "../../gen/kneecoach/v1/decision_pb.js";
+import { DecisionKind, DecisionState } from "../../gen/kneecoach/v1/decision_pb.js";
 import { ProgramService, ProgramState } from "../../gen/kneecoach/v1/program_pb.js";
 import {
   ReportMorningCheckInRequestSchema,
@@ -26,6 +26,7 @@ import {
 } from "../../gen/kneecoach/v1/outcome_pb.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { enqueue, loadQueue, newRequestId, removeFromQueue } from "./queue.js";
+import { lang, languages, setLanguage, t, translatePage } from "./i18n.js";
 
 // --- state kept on the phone --------------------------------------------------------------
 const store = {
@@ -60,21 +61,52 @@ function el(tag, props = {}, ...children) {
 }
 
 // --- errors -----------------------------------------------------------------------------------
-// "INVALID_ARGUMENT" from Code.InvalidArgument: the gRPC name the server used.
+// "INVALID_ARGUMENT" from Code.InvalidArgument: the gRPC name, for logs only, never shown.
 export function codeName(code) {
   return (Code[code] ?? "UNKNOWN").replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-// The error as the patient sees it: the status code, the server's message, and each field
-// violation (google.rpc.BadRequest) on its own line.
-function describe(err) {
-  const e = ConnectError.from(err);
-  const lines = [`${codeName(e.code)}: ${e.rawMessage}`];
-  for (const bad of e.findDetails(BadRequestSchema)) {
-    for (const v of bad.fieldViolations) lines.push(`• ${v.field}: ${v.description}`);
+// What each field of a request is called on the form: t(`field.${name}`).
+const fieldWord = (leaf) => { const w = t(`field.${leaf}`); return w === `field.${leaf}` ? t("field.other") : w; };
+
+// One field violation in plain words: which value, of which exercise, and what is allowed.
+function violationText(v, request) {
+  const m = v.field.match(/(?:^|\.)reports\[(\d+)\]\.(\w+)$/);
+  const leaf = v.field.split(".").pop().replace(/\[\d+\]$/, "");
+  let what = fieldWord(leaf);
+  if (m) {
+    const report = request?.reports?.[Number(m[1])];
+    const item = today?.items.find((i) => i.prescription === report?.prescription);
+    if (item) what += ` (${item.displayName || item.exercise})`;
   }
-  if (e.code === Code.Unauthenticated) lines.push("Sign in again with a new code from your physiotherapist.");
-  return lines.join("\n");
+  const range = v.description.match(/range (-?\d+)\s*\.\.\s*(-?\d+)/);
+  return `${what}: ${range ? t("err.range", { lo: range[1], hi: range[2] }) : t("err.notAccepted")}.`;
+}
+
+// The error as the patient sees it: what happened and what to do, never a status code or
+// the server's own wording; `fields` are the field violations (google.rpc.BadRequest).
+function plainError(err, request) {
+  const e = ConnectError.from(err);
+  const fields = e.findDetails(BadRequestSchema).flatMap((b) => b.fieldViolations)
+    .map((v) => ({ field: v.field, text: violationText(v, request) }));
+  // A fetch that failed (no network, gateway down) arrives as UNKNOWN: the same as UNAVAILABLE.
+  const unreachable = [Code.Unavailable, Code.Unknown, Code.Canceled].includes(e.code);
+  const text = unreachable ? t(navigator.onLine ? "err.unreachable" : "err.offline") : t({
+    [Code.Unauthenticated]: "err.unauthenticated",
+    [Code.PermissionDenied]: "err.permission",
+    [Code.InvalidArgument]: "err.invalid",
+    [Code.FailedPrecondition]: "err.paused",
+    [Code.NotFound]: "err.notFound",
+    [Code.ResourceExhausted]: "err.tooMany",
+    [Code.DeadlineExceeded]: "err.timeout",
+    [Code.Unavailable]: navigator.onLine ? "err.unreachable" : "err.offline",
+  }[e.code] ?? "err.other");
+  return { text, fields, code: e.code };
+}
+
+function describe(err, request) {
+  const { text, fields } = plainError(err, request);
+  return [text, ...fields.map((f) => `• ${f.text}`)].join("\n");
 }
 
 // Errors that may go away on a retry (no network, server restarting): the item stays queued.
@@ -109,7 +141,7 @@ async function finishSignIn(token) {
   const list = await programs.listPrograms({ patient: user.patient }, auth(token));
   const program = list.programs.find((p) => p.state === ProgramState.ACTIVE) ??
     list.programs.find((p) => p.state === ProgramState.PAUSED) ?? list.programs[0];
-  if (!program) throw new ConnectError("no program yet: ask your physiotherapist to create one", Code.FailedPrecondition);
+  if (!program) throw new ConnectError("no program yet: ask your physiotherapist to create one", Code.NotFound);
   store.token = token;
   store.program = program.name;
   store.today = null;
@@ -124,6 +156,7 @@ async function loadToday() {
     today = res.session;
     store.today = { session: toJson(SessionSchema, today), savedAt: new Date().toISOString() };
     renderToday(false);
+    checkReminderDue();
     showError("");
   } catch (err) {
     const e = ConnectError.from(err);
@@ -140,15 +173,15 @@ async function loadToday() {
 function doseText(d) {
   if (!d) return "";
   const parts = [];
-  if (d.runSeconds) parts.push(`${d.sets} × run ${fmt(d.runSeconds)} / walk ${fmt(d.walkSeconds)}`);
-  else if (d.holdSeconds) parts.push(`${d.sets} × ${d.reps || 1} hold${(d.reps || 1) > 1 ? "s" : ""} of ${d.holdSeconds} s`);
+  if (d.runSeconds) parts.push(t("dose.run", { sets: d.sets, run: fmt(d.runSeconds), walk: fmt(d.walkSeconds) }));
+  else if (d.holdSeconds) parts.push(t("dose.hold", { sets: d.sets, reps: d.reps || 1, seconds: d.holdSeconds }));
   else if (d.durationSeconds) parts.push(`${d.sets} × ${fmt(d.durationSeconds)}`);
   else parts.push(`${d.sets} × ${d.reps}`);
-  if (d.perSide) parts.push("each side");
-  if (d.loadKg) parts.push(`${d.loadKg} kg`);
-  if (d.restSeconds) parts.push(`rest ${fmt(d.restSeconds)}`);
-  if (d.maxKneeFlexionDegrees) parts.push(`knee bend up to ${d.maxKneeFlexionDegrees}°`);
-  if (d.targetRpe) parts.push(`effort ${d.targetRpe}/10`);
+  if (d.perSide) parts.push(t("dose.eachSide"));
+  if (d.loadKg) parts.push(`${new Intl.NumberFormat(lang).format(d.loadKg)} kg`);
+  if (d.restSeconds) parts.push(t("dose.rest", { rest: fmt(d.restSeconds) }));
+  if (d.maxKneeFlexionDegrees) parts.push(t("dose.bend", { deg: d.maxKneeFlexionDegrees }));
+  if (d.targetRpe) parts.push(t("dose.effort", { rpe: d.targetRpe }));
   return parts.join(" · ");
 }
 
@@ -158,9 +191,9 @@ function fmt(seconds) {
 }
 
 const outcomeNames = {
-  [OutcomeKind.AKPS]: "the knee questionnaire (Anterior Knee Pain Scale)",
-  [OutcomeKind.STEP_DOWN_30S]: "the 30-second step-down count",
-  [OutcomeKind.GLOBAL_RATING_OF_CHANGE]: "how your knee has changed since you started",
+  [OutcomeKind.AKPS]: t("outcome.akps"),
+  [OutcomeKind.STEP_DOWN_30S]: t("outcome.stepDown"),
+  [OutcomeKind.GLOBAL_RATING_OF_CHANGE]: t("outcome.groc"),
 };
 
 // Whether an outcome of this kind waits in the outbox (then it is not asked again).
@@ -169,39 +202,59 @@ function queuedOutcome(kind) {
   return loadQueue().some((i) => i.kind === "outcome" && i.request.outcome?.kind === name);
 }
 
+// Whether the program is paused: no exercises, no report, no questionnaire until it resumes.
+const paused = () => Boolean(today?.programPaused);
+
 function renderToday(offline, savedAt) {
   const s = today;
   $("today-meta").textContent = [
-    s.localDate && `${s.localDate}`, s.programDay && `day ${s.programDay}`,
-    offline && `saved copy from ${new Date(savedAt).toLocaleString()} (offline)`,
+    s.localDate && new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long" }).format(new Date(`${s.localDate}T12:00:00`)),
+    s.programDay && t("today.day", { day: s.programDay }),
+    offline && t("today.saved", { when: new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(savedAt)) }),
   ].filter(Boolean).join(" · ");
-  $("today-message").hidden = !(s.message || s.programPaused);
-  $("today-message").textContent = s.message || (s.programPaused ? "Your program is paused." : "");
-  const due = s.outcomesDue.map((k) => outcomeNames[k] ?? "a check of your progress");
-  $("outcomes-due").hidden = due.length === 0;
-  $("outcomes-due").textContent = due.length ? `Due today: ${due.join(", ")}.` : "";
-  const akpsDue = s.outcomesDue.includes(OutcomeKind.AKPS);
-  if (akpsDue && !queuedOutcome(OutcomeKind.AKPS)) {
-    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, "Fill in the questionnaire"));
+  const message = $("today-message");
+  message.hidden = !(s.message || s.programPaused);
+  message.className = s.programPaused ? "banner warn" : "banner";
+  message.replaceChildren();
+  if (s.programPaused) {
+    message.append(el("h2", {}, t("today.pausedTitle")),
+      el("p", {}, (s.message || t("today.pausedDefault")).replace(/^Your program is paused:\s*/i, "")),
+      el("p", {}, t("today.pausedWorse")));
+  } else if (s.message) {
+    message.append(s.message);
   }
-  const grocDue = s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
+  $("tab-button-report").hidden = s.programPaused;
+  $("report-paused").hidden = !s.programPaused;
+  $("report-form").hidden = s.programPaused;
+  if (s.programPaused) {
+    $("akps-form").hidden = true;
+    $("groc-form").hidden = true;
+  }
+  const due = s.programPaused ? [] : s.outcomesDue.map((k) => outcomeNames[k] ?? t("outcome.other"));
+  $("outcomes-due").hidden = due.length === 0;
+  $("outcomes-due").textContent = due.length ? t("today.due", { list: new Intl.ListFormat(lang).format(due) }) : "";
+  const akpsDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.AKPS);
+  if (akpsDue && !queuedOutcome(OutcomeKind.AKPS)) {
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "akps-open" }, onclick: openAkps }, t("today.akpsOpen")));
+  }
+  const grocDue = !s.programPaused && s.outcomesDue.includes(OutcomeKind.GLOBAL_RATING_OF_CHANGE);
   if (grocDue && !queuedOutcome(OutcomeKind.GLOBAL_RATING_OF_CHANGE)) {
-    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, "Rate your knee"));
+    $("outcomes-due").append(" ", el("button", { type: "button", class: "secondary", dataset: { testid: "groc-open" }, onclick: openGroc }, t("today.grocOpen")));
   } else {
     $("groc-form").hidden = true;
   }
   for (const t of timers.values()) t.stop();
   timers.clear();
-  // A paused program hands out nothing; the server's message above says why.
-  $("items").replaceChildren(...(s.programPaused ? [] : s.items).map((item, i) => el("li", { dataset: { prescription: item.prescription } },
-    el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, "✓ done") : null,
-      item.optional ? el("span", { class: "muted" }, " (optional)") : null),
+  const shown = s.programPaused ? [] : s.items;  // paused: no loading at all
+  $("items").replaceChildren(...shown.map((item, i) => el("li", { dataset: { prescription: item.prescription } },
+    el("h3", {}, item.displayName || item.exercise, item.done ? el("span", { class: "done-tag" }, t("today.done")) : null,
+      item.optional ? el("span", { class: "muted" }, t("today.optional")) : null),
     el("div", { class: "dose" }, doseText(item.dose)),
     item.summary ? el("p", {}, item.summary) : null,
     item.cues.length ? el("ul", {}, item.cues.map((c) => el("li", {}, c))) : null,
     timerFor(item, i),
   )));
-  $("cards").replaceChildren(...s.educationCards.map((c) =>
+  $("cards").replaceChildren(...(s.programPaused ? [] : s.educationCards).map((c) =>
     el("details", { class: "card" }, el("summary", {}, c.title || c.name), c.paragraphs.map((p) => el("p", {}, p)))));
   renderOverrides();
 }
@@ -222,38 +275,71 @@ function timerFor(item, index) {
   const work = d.holdSeconds || d.durationSeconds;
   if (!work) return null;
   const holds = d.holdSeconds ? Math.max(1, d.reps) : 1;
-  const t = new HoldTimer(work, holds, Math.max(1, d.sets), d.restSeconds);
+  const t = new HoldTimer(work, holds, Math.max(1, d.sets), d.restSeconds, d.perSide ? 2 : 1);
   t.root.dataset.kind = d.holdSeconds ? "hold" : "duration";
   timers.set(index, t);
   return t.root;
 }
 
+// Keeps the screen on while a timer runs (Screen Wake Lock, where the browser has it).
+const wakeLock = {
+  holders: 0,
+  sentinel: null,
+  async acquire() {
+    this.holders++;
+    try { this.sentinel ??= await navigator.wakeLock?.request("screen"); } catch { /* not allowed: fine */ }
+  },
+  release() {
+    this.holders = Math.max(0, this.holders - 1);
+    if (this.holders === 0) { this.sentinel?.release().catch(() => {}); this.sentinel = null; }
+  },
+};
+
+// A cue at a timer's switch: a vibration where the phone has one, and the words spoken
+// (Web Speech, in the app's language) where the browser can.
+function cue(pattern, words) {
+  navigator.vibrate?.(pattern);
+  if (words && globalThis.speechSynthesis && globalThis.SpeechSynthesisUtterance) {
+    const u = new SpeechSynthesisUtterance(words);
+    u.lang = lang;
+    speechSynthesis.cancel();
+    speechSynthesis.speak(u);
+  }
+}
+
+// "each side" doses: every set is done on one side, then (with a cue) on the other.
 class HoldTimer {
-  constructor(work, holds, sets, rest) {
-    Object.assign(this, { work, holds, sets, rest });
+  constructor(work, holds, sets, rest, sides = 1) {
+    Object.assign(this, { work, holds, sets, rest, sides });
     this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
     this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
     this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
-    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, "Reset");
+    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, t("timer.reset"));
     this.root = el("div", { class: "timer" }, this.clock, this.phase, this.toggle, this.reset);
     this.restart();
   }
   restart() {
     this.stop();
-    Object.assign(this, { set: 1, hold: 1, resting: false, left: this.work, finished: false });
+    Object.assign(this, { set: 1, side: 1, hold: 1, resting: false, left: this.work, finished: false, switched: false });
     this.render();
   }
   start() {
     if (this.finished) this.restart();
     this.running = true;
-    this.last = performance.now();
+    this.last = Date.now();
     this.interval = setInterval(() => this.tick(), 200);
+    wakeLock.acquire();
     this.render();
   }
   pause() { this.stop(); this.render(); }
-  stop() { clearInterval(this.interval); this.running = false; }
+  stop() {
+    clearInterval(this.interval);
+    if (this.running) wakeLock.release();
+    this.running = false;
+  }
   tick() {
-    const now = performance.now();
+    // Wall clock: a page suspended for a while (screen locked) catches up on the next tick.
+    const now = Date.now();
     this.left -= (now - this.last) / 1000;
     this.last = now;
     while (this.left <= 0 && !this.finished) this.advance();
@@ -262,25 +348,32 @@ class HoldTimer {
   advance() {
     const carry = this.left;  // <= 0: time already spent in the next phase
     if (this.resting) {
-      Object.assign(this, { resting: false, set: this.set + 1, hold: 1, left: this.work + carry });
+      Object.assign(this, { resting: false, set: this.set + 1, side: 1, hold: 1, left: this.work + carry });
     } else if (this.hold < this.holds) {
       Object.assign(this, { hold: this.hold + 1, left: this.work + carry });
+    } else if (this.side < this.sides) {
+      Object.assign(this, { side: this.side + 1, hold: 1, left: this.work + carry, switched: true });
+      cue([150, 100, 150], t("timer.switch").trim());
     } else if (this.set < this.sets) {
       if (this.rest > 0) Object.assign(this, { resting: true, left: this.rest + carry });
-      else Object.assign(this, { set: this.set + 1, hold: 1, left: this.work + carry });
+      else Object.assign(this, { set: this.set + 1, side: 1, hold: 1, left: this.work + carry });
     } else {
       Object.assign(this, { left: 0, finished: true });
       this.stop();
-      navigator.vibrate?.(300);
+      cue(300, t("timer.allSets"));
     }
     if (!this.finished) navigator.vibrate?.(100);
   }
   render() {
     this.clock.textContent = fmt(this.left);
-    this.phase.textContent = this.finished ? "All sets done" :
-      this.resting ? `Rest before set ${this.set + 1}` :
-      `Set ${this.set}/${this.sets}` + (this.holds > 1 ? ` · hold ${this.hold}/${this.holds}` : "");
-    this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : "Start";
+    const sideWords = this.sides > 1 ? ` · ${t(this.side === 1 ? "timer.firstSide" : "timer.secondSide")}` : "";
+    this.phase.textContent = this.finished ? t("timer.allSets") :
+      this.resting ? t("timer.rest", { set: this.set + 1 }) :
+      (this.switched && this.side === 2 && this.hold === 1 && this.left > this.work - 3 ? t("timer.switch") : "") +
+      t("timer.set", { set: this.set, sets: this.sets }) + sideWords +
+      (this.holds > 1 ? ` · ${t("timer.hold", { hold: this.hold, holds: this.holds })}` : "");
+    this.root.dataset.side = String(this.side);
+    this.toggle.textContent = t(this.running ? "timer.pause" : this.finished ? "timer.again" : "timer.start");
   }
 }
 
@@ -291,15 +384,15 @@ class RunWalkTimer {
   constructor(run, walk, repeats) {
     this.phases = [];
     for (let i = 1; i <= repeats; i++) {
-      this.phases.push({ kind: "run", label: "Run", seconds: run, repeat: i });
-      if (walk > 0) this.phases.push({ kind: "walk", label: "Walk", seconds: walk, repeat: i });
+      this.phases.push({ kind: "run", label: t("timer.run"), seconds: run, repeat: i });
+      if (walk > 0) this.phases.push({ kind: "walk", label: t("timer.walk"), seconds: walk, repeat: i });
     }
     Object.assign(this, { repeats, total: this.phases.reduce((a, p) => a + p.seconds, 0) });
     this.clock = el("span", { class: "clock", dataset: { testid: "timer-clock" } });
     this.phase = el("span", { class: "phase", dataset: { testid: "timer-phase" } });
     this.totalEl = el("span", { class: "total", dataset: { testid: "timer-total" } });
     this.toggle = el("button", { type: "button", dataset: { testid: "timer-toggle" }, onclick: () => this.running ? this.pause() : this.start() });
-    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, "Reset");
+    this.reset = el("button", { type: "button", class: "secondary", onclick: () => this.restart() }, t("timer.reset"));
     this.root = el("div", { class: "timer runwalk", dataset: { kind: "runwalk" } }, this.phase, this.clock, this.toggle, this.reset, this.totalEl);
     this.restart();
   }
@@ -313,10 +406,15 @@ class RunWalkTimer {
     this.running = true;
     this.last = Date.now();
     this.interval = setInterval(() => this.tick(), 200);
+    wakeLock.acquire();
     this.render();
   }
   pause() { this.stop(); this.render(); }
-  stop() { clearInterval(this.interval); this.running = false; }
+  stop() {
+    clearInterval(this.interval);
+    if (this.running) wakeLock.release();
+    this.running = false;
+  }
   tick() {
     const now = Date.now();
     this.left -= (now - this.last) / 1000;
@@ -330,10 +428,10 @@ class RunWalkTimer {
       } else {
         Object.assign(this, { left: 0, finished: true });
         this.stop();
-        navigator.vibrate?.([300, 100, 300]);
+        cue([300, 100, 300], t("timer.allIntervals"));
       }
     }
-    if (switched && !this.finished) navigator.vibrate?.(200);
+    if (switched && !this.finished) cue(200, this.phases[this.index].label);
     this.render();
   }
   remaining() {
@@ -342,22 +440,18 @@ class RunWalkTimer {
   render() {
     const p = this.phases[this.index];
     this.root.dataset.phase = this.finished ? "done" : p.kind;
-    this.phase.textContent = this.finished ? "All intervals done" : `${p.label} ${fmt(this.left)}`;
+    this.phase.textContent = this.finished ? t("timer.allIntervals") : `${p.label} ${fmt(this.left)}`;
     this.clock.textContent = this.finished ? fmt(0) : `${p.repeat}/${this.repeats}`;
-    this.totalEl.textContent = `${this.repeats} × (run ${fmt(this.phases[0].seconds)}` +
-      (this.phases[1]?.kind === "walk" ? ` + walk ${fmt(this.phases[1].seconds)}` : "") +
-      `) = ${fmt(this.total)} in all · ${fmt(this.remaining())} left`;
-    this.toggle.textContent = this.running ? "Pause" : this.finished ? "Again" : this.left < p.seconds || this.index ? "Resume" : "Start";
+    this.totalEl.textContent = t("timer.total", { repeats: this.repeats, run: fmt(this.phases[0].seconds),
+      walk: this.phases[1]?.kind === "walk" ? fmt(this.phases[1].seconds) : "", total: fmt(this.total), left: fmt(this.remaining()) });
+    this.toggle.textContent = t(this.running ? "timer.pause" : this.finished ? "timer.again" : this.left < p.seconds || this.index ? "timer.resume" : "timer.start");
   }
 }
 
 // --- the global rating of change -----------------------------------------------------------
 // Asked when the schedule says it is due (weeks 6 and 12 by default): one answer on a 7-point
 // scale, -3 to +3, recorded through the outbox like the AKPS.
-const GROC = [
-  [3, "Much better"], [2, "Better"], [1, "A little better"], [0, "About the same"],
-  [-1, "A little worse"], [-2, "Worse"], [-3, "Much worse"],
-];
+const GROC = [3, 2, 1, 0, -1, -2, -3].map((v) => [v, t(`groc.${v}`)]);
 
 function openGroc() {
   $("groc-options").replaceChildren(...GROC.map(([v, label]) => el("label", { class: "check" },
@@ -371,13 +465,13 @@ async function submitGroc(ev) {
   ev.preventDefault();
   const choice = document.querySelector("#groc-options input:checked")?.value;
   if (choice === undefined) {
-    $("groc-result").replaceChildren(el("p", { class: "banner error" }, "Please choose one answer."));
+    $("groc-result").replaceChildren(el("p", { class: "banner error" }, t("groc.missing")));
     return;
   }
   $("groc-form").hidden = true;
   const label = GROC.find(([v]) => v === Number(choice))[1];
   await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.GLOBAL_RATING_OF_CHANGE, value: Number(choice) } },
-    `Rating "${label}" of ${new Date().toLocaleString()}`);
+    t("sent.rating", { label }));
 }
 
 // --- the AKPS questionnaire -----------------------------------------------------------------
@@ -409,27 +503,67 @@ async function submitAkps(ev) {
   const choices = sets.map((f) => f.querySelector("input:checked")?.value);
   const missing = choices.findIndex((c) => c === undefined);
   if (missing >= 0) {
-    results.outcome.replaceChildren(el("p", { class: "banner error" }, `Please answer question ${missing + 1}.`));
+    results.outcome.replaceChildren(el("p", { class: "banner error" }, t("akps.missing", { n: missing + 1 })));
     sets[missing].scrollIntoView();
     return;
   }
   $("akps-form").hidden = true;
   await submit("outcome", { outcome: { program: store.program, kind: OutcomeKind.AKPS, akpsChoices: choices.map(Number) } },
-    `Knee questionnaire of ${new Date().toLocaleString()}`);
+    t("sent.akps"));
 }
 
 // --- report -----------------------------------------------------------------------------------
+// One row per exercise: done / partly / not done, and its own pain (the session's pain
+// unless changed). Every row starts as "done" (an exercise already reported today starts as
+// "not done", unless all of them were: then a second round), so the defaults are on screen.
+const painOptions = (first) => [el("option", { value: "" }, first),
+  ...Array.from({ length: 11 }, (_, i) => el("option", { value: String(i) }, `${i}/10`))];
+
+// What "partly" counts for this exercise: rounds, minutes (one continuous set) or sets.
+function partUnit(item) {
+  const d = item.dose ?? {};
+  if (d.runSeconds) return { cls: "rounds", label: t("row.rounds", { max: d.sets }), max: d.sets };
+  if (d.durationSeconds && d.sets <= 1) {
+    const minutes = Math.max(1, Math.round(d.durationSeconds / 60));
+    return { cls: "minutes", label: t("row.minutes", { max: minutes }), max: minutes };
+  }
+  return { cls: "sets-done", label: t("row.sets", { max: d.sets || 1 }), max: d.sets || 1 };
+}
+
 function renderOverrides() {
-  $("overrides").replaceChildren(...(today?.items ?? []).map((item) => el("li", { dataset: { prescription: item.prescription } },
-    el("div", {}, item.displayName || item.exercise),
-    el("div", { class: "row" },
-      el("label", { class: "check" }, el("input", { type: "checkbox", class: "skip" }), "not done"),
-      el("label", { class: "check" }, "pain", el("input", { type: "number", class: "item-pain", min: "0", max: "10", inputMode: "numeric", placeholder: "same" }))),
-    isRun(item) ? el("div", { class: "row run-fields" },
-      item.dose?.runSeconds ? el("label", { class: "check" }, "rounds done", el("input", { type: "number", class: "rounds", min: "0", max: String(item.dose.sets), inputMode: "numeric", placeholder: String(item.dose.sets) })) : null,
-      el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), "stopped early"),
-      el("label", { class: "check" }, "cadence", el("input", { type: "number", class: "cadence", min: "0", max: "250", inputMode: "numeric", placeholder: "steps/min" }))) : null,
-  )));
+  renderRows();
+  if (refusedFields) markReportFields(refusedFields.fields, refusedFields.request);
+}
+
+function renderRows() {
+  const items = today?.items ?? [];
+  const everyDone = items.length > 0 && items.every((i) => i.done);
+  $("overrides").replaceChildren(...items.map((item, i) => {
+    const unit = partUnit(item);
+    const initial = item.done && !everyDone ? "not" : "done";
+    const status = (value, text) => el("label", { class: "seg-option" },
+      el("input", { type: "radio", name: `status-${i}`, value, class: "status", checked: value === initial }), text);
+    const part = el("div", { class: "partly", hidden: true },
+      el("label", { for: `part-${i}` }, unit.label),
+      el("input", { type: "number", id: `part-${i}`, class: `part ${unit.cls}`, min: "0", max: String(Math.max(0, unit.max - (unit.cls === "minutes" ? 0 : 1))),
+        inputMode: "numeric", step: "1" }));
+    const row = el("li", { dataset: { prescription: item.prescription } },
+      el("fieldset", { class: "exercise" },
+        el("legend", {}, item.displayName || item.exercise),
+        item.done && !everyDone ? el("p", { class: "muted" }, t("row.already")) : null,
+        el("div", { class: "seg" }, status("done", t("row.done")), status("partly", t("row.partly")), status("not", t("row.not"))),
+        part,
+        el("label", { for: `item-pain-${i}` }, t("row.pain")),
+        el("select", { id: `item-pain-${i}`, class: "item-pain" }, painOptions(t("row.same"))),
+        isRun(item) ? el("div", { class: "run-fields" },
+          el("label", { class: "check" }, el("input", { type: "checkbox", class: "stopped" }), t("row.stopped")),
+          el("label", { for: `cadence-${i}` }, t("row.cadence")),
+          el("input", { type: "number", id: `cadence-${i}`, class: "cadence", min: "100", max: "250", inputMode: "numeric" })) : null));
+    for (const r of row.querySelectorAll(".status")) {
+      r.onchange = () => { part.hidden = row.querySelector(".status:checked").value !== "partly"; };
+    }
+    return row;
+  }));
 }
 
 // A return-to-run item: run/walk intervals in the dose, or one of the run stages' exercises.
@@ -448,37 +582,83 @@ function doneAsPrescribed(d) {
   };
 }
 
+// Shows `text` under the field `input` (and tells assistive technology), or clears it.
+function fieldError(input, text) {
+  const id = `${input.id}-error`;
+  document.getElementById(id)?.remove();
+  input.removeAttribute("aria-invalid");
+  input.removeAttribute("aria-describedby");
+  if (!text) return;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+  input.after(el("p", { id, class: "field-error", dataset: { testid: "field-error" } }, text));
+}
+
+// The reports for ReportSession, and what they say in words; null (with the fields marked)
+// when a "partly" count is missing or out of range.
 function buildReport() {
   const pain = Number($("pain").value);
   const after = $("pain-after").value;
-  const allDone = $("all-done").checked;
-  const items = today?.items ?? [];
-  // Exercises not reported yet today; when every one is, all of them again (a second round).
-  const everyDone = items.length > 0 && items.every((i) => i.done);
   const reports = [];
-  for (const item of items) {
+  const counts = { done: 0, partly: [], not: 0 };
+  let firstBad = null;
+  for (const item of today?.items ?? []) {
     const row = document.querySelector(`#overrides li[data-prescription="${CSS.escape(item.prescription)}"]`);
-    if (row?.querySelector(".skip").checked) continue;
-    if (item.done && !everyDone) continue;
-    const own = row?.querySelector(".item-pain").value.trim();
+    if (!row) continue;
+    const status = row.querySelector(".status:checked")?.value ?? "done";
+    const partInput = row.querySelector(".part");
+    fieldError(partInput, "");
+    if (status === "not") { counts.not++; continue; }
     const done = doneAsPrescribed(item.dose);
-    if (!allDone) Object.assign(done, { setsDone: 0, repsDone: 0, holdsDone: 0, durationSecondsDone: 0 });
-    if (isRun(item) && row) {
-      // Runs: rounds of run/walk done (the unit the engine counts), stopped early, cadence.
-      const rounds = row.querySelector(".rounds")?.value.trim();
-      if (rounds) done.setsDone = Number(rounds);
+    const name = item.displayName || item.exercise;
+    if (status === "partly") {
+      const unit = partUnit(item);
+      const max = unit.cls === "minutes" ? unit.max : unit.max - 1;
+      const raw = partInput.value.trim();
+      const n = Number(raw);
+      if (raw === "" || !Number.isInteger(n) || n < 0 || n > max) {
+        fieldError(partInput, t("err.partly", { max }));
+        firstBad ??= partInput;
+        continue;
+      }
+      if (unit.cls === "minutes") done.durationSecondsDone = n * 60;
+      else done.setsDone = n;
+      counts.partly.push(t("sent.partOf", { name, n, max: unit.max,
+        unit: t(unit.cls === "minutes" ? "unit.minutes" : unit.cls === "rounds" ? "unit.rounds" : "unit.sets") }));
+    } else {
+      counts.done++;
+    }
+    if (isRun(item)) {
       if (row.querySelector(".stopped").checked) done.stoppedEarly = true;
       const cadence = row.querySelector(".cadence").value.trim();
       if (cadence) done.cadenceSpm = Number(cadence);
     }
+    const own = row.querySelector(".item-pain").value;
     reports.push({
       prescription: item.prescription,
       ...done,
-      painDuring: own ? Number(own) : pain,
+      painDuring: own !== "" ? Number(own) : pain,
       ...(after !== "" ? { painAfter1h: Number(after) } : {}),
     });
   }
-  return reports;
+  if (firstBad) {
+    firstBad.focus();
+    return null;
+  }
+  const words = [
+    counts.done && t("sent.done", { n: counts.done }),
+    counts.partly.length && t("sent.partly", { n: counts.partly.length, list: counts.partly.join("; ") }),
+    counts.not && t("sent.not", { n: counts.not }),
+  ].filter(Boolean).join(", ");
+  return { reports, words: `${words}; ${t("sent.pain", { pain })}` + (after !== "" ? `, ${t("sent.after", { after })}` : "") };
+}
+
+function resetReportForm() {
+  refusedFields = null;
+  $("pain").value = "0";
+  $("pain").dispatchEvent(new Event("input"));
+  $("pain-after").value = "";
+  renderOverrides();
 }
 
 // An optional 0-10 answer: absent when not given (the proto field is optional).
@@ -503,8 +683,9 @@ async function submit(kind, request, summary) {
   const { schema } = kinds[kind];
   const message = create(schema, { ...request, requestId });
   enqueue({ kind, requestId, request: toJson(schema, message), summary, submittedAt: new Date().toISOString() });
-  resultBox(kind, toJson(schema, message)).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-    navigator.onLine ? "Sending…" : "Saved on this phone; it will be sent when you are online."));
+  // Said where the patient looks: the page scrolls to it.
+  showResult(resultBox(kind, toJson(schema, message)), [el("p", { class: "banner info", dataset: { testid: "queued" } },
+    navigator.onLine ? t("sending") : t("queued.offline"))]);
   renderQueueCount();
   await sync();
 }
@@ -535,18 +716,20 @@ async function drain() {
       const e = ConnectError.from(err);
       if (transient(e)) {
         resultBox(item.kind, item.request).replaceChildren(el("p", { class: "muted", dataset: { testid: "queued" } },
-          navigator.onLine ? `Saved on this phone; sending again soon (${describe(e)}).`
-            : "Saved on this phone; it will be sent when you are online."));
+          navigator.onLine ? t("queued.retry") : t("queued.offline")));
         return;  // keep it and everything after it, in order, for the next try
       }
       if (e.code === Code.Unauthenticated) {
-        showError(describe(e));
+        showError(`${describe(e)} ${t("err.keptUntilSignIn")}`);
         return;  // the items wait for a valid sign-in
       }
       // Rejected for good (invalid, not allowed, program paused): the server stored nothing.
       removeFromQueue(item.requestId);
-      const text = `${item.summary} was not accepted.\n${describe(e)}`;
-      resultBox(item.kind, item.request).replaceChildren(el("div", { class: "banner error", dataset: { testid: "rejected-item" } }, text));
+      const request = item.kind === "report" ? fromJson(ReportSessionRequestSchema, item.request) : null;
+      const text = `${t("err.notRecorded", { summary: item.summary })}\n${describe(e, request)}`;
+      const box = resultBox(item.kind, item.request);
+      box.replaceChildren(el("div", { class: "banner error", role: "alert", dataset: { testid: "rejected-item" } }, text));
+      if (request) markReportFields(plainError(e, request).fields, request);
       $("rejected").append(el("li", {}, text));
     }
   }
@@ -555,95 +738,149 @@ async function drain() {
 
 function light(tl) {
   const [cls, text] = {
-    [TrafficLight.GREEN]: ["green", "GREEN"],
-    [TrafficLight.AMBER]: ["amber", "AMBER"],
-    [TrafficLight.RED]: ["red", "RED"],
-  }[tl] ?? ["none", "no verdict yet"];
+    [TrafficLight.GREEN]: ["green", t("light.green")],
+    [TrafficLight.AMBER]: ["amber", t("light.amber")],
+    [TrafficLight.RED]: ["red", t("light.red")],
+  }[tl] ?? ["none", t("light.none")];
   return el("span", { class: `light ${cls}`, dataset: { testid: "traffic-light" } }, text);
 }
 
-// Each decision's reason, as the server wrote it for the patient; no decision means the
-// program stays as it is.
-function decisionList(decisions) {
-  if (decisions.length === 0) {
-    return el("p", { dataset: { testid: "no-change" } }, "No change to your program: keep the same dose.");
+// Puts each field violation of a rejected report next to its field on the form.
+// The last refused fields stay marked when the form is drawn again (a refresh of today),
+// until the patient sends again.
+let refusedFields = null;
+function markReportFields(fields, request) {
+  refusedFields = { fields, request };
+  for (const f of fields) {
+    const m = f.field.match(/reports\[(\d+)\]\.(\w+)$/);
+    const prescription = m && request.reports[Number(m[1])]?.prescription;
+    const row = prescription && document.querySelector(`#overrides li[data-prescription="${CSS.escape(prescription)}"]`);
+    if (!row) continue;
+    const input = m[2].startsWith("pain") ? row.querySelector(".item-pain") : row.querySelector(".part");
+    if (m[2] === "pain_during") input.value = "";
+    fieldError(input, f.text);
   }
-  return el("ul", { dataset: { testid: "reasons" } },
-    decisions.map((d) => el("li", { dataset: { testid: "reason" } }, d.patientReason || d.rule)));
+}
+
+// What a kind of change means to the patient: [applied sentence, proposed sentence], for n
+// exercises (program-level kinds ignore n).
+const changeWords = {
+  [DecisionKind.PROGRESS]: t("change.progress"),
+  [DecisionKind.HOLD]: t("change.hold"),
+  [DecisionKind.REGRESS]: t("change.regress"),
+  [DecisionKind.SWAP_TO_ISOMETRIC]: t("change.isometric"),
+  [DecisionKind.SIMPLIFY]: t("change.simplify"),
+  [DecisionKind.ADVANCE_STAGE]: t("change.advance"),
+  [DecisionKind.STEP_BACK_STAGE]: t("change.stepBack"),
+  [DecisionKind.REST_FROM_RUNNING]: t("change.rest"),
+  [DecisionKind.CHANGE_PHASE]: t("change.phase"),
+  [DecisionKind.CADENCE_STEP]: t("change.cadence"),
+  [DecisionKind.CLINICIAN_OVERRIDE]: t("change.override"),
+};
+
+// The decisions as one sentence per kind of change (applied or waiting for the
+// physiotherapist), with each exercise's reason folded below.
+function decisionSummary(decisions) {
+  const shown = decisions.filter((d) => d.kind !== DecisionKind.PAUSE && d.kind !== DecisionKind.RESUME &&
+    (d.state === DecisionState.APPLIED || d.state === DecisionState.PROPOSED));
+  if (shown.length === 0) {
+    return el("p", { dataset: { testid: "no-change" } }, t("result.noChange"));
+  }
+  const groups = new Map();
+  for (const d of shown) {
+    const key = `${d.state}:${d.kind}`;
+    if (!groups.has(key)) groups.set(key, { state: d.state, kind: d.kind, list: [] });
+    groups.get(key).list.push(d);
+  }
+  const nameOf = (d) => today?.items.find((i) => i.prescription === d.prescription)?.displayName ||
+    d.exerciseBefore?.split("/").pop() || "";
+  return el("div", { dataset: { testid: "changes" } }, [...groups.values()].map((g) => {
+    const [applied, proposed] = changeWords[g.kind] ?? t("change.other");
+    const n = g.list.filter((d) => d.prescription).length;
+    const of = n ? t("result.for", { n }) : "";
+    const sentence = g.state === DecisionState.PROPOSED
+      ? t("result.proposed", { what: proposed, of })
+      : g.kind === DecisionKind.HOLD ? t("result.hold", { of }) : t("result.applied", { what: applied, of });
+    return el("div", { class: "change", dataset: { testid: g.state === DecisionState.PROPOSED ? "change-proposed" : "change-applied" } },
+      el("p", {}, sentence),
+      el("details", {}, el("summary", {}, t("result.details")),
+        el("ul", {}, g.list.map((d) => el("li", { dataset: { testid: "reason" } },
+          [nameOf(d), d.patientReason || d.rule].filter(Boolean).join(": "))))));
+  }));
+}
+
+function showResult(box, children) {
+  box.replaceChildren(...children);
+  box.scrollIntoView({ block: "start" });
+  box.focus({ preventScroll: true });
 }
 
 function showReportResult(res, item) {
-  results.report.replaceChildren(el("div", { class: "banner" },
-    el("p", {}, "Session recorded ", light(res.session?.trafficLight)),
-    el("p", { class: "muted" }, item.summary),
+  showResult(results.report, [el("div", { class: "banner ok" },
+    el("p", {}, el("strong", {}, t("result.report")), t("result.today"), light(res.session?.trafficLight)),
+    el("p", { dataset: { testid: "sent-summary" } }, t("result.sent", { summary: item.summary })),
     // The server's word when the session changed nothing (done before a pause).
     res.session?.message ? el("p", { dataset: { testid: "session-message" } }, res.session.message)
-      : decisionList(res.decisions)));
+      : decisionSummary(res.decisions))]);
 }
 
 function showCheckInResult(res, item) {
-  const paused = res.decisions.some((d) => d.kind === DecisionKind.PAUSE);
-  results.checkin.replaceChildren(el("div", { class: "banner" },
-    el("p", {}, "Check-in recorded ", light(res.checkIn?.trafficLight)),
-    el("p", { class: "muted" }, item.summary),
-    paused ? el("p", { dataset: { testid: "paused" } }, "Your program is paused until your physiotherapist has seen you.") : null,
-    decisionList(res.decisions)));
-  // What the server tells the patient about each alert it raised (e.g. an urgent review).
-  const advice = res.alerts.filter((a) => a.patientAdvice || a.pausedProgram);
+  const pausedNow = res.decisions.some((d) => d.kind === DecisionKind.PAUSE && d.state === DecisionState.APPLIED) ||
+    res.alerts.some((a) => a.pausedProgram);
+  const immediate = hasImmediateFlag(item.request.checkIn?.redFlags ?? []);
+  // The advice leads, once: "seek care today" for an immediate red flag, else what the
+  // server wrote for the patient on its alerts.
+  const advice = immediate ? [t("care")] : [...new Set(res.alerts.map((a) => a.patientAdvice).filter(Boolean))];
+  const children = [];
   if (advice.length) {
-    results.checkin.prepend(el("div", { class: "banner care", role: "alert", dataset: { testid: "alert-advice" } },
-      advice.map((a) => el("p", {}, a.patientAdvice || "Your program is paused: your physiotherapist will contact you."))));
+    children.push(el("div", { class: "banner care", role: "alert", dataset: { testid: immediate ? "seek-care" : "alert-advice" } },
+      advice.map((a) => el("p", {}, a))));
   }
-  if (hasImmediateFlag(item.request.checkIn?.redFlags ?? [])) results.checkin.prepend(careBanner());
+  if (pausedNow) {
+    children.push(el("p", { class: "banner warn", dataset: { testid: "paused" } },
+      t("result.pausedNow")));
+  }
+  children.push(el("div", { class: "banner ok" },
+    el("p", {}, el("strong", {}, t("result.checkin")), pausedNow ? null : [t("result.today"), light(res.checkIn?.trafficLight)]),
+    el("p", { class: "muted" }, t("result.sent", { summary: item.summary })),
+    pausedNow ? null : decisionSummary(res.decisions)));
+  if (pausedNow && !immediate) {  // an immediate flag's advice already says why
+    const reasons = res.decisions.filter((d) => d.kind === DecisionKind.PAUSE && d.patientReason && !advice.includes(d.patientReason));
+    if (reasons.length) children.at(-1).append(el("ul", {}, reasons.map((d) => el("li", { dataset: { testid: "reason" } }, d.patientReason))));
+  }
+  showResult(results.checkin, children);
 }
 
 function showOutcomeResult(res, item) {
   if (res.outcome?.kind === OutcomeKind.GLOBAL_RATING_OF_CHANGE) {
     const v = res.outcome.value;
     $("groc-result").replaceChildren(el("div", { class: "banner", dataset: { testid: "groc-recorded" } },
-      `Rating recorded: ${GROC.find(([g]) => g === v)?.[1] ?? v} (${v > 0 ? "+" : ""}${v}). Thank you.`,
+      t("result.rating", { label: GROC.find(([g]) => g === v)?.[1] ?? v, value: `${v > 0 ? "+" : ""}${v}` }),
       el("p", { class: "muted" }, item.summary)));
     $("groc-form").hidden = true;
     return;
   }
   results.outcome.replaceChildren(el("div", { class: "banner", dataset: { testid: "akps-score" } },
-    `Questionnaire recorded: ${res.outcome?.value ?? "?"}/100. Thank you.`,
+    t("result.akps", { score: res.outcome?.value ?? "?" }),
     el("p", { class: "muted" }, item.summary)));
   $("akps-form").hidden = true;
 }
 
 function renderQueueCount() {
   const n = loadQueue().length;
-  $("queue-count").textContent = n ? `${n} waiting to sync` : "";
-  $("net").textContent = navigator.onLine ? "" : "offline";
+  $("queue-count").textContent = n ? t("queue.count", { n }) : "";
+  $("net").textContent = navigator.onLine ? "" : t("net.offline");
 }
 
 // --- morning check-in -------------------------------------------------------------------------
 const IMMEDIATE = new Set([RedFlag.HOT_SWOLLEN_KNEE_WITH_FEVER, RedFlag.CANNOT_BEAR_WEIGHT_AFTER_TRAUMA,
   RedFlag.CANNOT_STRAIGHT_LEG_RAISE_AFTER_TRAUMA, RedFlag.KNEECAP_DISLOCATION, RedFlag.CALF_SWELLING_NUMBNESS_OR_COLD_FOOT]);
-const flagText = {
-  [RedFlag.HOT_SWOLLEN_KNEE_WITH_FEVER]: "Knee hot, red and swollen, with fever or feeling unwell",
-  [RedFlag.CANNOT_BEAR_WEIGHT_AFTER_TRAUMA]: "Cannot put weight on the leg after a fall or knock",
-  [RedFlag.CANNOT_STRAIGHT_LEG_RAISE_AFTER_TRAUMA]: "Cannot lift the straight leg after a fall or knock",
-  [RedFlag.KNEECAP_DISLOCATION]: "Kneecap slipped out of place",
-  [RedFlag.CALF_SWELLING_NUMBNESS_OR_COLD_FOOT]: "Calf swollen, numbness, or a cold foot",
-  [RedFlag.NEW_SWELLING]: "New swelling of the knee",
-  [RedFlag.TRUE_LOCKING]: "Knee locks and will not straighten",
-  [RedFlag.GIVING_WAY]: "Knee gives way",
-  [RedFlag.NEW_TRAUMA]: "A new injury to the knee",
-  [RedFlag.NIGHT_OR_CONSTANT_REST_PAIN]: "Pain at night or constant pain at rest",
-  [RedFlag.UNEXPLAINED_WEIGHT_LOSS_OR_CANCER_HISTORY]: "Weight loss you cannot explain, or a history of cancer",
-  [RedFlag.FOCAL_BONE_PAIN_OR_LUMP]: "Pain in one spot of a bone, or a lump",
-  [RedFlag.ADOLESCENT_HIP_OR_GROIN_PAIN_OR_LIMP]: "Under 18 with hip or groin pain or a limp",
-  [RedFlag.PAIN_RISING_FAST_OR_ABOVE_SEVEN]: "Pain rising fast, or above 7/10 for a while",
-  [RedFlag.LONG_MORNING_STIFFNESS_OR_SEVERAL_JOINTS]: "Morning stiffness over 30 minutes, or several joints",
-};
+const flagText = (number) => t(`flag.${RedFlagSchema.value[number].name.replace(/^RED_FLAG_/, "")}`);
 const hasImmediateFlag = (flags) => flags.some((f) => IMMEDIATE.has(typeof f === "number" ? f : RedFlag[f.replace(/^RED_FLAG_/, "")]));
 
+
 function careBanner() {
-  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } },
-    "Seek medical care today (your doctor, an urgent care centre, or the emergency department). " +
-    "Stop your exercises; your program is paused and your physiotherapist is told.");
+  return el("div", { class: "banner care", role: "alert", dataset: { testid: "seek-care" } }, el("p", {}, t("care")));
 }
 
 function renderFlags() {
@@ -651,14 +888,153 @@ function renderFlags() {
     if (v.number === RedFlag.UNSPECIFIED) continue;
     const box = el("input", { type: "checkbox", class: "flag", value: String(v.number), name: v.name });
     $(IMMEDIATE.has(v.number) ? "flags-now" : "flags-urgent")
-      .append(el("label", { class: "check" }, box, flagText[v.number] ?? v.name));
+      .append(el("label", { class: "check" }, box, el("span", {}, flagText(v.number))));
   }
+}
+
+// Said before sending: a ticked red flag pauses the program.
+function renderFlagWarning() {
+  const ticked = document.querySelectorAll(".flag:checked").length;
+  $("flags-warning").hidden = ticked === 0;
+  $("flags-warning").textContent = ticked === 0 ? "" : hasImmediateFlag([...document.querySelectorAll(".flag:checked")].map((b) => Number(b.value)))
+    ? t("checkin.warnNow") : t("checkin.warn");
+  $("checkin-submit").textContent = t(ticked ? "checkin.sendPause" : "checkin.send");
+}
+
+// --- reminders -------------------------------------------------------------------------------
+// The patient picks a time of day. Three ways, from the strongest the phone allows:
+// a notification from the service worker (Periodic Background Sync, Chromium with the app
+// installed and notifications allowed); a calendar file (.ics, daily at that time, with a
+// link back) that every phone's calendar takes; and, always, a note on opening the app
+// after that time when today's exercises are not done yet.
+const reminderKey = "kc.reminder";
+const localDate = (d = new Date()) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+// The settings the service worker reads (it has no localStorage): in the Cache API.
+async function shareWithWorker(settings) {
+  try {
+    const cache = await caches.open("kc-settings");
+    await cache.put("/settings/reminder", new Response(JSON.stringify(settings), { headers: { "content-type": "application/json" } }));
+  } catch { /* no Cache API: only the reminder on opening */ }
+}
+
+// A calendar file with one daily event at `time` (floating local time), linking back.
+export function reminderIcs(time, origin, now = new Date()) {
+  const [h, m] = time.split(":");
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const day = localDate(now).replace(/-/g, "");
+  return [
+    "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kneecoach//reminder//EN", "CALSCALE:GREGORIAN",
+    "BEGIN:VEVENT", `UID:kneecoach-reminder-${day}${h}${m}@${new URL(origin).hostname}`, `DTSTAMP:${stamp}`,
+    `DTSTART:${day}T${h}${m}00`, "DURATION:PT20M", "RRULE:FREQ=DAILY",
+    `SUMMARY:${t("reminder.icsSummary")}`, `DESCRIPTION:${t("reminder.icsDescription")}: ${origin}/`, `URL:${origin}/`,
+    "BEGIN:VALARM", "ACTION:DISPLAY", `DESCRIPTION:${t("reminder.icsSummary")}`, "TRIGGER:PT0M", "END:VALARM",
+    "END:VEVENT", "END:VCALENDAR", "",
+  ].join("\r\n");
+}
+
+async function saveReminder(time) {
+  localStorage.setItem(reminderKey, time);
+  const parts = [t("reminder.set", { time })];
+  await shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    if (registration?.periodicSync && "Notification" in window &&
+        (await Notification.requestPermission()) === "granted") {
+      await registration.periodicSync.register("kc-reminder", { minInterval: 60 * 60 * 1000 });
+      parts.push(t("reminder.notify"));
+    } else {
+      parts.push(t("reminder.noNotify"));
+    }
+  } catch {
+    parts.push(t("reminder.noNotify"));
+  }
+  renderReminder(parts.join(" "));
+}
+
+function renderReminder(stateText) {
+  const time = localStorage.getItem(reminderKey);
+  if (time) $("reminder-time").value = time;
+  $("reminder-state").textContent = stateText ?? (time ? t("reminder.set", { time }) : t("reminder.none"));
+  const link = $("reminder-ics");
+  link.hidden = !time;
+  if (time) link.href = `data:text/calendar;charset=utf-8,${encodeURIComponent(reminderIcs(time, location.origin))}`;
+}
+
+// Whether today's exercises are reported (every item done).
+const todayDone = () => Boolean(today?.items.length) && today.items.every((i) => i.done);
+
+// On opening: past the reminder's time, today not done, program not paused.
+function checkReminderDue() {
+  const time = localStorage.getItem(reminderKey);
+  const now = new Date();
+  const due = Boolean(time) && today && !paused() && !todayDone() &&
+    `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}` >= time;
+  $("reminder-due").hidden = !due;
+  $("reminder-due").textContent = due ? t("reminder.due", { time }) : "";
+  if (today) shareWithWorker({ time, doneDate: todayDone() ? localDate() : null });
+}
+
+// --- progress -------------------------------------------------------------------------------
+// GetProgress, week by week: sessions done of those planned, the morning pain and the
+// highest pain during exercise as bars (with the numbers, for screen readers a table).
+async function loadProgress() {
+  const box = $("progress");
+  if (!store.program) return;
+  box.replaceChildren(el("p", { class: "muted" }, t("progress.loading")));
+  let progress;
+  try {
+    progress = (await outcomes.getProgress({ program: store.program }, auth())).progress;
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "banner error", role: "alert" }, describe(err)));
+    return;
+  }
+  const weeks = progress?.weeks ?? [];
+  const done = weeks.reduce((a, w) => a + w.sessionsDone, 0);
+  const planned = weeks.reduce((a, w) => a + w.sessionsPlanned, 0);
+  const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const bar = (value, cls) => value === undefined ? el("span", { class: "muted" }, "–")
+    : el("span", { class: "bar-cell" }, el("span", { class: `bar ${cls}` }), nf.format(value));
+  const table = el("table", { class: "progress-table", dataset: { testid: "progress-table" } },
+    el("caption", {}, t("progress.caption")),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("progress.week")), el("th", { scope: "col" }, t("progress.sessions")),
+      el("th", { scope: "col" }, t("progress.morning")), el("th", { scope: "col" }, t("progress.during")))),
+    el("tbody", {}, weeks.map((w) => el("tr", { dataset: { week: String(w.week) } },
+      el("th", { scope: "row" }, String(w.week)),
+      el("td", { dataset: { testid: "week-sessions" } }, t("progress.ofPlanned", { done: nf.format(w.sessionsDone), planned: nf.format(w.sessionsPlanned) })),
+      el("td", {}, bar(w.morningPainMedian, "morning")),
+      el("td", {}, bar(w.maxPainDuring, "during"))))));
+  // Bar widths through the CSSOM (the Content-Security-Policy forbids style attributes).
+  table.querySelectorAll("tbody tr").forEach((tr, i) => {
+    const w = weeks[i];
+    const [m, d] = tr.querySelectorAll(".bar");
+    if (m) m.style.width = `${(w.morningPainMedian ?? 0) * 10}%`;
+    if (d) d.style.width = `${(w.maxPainDuring ?? 0) * 10}%`;
+  });
+  const last = weeks.at(-1);
+  const facts = [
+    el("p", { dataset: { testid: "progress-weeks" } }, t("progress.inWeek", { week: weeks.length ? weeks.at(-1).week : 1 })),
+    el("p", { dataset: { testid: "progress-sessions" } }, t("progress.sessionsDone", { done: nf.format(done), planned: nf.format(planned) })),
+    progress?.morningPainChange !== undefined ? el("p", {}, progress.morningPainChange < 0
+      ? t("progress.lower", { n: nf.format(-progress.morningPainChange) })
+      : t("progress.higher", { n: nf.format(progress.morningPainChange) })) : null,
+    last?.cadenceSpmMedian !== undefined ? el("p", {}, t("progress.cadence", { n: nf.format(last.cadenceSpmMedian) })) : null,
+    last?.runningMinutes ? el("p", {}, t("progress.running", { n: nf.format(last.runningMinutes) })) : null,
+    el("p", { class: "muted" }, t("progress.moveOn")),
+  ];
+  box.replaceChildren(...facts.filter(Boolean), table);
 }
 
 // --- wiring -----------------------------------------------------------------------------------
 function showTab(name) {
   for (const b of document.querySelectorAll(".tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const b of document.querySelectorAll(".tabs button")) {
+    if (b.dataset.tab === name) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
   for (const t of document.querySelectorAll(".tab")) t.hidden = t.id !== `tab-${name}`;
+  if (name === "progress") loadProgress();
 }
 
 function showSignedIn(signedIn) {
@@ -667,13 +1043,23 @@ function showSignedIn(signedIn) {
 }
 
 function wire() {
+  translatePage();
+  $("lang").replaceChildren(...Object.entries(languages).map(([code, name]) =>
+    el("option", { value: code, selected: code === lang, lang: code }, name)));
+  $("lang").onchange = () => setLanguage($("lang").value);
   for (const id of ["pain-after", "usual-pain", "worst-pain"]) {
     for (let i = 0; i <= 10; i++) $(id).append(el("option", { value: String(i) }, `${i}/10`));
   }
   renderFlags();
   for (const b of document.querySelectorAll(".tabs button")) b.onclick = () => showTab(b.dataset.tab);
-  $("pain").oninput = () => { $("pain-out").textContent = $("pain").value; $("report-submit").disabled = false; };
-  $("morning-pain").oninput = () => { $("morning-out").textContent = $("morning-pain").value; $("checkin-submit").disabled = false; };
+  for (const [range, out] of [["pain", "pain-out"], ["morning-pain", "morning-out"]]) {
+    $(range).oninput = () => {
+      $(out).textContent = `${$(range).value}/10`;
+      $(range).setAttribute("aria-valuetext", `${$(range).value} out of 10`);
+    };
+    $(range).oninput();
+  }
+  for (const box of document.querySelectorAll(".flag")) box.onchange = renderFlagWarning;
   $("signin-form").onsubmit = async (ev) => {
     ev.preventDefault();
     const button = ev.target.querySelector("button");
@@ -691,21 +1077,30 @@ function wire() {
       button.disabled = false;
     }
   };
+  let sending = false;  // a double tap sends one report
   $("report-form").onsubmit = async (ev) => {
     ev.preventDefault();
-    const reports = buildReport();
-    if (reports.length === 0) {
-      results.report.replaceChildren(el("p", { class: "banner error" }, "Nothing to report: every exercise is marked not done."));
+    if (sending) return;
+    const built = buildReport();
+    if (!built) return;
+    if (built.reports.length === 0) {
+      showResult(results.report, [el("p", { class: "banner error", role: "alert" }, t("err.nothing"))]);
       return;
     }
-    const pain = $("pain").value;
+    sending = true;
     $("report-submit").disabled = true;
-    await submit("report", { program: store.program, reports, performTime: timestampFromDate(new Date()) },
-      `Session of ${new Date().toLocaleString()}, pain ${pain}/10`);
-    $("report-submit").disabled = false;
+    try {
+      const summary = t("sent.session", { time: new Intl.DateTimeFormat(lang, { timeStyle: "short" }).format(new Date()), words: built.words });
+      resetReportForm();  // what was sent is said below; the form starts afresh
+      await submit("report", { program: store.program, reports: built.reports, performTime: timestampFromDate(new Date()) }, summary);
+    } finally {
+      sending = false;
+      $("report-submit").disabled = false;
+    }
   };
   $("checkin-form").onsubmit = async (ev) => {
     ev.preventDefault();
+    if ($("checkin-submit").disabled) return;
     const flags = [...document.querySelectorAll(".flag:checked")].map((b) => Number(b.value));
     const immediate = hasImmediateFlag(flags);
     $("checkin-submit").disabled = true;
@@ -714,31 +1109,40 @@ function wire() {
         program: store.program,
         morningPain: Number($("morning-pain").value),
         test: Number($("morning-test").value),
-        swelling: $("swelling").checked,
-        locking: $("locking").checked,
-        givingWay: $("giving-way").checked,
+        // Asked once, as the red flags they are; the booleans follow them.
+        swelling: flags.includes(RedFlag.NEW_SWELLING),
+        locking: flags.includes(RedFlag.TRUE_LOCKING),
+        givingWay: flags.includes(RedFlag.GIVING_WAY),
         redFlags: flags,
         ...optionalPain("usualPain", $("usual-pain").value),
         ...optionalPain("worstPain", $("worst-pain").value),
       },
-    }, `Morning check-in of ${new Date().toLocaleString()}, pain ${$("morning-pain").value}/10` +
-      ($("usual-pain").value !== "" ? `, usual ${$("usual-pain").value}/10` : "") +
-      ($("worst-pain").value !== "" ? `, worst ${$("worst-pain").value}/10` : ""));
-    // The advice does not wait for the network.
-    if (immediate) results.checkin.prepend(careBanner());
-    await pending;
-    if (immediate && !results.checkin.querySelector("[data-testid=seek-care]")) results.checkin.prepend(careBanner());
-    $("checkin-submit").disabled = false;
+    }, t("sent.checkin", { pain: $("morning-pain").value }) +
+      ($("usual-pain").value !== "" ? `, ${t("sent.usual", { v: $("usual-pain").value })}` : "") +
+      ($("worst-pain").value !== "" ? `, ${t("sent.worst", { v: $("worst-pain").value })}` : "") +
+      (flags.length ? `, ${t("sent.flags", { n: flags.length })}` : ""));
+    // The advice does not wait for the network (the answer replaces it, so it shows once).
+    if (immediate) showResult(results.checkin, [careBanner(), ...results.checkin.childNodes]);
+    $("checkin-form").reset();
+    for (const id of ["morning-pain"]) $(id).oninput();
+    renderFlagWarning();
+    try {
+      await pending;
+    } finally {
+      $("checkin-submit").disabled = false;
+    }
   };
   $("akps-form").onsubmit = submitAkps;
   $("groc-form").onsubmit = submitGroc;
   $("refresh").onclick = () => loadToday();
+  $("reminder-form").onsubmit = (ev) => { ev.preventDefault(); saveReminder($("reminder-time").value); };
+  renderReminder();
   $("sync-now").onclick = () => sync();
   $("signout").onclick = () => {
     // The outbox belongs to this patient: sending it later with someone else's token
     // would be refused, so signing out with unsent items asks first and then drops them.
     const n = loadQueue().length;
-    if (n && !confirm(`${n} not sent yet: signing out deletes ${n === 1 ? "it" : "them"}. Sign out?`)) return;
+    if (n && !confirm(t("signout.confirm", { n }))) return;
     for (const i of loadQueue()) removeFromQueue(i.requestId);
     store.token = null; store.program = null; store.today = null;
     localStorage.removeItem("kc.akps");

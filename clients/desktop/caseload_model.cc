@@ -34,7 +34,7 @@ QVariant CaseloadModel::data(const QModelIndex& index, int role) const {
     return {};
   }
   if (role == Qt::ToolTipRole && index.column() == kPatient) {
-    return QString::fromStdString(r.patient);
+    return QString::fromStdString(r.patient_name + " (" + r.patient + ")");
   }
   if (role == Qt::ToolTipRole && index.column() == kState && !r.pause_reason.empty()) {
     return QString::fromStdString(r.pause_reason);

@@ -56,6 +56,9 @@ QTableWidget* MakeTable(const char* object_name, const QStringList& headers) {
   table->verticalHeader()->setVisible(false);
   table->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
   table->setMinimumHeight(90);
+  // Wrapped rows are as high as their text at the columns' current widths.
+  QObject::connect(table->horizontalHeader(), &QHeaderView::sectionResized, table,
+                   [table] { table->resizeRowsToContents(); });
   return table;
 }
 
@@ -69,19 +72,16 @@ void SetRow(QTableWidget* table, int row, const std::string& name, const QString
   }
 }
 
-// Column widths in characters of the font (0: fit the contents); the last stretches.
-void SetColumnWidths(QTableWidget* table, std::initializer_list<int> chars) {
-  const int unit = table->fontMetrics().horizontalAdvance(QLatin1Char('n'));
+// How each column of a table is sized: to its contents (kFit), or sharing what is left
+// with the other kWide columns, their text wrapping (kWide). Nothing scrolls sideways.
+enum Column { kFit, kWide };
+void SetColumns(QTableWidget* table, std::initializer_list<Column> columns) {
+  QHeaderView* header = table->horizontalHeader();
+  header->setStretchLastSection(false);
   int c = 0;
-  for (int width : chars) {
-    if (c >= table->columnCount() - 1) break;
-    if (width > 0) {
-      table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::Interactive);
-      table->setColumnWidth(c, width * unit + 12);
-    } else {
-      table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
-    }
-    ++c;
+  for (Column column : columns) {
+    header->setSectionResizeMode(
+        c++, column == kWide ? QHeaderView::Stretch : QHeaderView::ResizeToContents);
   }
 }
 
@@ -130,7 +130,7 @@ QString DoseFieldLabel(const std::string& field) {
       {"rest_seconds", "Rest (s)"},
       {"duration_seconds", "Duration (s)"},
       {"load_kg", "Load (kg)"},
-      {"max_knee_flexion_degrees", "Knee bend max (°)"},
+      {"max_knee_flexion_degrees", "Knee max (°)"},
       {"run_seconds", "Run (s)"},
       {"walk_seconds", "Walk (s)"},
       {"target_rpe", "Target RPE"},
@@ -166,6 +166,14 @@ QString YesNo(bool b) { return b ? QStringLiteral("yes") : QStringLiteral("no");
 
 // "+3" for a positive number, "-3" and "0" as they are.
 QString Signed(int n) { return n > 0 ? QStringLiteral("+%1").arg(n) : QString::number(n); }
+
+// A rule id that may wrap after its dots and underscores ("swap.red_painful_dynamic").
+QString Breakable(const std::string& rule) {
+  QString text = Q(rule);
+  text.replace(QLatin1Char('.'), QStringLiteral(".\u200B"));
+  text.replace(QLatin1Char('_'), QStringLiteral("_\u200B"));
+  return text;
+}
 
 QString Arrows(const std::string& s) {
   return Q(absl::StrReplaceAll(s, {{" -> ", " → "}}));
@@ -203,6 +211,12 @@ void MainWindow::BuildUi() {
   for (int i = 0; i < tabs_->count(); ++i) {
     tabs_->setTabToolTip(i, tr("Ctrl+%1").arg(i + 1));
   }
+  // A hidden tab's tables were laid out at another width: fit their rows when shown.
+  connect(tabs_, &QTabWidget::currentChanged, this, [this](int index) {
+    for (QTableWidget* table : tabs_->widget(index)->findChildren<QTableWidget*>()) {
+      table->resizeRowsToContents();
+    }
+  });
   auto* right = new QWidget;
   auto* right_layout = new QVBoxLayout(right);
   right_layout->setContentsMargins(4, 0, 0, 0);
@@ -217,7 +231,7 @@ void MainWindow::BuildUi() {
   // The caseload grows with the window too, a quarter of what is added.
   splitter->setStretchFactor(0, 1);
   splitter->setStretchFactor(1, 3);
-  splitter->setSizes({450, 916});
+  splitter->setSizes({520, 846});
 
   auto* central = new QWidget;
   auto* layout = new QVBoxLayout(central);
@@ -233,6 +247,7 @@ void MainWindow::BuildUi() {
   error_label_->setObjectName(QStringLiteral("errorLabel"));
   error_label_->setStyleSheet(QStringLiteral("QLabel { color: #a00000; font-weight: bold; }"));
   error_label_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  error_label_->setWordWrap(true);
   error_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   error_label_->hide();
   auto* keys = new QLabel(
@@ -242,6 +257,8 @@ void MainWindow::BuildUi() {
   user_label_ = new QLabel(tr("Connecting to %1…").arg(Q(client_->options().target)));
   user_label_->setObjectName(QStringLiteral("userLabel"));
   statusBar()->setSizeGripEnabled(false);
+  // Two lines, shown or not: a failure's sentence fits, and nothing above moves.
+  statusBar()->setFixedHeight(statusBar()->fontMetrics().lineSpacing() * 2 + 10);
   statusBar()->addWidget(progress_label_);
   statusBar()->addWidget(error_label_, 1);
   statusBar()->addPermanentWidget(keys);
@@ -266,8 +283,11 @@ QWidget* MainWindow::BuildCaseload() {
   caseload_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
   caseload_view_->setSelectionMode(QAbstractItemView::SingleSelection);
   caseload_view_->verticalHeader()->setVisible(false);
+  // Every number column as wide as it needs; the names take what is left (the full name
+  // and id in the tooltip).
   caseload_view_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  caseload_view_->horizontalHeader()->setStretchLastSection(true);
+  caseload_view_->horizontalHeader()->setSectionResizeMode(CaseloadModel::kPatient,
+                                                           QHeaderView::Stretch);
   caseload_view_->setWordWrap(false);
   caseload_view_->setMinimumWidth(300);
   connect(caseload_view_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
@@ -323,8 +343,9 @@ QWidget* MainWindow::BuildOverview() {
   form->addRow(tr("Global change:"), global_rating_);
   form->addRow(tr("Morning pain change:"), morning_pain_change_);
   outcomes_ = MakeTable("outcomesTable", {tr("Date"), tr("Week"), tr("Measure"), tr("Score")});
+  outcomes_->horizontalHeader()->setStretchLastSection(false);
   outcomes_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  outcomes_->horizontalHeader()->setStretchLastSection(true);
+  outcomes_->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
   auto* numbers_layout = new QVBoxLayout(numbers);
   numbers_layout->addLayout(form);
   numbers_layout->addWidget(outcomes_, 1);
@@ -367,12 +388,12 @@ QWidget* MainWindow::BuildOverview() {
 
   sessions_ = MakeTable("sessionsTable", {tr("Date"), tr("Exercise"), tr("Dose"), tr("Pain during"),
                                           tr("Pain 1 h after"), tr("Done"), tr("Light")});
-  SetColumnWidths(sessions_, {10, 20, 22, 0, 0, 0});
+  SetColumns(sessions_, {kFit, kWide, kWide, kFit, kFit, kFit, kFit});
   check_ins_ = MakeTable("checkInsTable",
                          {tr("Date"), tr("Morning pain"), tr("Test"), tr("Swelling"),
                           tr("Locking"), tr("Giving way"), tr("Usual pain"), tr("Worst pain"),
                           tr("Light"), tr("Red flags")});
-  SetColumnWidths(check_ins_, {10, 0, 14, 0, 0, 0, 0, 0, 0});
+  SetColumns(check_ins_, {kFit, kFit, kFit, kFit, kFit, kFit, kFit, kFit, kFit, kWide});
 
   auto* sessions_box = new QWidget;
   auto* sessions_layout = new QVBoxLayout(sessions_box);
@@ -406,11 +427,11 @@ QWidget* MainWindow::BuildProposals() {
   decisions_ = MakeTable("decisionsTable", {tr("Proposed"), tr("Exercise"), tr("Change"),
                                             tr("Dose before → after"), tr("Rule"), tr("Reason")});
   decisions_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-  SetColumnWidths(decisions_, {10, 18, 12, 20, 16});
+  SetColumns(decisions_, {kFit, kWide, kFit, kWide, kWide, kWide});
   connect(decisions_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
 
   decision_reason_ = ReasonEdit(
-      "decisionReasonEdit", tr("Reason: required to reject, recorded with an approval"));
+      "decisionReasonEdit", tr("Reason (required to reject)"));
   approve_ = Button("approveButton", tr("Approve selected (Ctrl+Return)"));
   reject_ = Button("rejectButton", tr("Reject selected"),
                    tr("A reason is required: type it in the box to the left."));
@@ -449,7 +470,7 @@ QWidget* MainWindow::BuildProposals() {
 QWidget* MainWindow::BuildProgram() {
   prescriptions_ = MakeTable("prescriptionsTable", {tr("Exercise"), tr("Dose"), tr("Ladder"),
                                                     tr("Last light"), tr("Locked"), tr("Note")});
-  SetColumnWidths(prescriptions_, {24, 26, 14, 0, 0});
+  SetColumns(prescriptions_, {kWide, kWide, kFit, kFit, kFit, kWide});
   connect(prescriptions_, &QTableWidget::itemSelectionChanged, this,
           &MainWindow::OnPrescriptionSelection);
 
@@ -519,22 +540,21 @@ QWidget* MainWindow::BuildProgram() {
   pause_ = Button("pauseButton", tr("Pause program"));
   resume_ = Button("resumeButton", tr("Resume program"));
   program_reason_ =
-      ReasonEdit("programReasonEdit", tr("Reason (required to change mode, pause, resume)"));
+      ReasonEdit("programReasonEdit", tr("Reason (required to change, pause, resume)"));
   program_message_ = MessageLine("programMessage");
   connect(set_approval_, &QPushButton::clicked, this, &MainWindow::OnSetApprovalMode);
   connect(pause_, &QPushButton::clicked, this, &MainWindow::OnPause);
   connect(resume_, &QPushButton::clicked, this, &MainWindow::OnResume);
   connect(program_reason_, &QLineEdit::textEdited, program_message_, &QLabel::clear);
   auto* program_grid = new QGridLayout(program_box);
-  program_grid->addWidget(new QLabel(tr("Approval:")), 0, 0);
-  program_grid->addWidget(approval_mode_, 0, 1);
-  program_grid->addWidget(set_approval_, 0, 2);
-  program_grid->addWidget(program_reason_, 1, 0, 1, 3);
-  program_grid->addWidget(pause_, 2, 1);
-  program_grid->addWidget(resume_, 2, 2);
-  program_grid->addWidget(program_message_, 3, 0, 1, 3);
+  program_grid->addWidget(approval_mode_, 0, 0);
+  program_grid->addWidget(set_approval_, 0, 1);
+  program_grid->addWidget(program_reason_, 1, 0, 1, 2);
+  program_grid->addWidget(pause_, 2, 0);
+  program_grid->addWidget(resume_, 2, 1);
+  program_grid->addWidget(program_message_, 3, 0, 1, 2);
   program_grid->setRowStretch(4, 1);
-  program_grid->setColumnStretch(1, 1);
+  program_grid->setColumnStretch(0, 1);
 
   auto* bottom = new QHBoxLayout;
   bottom->addWidget(dose_box, 3);
@@ -551,7 +571,7 @@ QWidget* MainWindow::BuildProgram() {
 QWidget* MainWindow::BuildAlerts() {
   alerts_ = MakeTable("alertsTable", {tr("Raised"), tr("Kind"), tr("Red flags"), tr("Message"),
                                       tr("Paused program"), tr("Acknowledged"), tr("Note")});
-  SetColumnWidths(alerts_, {10, 14, 18, 30, 0, 22});
+  SetColumns(alerts_, {kFit, kFit, kWide, kWide, kFit, kWide, kWide});
   connect(alerts_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
   alert_note_ = ReasonEdit("alertNoteEdit", tr("Note recorded with the acknowledgement"));
   acknowledge_ = Button("acknowledgeButton", tr("Acknowledge alert (Ctrl+K)"));
@@ -573,7 +593,7 @@ QWidget* MainWindow::BuildAlerts() {
 QWidget* MainWindow::BuildHistory() {
   history_ = MakeTable("historyTable", {tr("Made"), tr("State"), tr("Kind"), tr("Exercise"),
                                        tr("Dose"), tr("By"), tr("Reason"), tr("Rule")});
-  SetColumnWidths(history_, {10, 0, 12, 18, 20, 22, 34});
+  SetColumns(history_, {kFit, kFit, kFit, kWide, kWide, kWide, kWide, kWide});
   auto* page = new QWidget;
   page->setObjectName(QStringLiteral("historyPage"));
   auto* layout = new QVBoxLayout(page);
@@ -758,7 +778,9 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
         d.clinician_reason().empty() ? d.patient_reason() : d.clinician_reason();
     SetRow(decisions_, static_cast<int>(i), d.name(),
            {Q(FormatTime(d.create_time())), Arrows(DecisionExercise(d, names)),
-            Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())), dose, Q(d.rule()), Q(reason)});
+            Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())), dose, Breakable(d.rule()),
+            Q(reason)});
+    decisions_->item(static_cast<int>(i), 4)->setToolTip(Q(d.rule()));
   }
   tabs_->setTabText(kProposalsTab, detail.proposed.empty()
                                        ? tr("Proposals")
@@ -771,7 +793,7 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
            {Q(FormatTime(d.create_time())), Q(EnumWord(v1::DecisionState_descriptor(), d.state())),
             Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())),
             Arrows(DecisionExercise(d, names)), Arrows(DecisionDoses(d)), Q(DecisionWho(d)),
-            Q(DecisionReason(d)), Q(d.rule())});
+            Q(DecisionReason(d)), Breakable(d.rule())});
   }
 
   int open_alerts = 0;
@@ -883,17 +905,21 @@ void MainWindow::ShowTrend(const v1::ProgramProgress& progress) {
     series->setPointsVisible(true);
     // Small markers: Qt draws a point's label just above its centre.
     series->setMarkerSize(6);
-    QPen pen = series->pen();
-    pen.setWidth(2);
-    series->setPen(pen);
     QFont font = series->pointLabelsFont();
     font.setBold(true);
     series->setPointLabelsFont(font);
     series->setPointLabelsVisible(true);
-    series->setPointLabelsFormat(label_format);
+    // Leading spaces: the label is centred on the point, so its text sits to the right of
+    // the marker instead of under it.
+    series->setPointLabelsFormat(QStringLiteral("      ") + label_format);
     series->setPointLabelsClipping(false);
     for (const TrendPoint& p : points) series->append(p.week, p.value);
     chart_->addSeries(series);
+    // The theme's colour, thicker; the labels in the same colour.
+    QPen pen = series->pen();
+    pen.setWidth(2);
+    series->setPen(pen);
+    series->setPointLabelsColor(pen.color().darker(130));
     series->attachAxis(week_axis_);
     series->attachAxis(axis);
   };

@@ -685,12 +685,17 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   QCOMPARE(listed.alerts_size(), 1);
   const std::string alert = listed.alerts(0).name();
   QVERIFY(!listed.alerts(0).acknowledged());
-  tabs->setCurrentIndex(MainWindow::kAlertsTab);
-  alerts->selectRow(RowOf(alerts, alert));
-  QTRY_VERIFY(acknowledge->isEnabled());
+  // By keyboard, from another tab and with nothing selected: Ctrl+K opens the alerts and
+  // acknowledges the newest open one, with the note typed beside the button.
+  tabs->setCurrentIndex(MainWindow::kOverviewTab);
+  QVERIFY(alerts->selectionModel()->selectedRows().isEmpty());
+  QVERIFY(!acknowledge->isEnabled());
   const QString note = QStringLiteral("called Alex; seeing them tomorrow");
   note_edit->setText(note);
-  QTest::mouseClick(acknowledge, Qt::LeftButton);
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  QTest::keyClick(&window, Qt::Key_K, Qt::ControlModifier);
+  QCOMPARE(tabs->currentIndex(), static_cast<int>(MainWindow::kAlertsTab));
+  QCOMPARE(RowOf(alerts, alert), alerts->selectionModel()->selectedRows().value(0).row());
   QTRY_VERIFY_WITH_TIMEOUT(
       alerts->item(0, 5) != nullptr && alerts->item(0, 5)->text().startsWith(QLatin1String("yes")),
       kUiTimeoutMs);

@@ -141,7 +141,9 @@ QString DoseFieldLabel(const std::string& field) {
   return Q(absl::StrReplaceAll(field, {{"_", " "}}));
 }
 
-QString OptionalInt(bool has, int value) { return has ? QString::number(value) : QStringLiteral("-"); }
+QString OptionalInt(bool has, int value) {
+  return has ? QString::number(value) : QStringLiteral("-");
+}
 
 // "1 proposal", "5 proposals".
 QString Count(int n, const char* one, const char* many) {
@@ -757,7 +759,8 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
   for (int i = 0; i < p.prescriptions_size(); ++i) {
     const v1::Prescription& rx = p.prescriptions(i);
     SetRow(prescriptions_, i, rx.name(),
-           {Q(ExerciseName(names, rx.exercise())) + (rx.suspended() ? tr(" (suspended)") : QString()),
+           {Q(ExerciseName(names, rx.exercise())) +
+                (rx.suspended() ? tr(" (suspended)") : QString()),
             Q(FormatDose(rx.dose())), Q(ShortName(rx.ladder())),
             Q(EnumWord(v1::TrafficLight_descriptor(), rx.progress().last_traffic_light())),
             rx.locked() ? tr("yes") : QString(), Q(rx.clinician_note())});
@@ -1092,7 +1095,8 @@ void MainWindow::OnAcknowledge() {
   const std::string alert = SelectedName(alerts_);
   if (alert.empty()) return;
   Write<v1::Alert>(tr("Acknowledging the alert"), tr("Alert acknowledged."), alert_message_,
-                   alert_note_, [client = client_, alert, note = alert_note_->text().toStdString()] {
+                   alert_note_,
+                   [client = client_, alert, note = alert_note_->text().toStdString()] {
                      return client->Acknowledge(alert, note);
                    });
 }

@@ -1178,7 +1178,8 @@ void DesktopE2eTest::overviewMatchesApi() {
 
   // The chart in week 1: the points inside the plot, not on an axis, with their labels.
   auto* chart_view = window.findChild<QChartView*>(QStringLiteral("trendChart"));
-  QLineSeries* max_pain = SeriesNamed(chart_view->chart(), QStringLiteral("Max pain during exercise"));
+  QLineSeries* max_pain =
+      SeriesNamed(chart_view->chart(), QStringLiteral("Max pain during exercise"));
   QVERIFY(max_pain != nullptr && max_pain->count() == 1);
   QCOMPARE(max_pain->at(0).y(), 4.0);
   QVERIFY(max_pain->pointLabelsVisible());
@@ -1239,7 +1240,9 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
   QVERIFY(decisions->wordWrap());
   const int reason_right = decisions->columnViewportPosition(5) + decisions->columnWidth(5);
   QVERIFY2(reason_right <= decisions->viewport()->width() + 1,
-           qPrintable(QStringLiteral("%1 > %2").arg(reason_right).arg(decisions->viewport()->width())));
+           qPrintable(QStringLiteral("%1 > %2")
+                          .arg(reason_right)
+                          .arg(decisions->viewport()->width())));
   QVERIFY(approve_all->isEnabled());
   QCOMPARE(approve_all->text(), QStringLiteral("Approve all 5"));
   {
@@ -1247,7 +1250,8 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
     QApplication::processEvents();
     const QStringList problems = LayoutProblems(&window);
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
-    const QString shot = QStringLiteral(KNEECOACH_ARTIFACT_DIR "/desktop-1366x768-proposals-five.png");
+    const QString shot =
+        QStringLiteral(KNEECOACH_ARTIFACT_DIR "/desktop-1366x768-proposals-five.png");
     QFile::remove(shot);
     QVERIFY(window.grab().save(shot));
   }

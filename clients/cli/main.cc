@@ -1,6 +1,7 @@
 // kneecoach: the command-line client of kneecoach-server.
 //
-//   kneecoach [--server=HOST:PORT] [--token=T | --token-file=PATH] [--json] [--timeout=S]
+//   kneecoach [--server=HOST:PORT] [--token=T | --token-file=PATH] [--tls_ca=PEM] [--json]
+//             [--timeout=S]
 //             <noun> [<verb>] [args]
 //
 // Global flags are absl flags and may also appear after the command; everything else after
@@ -32,6 +33,9 @@ ABSL_FLAG(std::string, token, "",
           "KNEECOACH_TOKEN)");
 ABSL_FLAG(std::string, token_file, "",
           "file whose first line is the access token (environment: KNEECOACH_TOKEN_FILE)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM file of the CA that signed the server's TLS certificate: connect with TLS "
+          "(environment: KNEECOACH_TLS_CA); without it, plaintext");
 
 namespace kneecoach::cli {
 namespace {
@@ -72,6 +76,8 @@ void PrintHelp(std::ostream& out, const std::vector<Command>& commands) {
          "  --token=TOKEN        access token sent on every call (or $KNEECOACH_TOKEN)\n"
          "  --token-file=PATH    the token from the first line of PATH, out of shell history\n"
          "                       (or $KNEECOACH_TOKEN_FILE; flags beat the environment)\n"
+         "  --tls_ca=PEM         connect with TLS, trusting the CA certificate in PEM\n"
+         "                       (or $KNEECOACH_TLS_CA); without it, plaintext\n"
          "\nIds may be short (abc) or full names (programs/abc). `kneecoach <command> --help`\n"
          "lists a command's options. Exit status: 0 ok, 2 invalid argument, 3 not found,\n"
          "1 any other error.\n";
@@ -131,7 +137,8 @@ SplitArgs Split(int argc, char** argv) {
     name = name.substr(0, name.find('='));
     const std::string flag = absl::StrReplaceAll(name, {{"-", "_"}});
     if (is_flag &&
-        (flag == "server" || flag == "timeout" || flag == "token" || flag == "token_file")) {
+        (flag == "server" || flag == "timeout" || flag == "token" || flag == "token_file" ||
+         flag == "tls_ca")) {
       split.global.push_back(absl::StrCat("--", flag, has_value ? arg.substr(arg.find('=')) : ""));
       if (!has_value && i + 1 < argc) split.global.push_back(argv[++i]);
     } else if (is_flag && (name == "json" || name == "nojson" || split.command.empty())) {
@@ -215,7 +222,20 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::string> token = ResolveToken();
   if (!token.ok()) return UsageError(token.status().message());
   options.token = *std::move(token);
-  Stubs stubs(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()));
+  std::string ca_path = absl::GetFlag(FLAGS_tls_ca);
+  if (const char* env = std::getenv("KNEECOACH_TLS_CA");
+      ca_path.empty() && env != nullptr && *env != '\0') {
+    ca_path = env;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!ca_path.empty()) {
+    absl::StatusOr<std::string> pem = clients::ReadPemFile("--tls_ca", ca_path);
+    if (!pem.ok()) return UsageError(pem.status().message());
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *std::move(pem);
+    credentials = grpc::SslCredentials(ssl);
+  }
+  Stubs stubs(grpc::CreateChannel(options.server, credentials));
   const Rpc rpc(options, stubs);
   return command->run(Context{rpc, *args});
 }

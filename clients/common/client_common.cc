@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "absl/status/status.h"
@@ -101,6 +102,20 @@ absl::StatusOr<std::string> ReadTokenFile(absl::string_view source, const std::s
     return absl::InvalidArgumentError(absl::StrCat(source, "=", path, ": the first line is empty"));
   }
   return line;
+}
+
+absl::StatusOr<std::string> ReadPemFile(absl::string_view source, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, "=", path, ": cannot read: ", std::strerror(errno)));
+  }
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, "=", path, ": not a PEM certificate (no BEGIN CERTIFICATE)"));
+  }
+  return pem;
 }
 
 std::string NewRequestId(absl::string_view prefix) {

@@ -32,6 +32,10 @@ std::string FormatDuration(int seconds);
 // naming `source` ("--token-file", "KNEECOACH_TOKEN_FILE") if it cannot be read or is empty.
 absl::StatusOr<std::string> ReadTokenFile(absl::string_view source, const std::string& path);
 
+// The whole PEM file at `path` (a TLS root certificate). An INVALID_ARGUMENT naming `source`
+// ("--tls_ca") if it cannot be read or holds no "-----BEGIN CERTIFICATE-----".
+absl::StatusOr<std::string> ReadPemFile(absl::string_view source, const std::string& path);
+
 // A fresh idempotency key: `prefix`, "-" and 16 hex digits (fits [A-Za-z0-9_-]{1,64} for a
 // prefix of up to 47 such characters).
 std::string NewRequestId(absl::string_view prefix);

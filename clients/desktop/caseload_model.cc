@@ -33,6 +33,9 @@ QVariant CaseloadModel::data(const QModelIndex& index, int role) const {
     }
     return {};
   }
+  if (role == Qt::ToolTipRole && index.column() == kPatient) {
+    return QString::fromStdString(r.patient_name + " (" + r.patient + ")");
+  }
   if (role == Qt::ToolTipRole && index.column() == kState && !r.pause_reason.empty()) {
     return QString::fromStdString(r.pause_reason);
   }
@@ -41,7 +44,7 @@ QVariant CaseloadModel::data(const QModelIndex& index, int role) const {
   if (!display && !sort) return {};
   switch (index.column()) {
     case kPatient:
-      return QString::fromStdString(r.patient_name);
+      return QString::fromStdString(PatientLabel(r));
     case kPhase:
       if (sort) return static_cast<int>(r.phase);
       return QString::fromStdString(EnumWord(v1::Phase_descriptor(), r.phase));
@@ -71,7 +74,7 @@ QVariant CaseloadModel::headerData(int section, Qt::Orientation orientation, int
   if (role == Qt::ToolTipRole) {
     switch (section) {
       case kAdherence:
-        return tr("Session days done / planned in the program's latest week");
+        return tr("Adherence: session days done / planned in the program's latest week");
       case kMorningPain:
         return tr("Median morning pain (0-10) of the latest week's check-ins");
       case kPending:
@@ -91,11 +94,11 @@ QVariant CaseloadModel::headerData(int section, Qt::Orientation orientation, int
     case kState:
       return tr("State");
     case kOpenAlerts:
-      return tr("Open alerts");
+      return tr("Alerts");
     case kAdherence:
-      return tr("Adherence (last wk)");
+      return tr("Adh.");
     case kMorningPain:
-      return tr("Morning pain (last wk)");
+      return tr("AM pain");
     case kPending:
       return tr("Pending");
     default:

@@ -1,7 +1,13 @@
 #include "clients/desktop/client.h"
 
+#include <regex>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "clients/desktop/concurrent.h"
 #include "clients/desktop/model.h"
 #include "grpcpp/client_context.h"
@@ -26,16 +32,122 @@ std::string RpcError::ToString() const {
   return out;
 }
 
+bool RpcError::Names(const std::string& field) const {
+  for (const std::string& v : violations) {
+    const std::string path = v.substr(0, v.find(':'));
+    if (path == field || absl::EndsWith(path, "." + field)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// "prescription.dose.hold_seconds" -> "Hold seconds (prescription.dose.hold_seconds)";
+// "reason" -> "The reason".
+std::string FieldWords(const std::string& path) {
+  const std::string last = path.substr(path.rfind('.') == std::string::npos ? 0
+                                                                            : path.rfind('.') + 1);
+  std::string words = absl::StrReplaceAll(last, {{"_", " "}});
+  if (path == last) return absl::StrCat("The ", words);
+  if (!words.empty()) words[0] = absl::ascii_toupper(words[0]);
+  return absl::StrCat(words, " (", path, ")");
+}
+
+// One "field: description" violation as a sentence.
+std::string ViolationSentence(const std::string& violation) {
+  const size_t colon = violation.find(": ");
+  if (colon == std::string::npos) return absl::StrCat(violation, ".");
+  const std::string field = violation.substr(0, colon);
+  const std::string what = violation.substr(colon + 2);
+  static const std::regex kRange(R"(^(\S+) out of range (\S+)\.\.(\S+)$)");
+  std::smatch m;
+  if (std::regex_match(what, m, kRange)) {
+    return absl::StrCat(FieldWords(field), " is ", m[1].str(), ", outside the allowed ",
+                        m[2].str(), " to ", m[3].str(), ".");
+  }
+  if (what == "required") return absl::StrCat(FieldWords(field), " is required.");
+  return absl::StrCat(FieldWords(field), ": ", what, ".");
+}
+
+}  // namespace
+
+std::string RpcError::Sentence(const std::string& target) const {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "";
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::StrCat("The server at ", target,
+                          " cannot be reached: check that it is running and that the address "
+                          "(and --tls_ca for a TLS server) is right, then press Refresh.");
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::StrCat("The server at ", target,
+                          " did not answer in time; press Refresh to try again.");
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "You are signed out: the access token is missing, expired or revoked. Start the "
+             "window again with a valid --token-file.";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "Your account may not do this for this patient (only their assigned "
+             "physiotherapists and the clinic's admins may).";
+    case grpc::StatusCode::NOT_FOUND:
+      return "This no longer exists (it may have been removed meanwhile); press Refresh.";
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "Someone changed this at the same time; press Refresh and try again.";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "The server is busy; try again in a moment.";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::FAILED_PRECONDITION: {
+      std::vector<std::string> sentences;
+      for (const std::string& v : violations) {
+        // A precondition's subject is a rule id ("ALERT_STATE"): its description says it.
+        if (code == grpc::StatusCode::FAILED_PRECONDITION) {
+          const size_t colon = v.find(": ");
+          std::string what = colon == std::string::npos ? v : v.substr(colon + 2);
+          if (!what.empty()) what[0] = absl::ascii_toupper(what[0]);
+          sentences.push_back(absl::StrCat("Not possible now: ", what, "."));
+        } else {
+          sentences.push_back(ViolationSentence(v));
+        }
+      }
+      if (sentences.empty()) {
+        std::string what = message;
+        if (!what.empty()) what[0] = absl::ascii_toupper(what[0]);
+        sentences.push_back(absl::StrCat(
+            code == grpc::StatusCode::FAILED_PRECONDITION ? "Not possible now: " : "", what,
+            absl::EndsWith(what, ".") ? "" : "."));
+      }
+      return absl::StrJoin(sentences, " ");
+    }
+    default:
+      return "The server could not do this because of a problem on its side; try again, and "
+             "tell your administrator if it keeps happening.";
+  }
+}
+
 std::string NewRequestId() { return clients::NewRequestId("desktop"); }
+
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const ClientOptions& options) {
+  if (options.tls_ca_pem.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_ca_pem;
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
 
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateChannel(options_.target, grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(options_.target, CredentialsFor(options_))),
       access_(v1::AccessService::NewStub(channel_)),
       patients_(v1::PatientService::NewStub(channel_)),
       programs_(v1::ProgramService::NewStub(channel_)),
       alerts_(v1::AlertService::NewStub(channel_)),
-      outcomes_(v1::OutcomeService::NewStub(channel_)) {}
+      outcomes_(v1::OutcomeService::NewStub(channel_)),
+      sessions_(v1::SessionService::NewStub(channel_)),
+      library_(v1::ExerciseLibraryService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -141,6 +253,7 @@ Result<std::vector<CaseloadRow>> Client::Caseload() const {
     if (!s.ok()) return R::Fail(s);
   }
   SortByUrgency(rows);
+  DisambiguateNames(rows);
   return R::Ok(std::move(rows));
 }
 
@@ -204,7 +317,86 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   for (const auto& d : history.decisions()) {
     if (d.state() != v1::DECISION_STATE_PROPOSED) detail.history.push_back(d);
   }
+  if (auto s = LoadReports(program, &detail); !s.ok()) return R::Fail(s);
   return R::Ok(std::move(detail));
+}
+
+grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* detail) const {
+  v1::ListSessionsRequest sessions_request;
+  sessions_request.set_program(program);
+  sessions_request.set_page_size(ProgramDetail::kRecentSize);
+  v1::ListSessionsResponse sessions;
+  if (auto s = sessions_->ListSessions(Context().get(), sessions_request, &sessions); !s.ok()) {
+    return s;
+  }
+  detail->sessions.assign(sessions.sessions().begin(), sessions.sessions().end());
+
+  v1::ListMorningCheckInsRequest check_ins_request;
+  check_ins_request.set_program(program);
+  check_ins_request.set_page_size(ProgramDetail::kRecentSize);
+  v1::ListMorningCheckInsResponse check_ins;
+  if (auto s = sessions_->ListMorningCheckIns(Context().get(), check_ins_request, &check_ins);
+      !s.ok()) {
+    return s;
+  }
+  detail->check_ins.assign(check_ins.check_ins().begin(), check_ins.check_ins().end());
+
+  v1::ListOutcomesRequest outcomes_request;
+  outcomes_request.set_program(program);
+  outcomes_request.set_page_size(200);
+  while (true) {
+    v1::ListOutcomesResponse page;
+    if (auto s = outcomes_->ListOutcomes(Context().get(), outcomes_request, &page); !s.ok()) {
+      return s;
+    }
+    detail->outcomes.insert(detail->outcomes.end(), page.outcomes().begin(),
+                            page.outcomes().end());
+    if (page.next_page_token().empty()) break;
+    outcomes_request.set_page_token(page.next_page_token());
+  }
+
+  v1::ListExercisesRequest exercises_request;
+  exercises_request.set_page_size(200);
+  while (true) {
+    v1::ListExercisesResponse page;
+    if (auto s = library_->ListExercises(Context().get(), exercises_request, &page); !s.ok()) {
+      return s;
+    }
+    for (const v1::Exercise& e : page.exercises()) {
+      detail->exercise_names[e.name()] = e.display_name();
+    }
+    if (page.next_page_token().empty()) break;
+    exercises_request.set_page_token(page.next_page_token());
+  }
+  return grpc::Status::OK;
+}
+
+BatchResult Client::ApproveAll(const std::vector<std::string>& decisions,
+                               const std::string& reason) const {
+  BatchResult result;
+  for (const std::string& d : decisions) {
+    auto one = Approve(d, reason);
+    if (one.ok()) {
+      ++result.done;
+    } else {
+      result.failed.emplace_back(d, one.error);
+    }
+  }
+  return result;
+}
+
+BatchResult Client::RejectAll(const std::vector<std::string>& decisions,
+                              const std::string& reason) const {
+  BatchResult result;
+  for (const std::string& d : decisions) {
+    auto one = Reject(d, reason);
+    if (one.ok()) {
+      ++result.done;
+    } else {
+      result.failed.emplace_back(d, one.error);
+    }
+  }
+  return result;
 }
 
 Result<v1::Decision> Client::Approve(const std::string& decision, const std::string& reason) const {

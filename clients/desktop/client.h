@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,11 @@
 #include "grpcpp/support/status.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
+#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
 #include "kneecoach/v1/outcome.grpc.pb.h"
 #include "kneecoach/v1/patient.grpc.pb.h"
 #include "kneecoach/v1/program.grpc.pb.h"
+#include "kneecoach/v1/session.grpc.pb.h"
 
 namespace kneecoach::desktop {
 
@@ -34,8 +37,15 @@ struct RpcError {
   static RpcError FromStatus(const grpc::Status& status);
   // "UNAUTHENTICATED", "INVALID_ARGUMENT", ...
   std::string CodeName() const;
-  // "CODE: message" and one "  field: description" line per violation.
+  // "CODE: message" and one "  field: description" line per violation (for logs and
+  // tooltips, not for the message a user reads).
   std::string ToString() const;
+  // What went wrong in a sentence a physiotherapist can act on, without code names: "The
+  // server at 127.0.0.1:50051 cannot be reached: ...", "You are signed out: ...", "Sets
+  // (prescription.dose.sets) must be at most 10.". `target` is the server's address.
+  std::string Sentence(const std::string& target) const;
+  // Whether a field violation names `field` (or a path ending in "." + field).
+  bool Names(const std::string& field) const;
 };
 
 // A value or an error: what every Client call returns.
@@ -59,12 +69,18 @@ struct ClientOptions {
   std::chrono::milliseconds timeout{10000};
   // Patients whose caseload rows load at the same time.
   int caseload_concurrency = 8;
+  // PEM root certificates to verify the server's TLS certificate with: when not empty the
+  // channel uses TLS, else it is plaintext (a server on this machine or behind a proxy).
+  std::string tls_ca_pem;
 };
 
 // One row of the caseload: a patient and their current program.
 struct CaseloadRow {
   std::string patient;       // "patients/{id}"
   std::string patient_name;  // display name
+  // Set by DisambiguateNames (model.h) when another row has the same display name: what
+  // tells them apart ("id 7f3a2c").
+  std::string patient_tag;
   std::string program;       // "programs/{id}"; empty if the patient has none
   v1::Phase phase = v1::PHASE_UNSPECIFIED;
   v1::ProgramState state = v1::PROGRAM_STATE_UNSPECIFIED;
@@ -90,6 +106,22 @@ struct ProgramDetail {
   // superseded), newest first: at most kHistorySize.
   std::vector<v1::Decision> history;
   static constexpr int kHistorySize = 50;
+  // What the patient reported, newest first: the latest kRecentSize sessions and morning
+  // check-ins, and every outcome measure.
+  std::vector<v1::Session> sessions;
+  std::vector<v1::MorningCheckIn> check_ins;
+  std::vector<v1::Outcome> outcomes;
+  static constexpr int kRecentSize = 28;
+  // Exercise resource name -> its display name in the library ("exercises/bridge" ->
+  // "Bridge"), for every exercise the library holds.
+  std::map<std::string, std::string> exercise_names;
+};
+
+// The outcome of a write applied to several resources one by one (approve all, ...).
+struct BatchResult {
+  int done = 0;
+  // Resource name and error of each that failed, in order.
+  std::vector<std::pair<std::string, RpcError>> failed;
 };
 
 class Client {
@@ -108,6 +140,12 @@ class Client {
   // Writes: each sends a fresh request id.
   Result<v1::Decision> Approve(const std::string& decision, const std::string& reason) const;
   Result<v1::Decision> Reject(const std::string& decision, const std::string& reason) const;
+  // Approves (or rejects) each of `decisions` in turn with the same reason; one failing
+  // does not stop the others.
+  BatchResult ApproveAll(const std::vector<std::string>& decisions,
+                         const std::string& reason) const;
+  BatchResult RejectAll(const std::vector<std::string>& decisions,
+                        const std::string& reason) const;
   Result<v1::Alert> Acknowledge(const std::string& alert, const std::string& note) const;
   Result<v1::Program> Pause(const std::string& program, const std::string& reason) const;
   Result<v1::Program> Resume(const std::string& program, const std::string& reason) const;
@@ -123,6 +161,7 @@ class Client {
   // A context with the deadline and the bearer token.
   std::unique_ptr<grpc::ClientContext> Context() const;
   grpc::Status CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row) const;
+  grpc::Status LoadReports(const std::string& program, ProgramDetail* detail) const;
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -131,6 +170,8 @@ class Client {
   std::unique_ptr<v1::ProgramService::Stub> programs_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
   std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
+  std::unique_ptr<v1::SessionService::Stub> sessions_;
+  std::unique_ptr<v1::ExerciseLibraryService::Stub> library_;
 };
 
 // A fresh idempotency key, "desktop-" and 16 hex digits.

@@ -1,8 +1,9 @@
 // kneecoach-desktop: the physiotherapist's desktop client of kneecoach-server.
 //
-//   kneecoach-desktop [--server=HOST:PORT] [--token-file=PATH]
+//   kneecoach-desktop [--server=HOST:PORT] [--token-file=PATH] [--tls_ca=PEM]
 //
-// The token comes from --token-file, $KNEECOACH_TOKEN or $KNEECOACH_TOKEN_FILE (options.h).
+// The token comes from --token-file, $KNEECOACH_TOKEN or $KNEECOACH_TOKEN_FILE; --tls_ca (or
+// $KNEECOACH_TLS_CA) connects with TLS (options.h).
 #include <cstdio>
 #include <memory>
 

@@ -1,7 +1,10 @@
 #include "clients/desktop/model.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <tuple>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -25,6 +28,26 @@ bool MoreUrgent(const CaseloadRow& a, const CaseloadRow& b) {
 
 void SortByUrgency(std::vector<CaseloadRow>& rows) {
   std::stable_sort(rows.begin(), rows.end(), MoreUrgent);
+}
+
+void DisambiguateNames(std::vector<CaseloadRow>& rows) {
+  std::map<std::string, int> count;
+  for (const CaseloadRow& r : rows) ++count[r.patient_name];
+  for (CaseloadRow& r : rows) {
+    r.patient_tag = count[r.patient_name] > 1 ? absl::StrCat("id ", ShortName(r.patient)) : "";
+  }
+}
+
+std::string PatientLabel(const CaseloadRow& row) {
+  if (row.patient_tag.empty()) return row.patient_name;
+  return absl::StrCat(row.patient_name, " (", row.patient_tag, ")");
+}
+
+std::string ExerciseName(const ExerciseNames& names, const std::string& exercise) {
+  if (const auto it = names.find(exercise); it != names.end() && !it->second.empty()) {
+    return it->second;
+  }
+  return ShortName(exercise);
 }
 
 Trend TrendOf(const v1::ProgramProgress& progress) {
@@ -95,10 +118,11 @@ std::vector<std::string> DoseMaskPaths(const v1::Dose& before, const v1::Dose& a
   return paths;
 }
 
-std::string DecisionExercise(const v1::Decision& d) {
-  std::string exercise = ShortName(d.exercise_before());
+std::string DecisionExercise(const v1::Decision& d, const ExerciseNames& names) {
+  std::string exercise = ExerciseName(names, d.exercise_before());
   if (!d.exercise_after().empty() && d.exercise_after() != d.exercise_before()) {
-    absl::StrAppend(&exercise, exercise.empty() ? "" : " -> ", ShortName(d.exercise_after()));
+    absl::StrAppend(&exercise, exercise.empty() ? "" : " -> ",
+                    ExerciseName(names, d.exercise_after()));
   }
   return exercise;
 }
@@ -115,11 +139,121 @@ std::string DecisionReason(const v1::Decision& d) {
 }
 
 std::string DecisionWho(const v1::Decision& d) {
-  std::string who = d.author().empty() ? "-" : d.author();
-  if (d.has_review_time() && d.author() == "engine") {
-    absl::StrAppend(&who, ", reviewed ", FormatTime(d.review_time()));
+  const std::string reviewer =
+      d.reviewer_display_name().empty() ? "clinician" : d.reviewer_display_name();
+  if (d.author() == "engine") {
+    if (!d.has_review_time()) return "engine";
+    const char* verb = d.state() == v1::DECISION_STATE_REJECTED ? "rejected" : "approved";
+    return absl::StrCat("engine, ", verb, " by ", reviewer, " ", FormatTime(d.review_time()));
   }
-  return who;
+  if (d.author().empty()) return "-";
+  return d.reviewer_display_name().empty() ? d.author() : reviewer;
+}
+
+std::string DoneWord(Done done) {
+  switch (done) {
+    case Done::kDone:
+      return "done";
+    case Done::kPartly:
+      return "partly";
+    case Done::kNotDone:
+      break;
+  }
+  return "not done";
+}
+
+Done DoneOf(const v1::ExerciseReport& report) {
+  const v1::Dose& dose = report.prescribed_dose();
+  const int holds = dose.reps() > 0 ? dose.reps() : dose.sets();
+  const std::pair<int, int> counts[] = {{report.sets_done(), dose.sets()},
+                                        {report.reps_done(), dose.reps()},
+                                        {report.holds_done(), dose.hold_seconds() > 0 ? holds : 0},
+                                        {report.duration_seconds_done(),
+                                         dose.duration_seconds()}};
+  for (const auto& [done, prescribed] : counts) {
+    if (done > 0 && prescribed > 0 && done < prescribed) return Done::kPartly;
+  }
+  return Done::kDone;
+}
+
+std::vector<SessionLine> SessionLines(const v1::Session& session, const ExerciseNames& names) {
+  std::vector<SessionLine> lines;
+  std::set<std::string> reported;
+  for (const v1::ExerciseReport& r : session.reports()) {
+    SessionLine line;
+    line.date = session.local_date();
+    line.session = session.name();
+    line.exercise = ExerciseName(names, r.exercise());
+    line.dose = FormatDose(r.prescribed_dose());
+    if (r.has_pain_during()) line.pain_during = r.pain_during();
+    if (r.has_pain_after_1h()) line.pain_after_1h = r.pain_after_1h();
+    line.done = DoneOf(r);
+    line.traffic_light = EnumWord(v1::TrafficLight_descriptor(), r.traffic_light());
+    lines.push_back(std::move(line));
+    reported.insert(r.prescription());
+  }
+  for (const v1::SessionItem& item : session.items()) {
+    if (reported.count(item.prescription()) > 0 || item.optional()) continue;
+    SessionLine line;
+    line.date = session.local_date();
+    line.session = session.name();
+    line.exercise = item.display_name().empty() ? ExerciseName(names, item.exercise())
+                                                : item.display_name();
+    line.dose = FormatDose(item.dose());
+    line.done = Done::kNotDone;
+    line.traffic_light = "-";
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+std::string RedFlagWords(const v1::MorningCheckIn& check_in) {
+  std::vector<std::string> words;
+  for (int flag : check_in.red_flags()) words.push_back(EnumWord(v1::RedFlag_descriptor(), flag));
+  return absl::StrJoin(words, "; ");
+}
+
+OverviewNumbers OverviewOf(const v1::ProgramProgress& progress,
+                           const std::vector<v1::Outcome>& outcomes) {
+  OverviewNumbers n;
+  // Newest first: the first of each kind is the latest.
+  for (const v1::Outcome& o : outcomes) {
+    switch (o.kind()) {
+      case v1::OUTCOME_KIND_AKPS:
+        if (!n.akps) n.akps = o.value(), n.akps_date = o.local_date();
+        break;
+      case v1::OUTCOME_KIND_STEP_DOWN_30S:
+        if (!n.step_downs) n.step_downs = o.value(), n.step_downs_date = o.local_date();
+        break;
+      case v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE:
+        if (!n.global_rating) {
+          n.global_rating = o.value(), n.global_rating_date = o.local_date();
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  if (progress.has_akps_change()) n.akps_change = progress.akps_change();
+  if (progress.has_morning_pain_change()) n.morning_pain_change = progress.morning_pain_change();
+  for (const v1::ProgressWeek& w : progress.weeks()) {
+    n.total_done += w.sessions_done();
+    n.total_planned += w.sessions_planned();
+  }
+  if (progress.weeks_size() > 0) {
+    const v1::ProgressWeek& last = progress.weeks(progress.weeks_size() - 1);
+    n.week = last.week();
+    n.week_done = last.sessions_done();
+    n.week_planned = last.sessions_planned();
+  }
+  return n;
+}
+
+std::string AdherenceWords(int done, int planned) {
+  if (planned <= 0) {
+    return done > 0 ? absl::StrCat(done, " sessions, none planned") : "no sessions planned yet";
+  }
+  return absl::StrFormat("%d of %d sessions (%.0f%%)", done, planned, 100.0 * done / planned);
 }
 
 }  // namespace kneecoach::desktop

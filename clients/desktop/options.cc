@@ -26,8 +26,15 @@ absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
       QStringLiteral("file whose first line is the access token (else $KNEECOACH_TOKEN, "
                      "else $KNEECOACH_TOKEN_FILE)."),
       QStringLiteral("PATH"));
+  const QCommandLineOption tls_ca(
+      QStringList{QStringLiteral("tls_ca"), QStringLiteral("tls-ca")},
+      QStringLiteral("PEM file of the certificate authority that signed the server's TLS "
+                     "certificate: connect with TLS (else $KNEECOACH_TLS_CA; without either, "
+                     "plaintext)."),
+      QStringLiteral("PEM"));
   parser.addOption(target);
   parser.addOption(token_file);
+  parser.addOption(tls_ca);
   parser.process(arguments);  // exits on --help and on unknown options
 
   ClientOptions options;
@@ -47,6 +54,17 @@ absl::StatusOr<ClientOptions> ParseOptions(const QStringList& arguments) {
     auto token = clients::ReadTokenFile("KNEECOACH_TOKEN_FILE", env);
     if (!token.ok()) return token.status();
     options.token = *token;
+  }
+  std::string ca_path;
+  if (parser.isSet(tls_ca)) {
+    ca_path = parser.value(tls_ca).toStdString();
+  } else if (const char* env = std::getenv("KNEECOACH_TLS_CA"); env != nullptr && *env != '\0') {
+    ca_path = env;
+  }
+  if (!ca_path.empty()) {
+    auto pem = clients::ReadPemFile("--tls_ca", ca_path);
+    if (!pem.ok()) return pem.status();
+    options.tls_ca_pem = *std::move(pem);
   }
   return options;
 }

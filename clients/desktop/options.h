@@ -2,6 +2,8 @@
 //   --server=HOST:PORT   (or --target; else $KNEECOACH_SERVER, else 127.0.0.1:50051)
 //   --token-file=PATH    (else $KNEECOACH_TOKEN, else $KNEECOACH_TOKEN_FILE); the token is
 //                        the file's first line, without surrounding blanks.
+//   --tls_ca=PEM         (else $KNEECOACH_TLS_CA) the CA that signed the server's certificate:
+//                        connect with TLS; without it, plaintext.
 #pragma once
 
 #include <string>

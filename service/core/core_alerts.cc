@@ -62,6 +62,8 @@ absl::StatusOr<v1::AcknowledgeAlertResponse> Core::AcknowledgeAlert(
         alert->set_acknowledged(true);
         *alert->mutable_acknowledge_time() = ToProto(clock_.Now());
         alert->set_acknowledged_by("clinician");
+        alert->set_acknowledged_by_user(CurrentCaller().user_name);
+        alert->set_acknowledged_by_display_name(CurrentCaller().user.display_name());
         alert->set_acknowledge_note(r.note());
         if (absl::Status s = txn.UpdateAlert((*ids)[1], *alert); !s.ok()) return s;
         v1::AcknowledgeAlertResponse response;

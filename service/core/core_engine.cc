@@ -87,6 +87,7 @@ absl::StatusOr<v1::RejectDecisionResponse> Core::RejectDecision(
         if (!decision.ok()) return decision.status();
         decision->set_state(v1::DECISION_STATE_REJECTED);
         decision->set_review_reason(r.reason());
+        internal::CreditReviewer(*decision);
         *decision->mutable_review_time() = ToProto(clock_.Now());
         if (absl::Status s = txn.UpdateDecision((*ids)[1], *decision); !s.ok()) return s;
         v1::RejectDecisionResponse response;
@@ -119,6 +120,7 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
         if (absl::Status s = txn.UpdateProgram(loaded->id, *program); !s.ok()) return s;
         decision->set_state(v1::DECISION_STATE_APPLIED);
         decision->set_review_reason(r.reason());
+        internal::CreditReviewer(*decision);
         *decision->mutable_review_time() = ToProto(now);
         if (absl::Status s = txn.UpdateDecision((*ids)[1], *decision); !s.ok()) return s;
         v1::ApproveDecisionResponse response;

@@ -95,6 +95,7 @@ v1::Decision ClinicianDecision(v1::DecisionKind kind, const std::string& rule,
   d.set_state(v1::DECISION_STATE_APPLIED);
   d.set_rule(rule);
   d.set_author(kClinician);
+  internal::CreditReviewer(d);
   d.set_review_reason(reason);
   d.set_clinician_reason(reason);
   d.set_patient_reason(std::string(patient_reason));

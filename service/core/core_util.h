@@ -147,5 +147,12 @@ absl::StatusOr<Response> GetByName(Store& store, const std::string& name,
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);
 
+// Credits the current caller as the one who made, approved or rejected `d` (its reviewer
+// and their display name at that time); the system caller leaves both empty.
+inline void CreditReviewer(v1::Decision& d) {
+  d.set_reviewer(CurrentCaller().user_name);
+  d.set_reviewer_display_name(CurrentCaller().user.display_name());
+}
+
 }  // namespace kneecoach::internal
 

@@ -123,7 +123,14 @@ TEST(DecisionWords, ExerciseDosesReasonWho) {
   engine.set_review_reason("not now");
   engine.mutable_review_time()->set_seconds(1795325880);  // 2026-11-22 05:38Z
   EXPECT_EQ(DecisionReason(engine), "not now");
-  EXPECT_EQ(DecisionWho(engine), "engine, reviewed 2026-11-22 05:38Z");
+  // Approved or rejected by someone the server did not name; then by name.
+  EXPECT_EQ(DecisionWho(engine), "engine, approved by clinician 2026-11-22 05:38Z");
+  engine.set_state(v1::DECISION_STATE_REJECTED);
+  engine.set_reviewer_display_name("Pat Physio");
+  EXPECT_EQ(DecisionWho(engine), "engine, rejected by Pat Physio 2026-11-22 05:38Z");
+  // Library names when known.
+  EXPECT_EQ(DecisionExercise(engine, {{"exercises/wall-sit-30-45", "Wall sit"}}),
+            "Wall sit -> wall-sit-iso");
 
   v1::Decision pause;
   pause.set_author("clinician");
@@ -132,6 +139,8 @@ TEST(DecisionWords, ExerciseDosesReasonWho) {
   EXPECT_EQ(DecisionDoses(pause), "");
   EXPECT_EQ(DecisionReason(pause), "Your physiotherapist paused your program.");
   EXPECT_EQ(DecisionWho(pause), "clinician");
+  pause.set_reviewer_display_name("Pat Physio");
+  EXPECT_EQ(DecisionWho(pause), "Pat Physio");
   v1::Decision same;
   same.set_exercise_before("exercises/bridge");
   same.set_exercise_after("exercises/bridge");
@@ -171,6 +180,109 @@ TEST(RpcError, NamesTheCodeAndListsViolations) {
   error.message = "bad request";
   error.violations = {"reason: is required"};
   EXPECT_EQ(error.ToString(), "INVALID_ARGUMENT: bad request\n  reason: is required");
+}
+
+TEST(RpcError, SentencesWithoutCodeNames) {
+  RpcError range;
+  range.code = grpc::StatusCode::INVALID_ARGUMENT;
+  range.message = "invalid request";
+  range.violations = {"prescription.dose.sets: 11 out of range 0..10", "reason: required"};
+  EXPECT_EQ(range.Sentence("h:1"),
+            "Sets (prescription.dose.sets) is 11, outside the allowed 0 to 10. The reason is "
+            "required.");
+  EXPECT_TRUE(range.Names("reason"));
+  EXPECT_TRUE(range.Names("sets"));
+  EXPECT_FALSE(range.Names("reps"));
+  RpcError down;
+  down.code = grpc::StatusCode::UNAVAILABLE;
+  EXPECT_THAT(down.Sentence("h:1"), testing::StartsWith("The server at h:1 cannot be reached"));
+  RpcError out;
+  out.code = grpc::StatusCode::UNAUTHENTICATED;
+  EXPECT_THAT(out.Sentence("h:1"), testing::StartsWith("You are signed out"));
+  RpcError state;
+  state.code = grpc::StatusCode::FAILED_PRECONDITION;
+  state.violations = {"ALERT_STATE: alert is already acknowledged"};
+  EXPECT_EQ(state.Sentence("h:1"), "Not possible now: Alert is already acknowledged.");
+  for (const RpcError* e : {&range, &down, &out, &state}) {
+    EXPECT_THAT(e->Sentence("h:1"), testing::Not(testing::HasSubstr(e->CodeName())));
+  }
+}
+
+TEST(DisambiguateNames, TagsOnlySharedNamesWithTheId) {
+  std::vector<CaseloadRow> rows = {Row("Sam Runner", 0, false, 0), Row("Ann", 0, false, 0),
+                                   Row("Sam Runner", 0, false, 0)};
+  rows[0].patient = "patients/a1";
+  rows[1].patient = "patients/b2";
+  rows[2].patient = "patients/c3";
+  DisambiguateNames(rows);
+  EXPECT_EQ(PatientLabel(rows[0]), "Sam Runner (id a1)");
+  EXPECT_EQ(PatientLabel(rows[1]), "Ann");
+  EXPECT_EQ(PatientLabel(rows[2]), "Sam Runner (id c3)");
+}
+
+TEST(SessionLines, DonePartlyAndNotDone) {
+  v1::Session session;
+  session.set_name("programs/p/sessions/s");
+  session.set_local_date("2026-11-22");
+  for (const char* rx : {"a", "b", "c"}) {
+    auto* item = session.add_items();
+    item->set_prescription(std::string("programs/p/prescriptions/") + rx);
+    item->set_exercise(std::string("exercises/") + rx);
+    item->mutable_dose()->set_sets(3);
+    item->mutable_dose()->set_reps(10);
+  }
+  auto* full = session.add_reports();
+  full->set_prescription("programs/p/prescriptions/a");
+  full->set_exercise("exercises/a");
+  full->mutable_prescribed_dose()->set_sets(3);
+  full->mutable_prescribed_dose()->set_reps(10);
+  full->set_pain_during(2);
+  full->set_pain_after_1h(3);
+  auto* part = session.add_reports();
+  *part = *full;
+  part->set_prescription("programs/p/prescriptions/b");
+  part->set_exercise("exercises/b");
+  part->set_sets_done(2);
+  part->clear_pain_after_1h();
+  const auto lines = SessionLines(session, {{"exercises/a", "Exercise A"}});
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].exercise, "Exercise A");
+  EXPECT_EQ(lines[0].dose, "3 x 10 reps");
+  EXPECT_EQ(lines[0].pain_during, 2);
+  EXPECT_EQ(lines[0].pain_after_1h, 3);
+  EXPECT_EQ(DoneWord(lines[0].done), "done");
+  EXPECT_EQ(DoneWord(lines[1].done), "partly");
+  EXPECT_FALSE(lines[1].pain_after_1h.has_value());
+  EXPECT_EQ(lines[2].exercise, "c");
+  EXPECT_EQ(DoneWord(lines[2].done), "not done");
+}
+
+TEST(OverviewOf, LatestOutcomesAndAdherence) {
+  v1::ProgramProgress progress;
+  auto* w1 = progress.add_weeks();
+  w1->set_week(1);
+  w1->set_sessions_done(3);
+  w1->set_sessions_planned(3);
+  auto* w2 = progress.add_weeks();
+  w2->set_week(2);
+  w2->set_sessions_done(1);
+  w2->set_sessions_planned(3);
+  progress.set_akps_change(12);
+  std::vector<v1::Outcome> outcomes(3);
+  outcomes[0].set_kind(v1::OUTCOME_KIND_AKPS);  // newest
+  outcomes[0].set_value(80);
+  outcomes[1].set_kind(v1::OUTCOME_KIND_STEP_DOWN_30S);
+  outcomes[1].set_value(14);
+  outcomes[2].set_kind(v1::OUTCOME_KIND_AKPS);
+  outcomes[2].set_value(68);
+  const OverviewNumbers n = OverviewOf(progress, outcomes);
+  EXPECT_EQ(n.akps, 80);
+  EXPECT_EQ(n.akps_change, 12);
+  EXPECT_EQ(n.step_downs, 14);
+  EXPECT_FALSE(n.global_rating.has_value());
+  EXPECT_EQ(n.week, 2);
+  EXPECT_EQ(AdherenceWords(n.week_done, n.week_planned), "1 of 3 sessions (33%)");
+  EXPECT_EQ(AdherenceWords(n.total_done, n.total_planned), "4 of 6 sessions (67%)");
 }
 
 TEST(ParseOptions, TargetAndTokenFileLikeTheCli) {

@@ -561,21 +561,30 @@ function light(tl) {
   return el("span", { class: `light ${cls}`, dataset: { testid: "traffic-light" } }, text);
 }
 
-// Each decision's reason, as the server wrote it for the patient; no decision means the
-// program stays as it is.
-function decisionList(decisions) {
+// What the report changed, as the server wrote it for the patient: one sentence per kind
+// of change for the whole report, then each decision (an exercise's line says whether it is
+// already in the program or waits for the physiotherapist); no decision means the program
+// stays as it is.
+function decisionList(res) {
+  const decisions = res.decisions;
   if (decisions.length === 0) {
     return el("p", { dataset: { testid: "no-change" } }, "No change to your program: keep the same dose.");
   }
-  return el("ul", { dataset: { testid: "reasons" } },
-    decisions.map((d) => el("li", { dataset: { testid: "reason" } }, d.patientReason || d.rule)));
+  const details = [...(res.changeDetails ?? [])];
+  const lines = decisions.map((d) =>
+    d.prescription && d.exerciseBefore && details.length ? details.shift() : d.patientReason || d.rule);
+  const summary = res.changeSummary ?? [];
+  return el("div", {},
+    summary.length ? el("p", { dataset: { testid: "change-summary" } }, summary.join(" ")) : null,
+    el("ul", { dataset: { testid: "reasons" } },
+      lines.map((text) => el("li", { dataset: { testid: "reason" } }, text))));
 }
 
 function showReportResult(res, item) {
   results.report.replaceChildren(el("div", { class: "banner" },
     el("p", {}, "Session recorded ", light(res.session?.trafficLight)),
     el("p", { class: "muted" }, item.summary),
-    decisionList(res.decisions)));
+    decisionList(res)));
 }
 
 function showCheckInResult(res, item) {
@@ -584,7 +593,7 @@ function showCheckInResult(res, item) {
     el("p", {}, "Check-in recorded ", light(res.checkIn?.trafficLight)),
     el("p", { class: "muted" }, item.summary),
     paused ? el("p", { dataset: { testid: "paused" } }, "Your program is paused until your physiotherapist has seen you.") : null,
-    decisionList(res.decisions)));
+    decisionList(res)));
   // What the server tells the patient about each alert it raised (e.g. an urgent review).
   const advice = res.alerts.filter((a) => a.patientAdvice || a.pausedProgram);
   if (advice.length) {

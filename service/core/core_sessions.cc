@@ -350,6 +350,8 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         *response.mutable_session() = std::move(session);
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
+        for (auto& line : outcome->summary.headlines) response.add_change_summary(line);
+        for (auto& line : outcome->summary.details) response.add_change_details(line);
         return response;
       },
       internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
@@ -407,6 +409,8 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
         *response.mutable_check_in() = std::move(check_in);
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
+        for (auto& line : outcome->summary.headlines) response.add_change_summary(line);
+        for (auto& line : outcome->summary.details) response.add_change_details(line);
         return response;
       },
       internal::Replay::kStore, internal::PlansChanged::Program(*program_id));

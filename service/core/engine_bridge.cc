@@ -95,7 +95,9 @@ absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator&
   auto history = LoadHistory(txn, loaded, day);
   if (!history.ok()) return history.status();
   const EngineContext ctx{library, *protocol, day, now};
-  return Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
+  auto outcome = Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
+  if (outcome.ok()) outcome->summary = SummarizeForPatient(outcome->decisions, library);
+  return outcome;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "service/core/program_access.h"
+#include "service/domain/decision_texts.h"
 #include "service/domain/engine.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
@@ -17,6 +18,8 @@ namespace kneecoach::internal {
 struct EngineOutcome {
   std::vector<v1::Decision> decisions;
   std::vector<v1::Alert> alerts;
+  // The decisions in the patient's words (decision_texts.h).
+  PatientSummary summary;
 };
 
 // What the engine reads for a report on `day`: the program's sessions and check-ins of the

@@ -6,11 +6,27 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/domain/dates.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/progression.h"
 
 namespace kneecoach {
 namespace {
+
+// How a GREEN report was confirmed, for the decision's inputs.
+std::string ConfirmedBy(const Evaluation& ev, const ReportEntry& entry) {
+  if (ev.timeline().CheckInOn(entry.day + 1) != nullptr) {
+    return absl::StrCat("morning check-in ", FormatLocalDate(entry.day + 1));
+  }
+  return absl::StrCat("no check-in on ", FormatLocalDate(entry.day + 1), " within ",
+                      ev.rules().confirmation().unconfirmed_counts_after_hours(), " h");
+}
+
+// What a regression may change on `p`'s exercise (its category's variables).
+RegressionScope Scope(const Evaluation& ev, const v1::Prescription& p) {
+  const v1::Exercise* e = ev.library().FindExercise(ExerciseSlug(p.exercise()));
+  return ScopeFor(ev.rules(), e != nullptr ? e->category() : v1::EXERCISE_CATEGORY_UNSPECIFIED);
+}
 
 std::string Describe(const Evaluation& ev, const v1::Prescription& p) {
   return DescribePrescription(ev.library(), p.exercise(), p.dose());
@@ -36,7 +52,7 @@ std::optional<GreenStep> NextGreenStep(const Evaluation& ev, const v1::Prescript
   const std::string& swapped_from = p.progress().swapped_from_exercise();
   if (!swapped_from.empty()) {
     if (const v1::Exercise* original = ev.library().FindExercise(ExerciseSlug(swapped_from))) {
-      return GreenStep{{original->name(), original->starting_dose(), "rung"},
+      return GreenStep{{original->name(), original->starting_dose(), "rung", ""},
                        kRuleReturnFromIsometric};
     }
   }
@@ -47,20 +63,24 @@ std::optional<GreenStep> NextGreenStep(const Evaluation& ev, const v1::Prescript
   return GreenStep{*std::move(change), "progress.green_streak"};
 }
 
-void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
+void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s,
+             const Streaks& before) {
   const int needed = ev.rules().progression().greens_to_progress();
   // A locked prescription is noted once per streak, not at every later green.
-  if (s.green < needed || (p.locked() && s.green > needed)) return;
+  if (s.green < needed || s.green <= before.green || (p.locked() && before.green >= needed)) {
+    return;
+  }
   std::optional<GreenStep> step = NextGreenStep(ev, p);
   if (!step.has_value()) return;
   const bool back = step->rule == kRuleReturnFromIsometric;
   v1::Decision d = DecisionOn(
       v1::DECISION_KIND_PROGRESS, step->rule, latest,
       absl::StrCat(s.green, " green sessions in a row: time for a small step up."),
-      absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed, ") at ",
-                   Describe(ev, p), "; one variable, one step: ", step->change.variable,
+      absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed,
+                   "; the last confirmed by ", ConfirmedBy(ev, latest), ") at ", Describe(ev, p), "; one variable, one step: ", step->change.variable,
                    back ? " (back from the isometric swap)" : "", "."));
   PutInput(d, "green_streak", s.green);
+  PutInput(d, "confirmed_by", ConfirmedBy(ev, latest));
   PutInput(d, "greens_to_progress", needed);
   ev.Change(p, step->change, std::move(d));
 }
@@ -68,7 +88,7 @@ void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, con
 void OnAmber(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   const int needed = ev.rules().progression().ambers_to_regress();
   std::optional<DoseChange> change;
-  if (s.amber >= needed) change = AmberRegression(p, ev.library(), ev.rules().progression());
+  if (s.amber >= needed) change = AmberRegression(p, ev.library(), ev.rules().progression(), Scope(ev, p));
   if (!change.has_value()) {
     v1::Decision d = DecisionOn(
         v1::DECISION_KIND_HOLD, "hold.amber", latest,
@@ -110,8 +130,9 @@ RedAction RedActionFor(absl::string_view variable) {
             "Pain was too high (red): next time is an easier version.", "one rung down"};
   }
   return {v1::DECISION_KIND_REGRESS, "regress.red_volume",
-          "Pain was too high (red): next time is a smaller, shallower dose.",
-          "volume kept at red_volume_fraction with the range limited one step"};
+          "Pain was too high (red): next time is a smaller, easier dose.",
+          "volume kept at red_volume_fraction, with the range limited one step or the effort "
+          "one point lower where the category allows"};
 }
 
 void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
@@ -122,7 +143,7 @@ void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const
               : absl::StrCat("report ", v1::TrafficLight_Name(latest.report->traffic_light()),
                              ", then the next morning");
   std::optional<DoseChange> change =
-      RedRegression(p, ev.library(), ev.rules().progression(), painful);
+      RedRegression(p, ev.library(), ev.rules().progression(), painful, Scope(ev, p));
   if (!change.has_value()) {
     ev.Note(&p, DecisionOn(v1::DECISION_KIND_HOLD, "hold.red_nothing_lower", latest,
                            "That hurt too much (red): keep it gentle and we will review.",
@@ -134,14 +155,15 @@ void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const
   const RedAction action = RedActionFor(change->variable);
   v1::Decision d = DecisionOn(
       action.kind, action.rule, latest, action.patient_reason,
-      absl::StrCat("RED (", cause, ") at ", Describe(ev, p), ": ", action.what, "."));
+      absl::StrCat("RED (", cause, ") at ", Describe(ev, p), ": ", action.what,
+                   change->note.empty() ? "" : absl::StrCat(" (", change->note, ")"), "."));
   PutInput(d, "red_streak", s.red);
   ev.Change(p, *change, std::move(d));
 }
 
 void OnUnderDose(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest,
                  const Streaks& s) {
-  std::optional<DoseChange> change = Simplification(p, ev.rules().progression());
+  std::optional<DoseChange> change = Simplification(p, ev.rules().progression(), Scope(ev, p));
   if (!change.has_value()) return;
   const int needed = ev.rules().progression().under_dose_sessions_to_simplify();
   v1::Decision d = DecisionOn(
@@ -191,9 +213,13 @@ void AdaptPrescription(Evaluation& ev, v1::Prescription& p, const ReportEntry& l
   }
   if (s.under_dose >= ev.rules().progression().under_dose_sessions_to_simplify()) {
     OnUnderDose(ev, p, latest, s);
-    return;
   }
-  OnGreen(ev, p, latest, s);
+  // GREEN: nothing yet; OnConfirmedGreen decides once the next morning confirms it.
+}
+
+void OnConfirmedGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest,
+                      const Streaks& now, const Streaks& before) {
+  OnGreen(ev, p, latest, now, before);
 }
 
 }  // namespace kneecoach

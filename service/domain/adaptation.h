@@ -9,7 +9,9 @@
 //   AMBER                     -> hold (repeat the dose)
 //   under dose x N            -> simplify (volume cut)
 //   GREEN x greens_to_progress-> back to the exercise swapped away from, if any; else
-//                                progress one variable one step (progression.h)
+//   (confirmed: timeline.h)      progress one variable one step (progression.h); decided
+//                                when the last of them is confirmed, usually by the next
+//                                morning's check-in, which then carries the decision
 //
 // Return-to-run stages follow running.h instead.
 #pragma once
@@ -20,8 +22,16 @@
 
 namespace kneecoach {
 
-// `latest` is the prescription's latest report with its effective light.
+// `latest` is the prescription's latest report with its effective light. Acts at once on
+// RED, AMBER and under dose; a GREEN report waits for its confirmation.
 void AdaptPrescription(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest);
+
+// The confirmed GREEN streak of `p` grew in this event from `before` to `now` (Streaks of
+// ev.before() and ev.timeline()); `latest` is its newest confirmed GREEN report. Steps up
+// (or back from an isometric swap) at greens_to_progress; a locked prescription is noted
+// once per streak.
+void OnConfirmedGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest,
+                      const Streaks& now, const Streaks& before);
 
 // A decision of `kind` by `rule` on `latest`, with the pain inputs and both reasons filled.
 v1::Decision DecisionOn(v1::DecisionKind kind, absl::string_view rule, const ReportEntry& latest,

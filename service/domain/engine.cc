@@ -1,10 +1,12 @@
 #include "service/domain/engine.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/domain/adaptation.h"
@@ -117,9 +119,63 @@ std::vector<std::string> AdaptToNextMorning(Evaluation& ev, v1::TrafficLight mor
   return red;
 }
 
-void CheckProgramRules(Evaluation& ev, bool event_red, const std::vector<std::string>& red) {
+// The newest confirmed GREEN report of `p` in `timeline`, if any.
+std::optional<ReportEntry> NewestConfirmedGreen(const Timeline& timeline,
+                                                const v1::Prescription& p) {
+  const std::vector<ReportEntry> reports = timeline.ReportsFor(p.name());
+  for (auto it = reports.rbegin(); it != reports.rend(); ++it) {
+    if (!it->confirmed) continue;
+    if (it->effective != v1::TRAFFIC_LIGHT_GREEN) return std::nullopt;
+    return *it;
+  }
+  return std::nullopt;
+}
+
+// Reports of `p` confirmed in this event: pending as the previous event saw them.
+std::vector<ReportEntry> NewlyConfirmed(const Evaluation& ev, const v1::Prescription& p) {
+  absl::flat_hash_set<const v1::ExerciseReport*> pending;
+  for (const ReportEntry& e : ev.before().ReportsFor(p.name())) {
+    if (!e.confirmed) pending.insert(e.report);
+  }
+  std::vector<ReportEntry> confirmed;
+  for (const ReportEntry& e : ev.timeline().ReportsFor(p.name())) {
+    if (e.confirmed && pending.contains(e.report)) confirmed.push_back(e);
+  }
+  return confirmed;
+}
+
+// Progressions resting on GREEN sessions, decided when the last of them is confirmed: by
+// this event's check-in (its next morning), or by the time passed without one since the
+// previous event. Whatever grew the confirmed GREEN streak in this event decides here.
+void ConfirmProgressions(Evaluation& ev, std::vector<std::string>& touched) {
+  for (int i = 0; i < ev.program().prescriptions_size(); ++i) {
+    if (ev.paused()) return;
+    v1::Prescription& p = *ev.program().mutable_prescriptions(i);
+    const bool run = ev.timeline().IsRunStage(p.exercise());
+    if (run) {
+      for (const ReportEntry& e : NewlyConfirmed(ev, p)) OnConfirmedCadenceRun(ev, p, e);
+    }
+    const Streaks now = ev.timeline().StreaksFor(p);
+    const Streaks before = ev.before().StreaksFor(p);
+    if (now.green <= before.green) continue;
+    std::optional<ReportEntry> latest = NewestConfirmedGreen(ev.timeline(), p);
+    if (!latest.has_value()) continue;
+    touched.push_back(p.name());
+    if (run) {
+      OnConfirmedGreenRuns(ev, p, *latest, now.green);
+    } else {
+      OnConfirmedGreen(ev, p, *latest, now, before);
+    }
+  }
+}
+
+// Safety first: a pause stops what would otherwise progress in the same event.
+void CheckSafetyRules(Evaluation& ev, bool event_red, const std::vector<std::string>& red) {
   CheckRedInARow(ev, event_red, red);
   CheckRedPersisting(ev, event_red);
+}
+
+void CheckProgramRules(Evaluation& ev) {
   MaybeChangePhase(ev);
   CheckAdherence(ev);
   CheckNoMeaningfulChange(ev);
@@ -176,7 +232,9 @@ EngineResult OnSessionReported(const EngineContext& ctx, const v1::Program& prog
       red.push_back(p->name());
     }
   }
-  CheckProgramRules(ev, session.traffic_light() == v1::TRAFFIC_LIGHT_RED, red);
+  CheckSafetyRules(ev, session.traffic_light() == v1::TRAFFIC_LIGHT_RED, red);
+  ConfirmProgressions(ev, reported);
+  CheckProgramRules(ev);
   UpdateProgress(ev, reported);
   return std::move(ev).Finish();
 }
@@ -200,7 +258,9 @@ EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& prog
   CheckUsualPainRisingFast(ev, check_in);
   CheckPainSustainedHigh(ev, check_in);
   CheckUsualPain(ev, check_in);
-  CheckProgramRules(ev, check_in.traffic_light() == v1::TRAFFIC_LIGHT_RED, red);
+  CheckSafetyRules(ev, check_in.traffic_light() == v1::TRAFFIC_LIGHT_RED, red);
+  ConfirmProgressions(ev, touched);
+  CheckProgramRules(ev);
   UpdateProgress(ev, touched);
   return std::move(ev).Finish();
 }

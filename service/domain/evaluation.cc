@@ -1,11 +1,13 @@
 #include "service/domain/evaluation.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "service/domain/dates.h"
 #include "service/domain/dose.h"
 #include "service/domain/program_factory.h"
+#include "service/domain/protocol.h"
 
 namespace kneecoach {
 namespace {
@@ -80,6 +82,18 @@ void PutFrequencyRules(const v1::Protocol& protocol, v1::Phase phase, v1::Progra
   }
 }
 
+// The day of the latest report in `history` dated on or before `day` (`day` if none).
+absl::CivilDay PreviousEventDay(const History& history, absl::CivilDay day) {
+  std::optional<absl::CivilDay> latest;
+  auto consider = [&](const std::string& local_date) {
+    auto d = ParseLocalDate(local_date);
+    if (d.ok() && *d <= day && (!latest.has_value() || *d > *latest)) latest = *d;
+  };
+  for (const auto& s : history.sessions) consider(s.local_date());
+  for (const auto& c : history.check_ins) consider(c.local_date());
+  return latest.value_or(day);
+}
+
 }  // namespace
 
 void PutInput(v1::Decision& decision, absl::string_view key, absl::string_view value) {
@@ -128,7 +142,9 @@ Evaluation::Evaluation(const EngineContext& ctx, const v1::Program& program,
     : ctx_(ctx),
       history_(history),
       program_(program),
-      timeline_(history, session, check_in, program_.rules()),
+      rules_(RulesInForce(program.rules(), ctx.protocol.rules())),
+      timeline_(history, session, check_in, rules_, day, day),
+      before_(history, nullptr, nullptr, rules_, day, PreviousEventDay(history, day)),
       day_(day),
       source_(std::move(source)) {}
 
@@ -187,6 +203,7 @@ void Evaluation::ChangePhase(v1::Phase next, v1::Decision decision) {
     return;
   }
   StartPhase(ctx_, next, day_, program_);
+  *rules_.mutable_frequency_rules() = program_.rules().frequency_rules();
   Record(nullptr, std::move(decision), v1::DECISION_STATE_APPLIED);
 }
 

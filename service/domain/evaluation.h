@@ -39,8 +39,12 @@ class Evaluation {
 
   const EngineContext& ctx() const { return ctx_; }
   const Library& library() const { return ctx_.library; }
-  const v1::ProtocolRules& rules() const { return program_.rules(); }
+  // The program's rules in force (RulesInForce: its copy, completed from its protocol).
+  const v1::ProtocolRules& rules() const { return rules_; }
   const Timeline& timeline() const { return timeline_; }
+  // The timeline as the previous event saw it (without the report being processed, as of
+  // the latest earlier report's day): what this event confirmed is what changed since.
+  const Timeline& before() const { return before_; }
   const History& history() const { return history_; }
   absl::CivilDay day() const { return day_; }
   v1::Program& program() { return program_; }
@@ -76,7 +80,9 @@ class Evaluation {
   const EngineContext& ctx_;
   const History& history_;
   v1::Program program_;
+  v1::ProtocolRules rules_;
   Timeline timeline_;
+  Timeline before_;
   absl::CivilDay day_;
   std::string source_;
   std::vector<v1::Decision> decisions_;

@@ -287,6 +287,21 @@ absl::Status Validate(const v1::LibraryFile& file, absl::string_view source) {
         ladders_with_repeats.insert(ladder.id());
       }
     }
+    // clinical.md: a regression never moves to an exercise of higher patellofemoral load,
+    // so a ladder's load must not fall as it rises (a step down would raise it).
+    for (int r = 0; r + 1 < ladder.exercise_slugs_size(); ++r) {
+      auto lower = by_slug.find(ladder.exercise_slugs(r));
+      auto upper = by_slug.find(ladder.exercise_slugs(r + 1));
+      if (lower == by_slug.end() || upper == by_slug.end()) continue;
+      const v1::PatellofemoralLoad below = lower->second->patellofemoral_load();
+      const v1::PatellofemoralLoad above = upper->second->patellofemoral_load();
+      if (above >= below) continue;
+      problems.Add(label, absl::StrCat("rung ", r + 1, " \"", upper->first, "\" (",
+                                       v1::PatellofemoralLoad_Name(above), ") is above rung ", r,
+                                       " \"", lower->first, "\" (",
+                                       v1::PatellofemoralLoad_Name(below),
+                                       "): patellofemoral load must not fall as a ladder rises"));
+    }
     if (!ladder.isometric_slug().empty()) {
       auto it = by_slug.find(ladder.isometric_slug());
       if (it == by_slug.end()) {

@@ -48,7 +48,10 @@ bool PassesTest(const Evaluation& ev, const v1::ExitTest& test, absl::CivilDay d
                       OrPrescribed(r.duration_seconds_done(), dose.duration_seconds()) >=
                           test.min_duration_seconds() &&
                       r.pain_during() <= test.max_pain();
-  if (!enough || !test.no_next_day_flare()) return enough;
+  // An exit test rests on a GREEN session: pending until its next morning confirms it.
+  const ReportEntry entry = ev.timeline().EntryFor(day, r);
+  if (!enough || !entry.confirmed || entry.effective != v1::TRAFFIC_LIGHT_GREEN) return false;
+  if (!test.no_next_day_flare()) return true;
   const v1::MorningCheckIn* next = ev.timeline().CheckInOn(day + 1);
   return next != nullptr && next->traffic_light() == v1::TRAFFIC_LIGHT_GREEN;
 }

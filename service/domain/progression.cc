@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/timeline.h"
 
@@ -15,11 +18,11 @@ using Step = std::optional<DoseChange> (*)(const v1::Prescription&, const v1::Ex
                                            const Library&, const v1::ProgressionRules&);
 
 DoseChange SameExercise(const v1::Prescription& p, v1::Dose dose, std::string variable) {
-  return {p.exercise(), std::move(dose), std::move(variable)};
+  return {p.exercise(), std::move(dose), std::move(variable), ""};
 }
 
 DoseChange StartOf(const v1::Exercise& exercise, std::string variable) {
-  return {exercise.name(), exercise.starting_dose(), std::move(variable)};
+  return {exercise.name(), exercise.starting_dose(), std::move(variable), ""};
 }
 
 bool HoldProgresses(const v1::Dose& dose, const v1::Exercise& exercise) {
@@ -120,27 +123,96 @@ std::optional<DoseChange> StepRung(const v1::Prescription& p, const v1::Exercise
   return StartOf(*next, "rung");
 }
 
-std::optional<DoseChange> VolumeCut(const v1::Prescription& p, double cut_fraction) {
-  auto cut = CutVolume(p.dose(), cut_fraction);
+std::optional<DoseChange> VolumeCut(const v1::Prescription& p, double cut_fraction,
+                                    const RegressionScope& scope) {
+  auto cut = CutVolume(p.dose(), cut_fraction, scope);
   if (!cut.has_value()) return std::nullopt;
   return SameExercise(p, std::move(*cut), "volume");
 }
 
+int LoadRank(v1::PatellofemoralLoad load) {
+  return load == v1::PATELLOFEMORAL_LOAD_UNSPECIFIED ? v1::PatellofemoralLoad_MAX + 1 : load;
+}
+
+std::string LoadName(const v1::Exercise& e) {
+  switch (e.patellofemoral_load()) {
+    case v1::PATELLOFEMORAL_LOAD_LOW:
+      return "low";
+    case v1::PATELLOFEMORAL_LOAD_MODERATE:
+      return "moderate";
+    case v1::PATELLOFEMORAL_LOAD_HIGH:
+      return "high";
+    default:
+      return "unknown";
+  }
+}
+
+std::string PassedOver(absl::string_view what, const v1::Exercise& from,
+                       const v1::Exercise& to) {
+  return absl::StrCat(what, " ", to.slug(), " passed over: its patellofemoral load (",
+                      LoadName(to), ") is higher than ", from.slug(), "'s (", LoadName(from),
+                      ")");
+}
+
 }  // namespace
 
-std::optional<v1::Dose> CutVolume(const v1::Dose& dose, double cut_fraction) {
+RegressionScope ScopeFor(const v1::ProtocolRules& rules, v1::ExerciseCategory category) {
+  if (rules.regression_variables().empty()) return {};
+  RegressionScope scope{false, false, false, false, false, false, false, false};
+  for (const auto& entry : rules.regression_variables()) {
+    if (entry.category() != category) continue;
+    for (int v : entry.variables()) {
+      switch (v) {
+        case v1::REGRESSION_VARIABLE_RANGE:
+          scope.range = true;
+          break;
+        case v1::REGRESSION_VARIABLE_REPS:
+          scope.reps = true;
+          break;
+        case v1::REGRESSION_VARIABLE_SETS:
+          scope.sets = true;
+          break;
+        case v1::REGRESSION_VARIABLE_HOLD:
+          scope.hold = true;
+          break;
+        case v1::REGRESSION_VARIABLE_DURATION:
+          scope.duration = true;
+          break;
+        case v1::REGRESSION_VARIABLE_EFFORT:
+          scope.effort = true;
+          break;
+        case v1::REGRESSION_VARIABLE_RUNG:
+          scope.rung = true;
+          break;
+        case v1::REGRESSION_VARIABLE_ISOMETRIC_SWAP:
+          scope.isometric = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return scope;
+}
+
+bool NoMoreLoad(const v1::Exercise& from, const v1::Exercise& to) {
+  return LoadRank(to.patellofemoral_load()) <= LoadRank(from.patellofemoral_load());
+}
+
+std::optional<v1::Dose> CutVolume(const v1::Dose& dose, double cut_fraction,
+                                  const RegressionScope& scope) {
   v1::Dose cut = dose;
   auto shrink = [cut_fraction](int value) {
     const int kept = static_cast<int>(std::lround(value * (1 - cut_fraction)));
     return std::max(1, std::min(value - 1, kept));
   };
-  if (dose.reps() > 1) {
+  if (scope.reps && dose.reps() > 1) {
     cut.set_reps(shrink(dose.reps()));
-  } else if (dose.hold_seconds() > 1) {
+  } else if (scope.hold && dose.hold_seconds() > 1) {
     cut.set_hold_seconds(shrink(dose.hold_seconds()));
-  } else if (dose.duration_seconds() > 1) {
+  } else if (scope.duration && dose.duration_seconds() > 1) {
     cut.set_duration_seconds(shrink(dose.duration_seconds()));
-  } else if (dose.sets() > 1) {
+  } else if (scope.sets && dose.sets() > 1) {
     cut.set_sets(shrink(dose.sets()));
   } else {
     return std::nullopt;
@@ -161,47 +233,62 @@ std::optional<DoseChange> NextProgression(const v1::Prescription& p, const Libra
 }
 
 std::optional<DoseChange> AmberRegression(const v1::Prescription& p, const Library& library,
-                                          const v1::ProgressionRules& rules) {
+                                          const v1::ProgressionRules& rules,
+                                          const RegressionScope& scope) {
   const v1::Exercise* exercise = library.FindExercise(ExerciseSlug(p.exercise()));
-  if (exercise != nullptr && p.dose().max_knee_flexion_degrees() > 0) {
+  if (exercise != nullptr && scope.range && p.dose().max_knee_flexion_degrees() > 0) {
     if (auto range = ShallowerRange(p.dose(), *exercise, rules)) {
       v1::Dose dose = p.dose();
       dose.set_max_knee_flexion_degrees(*range);
       return SameExercise(p, std::move(dose), "range");
     }
   }
-  return VolumeCut(p, rules.regress_volume_fraction());
+  return VolumeCut(p, rules.regress_volume_fraction(), scope);
 }
 
 std::optional<DoseChange> RedRegression(const v1::Prescription& p, const Library& library,
-                                        const v1::ProgressionRules& rules,
-                                        bool painful_dynamic) {
+                                        const v1::ProgressionRules& rules, bool painful_dynamic,
+                                        const RegressionScope& scope) {
   const v1::Exercise* exercise = library.FindExercise(ExerciseSlug(p.exercise()));
   if (exercise == nullptr) return std::nullopt;
   const std::string ladder = LadderIdOf(p.ladder());
+  std::vector<std::string> notes;
   if (!ladder.empty()) {
     const v1::Exercise* isometric = library.IsometricFor(ladder);
-    if (painful_dynamic && isometric != nullptr &&
+    if (scope.isometric && painful_dynamic && isometric != nullptr &&
         exercise->category() != v1::EXERCISE_CATEGORY_ISOMETRIC &&
         isometric->slug() != exercise->slug()) {
-      return StartOf(*isometric, "isometric");
+      if (NoMoreLoad(*exercise, *isometric)) return StartOf(*isometric, "isometric");
+      notes.push_back(PassedOver("the isometric", *exercise, *isometric));
     }
-    if (const v1::Exercise* lower = library.PreviousOnLadder(ladder, exercise->slug())) {
-      return StartOf(*lower, "rung");
+    const v1::Exercise* lower = library.PreviousOnLadder(ladder, exercise->slug());
+    if (scope.rung && lower != nullptr) {
+      if (NoMoreLoad(*exercise, *lower)) {
+        DoseChange change = StartOf(*lower, "rung");
+        change.note = absl::StrJoin(notes, "; ");
+        return change;
+      }
+      notes.push_back(PassedOver("one rung down,", *exercise, *lower));
     }
   }
   v1::Dose dose = p.dose();
-  auto cut = CutVolume(dose, 1 - rules.red_volume_fraction());
+  auto cut = CutVolume(dose, 1 - rules.red_volume_fraction(), scope);
   if (cut.has_value()) dose = *cut;
-  auto range = ShallowerRange(dose, *exercise, rules);
+  std::optional<int> range;
+  if (scope.range) range = ShallowerRange(dose, *exercise, rules);
   if (range.has_value()) dose.set_max_knee_flexion_degrees(*range);
-  if (!cut.has_value() && !range.has_value()) return std::nullopt;
-  return SameExercise(p, std::move(dose), "volume");
+  const bool easier = scope.effort && dose.target_rpe() > 1;
+  if (easier) dose.set_target_rpe(dose.target_rpe() - 1);
+  if (!cut.has_value() && !range.has_value() && !easier) return std::nullopt;
+  DoseChange change = SameExercise(p, std::move(dose), "volume");
+  change.note = absl::StrJoin(notes, "; ");
+  return change;
 }
 
 std::optional<DoseChange> Simplification(const v1::Prescription& p,
-                                         const v1::ProgressionRules& rules) {
-  return VolumeCut(p, rules.regress_volume_fraction());
+                                         const v1::ProgressionRules& rules,
+                                         const RegressionScope& scope) {
+  return VolumeCut(p, rules.regress_volume_fraction(), scope);
 }
 
 }  // namespace kneecoach

@@ -183,6 +183,62 @@ void CheckOutcomeSchedule(const v1::OutcomeSchedule& r, const Checker& c) {
   }
 }
 
+// At most a week: a session unconfirmed for longer than that is a patient who stopped
+// checking in, which the adherence rule is for.
+constexpr int kMaxUnconfirmedHours = 168;
+
+void CheckConfirmation(const v1::ConfirmationRules& r, const Checker& c) {
+  c.Range("unconfirmed_counts_after_hours", r.unconfirmed_counts_after_hours(), 0,
+          kMaxUnconfirmedHours);
+}
+
+void CheckMaintenance(const v1::MaintenanceRules& r, const Checker& c) {
+  // clinical.md: weekly volume +10-20% at most.
+  if (!(r.max_weekly_volume_increase() > 0 && r.max_weekly_volume_increase() <= 0.2)) {
+    c.Add("max_weekly_volume_increase",
+          absl::StrFormat("%g must be in (0, 0.2]", r.max_weekly_volume_increase()));
+  }
+  c.Positive("greens_to_increase", r.greens_to_increase());
+}
+
+void CheckRegressionVariables(
+    const google::protobuf::RepeatedPtrField<v1::CategoryRegression>& rules, const Checker& c) {
+  if (rules.empty()) return;
+  absl::flat_hash_set<int> seen;
+  for (int i = 0; i < rules.size(); ++i) {
+    const Checker rc = c.At(absl::StrCat("regression_variables[", i, "]"));
+    const v1::CategoryRegression& r = rules[i];
+    if (r.category() == v1::EXERCISE_CATEGORY_UNSPECIFIED ||
+        !v1::ExerciseCategory_IsValid(r.category())) {
+      rc.Add("category", "an exercise category is required");
+    } else if (!seen.insert(r.category()).second) {
+      rc.Add("category", absl::StrCat(v1::ExerciseCategory_Name(r.category()),
+                                      " is listed more than once"));
+    }
+    absl::flat_hash_set<int> variables;
+    for (int j = 0; j < r.variables_size(); ++j) {
+      const std::string field = absl::StrCat("variables[", j, "]");
+      const int v = r.variables(j);
+      if (v == v1::REGRESSION_VARIABLE_UNSPECIFIED || !v1::RegressionVariable_IsValid(v)) {
+        rc.Add(field, "a regression variable is required");
+      } else if (!variables.insert(v).second) {
+        rc.Add(field, "listed more than once");
+      }
+    }
+  }
+  for (int category = v1::ExerciseCategory_MIN; category <= v1::ExerciseCategory_MAX;
+       ++category) {
+    if (category == v1::EXERCISE_CATEGORY_UNSPECIFIED ||
+        !v1::ExerciseCategory_IsValid(category) || seen.contains(category)) {
+      continue;
+    }
+    c.Add("regression_variables",
+          absl::StrCat("no entry for ", v1::ExerciseCategory_Name(
+                                            static_cast<v1::ExerciseCategory>(category)),
+                       ": list every category (an empty list of variables: nothing changes)"));
+  }
+}
+
 // `field` is the repeated field's name ("frequency_rules") under `c`.
 void CheckFrequencyRules(const google::protobuf::RepeatedPtrField<v1::FrequencyRule>& rules,
                          absl::string_view field, const Checker& c) {
@@ -305,6 +361,9 @@ void AddRulesViolations(const v1::ProtocolRules& rules, absl::string_view prefix
   CheckAlerts(rules.alerts(), c.At("alerts"));
   CheckFrequencyRules(rules.frequency_rules(), "frequency_rules", c);
   CheckOutcomeSchedule(rules.outcome_schedule(), c.At("outcome_schedule"));
+  CheckConfirmation(rules.confirmation(), c.At("confirmation"));
+  CheckRegressionVariables(rules.regression_variables(), c);
+  if (rules.has_maintenance()) CheckMaintenance(rules.maintenance(), c.At("maintenance"));
 }
 
 absl::Status ValidateRules(const v1::ProtocolRules& rules, absl::string_view prefix,
@@ -323,6 +382,12 @@ void AddProtocolViolations(const v1::Protocol& protocol, absl::string_view prefi
     c.Add("rules", "required");
   } else {
     AddRulesViolations(protocol.rules(), c.Path("rules"), library, violations);
+    // A program may leave these to its protocol; the protocol must say them.
+    if (!protocol.rules().has_confirmation()) c.Add("rules.confirmation", "required");
+    if (!protocol.rules().has_maintenance()) c.Add("rules.maintenance", "required");
+    if (protocol.rules().regression_variables().empty()) {
+      c.Add("rules.regression_variables", "required: what a regression may change, per category");
+    }
   }
   CheckPhases(protocol, c, library, violations);
 }
@@ -331,6 +396,21 @@ absl::Status ValidateProtocol(const v1::Protocol& protocol, const Library& libra
   FieldViolations violations;
   AddProtocolViolations(protocol, "", library, violations);
   return violations.ToStatus();
+}
+
+v1::ProtocolRules RulesInForce(const v1::ProtocolRules& program_rules,
+                               const v1::ProtocolRules& protocol_rules) {
+  v1::ProtocolRules rules = program_rules;
+  if (!rules.has_confirmation() && protocol_rules.has_confirmation()) {
+    *rules.mutable_confirmation() = protocol_rules.confirmation();
+  }
+  if (!rules.has_maintenance() && protocol_rules.has_maintenance()) {
+    *rules.mutable_maintenance() = protocol_rules.maintenance();
+  }
+  if (rules.regression_variables().empty()) {
+    *rules.mutable_regression_variables() = protocol_rules.regression_variables();
+  }
+  return rules;
 }
 
 absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path,

@@ -29,7 +29,9 @@ namespace kneecoach {
 absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path,
                                                   const Library& library);
 
-// Checks a whole protocol: id and version, its rules (as ValidateRules, under "rules") and
+// Checks a whole protocol: id and version, its rules (as ValidateRules, under "rules"; a
+// protocol must also set confirmation, regression_variables and maintenance, which a program
+// may leave to its protocol) and
 // its phase templates (each phase at most once; known exercises and ladders; sane doses;
 // exit criteria that can be met; a phase followed by another must have exit criteria).
 absl::Status ValidateProtocol(const v1::Protocol& protocol, const Library& library);
@@ -44,12 +46,20 @@ void AddProtocolViolations(const v1::Protocol& protocol, absl::string_view prefi
 // ordered (green <= amber; amber morning < red morning), counts >= 1, fractions in range,
 // steps > 0, run stages on known exercises, one frequency rule per class. Alert rules that
 // 0 switches off (AKPS change, pain sustained high, usual pain rising fast) need their other
-// field only when on.
+// field only when on. Confirmation hours 0..168; regression_variables, when given, list
+// every exercise category once with known variables, none twice; maintenance, when given,
+// a weekly increase in (0, 0.2].
 absl::Status ValidateRules(const v1::ProtocolRules& rules, absl::string_view prefix,
                            const Library& library);
 
 // As ValidateRules, adding to `violations` so a caller can combine them with its own.
 void AddRulesViolations(const v1::ProtocolRules& rules, absl::string_view prefix,
                         const Library& library, FieldViolations& violations);
+
+// The rules a program is judged by: its own copy, with the rules it was created before
+// (confirmation, regression_variables, maintenance: unset or empty) taken from its
+// protocol's.
+v1::ProtocolRules RulesInForce(const v1::ProtocolRules& program_rules,
+                               const v1::ProtocolRules& protocol_rules);
 
 }  // namespace kneecoach

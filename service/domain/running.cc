@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -40,23 +41,71 @@ bool SameStageDose(const v1::Dose& a, const v1::Dose& b) {
 }
 
 // Index in the stage list of an exercise at a dose: the entry with the same exercise and
-// time, else the first with the same exercise; -1 if none.
+// time, else the longest continuous entry of that exercise the dose reaches (a run grown in
+// maintenance), else the first with the same exercise; -1 if none.
 int StageIndex(const Evaluation& ev, absl::string_view exercise, const v1::Dose& dose) {
   const auto& stages = ev.rules().return_to_run().stages();
   const std::string slug = ExerciseSlug(exercise);
   int first = -1;
+  int reached = -1;
   for (int i = 0; i < stages.size(); ++i) {
     if (stages[i].exercise_slug() != slug) continue;
     if (first < 0) first = i;
     if (SameStageDose(StageDose(stages[i], ev.library()), dose)) return i;
+    const int continuous = stages[i].continuous_seconds();
+    if (continuous > 0 && dose.duration_seconds() >= continuous &&
+        (reached < 0 || continuous > stages[reached].continuous_seconds())) {
+      reached = i;
+    }
   }
-  return first;
+  return reached >= 0 ? reached : first;
+}
+
+// Maintenance: the continuous run grows by max_weekly_volume_increase once it has been at
+// its time for a week and greens_to_increase confirmed GREEN runs; one variable (volume)
+// only.
+void MaintenanceVolumeStep(Evaluation& ev, v1::Prescription& p, const ReportEntry& run,
+                           int greens) {
+  const v1::MaintenanceRules& m = ev.rules().maintenance();
+  const int now = p.dose().duration_seconds();
+  if (m.greens_to_increase() <= 0 || greens < m.greens_to_increase() || now <= 0 ||
+      p.dose().run_seconds() > 0) {
+    return;
+  }
+  // The first report at this dose: the volume must have stood for a week.
+  std::optional<absl::CivilDay> since;
+  for (const ReportEntry& e : ev.timeline().ReportsFor(p.name())) {
+    const v1::Dose& d = e.report->prescribed_dose();
+    if (e.report->exercise() == p.exercise() && d.duration_seconds() == now) {
+      if (!since.has_value()) since = e.day;
+    } else {
+      since.reset();
+    }
+  }
+  constexpr int kWeek = 7;
+  if (!since.has_value() || ev.day() - *since < kWeek) return;
+  const int step = static_cast<int>(std::floor(now * m.max_weekly_volume_increase()));
+  if (step <= 0) return;
+  v1::Dose dose = p.dose();
+  dose.set_duration_seconds(now + step);
+  v1::Decision d = DecisionOn(
+      v1::DECISION_KIND_PROGRESS, "maintenance.volume", run,
+      absl::StrCat(greens, " green runs and a steady week: your run gets ", step / 60,
+                   " min longer. Keep the pace and the flat route: one change at a time."),
+      absl::StrCat(greens, " confirmed GREEN runs (threshold ", m.greens_to_increase(),
+                   ") at ", now / 60, " min, in place since ", FormatLocalDate(*since),
+                   ": volume +", m.max_weekly_volume_increase() * 100,
+                   "% (the weekly maximum); speed and hills unchanged."));
+  PutInput(d, "green_streak", greens);
+  PutInput(d, "max_weekly_volume_increase", m.max_weekly_volume_increase());
+  PutInput(d, "volume_since", FormatLocalDate(*since));
+  ev.Change(p, {p.exercise(), std::move(dose), "duration_seconds", ""}, std::move(d));
 }
 
 DoseChange StageChange(const Evaluation& ev, int index) {
   const v1::RunStage& stage = ev.rules().return_to_run().stages(index);
   return {absl::StrCat("exercises/", stage.exercise_slug()), StageDose(stage, ev.library()),
-          "stage"};
+          "stage", ""};
 }
 
 std::string StageLabel(const Evaluation& ev, int index) {
@@ -126,6 +175,8 @@ void SetCadenceStep(Evaluation& ev, const v1::Prescription& p, const ReportEntry
 
 }  // namespace
 
+void CadenceMiss(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run);
+
 void AdaptCadence(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run) {
   v1::CadenceModule& c = *ev.program().mutable_cadence();
   const v1::CadenceRules& r = ev.rules().cadence();
@@ -139,9 +190,38 @@ void AdaptCadence(Evaluation& ev, const v1::Prescription& p, const ReportEntry& 
     SetCadenceStep(ev, p, run, 0, "cadence.start", "Cadence module started");
     return;
   }
-  const bool hit =
-      run.effective == v1::TRAFFIC_LIGHT_GREEN && (measured <= 0 || measured >= c.target_spm());
-  if (!hit) {
+  // A GREEN run at the target waits for its next morning (OnConfirmedCadenceRun).
+  if (AtCadenceTarget(ev, run)) return;
+  CadenceMiss(ev, p, run);
+}
+
+bool AtCadenceTarget(const Evaluation& ev, const ReportEntry& run) {
+  const int measured = run.report->cadence_spm();
+  return run.report->traffic_light() == v1::TRAFFIC_LIGHT_GREEN &&
+         (measured <= 0 || measured >= ev.program().cadence().target_spm());
+}
+
+void OnConfirmedCadenceRun(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run) {
+  v1::CadenceModule& c = *ev.program().mutable_cadence();
+  const v1::CadenceRules& r = ev.rules().cadence();
+  if (!c.enabled() || r.steps().empty() || c.step_index() < 0 || c.target_spm() <= 0) return;
+  if (!AtCadenceTarget(ev, run)) return;  // counted as a miss when reported
+  if (run.effective != v1::TRAFFIC_LIGHT_GREEN) {
+    CadenceMiss(ev, p, run);
+    return;
+  }
+  c.set_miss_streak(0);
+  c.set_green_streak(c.green_streak() + 1);
+  if (c.green_streak() < r.greens_per_step() || c.step_index() + 1 >= r.steps_size()) return;
+  SetCadenceStep(ev, p, run, c.step_index() + 1, "cadence.next_step",
+                 absl::StrCat(c.green_streak(), " GREEN runs at the target (confirmed)"));
+}
+
+void CadenceMiss(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run) {
+  v1::CadenceModule& c = *ev.program().mutable_cadence();
+  const v1::CadenceRules& r = ev.rules().cadence();
+  const int measured = run.report->cadence_spm();
+  {
     c.set_green_streak(0);
     c.set_miss_streak(c.miss_streak() + 1);
     if (c.miss_streak() < r.non_responder_runs()) return;
@@ -156,13 +236,7 @@ void AdaptCadence(Evaluation& ev, const v1::Prescription& p, const ReportEntry& 
     PutInput(d, "target_spm", c.target_spm());
     PutInput(d, "measured_spm", measured);
     ev.Note(&p, std::move(d));
-    return;
   }
-  c.set_miss_streak(0);
-  c.set_green_streak(c.green_streak() + 1);
-  if (c.green_streak() < r.greens_per_step() || c.step_index() + 1 >= r.steps_size()) return;
-  SetCadenceStep(ev, p, run, c.step_index() + 1, "cadence.next_step",
-                 absl::StrCat(c.green_streak(), " GREEN runs at the target"));
 }
 
 void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) {
@@ -193,11 +267,28 @@ void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) 
                            absl::StrCat("AMBER run: ", StageLabel(ev, at), " repeated.")));
     return;
   }
-  const int greens = ev.timeline().StreaksFor(p).green;
-  if (greens < r.greens_to_advance() || at + 1 >= r.stages_size()) return;
+  // GREEN: nothing yet; OnConfirmedGreenRuns decides once the next morning confirms it.
+}
+
+void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run,
+                          int greens) {
+  const v1::ReturnToRunRules& r = ev.rules().return_to_run();
+  const int at = StageIndex(ev, p.exercise(), p.dose());
+  if (at < 0) return;
+  if (at + 1 >= r.stages_size()) {
+    if (ev.program().phase() == v1::PHASE_MAINTENANCE) MaintenanceVolumeStep(ev, p, run, greens);
+    return;
+  }
+  if (greens < r.greens_to_advance()) return;
+  const bool checked_in = ev.timeline().CheckInOn(run.day + 1) != nullptr;
   MoveStage(ev, p, run, at, at + 1, "run.advance",
-            absl::StrCat(greens, " green runs in a row: next run moves up a stage."),
-            absl::StrCat(greens, " GREEN runs in a row (threshold ", r.greens_to_advance(), ")"));
+            absl::StrCat(greens, " green runs in a row",
+                         checked_in ? ", and your knee was fine the morning after" : "",
+                         ": next run moves up a stage."),
+            absl::StrCat(greens, " GREEN runs in a row (threshold ", r.greens_to_advance(),
+                         "; the last confirmed by ",
+                         checked_in ? "the next morning's check-in" : "no check-in in time",
+                         ")"));
 }
 
 void AdaptRunStageNextMorning(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) {

@@ -3,7 +3,8 @@
 // rules.return_to_run.stages; it is judged by the running traffic light and moves along
 // that list (stage 8 appears twice: 20 then 30 min continuous).
 //
-//   GREEN x greens_to_advance    -> next stage
+//   GREEN x greens_to_advance    -> next stage, once the last of them is confirmed (the
+//                                   next morning's check-in; timeline.h)
 //   AMBER                        -> repeat the stage
 //   stopped run (stopped_early,   -> stages_back stages back next time
 //   or pain above stop_run_pain_above)
@@ -21,7 +22,8 @@
 //
 // Cadence (only when program.cadence is enabled with the patient's own baseline_spm, or a
 // run reports cadence_spm to take as baseline): targets are baseline x (1 + step) for the
-// protocol's steps (+5%, then +10%); GREEN runs at the target count towards the next step;
+// protocol's steps (+5%, then +10%); GREEN runs at the target count towards the next step
+// once confirmed by their next morning (a run AMBER or RED then counts as a miss);
 // non_responder_runs in a row that miss the target or are not GREEN switch the module off
 // (only ~35% of runners respond). Cadence changes are cues, not loads: they apply in any
 // approval mode.
@@ -33,8 +35,23 @@
 
 namespace kneecoach {
 
-// After a run is reported (`run.effective` is the run's own light).
+// After a run is reported (`run.effective` is the run's own light): RED, stopped and AMBER
+// act at once; a GREEN run waits for its confirmation (timeline.h).
 void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run);
+
+// The confirmed GREEN streak of run-stage `p` grew in this event to `greens`; `run` is its
+// newest confirmed GREEN run: the next stage at greens_to_advance.
+void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run,
+                          int greens);
+
+// A run at the cadence target that was GREEN on its own is confirmed in this event
+// (`run.effective` now includes its next morning): counts towards the next step if still
+// GREEN, as a miss otherwise.
+void OnConfirmedCadenceRun(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run);
+
+// Whether a run counts for the cadence module at its current target (GREEN on its own
+// light and at or above the target, or no cadence measured).
+bool AtCadenceTarget(const Evaluation& ev, const ReportEntry& run);
 
 // When the next morning's check-in is AMBER or RED after `run` (`run.effective` includes it).
 void AdaptRunStageNextMorning(Evaluation& ev, v1::Prescription& p, const ReportEntry& run);

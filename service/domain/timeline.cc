@@ -54,13 +54,17 @@ double Completion(const v1::ExerciseReport& report, const v1::Dose& prescribed) 
 }
 
 Timeline::Timeline(const History& history, const v1::Session* session,
-                   const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules)
-    : rules_(rules) {
-  auto add_session = [this](const v1::Session& s) {
-    if (auto day = DayOf(s.local_date())) sessions_.push_back({*day, &s});
+                   const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules,
+                   absl::CivilDay window_end, absl::CivilDay as_of)
+    : rules_(rules), as_of_(as_of) {
+  const absl::CivilDay from = window_end - kHistoryDays;
+  auto add_session = [this, from](const v1::Session& s) {
+    auto day = DayOf(s.local_date());
+    if (day && *day >= from) sessions_.push_back({*day, &s});
   };
-  auto add_check_in = [this](const v1::MorningCheckIn& c) {
-    if (auto day = DayOf(c.local_date())) check_ins_.push_back({*day, &c});
+  auto add_check_in = [this, from](const v1::MorningCheckIn& c) {
+    auto day = DayOf(c.local_date());
+    if (day && *day >= from) check_ins_.push_back({*day, &c});
   };
   for (const auto& s : history.sessions) add_session(s);
   for (const auto& c : history.check_ins) add_check_in(c);
@@ -131,7 +135,16 @@ v1::TrafficLight Timeline::NextMorningLight(absl::CivilDay day,
 
 ReportEntry Timeline::EntryFor(absl::CivilDay day, const v1::ExerciseReport& report) const {
   const v1::TrafficLight next_morning = NextMorningLight(day, LightRulesFor(report.exercise()));
-  return {day, &report, Worst(report.traffic_light(), next_morning), SessionBaseline(day)};
+  ReportEntry entry{day, &report, Worst(report.traffic_light(), next_morning),
+                    SessionBaseline(day)};
+  if (report.traffic_light() == v1::TRAFFIC_LIGHT_GREEN &&
+      next_morning == v1::TRAFFIC_LIGHT_UNSPECIFIED) {
+    // Hours since the end of the report's day, the event taken at the start of its day.
+    const int hours = rules_.confirmation().unconfirmed_counts_after_hours();
+    const int64_t elapsed = static_cast<int64_t>(as_of_ - (day + 1)) * 24;
+    entry.confirmed = hours > 0 && elapsed >= hours;
+  }
+  return entry;
 }
 
 v1::TrafficLight Timeline::EffectiveSessionLight(const SessionEntry& entry) const {
@@ -163,8 +176,11 @@ Streaks Timeline::StreaksFor(const v1::Prescription& p) const {
     return Completion(*e.report, e.report->prescribed_dose()) >= full;
   };
   Streaks s;
-  s.green = CountBack(reports, [&](const ReportEntry& e) {
-    return at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_GREEN && done_in_full(e);
+  std::vector<ReportEntry> decided = reports;
+  while (!decided.empty() && !decided.back().confirmed) decided.pop_back();
+  s.green = CountBack(decided, [&](const ReportEntry& e) {
+    return e.confirmed && at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_GREEN &&
+           done_in_full(e);
   });
   s.amber = CountBack(reports, [&](const ReportEntry& e) {
     return at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_AMBER;

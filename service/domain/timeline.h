@@ -7,6 +7,17 @@
 // GREEN needs "next-morning <= baseline, no swelling", so a flare the next morning turns the
 // session AMBER or RED after the fact.
 //
+// A report whose own light is GREEN is *confirmed* only once its next morning is known: a
+// check-in that morning (which may turn it AMBER or RED), or, without one, once
+// rules.confirmation.unconfirmed_counts_after_hours have passed (0: never). Until then it is
+// pending: it counts towards no progression. Reports whose own light is AMBER or RED are
+// decided at once (a morning can only make them worse).
+//
+// The timeline sees the program as of one day (`as_of`, the day of the report being
+// processed, or of an earlier event for the view before it) and only reports dated within
+// kHistoryDays before the report being processed: the server loads no more, and
+// SimulateProgram, which keeps every report, must decide alike.
+//
 // Not thread-safe; holds pointers into the History and reports it was built from, which
 // must outlive it.
 #pragma once
@@ -43,11 +54,16 @@ struct ReportEntry {
   v1::TrafficLight effective;
   // The morning baseline the report was judged against (SessionBaseline of its day).
   double baseline;
+  // Whether its light is known: not GREEN on its own, or its next morning is known (a
+  // check-in, or enough time without one). A pending report is GREEN but counts for nothing.
+  bool confirmed = true;
 };
 
 // Consecutive reports of one prescription, counted back from the latest.
 struct Streaks {
-  // GREEN at the current exercise and dose, done in full.
+  // Confirmed GREEN at the current exercise and dose, done in full, counted back from the
+  // latest confirmed report (pending reports after it are skipped; one before it breaks
+  // the streak).
   int green = 0;
   // AMBER at the current exercise and dose.
   int amber = 0;
@@ -60,9 +76,14 @@ struct Streaks {
 class Timeline {
  public:
   // `session` / `check_in` (nullable) are the report being processed, taken as the latest.
-  // Entries whose local_date does not parse are ignored.
+  // Entries whose local_date does not parse, or dated before `window_end` - kHistoryDays,
+  // are ignored. `as_of`: the day the timeline is seen from (when unconfirmed reports
+  // start to count).
   Timeline(const History& history, const v1::Session* session,
-           const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules);
+           const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules,
+           absl::CivilDay window_end, absl::CivilDay as_of);
+
+  absl::CivilDay as_of() const { return as_of_; }
 
   const std::vector<SessionEntry>& sessions() const { return sessions_; }
   const std::vector<CheckInEntry>& check_ins() const { return check_ins_; }
@@ -100,6 +121,7 @@ class Timeline {
  private:
 
   const v1::ProtocolRules& rules_;
+  absl::CivilDay as_of_;
   std::vector<SessionEntry> sessions_;
   std::vector<CheckInEntry> check_ins_;
   // The latest check-in of each day.

@@ -75,15 +75,30 @@ TEST_F(EngineApiTest, GreenStreakProgressesAndTheNextSessionShowsTheDecidedDose)
   const v1::Program program = MakeProgram(MakePatient("UTC"), {"bridge"});
   const std::string bridge = program.prescriptions(0).name();
   std::vector<v1::Decision> progressions;
-  for (int day = 0, n = 0; progressions.empty() && day < 14; day += 2, ++n) {
+  std::vector<std::string> progression_summary;
+  for (int day = 0; day < 14; ++day) {
     GoToDay(day);
-    CheckIn(program, 0, absl::StrCat("c", n));
-    const v1::ReportSessionResponse reported = Report(program, 1, 0, absl::StrCat("s", n));
-    for (const auto& d : reported.decisions()) {
+    // A session counts once the next morning confirms it: the third green session's next
+    // check-in carries the progression.
+    const v1::ReportMorningCheckInResponse morning =
+        CheckIn(program, 0, absl::StrCat("c", day));
+    for (const auto& d : morning.decisions()) {
       if (d.kind() == v1::DECISION_KIND_PROGRESS) progressions.push_back(d);
+    }
+    if (!progressions.empty()) {
+      progression_summary.assign(morning.change_summary().begin(), morning.change_summary().end());
+    }
+    if (!progressions.empty()) break;
+    if (day % 2 == 1) continue;  // sessions every other day, a check-in every morning
+    const v1::ReportSessionResponse reported = Report(program, 1, 0, absl::StrCat("s", day));
+    for (const auto& d : reported.decisions()) {
+      EXPECT_NE(d.kind(), v1::DECISION_KIND_PROGRESS) << "a session alone never progresses";
     }
   }
   ASSERT_EQ(progressions.size(), 1u) << "three green sessions progress the bridge once";
+  EXPECT_EQ(progressions[0].inputs().at("report_date"), "2026-03-06");
+  EXPECT_THAT(progression_summary,
+              ::testing::ElementsAre("1 exercise is a small step harder next time."));
   const v1::Decision& decided = progressions[0];
   EXPECT_FALSE(decided.rule().empty());
   EXPECT_FALSE(decided.patient_reason().empty());
@@ -174,10 +189,23 @@ TEST_F(EngineApiTest, ApprovalModeProposesAndTheClinicianDecides) {
   ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created).ok());
   const v1::Program& program = created.program();
   const v1::Dose start = program.prescriptions(0).dose();
+  // Three green sessions, each confirmed by the next morning's check-in: the third morning
+  // carries the proposal, in words that say it waits for the physiotherapist.
+  v1::ReportMorningCheckInResponse morning;
   for (int n = 0; n < 3; ++n) {
     GoToDay(2 * n);
     Report(program, 0, 0, absl::StrCat("s", n));
+    GoToDay(2 * n + 1);
+    morning = CheckIn(program, 0, absl::StrCat("c", n));
   }
+  ASSERT_EQ(morning.decisions_size(), 1);
+  EXPECT_EQ(morning.decisions(0).state(), v1::DECISION_STATE_PROPOSED);
+  EXPECT_THAT(morning.change_summary(),
+              ::testing::ElementsAre("1 exercise is a small step harder next time, once your "
+                                     "physiotherapist agrees."));
+  ASSERT_EQ(morning.change_details_size(), 1);
+  EXPECT_THAT(morning.change_details(0),
+              ::testing::HasSubstr("Waiting for your physiotherapist: until they agree, keep"));
   v1::ListDecisionsRequest list;
   list.set_program(program.name());
   list.set_state(v1::DECISION_STATE_PROPOSED);
@@ -332,6 +360,99 @@ TEST_F(EngineApiTest, SimulateProgramReproducesTheRealRunWithoutWriting) {
   ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, count, &after).ok());
   EXPECT_EQ(after.patients_size(), before.patients_size());
   EXPECT_EQ(Decisions(program).size(), real_decisions.size());
+}
+
+// The same events through the API and through SimulateProgram, with a gap of more than
+// 120 days (kHistoryDays, what the server loads): a RED morning, 133 days of nothing, then a
+// RED session. Both must decide alike; the rules must not reach back over the gap in one
+// and not the other ("RED still present after 72 h" did).
+TEST_F(EngineApiTest, SimulateProgramDecidesAsTheServerAcrossAGapOfMoreThan120Days) {
+  struct Event {
+    int day;
+    int morning;  // -1: no check-in
+    int pain;     // -1: no session
+  };
+  std::vector<Event> events;
+  for (int day = 0; day < 7; ++day) events.push_back({day, 1, 1});
+  events.push_back({7, 4, -1});     // RED morning (baseline 1 + 3)
+  events.push_back({140, -1, 7});   // RED session after the gap
+  events.push_back({141, 1, -1});
+  events.push_back({142, 1, 1});
+
+  GoToDay(0);
+  // The bootstrap token expires before the gap ends: a year-long one for this test.
+  v1::GetCurrentUserResponse me;
+  ASSERT_TRUE(
+      Call(*access_, &v1::AccessService::Stub::GetCurrentUser, v1::GetCurrentUserRequest(), &me)
+          .ok());
+  v1::CreateTokenRequest long_lived;
+  long_lived.set_user(me.user().name());
+  long_lived.set_display_name("gap test");
+  long_lived.set_ttl_days(365);
+  v1::CreateTokenResponse issued;
+  ASSERT_TRUE(
+      Call(*access_, &v1::AccessService::Stub::CreateToken, long_lived, &issued).ok());
+  token_ = issued.secret();
+  const v1::Program program = MakeProgram(MakePatient("UTC"));
+  std::vector<v1::Alert> real_alerts;
+  for (const Event& e : events) {
+    GoToDay(e.day);
+    if (e.morning >= 0) {
+      const auto morning = CheckIn(program, e.morning, absl::StrCat("c", e.day));
+      real_alerts.insert(real_alerts.end(), morning.alerts().begin(), morning.alerts().end());
+    }
+    if (e.pain >= 0 && Today(program).items_size() > 0) {
+      const auto session = Report(program, e.pain, e.pain, absl::StrCat("s", e.day));
+      real_alerts.insert(real_alerts.end(), session.alerts().begin(), session.alerts().end());
+    }
+  }
+  const v1::Program real = Get(program);
+  std::vector<v1::Decision> real_decisions = Decisions(program);
+  std::reverse(real_decisions.begin(), real_decisions.end());  // oldest first
+
+  v1::SimulateProgramRequest simulate;
+  simulate.set_start_date("2026-03-02");
+  for (const Event& e : events) {
+    const std::string date = FormatLocalDate(absl::CivilDay(2026, 3, 2) + e.day);
+    if (e.morning >= 0) {
+      auto* check_in = simulate.add_events();
+      check_in->set_local_date(date);
+      check_in->mutable_check_in()->set_morning_pain(e.morning);
+    }
+    if (e.pain >= 0) {
+      auto* session = simulate.add_events();
+      session->set_local_date(date);
+      session->mutable_session()->set_pain_during(e.pain);
+      session->mutable_session()->set_pain_after_1h(e.pain);
+    }
+  }
+  v1::SimulateProgramResponse simulated;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  EXPECT_EQ(real.state(), v1::PROGRAM_STATE_ACTIVE) << "one RED session, not 72 h of RED";
+  EXPECT_EQ(simulated.program().state(), real.state());
+  ASSERT_EQ(simulated.decisions_size(), static_cast<int>(real_decisions.size()));
+  for (size_t i = 0; i < real_decisions.size(); ++i) {
+    SCOPED_TRACE(real_decisions[i].rule());
+    EXPECT_EQ(simulated.decisions(i).kind(), real_decisions[i].kind());
+    EXPECT_EQ(simulated.decisions(i).rule(), real_decisions[i].rule());
+    // Same prescription number (the program names differ).
+    auto number = [](const std::string& name) { return name.substr(name.rfind('/') + 1); };
+    EXPECT_EQ(number(simulated.decisions(i).prescription()),
+              number(real_decisions[i].prescription()));
+  }
+  ASSERT_EQ(simulated.alerts_size(), static_cast<int>(real_alerts.size()));
+  for (size_t i = 0; i < real_alerts.size(); ++i) {
+    EXPECT_EQ(simulated.alerts(i).kind(), real_alerts[i].kind());
+  }
+  for (int i = 0; i < real.prescriptions_size(); ++i) {
+    SCOPED_TRACE(real.prescriptions(i).exercise());
+    EXPECT_EQ(simulated.program().prescriptions(i).exercise(), real.prescriptions(i).exercise());
+    EXPECT_TRUE(MessageDifferencer::Equals(simulated.program().prescriptions(i).dose(),
+                                           real.prescriptions(i).dose()));
+  }
 }
 
 }  // namespace

@@ -44,12 +44,23 @@ struct Pain {
   std::optional<int> after = std::nullopt;
 };
 
-// Reports the squat once a day with these pains; returns the last session's result.
-EngineResult Sessions(EngineHarness& h, const std::vector<Pain>& pains) {
+// What one session led to: its own decisions and alerts, then its next morning's.
+EngineResult Merge(EngineResult session, const EngineResult& morning) {
+  for (const auto& d : morning.decisions) session.decisions.push_back(d);
+  for (const auto& a : morning.alerts) session.alerts.push_back(a);
+  session.program = morning.program;
+  return session;
+}
+
+// Reports the squat once a day with these pains, each followed by the next morning's
+// check-in at baseline (2) when `mornings`: a GREEN session counts once its next morning
+// confirms it. Returns what the last session led to (with its morning).
+EngineResult Sessions(EngineHarness& h, const std::vector<Pain>& pains, bool mornings = true) {
   EngineResult last;
   for (size_t i = 0; i < pains.size(); ++i) {
-    last = h.Session(Date(static_cast<int>(i)),
-                     {Report(h.prescription(0), pains[i].during, pains[i].after)});
+    const int day = static_cast<int>(i);
+    last = h.Session(Date(day), {Report(h.prescription(0), pains[i].during, pains[i].after)});
+    if (mornings) last = Merge(std::move(last), h.CheckInOn(Date(day + 1), CheckIn(2)));
   }
   return last;
 }
@@ -61,19 +72,22 @@ struct RuleCase {
   std::string rule;
   std::string exercise_after;
   v1::Dose dose_after;
+  // Decided by the next morning's check-in (a progression waits for its confirmation),
+  // else by the session itself (caution acts at once).
+  bool by_morning = false;
 };
 
 TEST(EngineRules, ActionsOnTheLastSessionAtTheirBoundaries) {
   const std::vector<RuleCase> cases = {
       {"GREEN x2 is not enough", {{3}, {3}}, std::nullopt, "", "partial-squat-45", Reps(3, 12)},
       {"GREEN x3 (pain 3) progresses reps", {{3}, {3}, {3}}, v1::DECISION_KIND_PROGRESS,
-       "progress.green_streak", "partial-squat-45", Reps(3, 14)},
+       "progress.green_streak", "partial-squat-45", Reps(3, 14), true},
       {"pain 4 is AMBER: hold", {{4}}, v1::DECISION_KIND_HOLD, "hold.amber", "partial-squat-45",
        Reps(3, 12)},
       {"not settled 1 h after is AMBER", {{1, 3}}, v1::DECISION_KIND_HOLD, "hold.amber",
        "partial-squat-45", Reps(3, 12)},
       {"settled at baseline is GREEN", {{1, 2}, {1, 2}, {1, 2}}, v1::DECISION_KIND_PROGRESS,
-       "progress.green_streak", "partial-squat-45", Reps(3, 14)},
+       "progress.green_streak", "partial-squat-45", Reps(3, 14), true},
       {"AMBER x2 (pain 5) regresses volume -25%", {{4}, {5}}, v1::DECISION_KIND_REGRESS,
        "regress.amber_streak", "partial-squat-45", Reps(3, 9)},
       {"an AMBER breaks the green streak", {{3}, {3}, {4}, {3}}, std::nullopt, "",
@@ -100,7 +114,10 @@ TEST(EngineRules, ActionsOnTheLastSessionAtTheirBoundaries) {
       EXPECT_EQ(d.inputs().at("pain_during"), absl::StrCat(c.pains.back().during));
       EXPECT_EQ(d.inputs().at("morning_baseline"), "2");
       EXPECT_TRUE(d.name().empty());
-      EXPECT_EQ(d.source(), absl::StrCat("programs/p/sessions/", c.pains.size()));
+      // Seven steady mornings, then one after each session.
+      EXPECT_EQ(d.source(), c.by_morning
+                                ? absl::StrCat("programs/p/checkIns/", 7 + c.pains.size())
+                                : absl::StrCat("programs/p/sessions/", c.pains.size()));
     }
     EXPECT_EQ(h.prescription(0).exercise(), absl::StrCat("exercises/", c.exercise_after));
     EXPECT_EQ(h.prescription(0).dose().ShortDebugString(), c.dose_after.ShortDebugString());
@@ -140,7 +157,7 @@ TEST(EngineRules, NextMorningFlareTurnsYesterdaysGreenAmberOrRed) {
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrCat("morning ", c.morning));
     EngineHarness h = SquatHarness();
-    Sessions(h, {{2}});
+    Sessions(h, {{2}}, /*mornings=*/false);
     const EngineResult r = h.CheckInOn(Date(1), CheckIn(c.morning));
     ASSERT_EQ(r.decisions.size(), 1u);
     EXPECT_EQ(r.decisions[0].kind(), c.kind);
@@ -230,6 +247,8 @@ TEST(EngineRules, LockedPrescriptionIsNeverChangedButStillCounted) {
   EXPECT_EQ(h.prescription(0).progress().green_streak(), 3);
   // Noted once per streak, not at every later green.
   EXPECT_TRUE(h.Session(Date(3), {Report(h.prescription(0), 3)}).decisions.empty());
+  EXPECT_EQ(h.prescription(0).progress().green_streak(), 3);  // the fourth is pending
+  EXPECT_TRUE(h.CheckInOn(Date(4), CheckIn(2)).decisions.empty());
   EXPECT_EQ(h.prescription(0).progress().green_streak(), 4);
 }
 

@@ -36,13 +36,29 @@ struct Run {
   int cadence = 0;
 };
 
-EngineResult Runs(EngineHarness& h, const std::vector<Run>& runs, int first_day = 0) {
+// What one run led to: its own decisions and alerts, then its next morning's.
+EngineResult Merge(EngineResult run, const EngineResult& morning) {
+  for (const auto& d : morning.decisions) run.decisions.push_back(d);
+  for (const auto& a : morning.alerts) run.alerts.push_back(a);
+  run.program = morning.program;
+  return run;
+}
+
+// Each run followed by the next morning's check-in at baseline (1) when `mornings`: a GREEN
+// run counts once its next morning confirms it. Returns what the last run led to.
+EngineResult Runs(EngineHarness& h, const std::vector<Run>& runs, int first_day = 0,
+                  bool mornings = true) {
   EngineResult last;
   for (size_t i = 0; i < runs.size(); ++i) {
     v1::ExerciseReport report = Report(h.prescription(0), runs[i].pain, 1);
     report.set_stopped_early(runs[i].stopped);
     report.set_cadence_spm(runs[i].cadence);
-    last = h.Session(RunDay(first_day + static_cast<int>(i)), {report});
+    const std::string day = RunDay(first_day + static_cast<int>(i));
+    last = h.Session(day, {report});
+    if (mornings) {
+      last = Merge(std::move(last),
+                   h.CheckInOn(FormatLocalDate(testing::Day(day) + 1), CheckIn(1)));
+    }
   }
   return last;
 }
@@ -103,7 +119,10 @@ TEST(EngineRunning, StageEightIsTwentyThenThirtyMinutesThenStays) {
   EXPECT_EQ(r.decisions[0].kind(), v1::DECISION_KIND_ADVANCE_STAGE);
   EXPECT_EQ(r.decisions[0].inputs().at("stage_after"), "stage 8 (30 min continuous)");
   EXPECT_EQ(h.prescription(0).dose().duration_seconds(), 1800);
-  EXPECT_TRUE(Runs(h, {{1}, {1}}, 4).decisions.empty());  // the last stage
+  // The last stage: no stage decision. Two green 30 min runs, each confirmed by its next
+  // morning, meet the exit test of return to run.
+  EXPECT_THAT(Rules(Runs(h, {{1}, {1}}, 4)), ::testing::ElementsAre("phase.exit_criteria"));
+  EXPECT_EQ(h.prescription(0).dose().duration_seconds(), 1800);
 }
 
 TEST(EngineRunning, PainStillThereTheNextMorningMeansTwoStagesBack) {
@@ -126,7 +145,7 @@ TEST(EngineRunning, PainStillThereTheNextMorningMeansTwoStagesBack) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     EngineHarness h = RunnerAt("run-walk-stage-5");
-    Runs(h, {{c.pain}});
+    Runs(h, {{c.pain}}, 0, /*mornings=*/false);
     const EngineResult r = h.CheckInOn("2026-03-10", CheckIn(c.morning));
     EXPECT_THAT(Rules(r), ::testing::ElementsAreArray(c.morning_rules));
     EXPECT_EQ(h.prescription(0).exercise(), absl::StrCat("exercises/", c.stage_after));
@@ -161,6 +180,10 @@ TEST(EngineRunning, ApprovalModeProposesStagesButRestsAtOnce) {
 
 EngineHarness CadenceRunner(int baseline_spm) {
   EngineHarness h = RunnerAt("run-walk-stage-8", 1800);  // last stage: only cadence moves
+  // Confirmed green runs at 30 min would end return to run and then grow the run in
+  // maintenance: in maintenance, the clinician holds the volume so only the cadence moves.
+  h.program().set_phase(v1::PHASE_MAINTENANCE);
+  h.program().mutable_rules()->mutable_maintenance()->set_greens_to_increase(1000);
   h.program().mutable_cadence()->set_enabled(true);
   h.program().mutable_cadence()->set_baseline_spm(baseline_spm);
   return h;

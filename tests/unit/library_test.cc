@@ -87,8 +87,9 @@ TEST_F(LibraryData, LaddersMatchTheClinicalReference) {
        {"glute-squeeze", "bridge", "single-leg-bridge", "hip-thrust"},
        "glute-squeeze"},
       {"single-leg-control", {"single-leg-balance", "pelvic-drop", "single-leg-rdl"}, ""},
+      // From the walk up (clinical.md): a painful walk never regresses to hops.
       {"impact",
-       {"calf-raise-double", "calf-raise-single", "pogo-hops", "single-leg-hops", "brisk-walk"},
+       {"brisk-walk", "calf-raise-double", "calf-raise-single", "pogo-hops", "single-leg-hops"},
        ""},
       {"return-to-run",
        {"run-walk-stage-1", "run-walk-stage-2", "run-walk-stage-3", "run-walk-stage-4",
@@ -358,7 +359,8 @@ TEST_F(LibraryData, Navigation) {
       {"quad-isometric", "quad-set", "wall-sit-30-45", "(null)"},
       {"quad-open-chain", "quad-set", "straight-leg-raise", "(null)"},
       {"return-to-run", "run-walk-stage-7", "run-walk-stage-8", "run-walk-stage-6"},
-      {"impact", "single-leg-hops", "brisk-walk", "pogo-hops"},
+      {"impact", "single-leg-hops", "(null)", "pogo-hops"},
+      {"impact", "brisk-walk", "calf-raise-double", "(null)"},
       {"squat", "quad-set", "(null)", "(null)"},           // not on that ladder
       {"no-such-ladder", "quad-set", "(null)", "(null)"},  // unknown ladder
       {"squat", "no-such-exercise", "(null)", "(null)"},
@@ -595,6 +597,13 @@ TEST(LibraryFromProto, BrokenLibrariesAreInvalidArgumentNamingTheEntry) {
          AddLadder(f, "Quad_2", {"hip-a", "bike-a"});
        },
        {"ladder \"Quad_2\"", "lower-kebab-case"}},
+      {"load falls as the ladder rises",  // a step down would raise the load
+       [](v1::LibraryFile& f) {
+         Find(f, "quad-b").set_patellofemoral_load(v1::PATELLOFEMORAL_LOAD_HIGH);
+       },
+       {"ladder \"quad\": rung 2 \"quad-c\" (PATELLOFEMORAL_LOAD_LOW) is above rung 1 "
+        "\"quad-b\" (PATELLOFEMORAL_LOAD_HIGH)",
+        "patellofemoral load must not fall as a ladder rises"}},
       {"isometric slug unknown",
        [](v1::LibraryFile& f) { FindLadder(f, "quad").set_isometric_slug("nope"); },
        {"ladder \"quad\": isometric_slug \"nope\" is not an exercise"}},

@@ -37,7 +37,10 @@ TEST(Protocol, DefaultFileLoadsAndValidates) {
   const v1::Protocol protocol = DefaultProtocol();
   EXPECT_EQ(protocol.name(), "protocols/default");
   EXPECT_EQ(protocol.id(), "default");
-  EXPECT_EQ(protocol.version(), 4);
+  EXPECT_EQ(protocol.version(), 5);
+  EXPECT_EQ(protocol.rules().confirmation().unconfirmed_counts_after_hours(), 48);
+  EXPECT_EQ(protocol.rules().regression_variables_size(), 8);  // every category
+  EXPECT_DOUBLE_EQ(protocol.rules().maintenance().max_weekly_volume_increase(), 0.1);
   EXPECT_EQ(protocol.rules().alerts().meaningful_akps_change(), 10);
   EXPECT_EQ(protocol.rules().alerts().sustained_pain_above(), 7);
   EXPECT_EQ(protocol.rules().alerts().sustained_pain_days(), 2);
@@ -150,6 +153,44 @@ TEST(Protocol, BrokenCopiesAreRejectedNamingTheField) {
          p.mutable_phases(0)->mutable_prescriptions(0)->mutable_dose()->set_sets(50);
          p.mutable_phases(0)->mutable_prescriptions(0)->mutable_dose()->set_reps(10);
        }},
+      {"rules.confirmation.unconfirmed_counts_after_hours", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_confirmation()->set_unconfirmed_counts_after_hours(-1);
+       }},
+      {"rules.confirmation.unconfirmed_counts_after_hours", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_confirmation()->set_unconfirmed_counts_after_hours(169);
+       }},
+      {"rules.maintenance.max_weekly_volume_increase", [](v1::Protocol& p) {  // > 20%
+         p.mutable_rules()->mutable_maintenance()->set_max_weekly_volume_increase(0.25);
+       }},
+      {"rules.maintenance.max_weekly_volume_increase", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_maintenance()->set_max_weekly_volume_increase(0);
+       }},
+      {"rules.maintenance.greens_to_increase", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_maintenance()->set_greens_to_increase(0);
+       }},
+      {"rules.maintenance", [](v1::Protocol& p) { p.mutable_rules()->clear_maintenance(); }},
+      // A protocol says these; a program may leave them to its protocol.
+      {"rules.confirmation", [](v1::Protocol& p) { p.mutable_rules()->clear_confirmation(); }},
+      {"rules.regression_variables",
+       [](v1::Protocol& p) { p.mutable_rules()->clear_regression_variables(); }},
+      {"rules.regression_variables", [](v1::Protocol& p) {  // a category missing
+         p.mutable_rules()->mutable_regression_variables()->RemoveLast();
+       }},
+      {"rules.regression_variables[1].category", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_regression_variables(1)->set_category(
+             p.rules().regression_variables(0).category());
+       }},
+      {"rules.regression_variables[0].category", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_regression_variables(0)->clear_category();
+       }},
+      {"rules.regression_variables[0].variables[1]", [](v1::Protocol& p) {
+         auto* r = p.mutable_rules()->mutable_regression_variables(0);
+         r->set_variables(1, r->variables(0));
+       }},
+      {"rules.regression_variables[0].variables[0]", [](v1::Protocol& p) {
+         p.mutable_rules()->mutable_regression_variables(0)->set_variables(
+             0, v1::REGRESSION_VARIABLE_UNSPECIFIED);
+       }},
       {"phases[1].phase", [](v1::Protocol& p) { p.mutable_phases(1)->set_phase(v1::PHASE_SETTLE); }},
       {"phases[0].exit_criteria", [](v1::Protocol& p) {
          p.mutable_phases(0)->clear_exit_criteria();
@@ -209,6 +250,25 @@ TEST(Protocol, PainRulesThatPauseAreOffAtZero) {
     EXPECT_TRUE(ValidateProtocol(protocol, TestLibrary()).ok())
         << ValidateProtocol(protocol, TestLibrary());
   }
+}
+
+TEST(Protocol, ProgramsCreatedBeforeTheNewRulesTakeTheirProtocols) {
+  const v1::ProtocolRules protocol = DefaultProtocol().rules();
+  v1::ProtocolRules old = protocol;
+  old.clear_confirmation();
+  old.clear_regression_variables();
+  old.clear_maintenance();
+  EXPECT_TRUE(ValidateRules(old, "program.rules", TestLibrary()).ok());
+  const v1::ProtocolRules in_force = RulesInForce(old, protocol);
+  EXPECT_EQ(in_force.confirmation().unconfirmed_counts_after_hours(), 48);
+  EXPECT_EQ(in_force.regression_variables_size(), protocol.regression_variables_size());
+  EXPECT_EQ(in_force.maintenance().greens_to_increase(), 2);
+  // A program's own choice stands, "never" included.
+  v1::ProtocolRules own = protocol;
+  own.mutable_confirmation()->set_unconfirmed_counts_after_hours(0);
+  own.mutable_regression_variables()->DeleteSubrange(1, own.regression_variables_size() - 1);
+  EXPECT_EQ(RulesInForce(own, protocol).confirmation().unconfirmed_counts_after_hours(), 0);
+  EXPECT_EQ(RulesInForce(own, protocol).regression_variables_size(), 1);
 }
 
 TEST(Protocol, ProgramRulesOverrideIsValidatedUnderItsOwnPrefix) {

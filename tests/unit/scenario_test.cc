@@ -187,7 +187,8 @@ TEST(Scenario, FlareInWeekThreeSwapsRegressesAndRecovers) {
     return d.rule() == "progress.return_from_isometric";
   });
   ASSERT_NE(back, r.decisions.end());
-  EXPECT_EQ(DateOf(*back), "2026-03-22");
+  // The third green isometric session was on 2026-03-22; its next morning confirms it.
+  EXPECT_EQ(DateOf(*back), "2026-03-23");
   EXPECT_EQ(back->exercise_after(), "exercises/knee-extension-90-45");
 
   EXPECT_TRUE(r.alerts.empty());  // one RED session, not two in a row, not for 72 h
@@ -364,9 +365,21 @@ TEST(Scenario, RunnerGoesThroughAllEightStagesToMaintenance) {
   EXPECT_THAT(stages, ElementsAre("stage 2", "stage 3", "stage 4", "stage 5", "stage 6",
                                   "stage 7", "stage 8 (20 min continuous)",
                                   "stage 8 (30 min continuous)"));
+  // Maintenance: the 30 min run grows by 10% a week at most, volume only.
+  std::vector<int> volumes;
+  std::vector<std::string> volume_dates;
+  for (const auto* d : OfKind(r, v1::DECISION_KIND_PROGRESS)) {
+    if (d->rule() != "maintenance.volume") continue;
+    volumes.push_back(d->dose_after().duration_seconds());
+    volume_dates.push_back(DateOf(*d));
+  }
+  EXPECT_THAT(volumes, ElementsAre(1980, 2178, 2395));
+  for (size_t i = 1; i < volume_dates.size(); ++i) {
+    EXPECT_GE(testing::Day(volume_dates[i]) - testing::Day(volume_dates[i - 1]), 7);
+  }
   const v1::Prescription& run = r.program.prescriptions(5);
   EXPECT_EQ(run.exercise(), "exercises/run-walk-stage-8");
-  EXPECT_EQ(run.dose().duration_seconds(), 1800);
+  EXPECT_EQ(run.dose().duration_seconds(), 2395);
   EXPECT_EQ(run.added_in_phase(), v1::PHASE_RETURN_TO_RUN);
   // Strength continues twice a week in return to run.
   bool twice_a_week = false;
@@ -386,6 +399,59 @@ TEST(Scenario, RunnerGoesThroughAllEightStagesToMaintenance) {
   const v1::SimulateProgramResponse response = ToResponse(r);
   EXPECT_EQ(response.decisions_size(), static_cast<int>(r.decisions.size()));
   EXPECT_EQ(response.program().phase(), v1::PHASE_MAINTENANCE);
+}
+
+// Twelve weeks of daily green wall sits (pain 1) in maintenance, where nothing else moves,
+// with the next mornings given by `morning` (day -> pain, nullopt: no check-in).
+SimulationResult WallSitTwelveWeeks(const std::function<std::optional<int>(int)>& morning) {
+  Scenario s;
+  v1::Program& program = *s.request().mutable_program();
+  program.set_phase(v1::PHASE_MAINTENANCE);
+  *program.add_prescriptions() = Requested("wall-sit-30-45", "quad-isometric");
+  for (int day = 0; day < 7; ++day) s.CheckIn(day, 1);  // baseline 1
+  for (int day = 7; day < kTwelveWeeks; ++day) {
+    if (std::optional<int> pain = morning(day)) s.CheckIn(day, *pain);
+    s.Session(day, 1, 1);
+  }
+  return s.Run();
+}
+
+std::vector<std::string> ProgressDates(const SimulationResult& r) {
+  std::vector<std::string> dates;
+  for (const auto* d : OfKind(r, v1::DECISION_KIND_PROGRESS)) dates.push_back(DateOf(*d));
+  return dates;
+}
+
+TEST(Scenario, TwelveWeeksWhereOnlyConfirmedSessionsProgress) {
+  // Every morning at baseline: each third green session is confirmed the next morning.
+  const SimulationResult confirmed = WallSitTwelveWeeks([](int) { return 1; });
+  const std::vector<std::string> steps = ProgressDates(confirmed);
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps[0], "2026-03-12");  // sessions of 03-09..03-11, confirmed on 03-12
+  EXPECT_GT(confirmed.program.prescriptions(0).dose().hold_seconds(), 30);
+
+  // The morning after every third session at baseline + 1 (AMBER): those sessions were
+  // never GREEN, so nothing ever progresses. Acting at the session, the engine progressed
+  // on each third "green" and then held the new dose.
+  const SimulationResult amber =
+      WallSitTwelveWeeks([](int day) { return (day - 7) % 3 == 0 && day > 7 ? 2 : 1; });
+  EXPECT_TRUE(ProgressDates(amber).empty());
+  EXPECT_THAT(amber.program.prescriptions(0).dose(), DoseIs(MakeDose(5, 0, 0, 30)));
+  int holds = 0;
+  for (const auto* d : OfKind(amber, v1::DECISION_KIND_HOLD)) {
+    EXPECT_EQ(d->rule(), "hold.amber");
+    EXPECT_EQ(d->dose_before().hold_seconds(), 30) << "held at the dose that was done";
+    ++holds;
+  }
+  EXPECT_GT(holds, 20);
+
+  // No check-ins at all after the first week: a session counts 48 h after its day ends,
+  // so each step comes two days after the confirmed path's.
+  const SimulationResult silent = WallSitTwelveWeeks([](int) { return std::nullopt; });
+  const std::vector<std::string> late = ProgressDates(silent);
+  ASSERT_FALSE(late.empty());
+  EXPECT_EQ(late[0], "2026-03-14");
+  EXPECT_NE(late, steps);
 }
 
 TEST(Scenario, BadRequestsNameTheField) {

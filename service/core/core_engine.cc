@@ -6,6 +6,7 @@
 #include "service/core/engine_bridge.h"
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
+#include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
 #include "service/domain/simulate.h"
 
@@ -109,6 +110,7 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
         if (!decision.ok()) return decision.status();
         auto loaded = internal::LoadProgram(txn, "name", decision->program());
         if (!loaded.ok()) return loaded.status();
+        if (absl::Status s = CheckStoredProgram(loaded->program); !s.ok()) return s;
         auto protocol = internal::ProtocolOf(txn, loaded->program);
         if (!protocol.ok()) return protocol.status();
         const absl::Time now = clock_.Now();

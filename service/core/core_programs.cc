@@ -294,6 +294,16 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
         if (absl::Status s = ValidateRules(after.rules(), "program.rules", library_); !s.ok()) {
           return s;
         }
+        if (HasPath(*paths, "cadence") || HasPath(*paths, "rules")) {
+          FieldViolations cadence;
+          AddCadenceViolations(after.cadence(), after.rules().cadence(), "program.cadence",
+                               cadence);
+          if (!cadence.empty()) return cadence.ToStatus();
+          if (HasPath(*paths, "cadence")) {
+            *after.mutable_cadence() =
+                RequestedCadence(after.cadence(), before.cadence(), after.rules().cadence());
+          }
+        }
         const absl::Time now = clock_.Now();
         v1::Decision d = ClinicianDecision(
             HasPath(*paths, "phase") ? v1::DECISION_KIND_CHANGE_PHASE

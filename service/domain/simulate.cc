@@ -224,15 +224,17 @@ class Simulator {
 absl::StatusOr<v1::Program> StartingProgram(const Library& library,
                                             const v1::SimulateProgramRequest& request,
                                             const v1::Protocol& protocol, absl::CivilDay start) {
-  absl::StatusOr<v1::Program> program =
-      NewProgram(request.program(), protocol, library, kProgram, start);
-  if (!program.ok() || !request.program().has_rules()) return program;
+  if (!request.program().has_rules()) {
+    return NewProgram(request.program(), protocol, library, kProgram, start);
+  }
   if (absl::Status s = ValidateRules(request.program().rules(), "program.rules", library);
       !s.ok()) {
     return s;
   }
-  *program->mutable_rules() = request.program().rules();
-  return program;
+  // The program's own rules are the ones its modules (cadence) are checked against.
+  v1::Protocol with_rules = protocol;
+  *with_rules.mutable_rules() = request.program().rules();
+  return NewProgram(request.program(), with_rules, library, kProgram, start);
 }
 
 }  // namespace

@@ -1,0 +1,223 @@
+// Issue 16, the red-team findings against the server: each test is the attack, through the
+// real server, and what the server must answer instead.
+#include <sys/stat.h>
+
+#include <climits>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "service/domain/dates.h"
+#include "SQLiteCpp/Database.h"
+#include "service/store/sqlite_store.h"
+#include "tests/integration/server_fixture.h"
+
+namespace kneecoach::testing {
+namespace {
+
+class HardeningTest : public ServerTest {
+ protected:
+  // The cadence module of finding 1: step_index + 1 overflowed on the next GREEN run.
+  static v1::CadenceModule OverflowingCadence() {
+    v1::CadenceModule c;
+    c.set_enabled(true);
+    c.set_baseline_spm(160);
+    c.set_step_index(INT_MAX);
+    c.set_target_spm(1);
+    c.set_green_streak(100);
+    return c;
+  }
+
+  // Stops the server, lets `edit` change the stored data, and starts it again on the same
+  // database (new port, new stubs).
+  void RestartWith(const std::function<void(Txn&)>& edit) {
+    server_.reset();
+    {
+      SqliteStoreOptions store_options;
+      store_options.path = (dir_ / "kneecoach.db").string();
+      auto store = SqliteStore::Open(store_options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      auto txn = (*store)->Begin(/*write=*/true);
+      ASSERT_TRUE(txn.ok()) << txn.status();
+      edit(**txn);
+      ASSERT_TRUE((*txn)->Commit().ok());
+    }
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.db_path = (dir_ / "kneecoach.db").string();
+    options.data_dir = KNEECOACH_TEST_DATA_DIR;
+    auto server = KneecoachServer::Start(options, clock_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    library_ = v1::ExerciseLibraryService::NewStub(channel_);
+    programs_ = v1::ProgramService::NewStub(channel_);
+    sessions_ = v1::SessionService::NewStub(channel_);
+    patients_ = v1::PatientService::NewStub(channel_);
+  }
+
+  bool ServerAnswers() {
+    v1::ListExercisesRequest request;
+    v1::ListExercisesResponse response;
+    return Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
+        .ok();
+  }
+
+  v1::Program RunnerProgram(const v1::Patient& patient) {
+    v1::CreateProgramRequest request;
+    request.mutable_program()->set_patient(patient.name());
+    request.mutable_program()->add_prescriptions()->set_exercise("exercises/run-walk-stage-1");
+    request.mutable_program()->mutable_cadence()->set_enabled(true);
+    request.mutable_program()->mutable_cadence()->set_baseline_spm(160);
+    request.mutable_program()->mutable_cadence()->set_step_index(-1);
+    v1::CreateProgramResponse response;
+    grpc::Status status =
+        Call(*programs_, &v1::ProgramService::Stub::CreateProgram, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.program();
+  }
+
+  // An enrollment code for `patient`, and the phone's EnrollDevice answer.
+  v1::EnrollDeviceResponse Enroll(const v1::Patient& patient, const std::string& device) {
+    v1::CreateEnrollmentCodeRequest code_request;
+    code_request.set_patient(patient.name());
+    v1::CreateEnrollmentCodeResponse code;
+    EXPECT_TRUE(
+        Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, code_request, &code).ok());
+    v1::EnrollDeviceRequest enroll;
+    enroll.set_device_name(device);
+    v1::EnrollDeviceResponse enrolled;
+    grpc::Status status =
+        CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll, &enrolled);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return enrolled;
+  }
+
+  // The google.rpc.RetryInfo delay attached to `status` (zero if none), read from the wire
+  // (RetryInfo: field 1, a google.protobuf.Duration).
+  static absl::Duration RetryDelay(const grpc::Status& status) {
+    google::rpc::Status details;
+    if (!details.ParseFromString(status.error_details())) return absl::ZeroDuration();
+    for (const auto& any : details.details()) {
+      if (any.type_url() != "type.googleapis.com/google.rpc.RetryInfo") continue;
+      google::protobuf::UnknownFieldSet fields;
+      google::protobuf::Duration delay;
+      if (fields.ParseFromString(any.value()) && fields.field_count() == 1 &&
+          fields.field(0).number() == 1 &&
+          delay.ParseFromString(fields.field(0).length_delimited())) {
+        return absl::Seconds(delay.seconds()) + absl::Nanoseconds(delay.nanos());
+      }
+    }
+    return absl::ZeroDuration();
+  }
+
+  // One number from the server's database (read while it runs).
+  int64_t Count(const std::string& sql) {
+    SQLite::Database db((dir_ / "kneecoach.db").string(), SQLite::OPEN_READONLY);
+    return db.execAndGet(sql).getInt64();
+  }
+};
+
+// Finding 1: the one-request crash, through SimulateProgram.
+TEST_F(HardeningTest, Finding1SimulateRefusesCadenceOutOfTheProtocolsSteps) {
+  v1::SimulateProgramRequest request;
+  request.set_start_date("2026-03-02");
+  request.mutable_program()->add_prescriptions()->set_exercise("exercises/run-walk-stage-1");
+  *request.mutable_program()->mutable_cadence() = OverflowingCadence();
+  auto* event = request.add_events();
+  event->set_local_date("2026-03-02");
+  event->mutable_session()->set_pain_during(0);
+  event->mutable_session()->set_pain_after_1h(0);
+  v1::SimulateProgramResponse response;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("program.cadence.step_index"));
+  EXPECT_TRUE(ServerAnswers());
+}
+
+// Finding 1: the same values cannot be stored by CreateProgram or UpdateProgram.
+TEST_F(HardeningTest, Finding1CreateAndUpdateProgramRefuseCadenceOutOfRange) {
+  const v1::Patient patient = MakePatient();
+  v1::CreateProgramRequest create;
+  create.mutable_program()->set_patient(patient.name());
+  create.mutable_program()->add_prescriptions()->set_exercise("exercises/run-walk-stage-1");
+  *create.mutable_program()->mutable_cadence() = OverflowingCadence();
+  v1::CreateProgramResponse created;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("program.cadence.step_index"));
+
+  create.mutable_program()->mutable_cadence()->set_step_index(0);
+  create.mutable_program()->mutable_cadence()->set_baseline_spm(-5);
+  status = Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created);
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("program.cadence.baseline_spm"));
+
+  const v1::Program program = RunnerProgram(patient);
+  for (const char* path : {"cadence", "cadence.step_index"}) {
+    v1::UpdateProgramRequest update;
+    update.mutable_program()->set_name(program.name());
+    *update.mutable_program()->mutable_cadence() = OverflowingCadence();
+    update.mutable_update_mask()->add_paths(path);
+    update.set_reason("cadence");
+    v1::UpdateProgramResponse updated;
+    status = Call(*programs_, &v1::ProgramService::Stub::UpdateProgram, update, &updated);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path;
+    EXPECT_THAT(ViolatedFields(status), ::testing::Contains("program.cadence.step_index"));
+  }
+  // Fewer cadence steps than the stored step needs is refused too.
+  v1::UpdateProgramRequest cadence;
+  cadence.mutable_program()->set_name(program.name());
+  cadence.mutable_program()->mutable_cadence()->set_enabled(true);
+  cadence.mutable_program()->mutable_cadence()->set_baseline_spm(160);
+  cadence.mutable_program()->mutable_cadence()->set_step_index(1);
+  cadence.mutable_update_mask()->add_paths("cadence");
+  cadence.set_reason("second step");
+  v1::UpdateProgramResponse updated;
+  status = Call(*programs_, &v1::ProgramService::Stub::UpdateProgram, cadence, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.program().cadence().target_spm(), 176);  // 160 + 10%, not the client's
+  v1::UpdateProgramRequest rules;
+  rules.mutable_program()->set_name(program.name());
+  *rules.mutable_program()->mutable_rules() = updated.program().rules();
+  rules.mutable_program()->mutable_rules()->mutable_cadence()->mutable_steps()->RemoveLast();
+  rules.mutable_update_mask()->add_paths("rules");
+  rules.set_reason("one step only");
+  status = Call(*programs_, &v1::ProgramService::Stub::UpdateProgram, rules, &updated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("program.cadence.step_index"));
+}
+
+// Finding 1: a corrupt stored program is an error on that program, never a crash, also
+// after a restart, while every other program goes on.
+TEST_F(HardeningTest, Finding1CorruptStoredCadenceIsAnErrorOnThatProgramOnly) {
+  const v1::Program bad = RunnerProgram(MakePatient());
+  const v1::Program good = RunnerProgram(MakePatient());
+  RestartWith([&](Txn& txn) {
+    const std::string id = bad.name().substr(std::string("programs/").size());
+    auto program = txn.GetProgram(id);
+    ASSERT_TRUE(program.ok());
+    *program->mutable_cadence() = OverflowingCadence();
+    ASSERT_TRUE(txn.UpdateProgram(id, *program).ok());
+  });
+  const v1::Session session = Today(bad);
+  ASSERT_GT(session.items_size(), 0);
+  v1::ReportSessionResponse response;
+  grpc::Status status = Call(*sessions_, &v1::SessionService::Stub::ReportSession,
+                             ReportAll(session, 0, 0, "green-run"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr(bad.name()));
+  EXPECT_TRUE(ServerAnswers());
+  status = Call(*sessions_, &v1::SessionService::Stub::ReportSession,
+                ReportAll(Today(good), 0, 0, "green-run-2"), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+}  // namespace
+}  // namespace kneecoach::testing

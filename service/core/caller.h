@@ -25,6 +25,9 @@ struct Caller {
   std::string resource;
   std::string clinic;
   std::string patient_id;
+  // Hex SHA-256 of the method and the request's deterministic serialization: a request_id
+  // reused with another request is refused, not replayed (AIP-155). Empty outside the server.
+  std::string request_digest;
 
   bool is_system() const { return user_name.empty() && enrollment_code.empty(); }
 };

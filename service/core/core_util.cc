@@ -42,6 +42,10 @@ absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_tok
   return page;
 }
 
+std::string RequestKey(const Caller& caller, const std::string& scope) {
+  return absl::StrCat(caller.user.clinic(), "|", caller.user_name, "|", scope);
+}
+
 absl::Status CheckRequestId(const std::string& request_id, bool required) {
   if (request_id.empty()) {
     return required ? InvalidField("request_id",

@@ -10,11 +10,27 @@
 #include "kneecoach/v1/protocol.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/core/caller.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/core/limits.h"
+#include "service/domain/secrets.h"
 #include "service/server/status_util.h"
 
 namespace kneecoach {
 namespace {
+
+// Hex SHA-256 of the method and the request serialized deterministically (idempotency keys
+// refuse a request_id reused for another request).
+std::string RequestDigest(const char* method, const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return HashSecret(absl::StrCat(method, "\n", bytes));
+}
 
 // Runs one Core use case for a unary RPC: authenticate the caller, check the request's
 // size limits, authorize (Core::Authorize, the one policy), then run it as that caller.
@@ -32,6 +48,7 @@ grpc::Status Handle(Core& core, const char* method,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
+  caller->request_digest = RequestDigest(method, request);
   CallScope scope(*std::move(caller));
   absl::StatusOr<Response> result = (core.*use_case)(request);
   if (!result.ok()) return ToGrpcStatus(result.status());

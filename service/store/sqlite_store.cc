@@ -508,13 +508,29 @@ class SqliteTxn final : public Txn {
     });
   }
 
-  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
-                                const std::string& response) override {
-    return Guard([&]() -> absl::Status {
+  absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
+      absl::string_view scope, absl::string_view request_id) override {
+    return Guard([&]() -> absl::StatusOr<std::optional<StoredRequest>> {
       SQLite::Statement& q =
-          Prepare("INSERT INTO requests(scope, request_id, response) VALUES(?,?,?)");
+          Prepare("SELECT response, digest FROM requests WHERE scope = ? AND request_id = ?");
+      Bind(q, {std::string(scope), std::string(request_id)});
+      if (!q.executeStep()) return std::optional<StoredRequest>();
+      const SQLite::Column c = q.getColumn(0);
+      return std::optional<StoredRequest>(
+          StoredRequest{std::string(static_cast<const char*>(c.getBlob()), c.getBytes()),
+                        q.getColumn(1).getString()});
+    });
+  }
+
+  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
+                                const std::string& response,
+                                absl::string_view digest) override {
+    return Guard([&]() -> absl::Status {
+      SQLite::Statement& q = Prepare(
+          "INSERT INTO requests(scope, request_id, response, digest) VALUES(?,?,?,?)");
       Bind(q, {std::string(scope), std::string(request_id)});
       q.bind(3, response.data(), static_cast<int>(response.size()));
+      q.bind(4, std::string(digest));
       q.exec();
       return absl::OkStatus();
     });

@@ -70,8 +70,17 @@ class Txn {
   // Idempotency: the stored response for (scope, request_id), if any.
   virtual absl::StatusOr<std::optional<std::string>> GetRequestResult(
       absl::string_view scope, absl::string_view request_id) = 0;
+  // The same with the digest of the request it answered ("" for rows stored before
+  // digests were kept).
+  struct StoredRequest {
+    std::string response;
+    std::string digest;
+  };
+  virtual absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
+      absl::string_view scope, absl::string_view request_id) = 0;
   virtual absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
-                                        const std::string& response) = 0;
+                                        const std::string& response,
+                                        absl::string_view digest = "") = 0;
 
   virtual absl::Status InsertPatient(const std::string& id, const v1::Patient& patient) = 0;
   virtual absl::Status UpdatePatient(const std::string& id, const v1::Patient& patient) = 0;

@@ -219,5 +219,41 @@ TEST_F(HardeningTest, Finding1CorruptStoredCadenceIsAnErrorOnThatProgramOnly) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// Finding 2: a request_id another clinic used is not a replay of their record, and a reused
+// id with another body is refused.
+TEST_F(HardeningTest, Finding2RequestIdsAreScopedByClinicCallerAndBody) {
+  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  ASSERT_TRUE(south.ok()) << south.status();
+  v1::CreatePatientRequest theirs;
+  theirs.set_request_id("same-id");
+  theirs.mutable_patient()->set_display_name("Southern Patient");
+  theirs.mutable_patient()->set_clinic("clinics/south");
+  theirs.mutable_patient()->set_time_zone("UTC");
+  theirs.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
+  v1::CreatePatientResponse their_patient;
+  ASSERT_TRUE(CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, theirs,
+                     &their_patient)
+                  .ok());
+
+  v1::CreatePatientRequest ours = theirs;
+  ours.mutable_patient()->set_display_name("Northern Patient");
+  ours.mutable_patient()->set_clinic("clinics/north");
+  v1::CreatePatientResponse our_patient;
+  grpc::Status status =
+      Call(*patients_, &v1::PatientService::Stub::CreatePatient, ours, &our_patient);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_NE(our_patient.patient().name(), their_patient.patient().name());
+  EXPECT_EQ(our_patient.patient().display_name(), "Northern Patient");
+
+  v1::CreatePatientResponse replayed;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::CreatePatient, ours, &replayed).ok());
+  EXPECT_EQ(replayed.patient().name(), our_patient.patient().name());
+
+  ours.mutable_patient()->set_display_name("Someone Else");
+  status = Call(*patients_, &v1::PatientService::Stub::CreatePatient, ours, &replayed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("request_id"));
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -96,7 +96,11 @@ const absl::flat_hash_map<std::string, Rule>& Policy() {
        {Need::kStaff, "name", KC_TARGET(ApproveDecisionRequest, r.name())}},
       {"/kneecoach.v1.ProgramService/RejectDecision",
        {Need::kStaff, "name", KC_TARGET(RejectDecisionRequest, r.name())}},
-      {"/kneecoach.v1.ProgramService/SimulateProgram", {Need::kStaff, "", KC_NONE}},
+      // A stored protocol it names is read as GetProtocol would be (an inline one is the
+      // caller's own data).
+      {"/kneecoach.v1.ProgramService/SimulateProgram",
+       {Need::kStaff, "protocol_name",
+        KC_TARGET(SimulateProgramRequest, r.has_protocol() ? std::string() : r.protocol_name())}},
       // SessionService: the patient's own daily loop.
       {"/kneecoach.v1.SessionService/GetTodaySession",
        {Need::kPatientOrStaff, "program", KC_TARGET(GetTodaySessionRequest, r.program())}},

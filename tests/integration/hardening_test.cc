@@ -255,5 +255,39 @@ TEST_F(HardeningTest, Finding2RequestIdsAreScopedByClinicCallerAndBody) {
   EXPECT_THAT(ViolatedFields(status), ::testing::Contains("request_id"));
 }
 
+// Finding 4: SimulateProgram reads a protocol only where GetProtocol may.
+TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
+  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  ASSERT_TRUE(south.ok()) << south.status();
+  v1::GetProtocolRequest get;
+  get.set_name("protocols/default");
+  v1::GetProtocolResponse fetched;
+  ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::GetProtocol, get, &fetched).ok());
+  v1::CreateProtocolRequest create;
+  *create.mutable_protocol() = fetched.protocol();
+  create.mutable_protocol()->set_id("southern");
+  create.mutable_protocol()->clear_name();
+  v1::CreateProtocolResponse created;
+  grpc::Status status = CallAs(*south, *protocols_, &v1::ProtocolService::Stub::CreateProtocol,
+                               create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  v1::SimulateProgramRequest simulate;
+  simulate.set_start_date("2026-03-02");
+  v1::SimulateProgramResponse simulated;
+  for (const char* name : {"protocols/southern", "protocols/nowhere"}) {
+    simulate.set_protocol_name(name);
+    status = Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
+  }
+  status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
+                  &simulated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  simulate.set_protocol_name("protocols/southern");
+  status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
+                  &simulated);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -7,7 +7,10 @@
 // thread that serves the call, which holds for unary handlers.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "absl/time/time.h"
 
 #include "kneecoach/v1/access.pb.h"
 
@@ -28,6 +31,10 @@ struct Caller {
   // Hex SHA-256 of the method and the request's deterministic serialization: a request_id
   // reused with another request is refused, not replayed (AIP-155). Empty outside the server.
   std::string request_digest;
+  // When the caller stops waiting (infinite outside the server), and whether the call was
+  // cancelled: long use cases (SimulateProgram) stop early rather than work for nobody.
+  absl::Time deadline = absl::InfiniteFuture();
+  std::function<bool()> cancelled;
 
   bool is_system() const { return user_name.empty() && enrollment_code.empty(); }
 };

@@ -32,6 +32,7 @@
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
+#include "service/domain/simulate.h"
 #include "service/store/store.h"
 
 namespace kneecoach {
@@ -74,6 +75,9 @@ struct CoreOptions {
   size_t plan_cache_bytes = PlanCache::Options{}.max_bytes;
   // Credentials and owners of patients and programs kept in memory (AccessCache), each.
   size_t access_cache_entries = AccessCache::kDefaultMaxEntries;
+  // SimulateProgram's bounds: events per request, and prescriptions of the starting program.
+  int max_simulated_events = SimulationLimits{}.max_events;
+  int max_simulated_prescriptions = SimulationLimits{}.max_prescriptions;
 };
 
 // Every method the authorization policy has a rule for (tests check it covers the API).

@@ -142,7 +142,18 @@ absl::StatusOr<v1::SimulateProgramResponse> Core::SimulateProgram(
     if (!protocol.ok()) return protocol.status();
     *request.mutable_protocol() = *std::move(protocol);
   }
-  auto result = Simulate(library_, request);
+  const Caller& caller = CurrentCaller();
+  SimulationLimits limits;
+  limits.max_events = options_.max_simulated_events;
+  limits.max_prescriptions = options_.max_simulated_prescriptions;
+  limits.check = [&caller]() -> absl::Status {
+    if (caller.cancelled && caller.cancelled()) return absl::CancelledError("call cancelled");
+    if (absl::Now() > caller.deadline) {
+      return absl::DeadlineExceededError("the caller's deadline passed during the simulation");
+    }
+    return absl::OkStatus();
+  };
+  auto result = Simulate(library_, request, limits);
   if (!result.ok()) return result.status();
   return ToResponse(*std::move(result));
 }

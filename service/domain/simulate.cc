@@ -240,7 +240,12 @@ absl::StatusOr<v1::Program> StartingProgram(const Library& library,
 }  // namespace
 
 absl::StatusOr<SimulationResult> Simulate(const Library& library,
-                                          const v1::SimulateProgramRequest& request) {
+                                          const v1::SimulateProgramRequest& request,
+                                          const SimulationLimits& limits) {
+  if (request.events_size() > limits.max_events) {
+    return InvalidField("events", absl::StrCat(request.events_size(), " events; at most ",
+                                               limits.max_events, " in one simulation"));
+  }
   FieldViolations violations;
   if (!request.has_protocol()) {
     violations.Add("protocol", "required (the server resolves protocol_name into it)");
@@ -260,8 +265,16 @@ absl::StatusOr<SimulationResult> Simulate(const Library& library,
   }
   absl::StatusOr<v1::Program> program = StartingProgram(library, request, protocol, *start);
   if (!program.ok()) return program.status();
+  if (program->prescriptions_size() > limits.max_prescriptions) {
+    return InvalidField("program.prescriptions",
+                        absl::StrCat(program->prescriptions_size(), " prescriptions; at most ",
+                                     limits.max_prescriptions, " in one simulation"));
+  }
   Simulator simulator(library, protocol, *std::move(program));
   for (const DatedEvent& e : events) {
+    if (limits.check) {
+      if (absl::Status s = limits.check(); !s.ok()) return s;
+    }
     if (absl::Status s = simulator.Run(e); !s.ok()) return s;
   }
   return std::move(simulator).Finish();

@@ -49,6 +49,8 @@ grpc::Status Handle(Core& core, const char* method,
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
   caller->request_digest = RequestDigest(method, request);
+  caller->deadline = absl::FromChrono(context->deadline());
+  caller->cancelled = [context] { return context->IsCancelled(); };
   CallScope scope(*std::move(caller));
   absl::StatusOr<Response> result = (core.*use_case)(request);
   if (!result.ok()) return ToGrpcStatus(result.status());
@@ -121,7 +123,7 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
     });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                   "server overloaded: too many writes waiting; retry with "
+                                   "server overloaded: too many calls waiting; retry with "
                                    "backoff (the same request_id is safe)"));
     }
   }
@@ -196,7 +198,8 @@ class ProgramServiceImpl final
                  KC_RAW(ProgramService, RejectDecision),
                  KC_RAW(ProgramService, SimulateProgram)>::type {
  public:
-  ProgramServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  ProgramServiceImpl(Core& core, WorkerPool& pool, WorkerPool& simulations)
+      : core_(core), pool_(pool), simulations_(simulations) {}
   KC_POOL(ProgramService, CreateProgram)
   KC_INLINE(ProgramService, GetProgram)
   KC_INLINE(ProgramService, ListPrograms)
@@ -207,11 +210,13 @@ class ProgramServiceImpl final
   KC_INLINE(ProgramService, ListDecisions)
   KC_POOL(ProgramService, ApproveDecision)
   KC_POOL(ProgramService, RejectDecision)
-  KC_POOL(ProgramService, SimulateProgram)
+  // CPU-bound: on its own pool, so that simulations never hold up the writers.
+  KC_RPC(ProgramService, SimulateProgram, &simulations_)
 
  private:
   Core& core_;
   WorkerPool& pool_;
+  WorkerPool& simulations_;
 };
 
 class SessionServiceImpl final
@@ -324,11 +329,12 @@ class AccessServiceImpl final
 
 }  // namespace
 
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool) {
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool,
+                                                         WorkerPool& simulations) {
   std::vector<std::unique_ptr<grpc::Service>> services;
   services.push_back(std::make_unique<LibraryService>(core, pool));
   services.push_back(std::make_unique<PatientServiceImpl>(core, pool));
-  services.push_back(std::make_unique<ProgramServiceImpl>(core, pool));
+  services.push_back(std::make_unique<ProgramServiceImpl>(core, pool, simulations));
   services.push_back(std::make_unique<SessionServiceImpl>(core, pool));
   services.push_back(std::make_unique<OutcomeServiceImpl>(core, pool));
   services.push_back(std::make_unique<AlertServiceImpl>(core, pool));

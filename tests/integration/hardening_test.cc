@@ -289,5 +289,21 @@ TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// Finding 5: a simulation's size is bounded.
+TEST_F(HardeningTest, Finding5SimulateRefusesTooManyEvents) {
+  v1::SimulateProgramRequest simulate;
+  simulate.set_start_date("2026-03-02");
+  for (int i = 0; i < 1000; ++i) {
+    auto* e = simulate.add_events();
+    e->set_local_date(FormatLocalDate(absl::CivilDay(2026, 3, 2) + i / 2));
+    e->mutable_check_in()->set_morning_pain(1);
+  }
+  v1::SimulateProgramResponse simulated;
+  grpc::Status status =
+      Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("events"));
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -97,6 +97,9 @@ grpc::Status HandleBytes(Core& core, const char* method,
                                      Request::descriptor()->full_name(),
                                      " (malformed protobuf or invalid UTF-8 in a string)"));
   }
+  // Fields this server does not know are dropped, at every depth, before anything checks or
+  // stores the request: they would pass the size limits unseen and be served back.
+  request.DiscardUnknownFields();
   Response response;
   grpc::Status status = Handle(core, method, use_case, context, request, &response);
   if (!status.ok()) return status;

@@ -305,5 +305,26 @@ TEST_F(HardeningTest, Finding5SimulateRefusesTooManyEvents) {
   EXPECT_THAT(ViolatedFields(status), ::testing::Contains("events"));
 }
 
+// Finding 6: unknown fields are not stored and served back.
+TEST_F(HardeningTest, Finding6UnknownFieldsAreNotStored) {
+  v1::CreatePatientRequest request;
+  request.mutable_patient()->set_display_name("Sam Runner");
+  request.mutable_patient()->set_clinic("clinics/north");
+  request.mutable_patient()->set_time_zone("UTC");
+  request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
+  request.mutable_patient()->GetReflection()
+      ->MutableUnknownFields(request.mutable_patient())
+      ->AddLengthDelimited(4000, std::string(100000, 'x'));
+  v1::CreatePatientResponse created;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::CreatePatient, request, &created).ok());
+  EXPECT_TRUE(created.patient().GetReflection()->GetUnknownFields(created.patient()).empty());
+  v1::GetPatientRequest get;
+  get.set_name(created.patient().name());
+  v1::GetPatientResponse fetched;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::GetPatient, get, &fetched).ok());
+  EXPECT_TRUE(fetched.patient().GetReflection()->GetUnknownFields(fetched.patient()).empty());
+  EXPECT_LT(fetched.ByteSizeLong(), 1000u);
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

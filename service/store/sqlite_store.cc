@@ -1,6 +1,7 @@
 #include "service/store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -1091,6 +1092,24 @@ absl::Status Migrate(SQLite::Database& db, int& version) {
   return absl::OkStatus();
 }
 
+// Health data: the database file is the owner's alone (0600, whatever the umask; SQLite gives
+// its WAL and SHM the same mode), and directories made for it are 0700. Best effort: where
+// it cannot (a read-only file system), SQLite's own open says what is wrong.
+void CreatePrivately(const std::string& path) {
+  std::vector<std::filesystem::path> missing;
+  for (auto dir = std::filesystem::path(path).parent_path();
+       !dir.empty() && !std::filesystem::exists(dir); dir = dir.parent_path()) {
+    missing.push_back(dir);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), S_IRWXU) == 0) ::chmod(it->c_str(), S_IRWXU);
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+  if (fd < 0) return;
+  ::fchmod(fd, S_IRUSR | S_IWUSR);
+  ::close(fd);
+}
+
 }  // namespace
 
 SqliteStore::~SqliteStore() {
@@ -1102,9 +1121,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   try {
     if (options.path != ":memory:") {
-      std::error_code ec;
-      const auto parent = std::filesystem::path(options.path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      CreatePrivately(options.path);
     }
     store->db_ = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
@@ -1113,6 +1130,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const bool in_memory = options.path == ":memory:";
     const bool group_commit = options.group_commit && !in_memory;
     db.exec("PRAGMA journal_mode = WAL");
+    if (!in_memory) {
+      // SQLite gives the WAL and SHM the database file's mode; these may predate it.
+      for (const char* suffix : {"-wal", "-shm"}) {
+        ::chmod(absl::StrCat(options.path, suffix).c_str(), S_IRUSR | S_IWUSR);
+      }
+    }
     db.exec(group_commit ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec(absl::StrCat("PRAGMA cache_size = -", options.writer_cache_kib));

@@ -326,5 +326,27 @@ TEST_F(HardeningTest, Finding6UnknownFieldsAreNotStored) {
   EXPECT_LT(fetched.ByteSizeLong(), 1000u);
 }
 
+// Finding 8: the database, its WAL and SHM are 0600 and a directory made for them 0700,
+// whatever the umask.
+TEST_F(HardeningTest, Finding8DatabaseFilesArePrivate) {
+  const mode_t old = ::umask(0);
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = (dir_ / "fresh" / "kneecoach.db").string();
+  options.data_dir = KNEECOACH_TEST_DATA_DIR;
+  auto server = KneecoachServer::Start(options, clock_);
+  ::umask(old);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(dir_ / "fresh"), 0700u);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_EQ(mode(dir_ / "fresh" / absl::StrCat("kneecoach.db", suffix)), 0600u) << suffix;
+  }
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -348,5 +348,28 @@ TEST_F(HardeningTest, Finding8DatabaseFilesArePrivate) {
   }
 }
 
+// Finding 9: field masks are checked against the message.
+TEST_F(HardeningTest, Finding9FieldMaskPathsMustNameFields) {
+  const v1::Program program = MakeProgram(MakePatient(), {"quad-set"});
+  for (const char* path : {"dose..sets", "dose.nonexistent", "dose.sets\nE forged line"}) {
+    v1::UpdatePrescriptionRequest request;
+    *request.mutable_prescription() = program.prescriptions(0);
+    request.mutable_prescription()->mutable_dose()->set_sets(0);
+    request.mutable_update_mask()->add_paths(path);
+    request.set_reason("mask");
+    v1::UpdatePrescriptionResponse response;
+    grpc::Status status =
+        Call(*programs_, &v1::ProgramService::Stub::UpdatePrescription, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path;
+    EXPECT_THAT(ViolatedFields(status), ::testing::Contains("update_mask.paths[0]")) << path;
+  }
+  v1::GetProgramRequest get;
+  get.set_name(program.name());
+  v1::GetProgramResponse fetched;
+  ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::GetProgram, get, &fetched).ok());
+  EXPECT_FALSE(fetched.program().prescriptions(0).locked());
+  EXPECT_GT(fetched.program().prescriptions(0).dose().sets(), 0);
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

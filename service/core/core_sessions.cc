@@ -272,9 +272,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
         const absl::Time now = clock_.Now();
         const absl::Time when =
-            r.has_perform_time()
-                ? absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(r.perform_time()))
-                : now;
+            r.has_perform_time() ? internal::FromProto(r.perform_time()) : now;
         auto day = ReportDate(*loaded, when, now, options_, "perform_time");
         if (!day.ok()) return day.status();
 

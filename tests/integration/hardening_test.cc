@@ -371,5 +371,22 @@ TEST_F(HardeningTest, Finding9FieldMaskPathsMustNameFields) {
   EXPECT_GT(fetched.program().prescriptions(0).dose().sets(), 0);
 }
 
+// Finding 10: a perform_time past 2262 is in the future, not "10 minutes ago".
+TEST_F(HardeningTest, Finding10FarFutureTimestampsDoNotWrapAround) {
+  const v1::Program program = MakeProgram(MakePatient(), {"quad-set"});
+  for (int year : {2611, 9999}) {
+    v1::ReportSessionRequest request =
+        ReportAll(Today(program), 1, 1, absl::StrCat("far-", year));
+    request.mutable_perform_time()->set_seconds(
+        absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(year, 3, 2, 8, 50, 0),
+                                            absl::UTCTimeZone())));
+    v1::ReportSessionResponse response;
+    grpc::Status status =
+        Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << year;
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("future")) << year;
+  }
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/program_access.h"
@@ -66,6 +68,8 @@ void ValidateUserFields(const v1::User& u, FieldViolations& violations) {
   const absl::string_view name = absl::StripAsciiWhitespace(u.display_name());
   if (name.empty() || u.display_name().size() > 200) {
     violations.Add("user.display_name", "required, at most 200 bytes");
+  } else if (internal::HasControlCharacters(u.display_name())) {
+    violations.Add("user.display_name", "holds a control, line-break or text-direction character");
   }
   for (int i = 0; i < u.granted_methods_size(); ++i) {
     if (!absl::StartsWith(u.granted_methods(i), "/kneecoach.v1.")) {
@@ -287,6 +291,9 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
   const int ttl = r.ttl_days() == 0 ? options_.default_token_ttl_days : r.ttl_days();
   if (ttl < 1 || ttl > 365) return InvalidField("ttl_days", "out of range 1..365");
   if (r.display_name().size() > 200) return InvalidField("display_name", "at most 200 bytes");
+  if (internal::HasControlCharacters(r.display_name())) {
+    return InvalidField("display_name", "holds a control, line-break or text-direction character");
+  }
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::CreateTokenResponse>(
       writes_, absl::StrCat("CreateToken:", r.user()), r.request_id(),
@@ -355,10 +362,43 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
       internal::Replay::kNever, internal::PlansChanged::None());  // a code is a credential: never stored
 }
 
+absl::Status Core::CheckSignInAllowed(const std::string& peer, bool enrollment) {
+  const absl::Duration wait = sign_ins_.Wait(peer, enrollment, clock_.Now());
+  if (wait <= absl::ZeroDuration()) return absl::OkStatus();
+  const absl::Duration rounded = absl::Ceil(wait, absl::Seconds(1));
+  absl::Status status = absl::ResourceExhaustedError(
+      absl::StrCat("too many failed sign-ins", enrollment ? " or enrollment codes" : "",
+                   "; retry in ", absl::FormatDuration(rounded)));
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(rounded));
+  status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",
+                    absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+void Core::RecordFailedSignIn(const std::string& peer, const std::string& method,
+                              absl::string_view why) {
+  if (!sign_ins_.Failed(peer, clock_.Now())) return;  // under attack: counted, not audited
+  auto txn = store_.Begin(/*write=*/true);
+  if (!txn.ok()) return;
+  v1::AuditEntry entry;
+  const std::string id = ids_.NewId();
+  entry.set_name(absl::StrCat("clinics/-/auditEntries/", id));
+  *entry.mutable_time() = ToProto(clock_.Now());
+  entry.set_actor("unauthenticated");
+  entry.set_method(method);
+  entry.set_resource(absl::CHexEscape(peer));
+  entry.set_summary(absl::StrCat("failed sign-in: ", why));
+  if ((*txn)->InsertAudit(id, "", "", entry).ok()) (void)(*txn)->Commit();
+}
+
 absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDeviceRequest& r) {
   const std::string code = CurrentCaller().enrollment_code;
   if (code.empty()) return absl::UnauthenticatedError("an enrollment code is required");
   if (r.device_name().size() > 200) return InvalidField("device_name", "at most 200 bytes");
+  if (internal::HasControlCharacters(r.device_name())) {
+    return InvalidField("device_name", "holds a control, line-break or text-direction character");
+  }
   return InWrite<v1::EnrollDeviceResponse>(
       writes_, "EnrollDevice", "", [&](Txn& txn) -> absl::StatusOr<v1::EnrollDeviceResponse> {
         const absl::Time now = clock_.Now();

@@ -162,6 +162,11 @@ absl::StatusOr<Response> GetByName(Store& store, const std::string& name,
   });
 }
 
+// Whether `text` (UTF-8) holds a control character (C0, DEL, C1, NUL), a line or paragraph
+// separator, or a bidirectional mark, override or isolate. Names are shown in terminals and
+// windows, where such characters rewrite what is displayed; they are refused.
+bool HasControlCharacters(absl::string_view text);
+
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);
 

@@ -1,6 +1,7 @@
 #include "service/server/services.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
@@ -13,6 +14,8 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/core/limits.h"
+#include "service/core/sign_in_limiter.h"
+#include "service/server/server.h"
 #include "service/domain/secrets.h"
 #include "service/server/status_util.h"
 
@@ -44,8 +47,29 @@ grpc::Status Handle(Core& core, const char* method,
       header == context->client_metadata().end()
           ? absl::string_view()
           : absl::string_view(header->second.data(), header->second.size());
+  // Failed sign-ins are counted per peer address (Core::CheckSignInAllowed). Behind a proxy
+  // on this host (the web app's gateway) the address is the one the proxy forwards.
+  std::string peer = PeerAddress(context->peer());
+  if (KneecoachServer::IsLoopback(absl::StrCat(absl::StripPrefix(peer, "ipv4:"), ":0")) ||
+      peer == "ipv6:[::1]") {
+    auto forwarded = context->client_metadata().find("x-forwarded-for");
+    if (forwarded != context->client_metadata().end()) {
+      peer = absl::StrCat("forwarded:", absl::string_view(forwarded->second.data(),
+                                                          forwarded->second.size()));
+    }
+  }
+  if (absl::Status s = core.CheckSignInAllowed(peer, false); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller.ok()) {
+    if (absl::IsUnauthenticated(caller.status()) && !authorization.empty()) {
+      core.RecordFailedSignIn(peer, method, caller.status().message());
+    }
+    return ToGrpcStatus(caller.status());
+  }
+  const bool enrollment = !caller->enrollment_code.empty();
+  if (enrollment) {
+    if (absl::Status s = core.CheckSignInAllowed(peer, true); !s.ok()) return ToGrpcStatus(s);
+  }
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
   caller->request_digest = RequestDigest(method, request);
@@ -53,7 +77,12 @@ grpc::Status Handle(Core& core, const char* method,
   caller->cancelled = [context] { return context->IsCancelled(); };
   CallScope scope(*std::move(caller));
   absl::StatusOr<Response> result = (core.*use_case)(request);
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) {
+    if (enrollment && absl::IsUnauthenticated(result.status())) {
+      core.RecordFailedSignIn(peer, method, result.status().message());
+    }
+    return ToGrpcStatus(result.status());
+  }
   *response = *std::move(result);
   return grpc::Status::OK;
 }

@@ -388,5 +388,73 @@ TEST_F(HardeningTest, Finding10FarFutureTimestampsDoNotWrapAround) {
   }
 }
 
+// Finding 7: enrollment codes cannot be guessed at speed: failures from one peer are
+// refused after a burst with RESOURCE_EXHAUSTED and a retry delay, and audited.
+TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
+  const v1::Patient patient = MakePatient();
+  v1::CreateEnrollmentCodeRequest code_request;
+  code_request.set_patient(patient.name());
+  v1::CreateEnrollmentCodeResponse code;
+  ASSERT_TRUE(
+      Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, code_request, &code).ok());
+  v1::EnrollDeviceRequest enroll;
+  v1::EnrollDeviceResponse enrolled;
+  grpc::Status status;
+  int failures = 0;
+  for (; failures < 50; ++failures) {
+    status = CallAs("KC-AAAA-AAAA", *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
+                    &enrolled);
+    if (status.error_code() != grpc::StatusCode::UNAUTHENTICATED) break;
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_GE(failures, 3);
+  EXPECT_LE(failures, 20);
+  const absl::Duration delay = RetryDelay(status);
+  EXPECT_GT(delay, absl::ZeroDuration());
+  // While refused, even the right code is not tried.
+  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
+                  &enrolled);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit WHERE instr(data, 'failed sign-in') > 0"),
+            failures);
+  clock_.Advance(delay);
+  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
+                  &enrolled);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// Finding 14: names with terminal escapes, NUL or bidi overrides are refused, and page
+// tokens do not tell a table's row count.
+TEST_F(HardeningTest, Finding14ControlCharactersInNamesAndOpaquePageTokens) {
+  for (const std::string& name :
+       {std::string("Sam\x1b[2J"), std::string("Sam\0Runner", 10),
+        std::string("Sam \u202eRunner"), std::string("Sam\nRunner")}) {
+    v1::CreatePatientRequest request;
+    request.mutable_patient()->set_display_name(name);
+    request.mutable_patient()->set_clinic("clinics/north");
+    request.mutable_patient()->set_time_zone("UTC");
+    request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
+    v1::CreatePatientResponse response;
+    grpc::Status status =
+        Call(*patients_, &v1::PatientService::Stub::CreatePatient, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << absl::CEscape(name);
+    EXPECT_THAT(ViolatedFields(status), ::testing::Contains("patient.display_name"));
+  }
+  MakePatient();
+  MakePatient();
+  v1::ListPatientsRequest list;
+  list.set_page_size(1);
+  v1::ListPatientsResponse page;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, list, &page).ok());
+  ASSERT_FALSE(page.next_page_token().empty());
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(page.next_page_token(), &raw));
+  EXPECT_FALSE(absl::StrContains(raw, "kc1:"));
+  list.set_page_token(page.next_page_token());
+  v1::ListPatientsResponse next;
+  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ListPatients, list, &next).ok());
+  EXPECT_EQ(next.patients_size(), 1);
+}
+
 }  // namespace
 }  // namespace kneecoach::testing

@@ -323,7 +323,8 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
           const v1::Token& t = (*token)->token;
           return AccessCache::Credential{
               *std::move(user), t.revoked(),
-              google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time())};
+              google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time()),
+              (*token)->id};
         });
     if (!stored.ok()) return stored.status();
     if (!stored->has_value()) return absl::UnauthenticatedError("unknown token");
@@ -337,6 +338,7 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
   if (credential->user.disabled()) return absl::UnauthenticatedError("user disabled");
   caller.user_name = credential->user.name();
   caller.user = std::move(credential->user);
+  caller.token_id = std::move(credential->token_id);
   return caller;
 }
 

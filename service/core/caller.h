@@ -20,6 +20,8 @@ struct Caller {
   // "users/{id}" of the authenticated user; empty for the system (seeding, bootstrap).
   std::string user_name;
   v1::User user;
+  // Id of the token the caller presented ("" for the system and enrollment codes).
+  std::string token_id;
   // The enrollment code presented instead of a token (EnrollDevice only).
   std::string enrollment_code;
   // Full method name, "/kneecoach.v1.SessionService/ReportSession".

@@ -76,6 +76,9 @@ struct CoreOptions {
   size_t plan_cache_bytes = PlanCache::Options{}.max_bytes;
   // Credentials and owners of patients and programs kept in memory (AccessCache), each.
   size_t access_cache_entries = AccessCache::kDefaultMaxEntries;
+  // Live tokens a patient or integrator may hold for CreateToken to make them another with
+  // their own token (each lives no longer than the token that made it).
+  int max_tokens_per_user = 5;
   // SimulateProgram's bounds: events per request, and prescriptions of the starting program.
   int max_simulated_events = SimulationLimits{}.max_events;
   int max_simulated_prescriptions = SimulationLimits{}.max_prescriptions;

@@ -38,17 +38,22 @@ struct IssuedToken {
 };
 
 // A new token for `user_id`; only the secret's hash is stored.
+// `not_after` caps its lifetime; `parent_id` is the token it was made with, if any.
 absl::StatusOr<IssuedToken> IssueToken(Txn& txn, IdGenerator& ids, absl::Time now,
                                        const std::string& user_id,
-                                       const std::string& display_name, int ttl_days) {
+                                       const std::string& display_name, int ttl_days,
+                                       absl::Time not_after = absl::InfiniteFuture(),
+                                       const std::string& parent_id = "") {
   IssuedToken issued;
   issued.secret = NewTokenSecret();
   const std::string id = ids.NewId();
   issued.token.set_name(absl::StrCat("users/", user_id, "/tokens/", id));
   issued.token.set_display_name(display_name);
   *issued.token.mutable_create_time() = ToProto(now);
-  *issued.token.mutable_expire_time() = ToProto(now + absl::Hours(24) * ttl_days);
-  if (absl::Status s = txn.InsertToken(id, user_id, HashSecret(issued.secret), issued.token);
+  *issued.token.mutable_expire_time() =
+      ToProto(std::min(now + absl::Hours(24) * ttl_days, not_after));
+  if (absl::Status s =
+          txn.InsertToken(id, user_id, HashSecret(issued.secret), issued.token, parent_id);
       !s.ok()) {
     return s;
   }
@@ -300,7 +305,39 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
       [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
         auto user = txn.GetUser(*id);
         if (!user.ok()) return user.status();
-        auto issued = IssueToken(txn, ids_, clock_.Now(), *id, r.display_name(), ttl);
+        const absl::Time now = clock_.Now();
+        absl::Time not_after = absl::InfiniteFuture();
+        std::string parent_id;
+        const Caller& caller = CurrentCaller();
+        if (!caller.is_system() && caller.user_name == r.user() &&
+            (caller.user.role() == v1::ROLE_PATIENT ||
+             caller.user.role() == v1::ROLE_INTEGRATOR)) {
+          // A patient's or integrator's token making one for its holder: only a token given
+          // to them (not one made this way), a few at a time, none outliving it; revoking
+          // it revokes them (RevokeToken).
+          auto own = txn.GetToken(caller.token_id);
+          if (!own.ok()) return own.status();
+          if (!own->parent_id.empty()) {
+            return absl::PermissionDeniedError(
+                "a token made with another token cannot make tokens; use the device's own");
+          }
+          auto held = txn.ListTokens(*id, {.limit = 1000, .after = 0});
+          if (!held.ok()) return held.status();
+          const int live = static_cast<int>(std::count_if(
+              held->items.begin(), held->items.end(), [&](const v1::Token& t) {
+                return !t.revoked() && internal::FromProto(t.expire_time()) > now;
+              }));
+          if (live >= options_.max_tokens_per_user) {
+            return FailedPrecondition(
+                "TOKEN_LIMIT", r.user(),
+                absl::StrCat(r.user(), " holds ", live, " live tokens, the most allowed (",
+                             options_.max_tokens_per_user, "); revoke one first"));
+          }
+          not_after = internal::FromProto(own->token.expire_time());
+          parent_id = own->id;
+        }
+        auto issued = IssueToken(txn, ids_, now, *id, r.display_name(), ttl, not_after,
+                                 parent_id);
         if (!issued.ok()) return issued.status();
         v1::CreateTokenResponse response;
         *response.mutable_token() = issued->token;
@@ -331,6 +368,19 @@ absl::StatusOr<v1::RevokeTokenResponse> Core::RevokeToken(const v1::RevokeTokenR
         if (!record.ok() || record->user_id != (*ids)[0]) return NotFound("token", r.name());
         record->token.set_revoked(true);
         if (absl::Status s = txn.UpdateToken(record->id, record->token); !s.ok()) return s;
+        // And every token made with it, and with those.
+        std::vector<std::string> parents = {record->id};
+        while (!parents.empty()) {
+          auto children = txn.ListChildTokens(parents.back());
+          parents.pop_back();
+          if (!children.ok()) return children.status();
+          for (TokenRecord& child : *children) {
+            parents.push_back(child.id);
+            if (child.token.revoked()) continue;
+            child.token.set_revoked(true);
+            if (absl::Status s = txn.UpdateToken(child.id, child.token); !s.ok()) return s;
+          }
+        }
         v1::RevokeTokenResponse response;
         *response.mutable_token() = record->token;
         return response;

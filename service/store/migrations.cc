@@ -165,6 +165,12 @@ CREATE INDEX outcomes_by_program ON outcomes(program_id, kind, seq);
 ALTER TABLE requests ADD COLUMN digest TEXT NOT NULL DEFAULT '';
 DELETE FROM requests WHERE instr(scope, ':') = 0;
 )sql"},
+      {6, R"sql(
+-- A token made with another token (a patient's or integrator's CreateToken for themselves)
+-- names it: revoking a token revokes what was made with it.
+ALTER TABLE tokens ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_by_parent ON tokens(parent_id) WHERE parent_id != '';
+)sql"},
   };
   return kMigrations;
 }

@@ -718,8 +718,27 @@ class SqliteTxn final : public Txn {
                              "users");
   }
   absl::Status InsertToken(const std::string& id, const std::string& user_id,
-                           const std::string& secret_hash, const v1::Token& t) override {
-    return Insert("tokens", {{"user_id", user_id}, {"secret_hash", secret_hash}}, id, t);
+                           const std::string& secret_hash, const v1::Token& t,
+                           const std::string& parent_id) override {
+    return Insert("tokens",
+                  {{"user_id", user_id}, {"secret_hash", secret_hash}, {"parent_id", parent_id}},
+                  id, t);
+  }
+  absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
+      const std::string& parent_id) override {
+    return Guard([&]() -> absl::StatusOr<std::vector<TokenRecord>> {
+      SQLite::Statement& q =
+          Prepare("SELECT id, user_id, data, parent_id FROM tokens WHERE parent_id = ?");
+      q.bind(1, parent_id);
+      std::vector<TokenRecord> children;
+      while (q.executeStep()) {
+        auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
+        if (!token.ok()) return token.status();
+        children.push_back(TokenRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                                       *std::move(token), q.getColumn(3).getString()});
+      }
+      return children;
+    });
   }
   absl::Status UpdateToken(const std::string& id, const v1::Token& t) override {
     return Update("tokens", "token", id, t, {});
@@ -850,13 +869,15 @@ class SqliteTxn final : public Txn {
                                                              const std::string& value) {
     return Guard([&]() -> absl::StatusOr<std::optional<TokenRecord>> {
       SQLite::Statement& q =
-          Prepare(absl::StrCat("SELECT id, user_id, data FROM tokens WHERE ", where));
+          Prepare(absl::StrCat("SELECT id, user_id, data, parent_id FROM tokens WHERE ", where));
       q.bind(1, value);
       if (!q.executeStep()) return std::optional<TokenRecord>();
       auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
       if (!token.ok()) return token.status();
-      return std::optional<TokenRecord>(
-          TokenRecord{q.getColumn(0).getString(), q.getColumn(1).getString(), *std::move(token)});
+      return std::optional<TokenRecord>(TokenRecord{q.getColumn(0).getString(),
+                                                    q.getColumn(1).getString(),
+                                                    *std::move(token),
+                                                    q.getColumn(3).getString()});
     });
   }
 

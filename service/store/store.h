@@ -58,6 +58,8 @@ struct TokenRecord {
   std::string id;
   std::string user_id;
   v1::Token token;
+  // The token whose holder made this one with it (CreateToken for themselves); "" if none.
+  std::string parent_id;
 };
 
 // Every method returns NOT_FOUND for unknown ids on Get/Update, RESOURCE_EXHAUSTED when the
@@ -163,7 +165,11 @@ class Txn {
   virtual absl::StatusOr<std::optional<v1::User>> FindPatientUser(
       const std::string& patient_id) = 0;
   virtual absl::Status InsertToken(const std::string& id, const std::string& user_id,
-                                   const std::string& secret_hash, const v1::Token& token) = 0;
+                                   const std::string& secret_hash, const v1::Token& token,
+                                   const std::string& parent_id = "") = 0;
+  // The tokens made with token `parent_id`.
+  virtual absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
+      const std::string& parent_id) = 0;
   virtual absl::Status UpdateToken(const std::string& id, const v1::Token& token) = 0;
   virtual absl::StatusOr<TokenRecord> GetToken(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(

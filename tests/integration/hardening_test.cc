@@ -423,6 +423,43 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// Finding 12: a patient's token mints few tokens, none outliving it, none that mint, and
+// revoking it revokes them.
+TEST_F(HardeningTest, Finding12TokensMadeWithAPhonesTokenAreBounded) {
+  const v1::EnrollDeviceResponse phone = Enroll(MakePatient(), "phone");
+  v1::CreateTokenRequest mint;
+  mint.set_user(phone.user().name());
+  mint.set_ttl_days(365);
+  v1::CreateTokenResponse first;
+  grpc::Status status =
+      CallAs(phone.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_LE(first.token().expire_time().seconds(), phone.token().expire_time().seconds());
+  // A token so made makes none.
+  v1::CreateTokenResponse grandchild;
+  status = CallAs(first.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint,
+                  &grandchild);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A few at most.
+  int made = 1;
+  for (; made < 20; ++made) {
+    v1::CreateTokenResponse more;
+    status = CallAs(phone.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint, &more);
+    if (!status.ok()) break;
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_LT(made, 10);
+  // Revoking the phone's token cuts off what it made.
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(phone.token().name());
+  v1::RevokeTokenResponse revoked;
+  ASSERT_TRUE(Call(*access_, &v1::AccessService::Stub::RevokeToken, revoke, &revoked).ok());
+  v1::GetCurrentUserRequest who;
+  v1::GetCurrentUserResponse me;
+  status = CallAs(first.secret(), *access_, &v1::AccessService::Stub::GetCurrentUser, who, &me);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
 // Finding 14: names with terminal escapes, NUL or bidi overrides are refused, and page
 // tokens do not tell a table's row count.
 TEST_F(HardeningTest, Finding14ControlCharactersInNamesAndOpaquePageTokens) {

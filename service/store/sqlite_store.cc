@@ -811,6 +811,14 @@ class SqliteTxn final : public Txn {
         "DELETE FROM requests WHERE instr(response, 'patients/' || ?1) > 0",
         ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = ?1 "
          "AND instr(requests.response, 'programs/' || p.id) > 0)"),
+        // And the patient's own user: responses naming it or its tokens (a device's label),
+        // and the requests it made (its name is in their key).
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = ?1 "
+         "AND (instr(requests.response, 'users/' || u.id) > 0 "
+         "OR instr(requests.scope, 'users/' || u.id) > 0))"),
+        // Audit entries of what the patient's user did or had done to it (its tokens).
+        ("DELETE FROM audit WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = ?1 "
+         "AND instr(audit.data, 'users/' || u.id) > 0)"),
         "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",

@@ -423,6 +423,49 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
+// Finding 11: erasing a patient erases its user's traces too: audit entries of its own
+// token operations and stored responses with its device's label.
+TEST_F(HardeningTest, Finding11ErasureLeavesNoTraceOfThePatientsUser) {
+  const v1::Patient patient = MakePatient();
+  const v1::EnrollDeviceResponse phone = Enroll(patient, "Sams phone");
+  v1::CreateTokenRequest mint;
+  mint.set_user(phone.user().name());
+  mint.set_display_name("Sams tablet");
+  v1::CreateTokenResponse minted;
+  grpc::Status status =
+      CallAs(phone.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint, &minted);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(minted.token().name());
+  revoke.set_request_id("revoke-tablet");
+  v1::RevokeTokenResponse revoked;
+  status =
+      CallAs(phone.secret(), *access_, &v1::AccessService::Stub::RevokeToken, revoke, &revoked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::string user = phone.user().name();
+  ASSERT_GT(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user,
+                               "') > 0")),
+            0);
+
+  v1::ErasePatientRequest erase;
+  erase.set_name(patient.name());
+  erase.set_reason("patient asked");
+  v1::ErasePatientResponse erased;
+  status = Call(*patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user,
+                               "') > 0")),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM requests WHERE instr(response, 'Sams tablet') > 0"),
+            0);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM requests WHERE instr(scope, '", user,
+                               "') > 0")),
+            0);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '",
+                               patient.name(), "') > 0")),
+            1);  // the erasure's own entry
+}
+
 // Finding 12: a patient's token mints few tokens, none outliving it, none that mint, and
 // revoking it revokes them.
 TEST_F(HardeningTest, Finding12TokensMadeWithAPhonesTokenAreBounded) {

@@ -39,4 +39,12 @@ seed outcome-akps $((128 + 33)) RecordOutcomeRequest \
 seed outcome-rating $((128 + 33)) RecordOutcomeRequest \
   'outcome { program: "x" kind: OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE value: 2 local_date: "2026-03-02" } request_id: "r7"'
 seed list-outcomes $((128 + 34)) ListOutcomesRequest 'program: "x" kind: OUTCOME_KIND_AKPS page_size: 2'
+# The program modules and multi-event simulations (issue 16): a runner with the cadence
+# module through eight runs, as a simulation and (use case "events", aimed; the odd last
+# byte picks the seeded runner) as real reports on the stored program.
+RUNS='events { local_date: "2026-03-02" session { pain_during: 0 pain_after_1h: 0 completion: 0.85 } } events { local_date: "2026-03-04" session { pain_during: 0 pain_after_1h: 0 completion: 0.85 } } events { local_date: "2026-03-06" session { pain_during: 1 pain_after_1h: 1 completion: 0.85 } } events { local_date: "2026-03-08" session { pain_during: 0 pain_after_1h: 0 completion: 0.85 } } events { local_date: "2026-03-10" session { pain_during: 5 pain_after_1h: 5 completion: 0.85 } } events { local_date: "2026-03-12" session { pain_during: 0 pain_after_1h: 0 completion: 0.85 } } events { local_date: "2026-03-14" session { pain_during: 0 pain_after_1h: 0 completion: 0.85 } } events { local_date: "2026-03-16" session { pain_during: 2 pain_after_1h: 2 completion: 0.85 } }'
+seed simulate-runner-cadence 18 SimulateProgramRequest \
+  "start_date: \"2026-03-02\" program { phase: PHASE_RETURN_TO_RUN prescriptions { exercise: \"exercises/run-walk-stage-1\" } cadence { enabled: true baseline_spm: 160 step_index: -1 } } $RUNS"
+seed events-runner-cadence $((128 + 36)) SimulateProgramRequest \
+  "start_date: \"2026-03-02\" program { cadence { enabled: true baseline_spm: 150 step_index: 0 } } $RUNS events { local_date: \"2026-03-19\" check_in { morning_pain: 3 } }"
 echo "fuzz: $(ls "$here/corpus" | wc -l) seeds in fuzz/corpus/"

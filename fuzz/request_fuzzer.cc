@@ -4,10 +4,17 @@
 //
 // Input: byte 0 picks the use case (low 7 bits, modulo their number, in UseCases() order)
 // and whether to aim
-// the request at the seeded patient and program (bit 7: every program, patient and
+// the request at a seeded patient and program (bit 7: every program, patient and
 // prescription name in the request is rewritten to a real one, so reports reach the engine). The
 // rest is the request, parsed as that use case's protobuf message; bytes that do not parse end the
-// run (gRPC would have rejected them before Core).
+// run (gRPC would have rejected them before Core). Two programs are seeded: the default
+// protocol's settle phase, and a runner in return to run with the cadence module on; an
+// aimed input whose last byte is odd goes to the runner.
+//
+// The last use case, "events", takes a SimulateProgramRequest and plays it against the
+// stored program instead: its cadence module through UpdateProgram, then each event as a
+// real ReportSession, ReportMorningCheckIn or RecordOutcome on its date, so that the
+// engine runs over stored state, event after event.
 //
 // Build and run: fuzz/run.sh (clang, -fsanitize=fuzzer,address).
 #include <cstddef>
@@ -24,6 +31,7 @@
 #include "google/protobuf/message.h"
 #include "service/core/core.h"
 #include "service/core/limits.h"
+#include "service/domain/dates.h"
 #include "service/domain/protocol.h"
 #include "service/store/sqlite_store.h"
 
@@ -98,24 +106,86 @@ void Aim(pb::Message& m, const Targets& t) {
 
 // One use case: parse `bytes` as its request, optionally aim it, and run it.
 struct UseCase {
-  std::function<void(Core&, const uint8_t*, size_t, const Targets*)> run;
+  std::function<void(Core&, FakeClock&, const uint8_t*, size_t, const Targets*)> run;
 };
+
+template <typename Response>
+void MustSerialize(const absl::StatusOr<Response>& response) {
+  if (!response.ok()) return;
+  std::string bytes;
+  if (!response->SerializeToString(&bytes)) std::abort();
+}
+
+// Plays a SimulateProgramRequest's program modules and events against the stored program.
+void PlayEvents(Core& core, FakeClock& clock, const uint8_t* data, size_t size,
+                const Targets* aim) {
+  constexpr int kMaxEvents = 40;
+  v1::SimulateProgramRequest request;
+  if (aim == nullptr || !request.ParseFromArray(data, static_cast<int>(size))) return;
+  if (!CheckRequestLimits(request).ok()) return;
+  if (request.program().has_cadence()) {
+    v1::UpdateProgramRequest update;
+    update.mutable_program()->set_name(aim->program);
+    *update.mutable_program()->mutable_cadence() = request.program().cadence();
+    update.mutable_update_mask()->add_paths("cadence");
+    update.set_reason("fuzz");
+    MustSerialize(core.UpdateProgram(update));
+  }
+  for (int i = 0; i < request.events_size() && i < kMaxEvents; ++i) {
+    const v1::SimulatedEvent& e = request.events(i);
+    auto day = ParseLocalDate(e.local_date());
+    if (day.ok()) {
+      clock.Set(absl::FromCivil(absl::CivilHour(*day) + 12, absl::UTCTimeZone()));
+    }
+    const std::string id = absl::StrCat("e", i);
+    if (e.has_session()) {
+      v1::ReportSessionRequest report;
+      report.set_program(aim->program);
+      report.set_request_id(id);
+      for (const auto& r : e.session().reports()) *report.add_reports() = r;
+      if (report.reports().empty()) {
+        for (const std::string& p : aim->prescriptions) {
+          auto* r = report.add_reports();
+          r->set_prescription(p);
+          r->set_sets_done(1);
+          r->set_pain_during(e.session().pain_during());
+          r->set_pain_after_1h(e.session().pain_after_1h());
+          r->set_cadence_spm(static_cast<int>(e.session().completion() * 200));
+        }
+      }
+      Aim(report, *aim);
+      if (CheckRequestLimits(report).ok()) MustSerialize(core.ReportSession(report));
+    } else if (e.has_check_in()) {
+      v1::ReportMorningCheckInRequest check_in;
+      *check_in.mutable_check_in() = e.check_in();
+      check_in.mutable_check_in()->set_program(aim->program);
+      check_in.set_request_id(id);
+      MustSerialize(core.ReportMorningCheckIn(check_in));
+    } else if (e.has_outcome()) {
+      v1::RecordOutcomeRequest outcome;
+      *outcome.mutable_outcome() = e.outcome();
+      outcome.mutable_outcome()->set_program(aim->program);
+      outcome.set_request_id(id);
+      MustSerialize(core.RecordOutcome(outcome));
+    }
+  }
+  v1::GetTodaySessionRequest today;
+  today.set_program(aim->program);
+  MustSerialize(core.GetTodaySession(today));
+}
 
 template <typename Request, typename Response>
 UseCase Case(absl::StatusOr<Response> (Core::*method)(const Request&)) {
-  return {[method](Core& core, const uint8_t* data, size_t size, const Targets* aim) {
+  return {[method](Core& core, FakeClock&, const uint8_t* data, size_t size,
+                   const Targets* aim) {
     Request request;
     if (!request.ParseFromArray(data, static_cast<int>(size))) return;
     if (aim != nullptr) Aim(request, *aim);
     // As the server does: generic size limits first, then the use case (as the system
     // caller: authorization is not what this target explores).
     if (!CheckRequestLimits(request).ok()) return;
-    absl::StatusOr<Response> response = (core.*method)(request);
-    if (response.ok()) {
-      // Responses must serialize (e.g. no invalid UTF-8 copied into a string field).
-      std::string bytes;
-      if (!response->SerializeToString(&bytes)) std::abort();
-    }
+    // Responses must serialize (e.g. no invalid UTF-8 copied into a string field).
+    MustSerialize((core.*method)(request));
   }};
 }
 
@@ -139,6 +209,7 @@ const std::vector<UseCase>& UseCases() {
       Case(&Core::ExportPatientData),  Case(&Core::ErasePatient),
       Case(&Core::GetQuestionnaire),   Case(&Core::RecordOutcome),
       Case(&Core::ListOutcomes),       Case(&Core::GetProgress),
+      UseCase{PlayEvents},
   };
   return *cases;
 }
@@ -173,15 +244,29 @@ void RunOne(const uint8_t* data, size_t size) {
   create.mutable_program()->set_patient(created->patient().name());
   auto made = core.CreateProgram(create);
   if (!made.ok()) std::abort();
+  // The runner: return to run, the first run/walk stage and a strength exercise, cadence on.
+  auto runner_patient = core.CreatePatient(patient);
+  if (!runner_patient.ok()) std::abort();
+  v1::CreateProgramRequest run;
+  run.mutable_program()->set_patient(runner_patient->patient().name());
+  run.mutable_program()->set_phase(v1::PHASE_RETURN_TO_RUN);
+  run.mutable_program()->add_prescriptions()->set_exercise("exercises/run-walk-stage-1");
+  run.mutable_program()->add_prescriptions()->set_exercise("exercises/wall-sit-30-45");
+  run.mutable_program()->mutable_cadence()->set_enabled(true);
+  run.mutable_program()->mutable_cadence()->set_baseline_spm(160);
+  run.mutable_program()->mutable_cadence()->set_step_index(-1);
+  auto runner = core.CreateProgram(run);
+  if (!runner.ok()) std::abort();
+  const bool to_runner = (data[size - 1] & 1) != 0;
   Targets targets;
-  const v1::Program& program = made->program();
+  const v1::Program& program = to_runner ? runner->program() : made->program();
   targets.program = program.name();
   targets.patient = program.patient();
   for (const auto& p : program.prescriptions()) targets.prescriptions.push_back(p.name());
 
   const auto& cases = UseCases();
   const UseCase& use = cases[(data[0] & 0x7f) % cases.size()];
-  use.run(core, data + 1, size - 1, (data[0] & 0x80) ? &targets : nullptr);
+  use.run(core, clock, data + 1, size - 1, (data[0] & 0x80) ? &targets : nullptr);
 }
 
 }  // namespace

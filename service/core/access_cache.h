@@ -33,6 +33,7 @@ class AccessCache {
     v1::User user;
     bool revoked = false;
     int64_t expire_unix_nanos = 0;
+    std::string token_id;
   };
   // What a patient or program name resolves to.
   struct Owner {

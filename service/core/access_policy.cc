@@ -100,7 +100,11 @@ const absl::flat_hash_map<std::string, Rule>& Policy() {
        {Need::kStaff, "name", KC_TARGET(ApproveDecisionRequest, r.name())}},
       {"/kneecoach.v1.ProgramService/RejectDecision",
        {Need::kStaff, "name", KC_TARGET(RejectDecisionRequest, r.name())}},
-      {"/kneecoach.v1.ProgramService/SimulateProgram", {Need::kStaff, "", KC_NONE}},
+      // A stored protocol it names is read as GetProtocol would be (an inline one is the
+      // caller's own data).
+      {"/kneecoach.v1.ProgramService/SimulateProgram",
+       {Need::kStaff, "protocol_name",
+        KC_TARGET(SimulateProgramRequest, r.has_protocol() ? std::string() : r.protocol_name())}},
       // SessionService: the patient's own daily loop.
       {"/kneecoach.v1.SessionService/GetTodaySession",
        {Need::kPatientOrStaff, "program", KC_TARGET(GetTodaySessionRequest, r.program())}},
@@ -323,7 +327,8 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
           const v1::Token& t = (*token)->token;
           return AccessCache::Credential{
               *std::move(user), t.revoked(),
-              google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time())};
+              google::protobuf::util::TimeUtil::TimestampToNanoseconds(t.expire_time()),
+              (*token)->id};
         });
     if (!stored.ok()) return stored.status();
     if (!stored->has_value()) return absl::UnauthenticatedError("unknown token");
@@ -337,6 +342,7 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
   if (credential->user.disabled()) return absl::UnauthenticatedError("user disabled");
   caller.user_name = credential->user.name();
   caller.user = std::move(credential->user);
+  caller.token_id = std::move(credential->token_id);
   return caller;
 }
 

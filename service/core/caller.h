@@ -7,7 +7,10 @@
 // thread that serves the call, which holds for unary handlers.
 #pragma once
 
+#include <functional>
 #include <string>
+
+#include "absl/time/time.h"
 
 #include "kneecoach/v1/access.pb.h"
 
@@ -17,6 +20,8 @@ struct Caller {
   // "users/{id}" of the authenticated user; empty for the system (seeding, bootstrap).
   std::string user_name;
   v1::User user;
+  // Id of the token the caller presented ("" for the system and enrollment codes).
+  std::string token_id;
   // The enrollment code presented instead of a token (EnrollDevice only).
   std::string enrollment_code;
   // Full method name, "/kneecoach.v1.SessionService/ReportSession".
@@ -25,6 +30,13 @@ struct Caller {
   std::string resource;
   std::string clinic;
   std::string patient_id;
+  // Hex SHA-256 of the method and the request's deterministic serialization: a request_id
+  // reused with another request is refused, not replayed (AIP-155). Empty outside the server.
+  std::string request_digest;
+  // When the caller stops waiting (infinite outside the server), and whether the call was
+  // cancelled: long use cases (SimulateProgram) stop early rather than work for nobody.
+  absl::Time deadline = absl::InfiniteFuture();
+  std::function<bool()> cancelled;
 
   bool is_system() const { return user_name.empty() && enrollment_code.empty(); }
 };

@@ -149,6 +149,9 @@ void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
   } else if (p.display_name().size() > kMaxDisplayName) {
     violations.Add("patient.display_name",
                    absl::StrCat("longer than ", kMaxDisplayName, " bytes"));
+  } else if (HasControlCharacters(p.display_name())) {
+    violations.Add("patient.display_name",
+                   "holds a control, line-break or text-direction character");
   }
   if (!ParseId("patient.clinic", p.clinic(), "clinics").ok()) {
     violations.Add("patient.clinic", "required: \"clinics/{clinic}\" (id: 1-64 of [a-z0-9-])");

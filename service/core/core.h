@@ -29,9 +29,11 @@
 #include "service/core/plan_cache.h"
 #include "service/core/plan_codec.h"
 #include "service/core/plan_texts.h"
+#include "service/core/sign_in_limiter.h"
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
 #include "service/domain/library.h"
+#include "service/domain/simulate.h"
 #include "service/store/store.h"
 
 namespace kneecoach {
@@ -74,6 +76,12 @@ struct CoreOptions {
   size_t plan_cache_bytes = PlanCache::Options{}.max_bytes;
   // Credentials and owners of patients and programs kept in memory (AccessCache), each.
   size_t access_cache_entries = AccessCache::kDefaultMaxEntries;
+  // Live tokens a patient or integrator may hold for CreateToken to make them another with
+  // their own token (each lives no longer than the token that made it).
+  int max_tokens_per_user = 5;
+  // SimulateProgram's bounds: events per request, and prescriptions of the starting program.
+  int max_simulated_events = SimulationLimits{}.max_events;
+  int max_simulated_prescriptions = SimulationLimits{}.max_prescriptions;
 };
 
 // Every method the authorization policy has a rule for (tests check it covers the API).
@@ -114,6 +122,16 @@ class Core {
   // program, clinic, user) into `caller`. PERMISSION_DENIED when outside the caller's
   // scope, whether or not the target exists.
   absl::Status Authorize(Caller& caller, const google::protobuf::Message& request);
+
+  // Failed sign-ins (SignInLimiter): OK if `peer` (an address) may try to sign in now,
+  // with an enrollment code when `enrollment`; else RESOURCE_EXHAUSTED with a
+  // google.rpc.RetryInfo saying how long to wait.
+  absl::Status CheckSignInAllowed(const std::string& peer, bool enrollment);
+  // Counts a failed sign-in of `peer` calling `method` and audits it (actor
+  // "unauthenticated", the peer as resource, `why` as summary; under no clinic, since an
+  // unknown credential names none) while the server-wide budget lasts.
+  void RecordFailedSignIn(const std::string& peer, const std::string& method,
+                          absl::string_view why);
 
   // ExerciseLibraryService
   absl::StatusOr<v1::ListExercisesResponse> ListExercises(const v1::ListExercisesRequest& r);
@@ -224,6 +242,7 @@ class Core {
   IdGenerator& ids_;
   const CoreOptions options_;
   AccessCache access_cache_;
+  SignInLimiter sign_ins_;
   PlanCache plan_cache_;
   const PlanCodec plan_codec_{library_};
   const PlanTexts plan_texts_{library_};

@@ -3,11 +3,13 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/program_access.h"
@@ -36,17 +38,22 @@ struct IssuedToken {
 };
 
 // A new token for `user_id`; only the secret's hash is stored.
+// `not_after` caps its lifetime; `parent_id` is the token it was made with, if any.
 absl::StatusOr<IssuedToken> IssueToken(Txn& txn, IdGenerator& ids, absl::Time now,
                                        const std::string& user_id,
-                                       const std::string& display_name, int ttl_days) {
+                                       const std::string& display_name, int ttl_days,
+                                       absl::Time not_after = absl::InfiniteFuture(),
+                                       const std::string& parent_id = "") {
   IssuedToken issued;
   issued.secret = NewTokenSecret();
   const std::string id = ids.NewId();
   issued.token.set_name(absl::StrCat("users/", user_id, "/tokens/", id));
   issued.token.set_display_name(display_name);
   *issued.token.mutable_create_time() = ToProto(now);
-  *issued.token.mutable_expire_time() = ToProto(now + absl::Hours(24) * ttl_days);
-  if (absl::Status s = txn.InsertToken(id, user_id, HashSecret(issued.secret), issued.token);
+  *issued.token.mutable_expire_time() =
+      ToProto(std::min(now + absl::Hours(24) * ttl_days, not_after));
+  if (absl::Status s =
+          txn.InsertToken(id, user_id, HashSecret(issued.secret), issued.token, parent_id);
       !s.ok()) {
     return s;
   }
@@ -66,6 +73,8 @@ void ValidateUserFields(const v1::User& u, FieldViolations& violations) {
   const absl::string_view name = absl::StripAsciiWhitespace(u.display_name());
   if (name.empty() || u.display_name().size() > 200) {
     violations.Add("user.display_name", "required, at most 200 bytes");
+  } else if (internal::HasControlCharacters(u.display_name())) {
+    violations.Add("user.display_name", "holds a control, line-break or text-direction character");
   }
   for (int i = 0; i < u.granted_methods_size(); ++i) {
     if (!absl::StartsWith(u.granted_methods(i), "/kneecoach.v1.")) {
@@ -287,13 +296,48 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
   const int ttl = r.ttl_days() == 0 ? options_.default_token_ttl_days : r.ttl_days();
   if (ttl < 1 || ttl > 365) return InvalidField("ttl_days", "out of range 1..365");
   if (r.display_name().size() > 200) return InvalidField("display_name", "at most 200 bytes");
+  if (internal::HasControlCharacters(r.display_name())) {
+    return InvalidField("display_name", "holds a control, line-break or text-direction character");
+  }
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   return InWrite<v1::CreateTokenResponse>(
       writes_, absl::StrCat("CreateToken:", r.user()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
         auto user = txn.GetUser(*id);
         if (!user.ok()) return user.status();
-        auto issued = IssueToken(txn, ids_, clock_.Now(), *id, r.display_name(), ttl);
+        const absl::Time now = clock_.Now();
+        absl::Time not_after = absl::InfiniteFuture();
+        std::string parent_id;
+        const Caller& caller = CurrentCaller();
+        if (!caller.is_system() && caller.user_name == r.user() &&
+            (caller.user.role() == v1::ROLE_PATIENT ||
+             caller.user.role() == v1::ROLE_INTEGRATOR)) {
+          // A patient's or integrator's token making one for its holder: only a token given
+          // to them (not one made this way), a few at a time, none outliving it; revoking
+          // it revokes them (RevokeToken).
+          auto own = txn.GetToken(caller.token_id);
+          if (!own.ok()) return own.status();
+          if (!own->parent_id.empty()) {
+            return absl::PermissionDeniedError(
+                "a token made with another token cannot make tokens; use the device's own");
+          }
+          auto held = txn.ListTokens(*id, {.limit = 1000, .after = 0});
+          if (!held.ok()) return held.status();
+          const int live = static_cast<int>(std::count_if(
+              held->items.begin(), held->items.end(), [&](const v1::Token& t) {
+                return !t.revoked() && internal::FromProto(t.expire_time()) > now;
+              }));
+          if (live >= options_.max_tokens_per_user) {
+            return FailedPrecondition(
+                "TOKEN_LIMIT", r.user(),
+                absl::StrCat(r.user(), " holds ", live, " live tokens, the most allowed (",
+                             options_.max_tokens_per_user, "); revoke one first"));
+          }
+          not_after = internal::FromProto(own->token.expire_time());
+          parent_id = own->id;
+        }
+        auto issued = IssueToken(txn, ids_, now, *id, r.display_name(), ttl, not_after,
+                                 parent_id);
         if (!issued.ok()) return issued.status();
         v1::CreateTokenResponse response;
         *response.mutable_token() = issued->token;
@@ -324,6 +368,19 @@ absl::StatusOr<v1::RevokeTokenResponse> Core::RevokeToken(const v1::RevokeTokenR
         if (!record.ok() || record->user_id != (*ids)[0]) return NotFound("token", r.name());
         record->token.set_revoked(true);
         if (absl::Status s = txn.UpdateToken(record->id, record->token); !s.ok()) return s;
+        // And every token made with it, and with those.
+        std::vector<std::string> parents = {record->id};
+        while (!parents.empty()) {
+          auto children = txn.ListChildTokens(parents.back());
+          parents.pop_back();
+          if (!children.ok()) return children.status();
+          for (TokenRecord& child : *children) {
+            parents.push_back(child.id);
+            if (child.token.revoked()) continue;
+            child.token.set_revoked(true);
+            if (absl::Status s = txn.UpdateToken(child.id, child.token); !s.ok()) return s;
+          }
+        }
         v1::RevokeTokenResponse response;
         *response.mutable_token() = record->token;
         return response;
@@ -355,10 +412,43 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
       internal::Replay::kNever, internal::PlansChanged::None());  // a code is a credential: never stored
 }
 
+absl::Status Core::CheckSignInAllowed(const std::string& peer, bool enrollment) {
+  const absl::Duration wait = sign_ins_.Wait(peer, enrollment, clock_.Now());
+  if (wait <= absl::ZeroDuration()) return absl::OkStatus();
+  const absl::Duration rounded = absl::Ceil(wait, absl::Seconds(1));
+  absl::Status status = absl::ResourceExhaustedError(
+      absl::StrCat("too many failed sign-ins", enrollment ? " or enrollment codes" : "",
+                   "; retry in ", absl::FormatDuration(rounded)));
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(rounded));
+  status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",
+                    absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+void Core::RecordFailedSignIn(const std::string& peer, const std::string& method,
+                              absl::string_view why) {
+  if (!sign_ins_.Failed(peer, clock_.Now())) return;  // under attack: counted, not audited
+  auto txn = store_.Begin(/*write=*/true);
+  if (!txn.ok()) return;
+  v1::AuditEntry entry;
+  const std::string id = ids_.NewId();
+  entry.set_name(absl::StrCat("clinics/-/auditEntries/", id));
+  *entry.mutable_time() = ToProto(clock_.Now());
+  entry.set_actor("unauthenticated");
+  entry.set_method(method);
+  entry.set_resource(absl::CHexEscape(peer));
+  entry.set_summary(absl::StrCat("failed sign-in: ", why));
+  if ((*txn)->InsertAudit(id, "", "", entry).ok()) (void)(*txn)->Commit();
+}
+
 absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDeviceRequest& r) {
   const std::string code = CurrentCaller().enrollment_code;
   if (code.empty()) return absl::UnauthenticatedError("an enrollment code is required");
   if (r.device_name().size() > 200) return InvalidField("device_name", "at most 200 bytes");
+  if (internal::HasControlCharacters(r.device_name())) {
+    return InvalidField("device_name", "holds a control, line-break or text-direction character");
+  }
   return InWrite<v1::EnrollDeviceResponse>(
       writes_, "EnrollDevice", "", [&](Txn& txn) -> absl::StatusOr<v1::EnrollDeviceResponse> {
         const absl::Time now = clock_.Now();

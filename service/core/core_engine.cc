@@ -6,6 +6,7 @@
 #include "service/core/engine_bridge.h"
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
+#include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
 #include "service/domain/simulate.h"
 
@@ -110,6 +111,7 @@ absl::StatusOr<v1::ApproveDecisionResponse> Core::ApproveDecision(
         if (!decision.ok()) return decision.status();
         auto loaded = internal::LoadProgram(txn, "name", decision->program());
         if (!loaded.ok()) return loaded.status();
+        if (absl::Status s = CheckStoredProgram(loaded->program); !s.ok()) return s;
         auto protocol = internal::ProtocolOf(txn, loaded->program);
         if (!protocol.ok()) return protocol.status();
         const absl::Time now = clock_.Now();
@@ -142,7 +144,18 @@ absl::StatusOr<v1::SimulateProgramResponse> Core::SimulateProgram(
     if (!protocol.ok()) return protocol.status();
     *request.mutable_protocol() = *std::move(protocol);
   }
-  auto result = Simulate(library_, request);
+  const Caller& caller = CurrentCaller();
+  SimulationLimits limits;
+  limits.max_events = options_.max_simulated_events;
+  limits.max_prescriptions = options_.max_simulated_prescriptions;
+  limits.check = [&caller]() -> absl::Status {
+    if (caller.cancelled && caller.cancelled()) return absl::CancelledError("call cancelled");
+    if (absl::Now() > caller.deadline) {
+      return absl::DeadlineExceededError("the caller's deadline passed during the simulation");
+    }
+    return absl::OkStatus();
+  };
+  auto result = Simulate(library_, request, limits);
   if (!result.ok()) return result.status();
   return ToResponse(*std::move(result));
 }

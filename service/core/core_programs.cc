@@ -1,6 +1,7 @@
 // ProgramService use cases: creating programs and the clinician's say over them.
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -40,9 +41,11 @@ absl::Status CheckReason(const std::string& reason, bool required) {
   return absl::OkStatus();
 }
 
-// The paths of `mask`, or INVALID_ARGUMENT if it is empty or names a path outside `allowed`
-// (a path is allowed when it equals an allowed entry or lies below one).
+// The paths of `mask`, or INVALID_ARGUMENT if it is empty, names a path that is not a field
+// of `message` ("dose..sets", "dose.nonexistent") or one outside `allowed` (a path is
+// allowed when it equals an allowed entry or lies below one).
 absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::FieldMask& mask,
+                                                   const google::protobuf::Descriptor* message,
                                                    const std::vector<std::string>& allowed) {
   if (mask.paths().empty()) {
     return InvalidField("update_mask", absl::StrCat("required: one or more of ",
@@ -55,9 +58,17 @@ absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::Field
     const bool ok = std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) {
       return path == a || absl::StartsWith(path, a + ".");
     });
-    if (!ok) {
+    // The client's text is escaped wherever it is echoed.
+    // GetFieldDescriptors skips empty segments: "dose..sets" would pass as "dose.sets".
+    const bool well_formed = !path.empty() && path.front() != '.' && path.back() != '.' &&
+                             !absl::StrContains(path, "..");
+    if (!well_formed || !FieldMaskUtil::GetFieldDescriptors(message, path, nullptr)) {
       violations.Add(absl::StrCat("update_mask.paths[", i, "]"),
-                     absl::StrCat("\"", path, "\" cannot be updated; allowed: ",
+                     absl::StrCat("\"", absl::CHexEscape(path), "\" is not a field of ",
+                                  message->name()));
+    } else if (!ok) {
+      violations.Add(absl::StrCat("update_mask.paths[", i, "]"),
+                     absl::StrCat("\"", absl::CHexEscape(path), "\" cannot be updated; allowed: ",
                                   absl::StrJoin(allowed, ", ")));
     }
     paths.push_back(path);
@@ -199,7 +210,7 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
   auto ids = ParseName("prescription.name", r.prescription().name(),
                        {"programs", "prescriptions"});
   if (!ids.ok()) return ids.status();
-  auto paths = MaskPaths(r.update_mask(),
+  auto paths = MaskPaths(r.update_mask(), v1::Prescription::descriptor(),
                          {"dose", "locked", "suspended", "clinician_note", "min_days_between",
                           "max_per_week", "exercise", "ladder"});
   if (!paths.ok()) return paths.status();
@@ -286,7 +297,8 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
 
 absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
     const v1::UpdateProgramRequest& r) {
-  auto paths = MaskPaths(r.update_mask(), {"approval_mode", "phase", "rules", "cadence"});
+  auto paths = MaskPaths(r.update_mask(), v1::Program::descriptor(),
+                         {"approval_mode", "phase", "rules", "cadence"});
   if (!paths.ok()) return paths.status();
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
@@ -314,6 +326,16 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
         MergeMasked(r.program(), r.update_mask(), after);
         if (absl::Status s = ValidateRules(after.rules(), "program.rules", library_); !s.ok()) {
           return s;
+        }
+        if (HasPath(*paths, "cadence") || HasPath(*paths, "rules")) {
+          FieldViolations cadence;
+          AddCadenceViolations(after.cadence(), after.rules().cadence(), "program.cadence",
+                               cadence);
+          if (!cadence.empty()) return cadence.ToStatus();
+          if (HasPath(*paths, "cadence")) {
+            *after.mutable_cadence() =
+                RequestedCadence(after.cadence(), before.cadence(), after.rules().cadence());
+          }
         }
         const absl::Time now = clock_.Now();
         v1::Decision d = ClinicianDecision(

@@ -132,17 +132,13 @@ constexpr char kStoredWhilePaused[] =
     "Recorded. Your program was paused after you did this session, so it does not change "
     "your exercises; your physiotherapist can see it.";
 
-// Saturates rather than overflows on a timestamp out of range (a corrupt stored value).
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 // When a paused program was paused. Programs paused before pause_time was recorded use their
 // last update, which came no earlier than the pause; with neither, every session counts as
 // done before it (stored, changing nothing).
 absl::Time PausedSince(const v1::Program& program) {
-  if (program.has_pause_time()) return FromProto(program.pause_time());
-  if (program.has_update_time()) return FromProto(program.update_time());
+  if (program.has_pause_time()) return internal::FromProto(program.pause_time());
+  if (program.has_update_time()) return internal::FromProto(program.update_time());
   return absl::InfiniteFuture();
 }
 
@@ -294,7 +290,8 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         if (!loaded.ok()) return loaded.status();
         if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
         const absl::Time now = clock_.Now();
-        const absl::Time when = r.has_perform_time() ? FromProto(r.perform_time()) : now;
+        const absl::Time when =
+            r.has_perform_time() ? internal::FromProto(r.perform_time()) : now;
         auto day = ReportDate(*loaded, when, now, options_, "perform_time");
         if (!day.ok()) return day.status();
         // A paused program keeps what was done before the pause (an offline phone syncing

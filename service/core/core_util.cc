@@ -1,5 +1,12 @@
 #include "service/core/core_util.h"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -9,12 +16,62 @@
 
 namespace kneecoach::internal {
 namespace {
-constexpr char kTokenPrefix[] = "kc1:";
+
+// A page token is the position (a table's row sequence number, which would tell how many
+// rows the table holds across every clinic) encrypted with a key of this process: one AES
+// block of the position and a tag. Tokens of an earlier process are refused like any
+// malformed token; a client starts the list again.
+constexpr char kTokenTag[] = "kcpage01";
+constexpr size_t kBlock = 16;
+
+const unsigned char* PageKey() {
+  static const auto* const key = [] {
+    auto* k = new std::array<unsigned char, 16>();
+    if (RAND_bytes(k->data(), static_cast<int>(k->size())) != 1) std::abort();
+    return k;
+  }();
+  return key->data();
 }
+
+// One AES-128 block, encrypting or decrypting.
+bool Crypt(const unsigned char* in, unsigned char* out, bool encrypt) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == nullptr) return false;
+  int length = 0;
+  const bool ok = EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), nullptr, PageKey(), nullptr,
+                                    encrypt ? 1 : 0) == 1 &&
+                  EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+                  EVP_CipherUpdate(ctx, out, &length, in, static_cast<int>(kBlock)) == 1 &&
+                  length == static_cast<int>(kBlock);
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
+}  // namespace
 
 std::string PageToken(int64_t position) {
   if (position <= 0) return "";
-  return absl::WebSafeBase64Escape(absl::StrCat(kTokenPrefix, position));
+  unsigned char plain[kBlock];
+  unsigned char sealed[kBlock];
+  for (int i = 0; i < 8; ++i) plain[i] = static_cast<unsigned char>(position >> (8 * i));
+  std::memcpy(plain + 8, kTokenTag, 8);
+  if (!Crypt(plain, sealed, true)) std::abort();
+  return absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(sealed), kBlock));
+}
+
+// The position in `token`, or 0 if it is not a token of this process.
+int64_t PagePosition(const std::string& token) {
+  std::string raw;
+  unsigned char plain[kBlock];
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kBlock ||
+      !Crypt(reinterpret_cast<const unsigned char*>(raw.data()), plain, false) ||
+      std::memcmp(plain + 8, kTokenTag, 8) != 0) {
+    return 0;
+  }
+  uint64_t position = 0;
+  for (int i = 0; i < 8; ++i) position |= static_cast<uint64_t>(plain[i]) << (8 * i);
+  return static_cast<int64_t>(position);
 }
 
 absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_token,
@@ -28,18 +85,44 @@ absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_tok
   }
   page.limit = page_size == 0 ? options.default_page_size : page_size;
   if (!page_token.empty()) {
-    std::string raw;
-    absl::string_view rest;
-    int64_t position = 0;
-    if (!absl::WebSafeBase64Unescape(page_token, &raw) ||
-        !absl::StartsWith(rest = raw, kTokenPrefix) ||
-        !absl::SimpleAtoi(absl::StripPrefix(rest, kTokenPrefix), &position) || position <= 0) {
+    const int64_t position = PagePosition(page_token);
+    if (position <= 0) {
       violations.Add("page_token", "not a page token from a previous response");
     }
     page.after = position;
   }
   if (!violations.empty()) return violations.ToStatus();
   return page;
+}
+
+bool HasControlCharacters(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Protobuf has checked the UTF-8: the length follows from the lead byte.
+    const int length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    uint32_t code = c & (length == 2 ? 0x1f : length == 3 ? 0x0f : 0x07);
+    for (int k = 1; k < length && i + k < text.size(); ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    }
+    i += length;
+    if ((code >= 0x80 && code <= 0x9f) ||      // C1 controls
+        code == 0x200e || code == 0x200f ||    // directional marks
+        code == 0x2028 || code == 0x2029 ||    // line and paragraph separators
+        (code >= 0x202a && code <= 0x202e) ||  // bidirectional embeddings and overrides
+        (code >= 0x2066 && code <= 0x2069)) {  // bidirectional isolates
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string RequestKey(const Caller& caller, const std::string& scope) {
+  return absl::StrCat(caller.user.clinic(), "|", caller.user_name, "|", scope);
 }
 
 absl::Status CheckRequestId(const std::string& request_id, bool required) {

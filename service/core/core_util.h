@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
@@ -66,10 +67,15 @@ struct PlansChanged {
   bool none = false;
 };
 
+// The key a response is stored under for replay: `scope` within the caller's clinic and
+// user, so that one caller's request_id never replays another's record.
+std::string RequestKey(const Caller& caller, const std::string& scope);
+
 // Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
 // commits, all together. With a non-empty request_id, a response already stored under
-// (scope, request_id) is returned instead and nothing is written: a retried request
-// stores nothing twice.
+// (caller, scope, request_id) is returned instead and nothing is written: a retried request
+// stores nothing twice. The same request_id with another request (another method or body,
+// Caller::request_digest) is INVALID_ARGUMENT.
 template <typename Response, typename Fn>
 absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
                                  const std::string& request_id, Fn&& fn,
@@ -77,12 +83,23 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
   const bool replayable = replay == Replay::kStore && !request_id.empty();
+  const Caller& caller = CurrentCaller();
+  const std::string key = RequestKey(caller, scope);
   if (replayable) {
-    auto prior = (*txn)->GetRequestResult(scope, request_id);
+    auto prior = (*txn)->GetStoredRequest(key, request_id);
     if (!prior.ok()) return prior.status();
+    if (!prior->has_value() && absl::StrContains(scope, ':')) {
+      prior = (*txn)->GetStoredRequest(scope, request_id);  // stored before migration 5
+      if (!prior.ok()) return prior.status();
+    }
     if (prior->has_value()) {
+      if (!(*prior)->digest.empty() && (*prior)->digest != caller.request_digest) {
+        return InvalidField("request_id",
+                            "already used for a different request: a retry must repeat the "
+                            "request unchanged; a new request needs a new request_id");
+      }
       Response replay;
-      if (!replay.ParseFromString(**prior)) {
+      if (!replay.ParseFromString((*prior)->response)) {
         return absl::DataLossError("stored response for request_id is unreadable");
       }
       // The original may still be on its way to disk (in the same batch of commits): the
@@ -110,7 +127,8 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache,
                deps.plan_cache, plans};
   if (replayable) {
-    absl::Status put = (*txn)->PutRequestResult(scope, request_id, response->SerializeAsString());
+    absl::Status put = (*txn)->PutRequestResult(key, request_id, response->SerializeAsString(),
+                                                caller.request_digest);
     if (!put.ok()) return put;
   }
   // A device enrolling is audited by EnrollDevice itself, as the patient it becomes.
@@ -143,6 +161,11 @@ absl::StatusOr<Response> GetByName(Store& store, const std::string& name,
     return response;
   });
 }
+
+// Whether `text` (UTF-8) holds a control character (C0, DEL, C1, NUL), a line or paragraph
+// separator, or a bidirectional mark, override or isolate. Names are shown in terminals and
+// windows, where such characters rewrite what is displayed; they are refused.
+bool HasControlCharacters(absl::string_view text);
 
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);

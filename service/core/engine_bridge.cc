@@ -6,6 +6,7 @@
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
 #include "service/domain/names.h"
+#include "service/domain/program_factory.h"
 
 namespace kneecoach::internal {
 namespace {
@@ -90,6 +91,7 @@ template <typename Event, typename Engine>
 absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator& ids,
                                   LoadedProgram& loaded, absl::CivilDay day, absl::Time now,
                                   Event& event, Engine engine) {
+  if (absl::Status s = CheckStoredProgram(loaded.program); !s.ok()) return s;
   auto protocol = ProtocolOf(txn, loaded.program);
   if (!protocol.ok()) return protocol.status();
   auto history = LoadHistory(txn, loaded, day);

@@ -13,6 +13,10 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
 absl::StatusOr<LoadedProgram> LoadProgram(Txn& txn, absl::string_view field,
                                           absl::string_view name) {
   auto id = ParseId(field, name, "programs");

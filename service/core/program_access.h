@@ -27,6 +27,9 @@ absl::StatusOr<LoadedProgram> LoadProgram(Txn& txn, absl::string_view field,
                                           absl::string_view name);
 
 google::protobuf::Timestamp ToProto(absl::Time t);
+// Exact for every valid Timestamp (years 1..9999): no conversion through int64 nanoseconds,
+// which end in 2262.
+absl::Time FromProto(const google::protobuf::Timestamp& t);
 
 // Stores `decision` under a new id as a child of the loaded program; fills its name,
 // program and create_time.

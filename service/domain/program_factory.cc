@@ -1,5 +1,8 @@
 #include "service/domain/program_factory.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "service/domain/dates.h"
@@ -9,6 +12,15 @@
 
 namespace kneecoach {
 namespace {
+
+// A human step rate, steps per minute: a plausibility bound, not clinical policy (the
+// protocol's cadence rules say how far above the patient's own baseline to go).
+constexpr int kMinStepRate = 60;
+constexpr int kMaxStepRate = 300;
+// The highest target the engine can set: baseline x (1 + a step of at most 100%).
+constexpr int kMaxTargetRate = 2 * kMaxStepRate;
+// Far more runs in a row than any program has: a larger stored streak is corrupt.
+constexpr int kMaxStreak = 100000;
 
 std::string NextPrescriptionName(const v1::Program& program) {
   return absl::StrCat(program.name(), "/prescriptions/", program.prescriptions_size() + 1);
@@ -82,6 +94,70 @@ void AddRequested(const v1::Prescription& in, int index, const Library& library,
 
 }  // namespace
 
+void AddCadenceViolations(const v1::CadenceModule& cadence, const v1::CadenceRules& rules,
+                          absl::string_view prefix, FieldViolations& violations) {
+  const int last = std::max(0, rules.steps_size() - 1);
+  if (cadence.step_index() < -1 || cadence.step_index() > last) {
+    violations.Add(absl::StrCat(prefix, ".step_index"),
+                   absl::StrCat(cadence.step_index(), " out of range -1..", last,
+                                " (the protocol's cadence steps)"));
+  }
+  if (cadence.baseline_spm() != 0 &&
+      (cadence.baseline_spm() < kMinStepRate || cadence.baseline_spm() > kMaxStepRate)) {
+    violations.Add(absl::StrCat(prefix, ".baseline_spm"),
+                   absl::StrCat(cadence.baseline_spm(), " must be 0 (measured at the first run) "
+                                "or in ", kMinStepRate, "..", kMaxStepRate));
+  }
+}
+
+v1::CadenceModule RequestedCadence(const v1::CadenceModule& requested,
+                                   const v1::CadenceModule& kept, const v1::CadenceRules& rules) {
+  v1::CadenceModule c;
+  c.set_enabled(requested.enabled());
+  c.set_baseline_spm(requested.baseline_spm());
+  c.set_step_index(requested.step_index());
+  const int step = requested.step_index();
+  if (step >= 0 && step < rules.steps_size() && requested.baseline_spm() > 0) {
+    c.set_target_spm(
+        static_cast<int>(std::lround(requested.baseline_spm() * (1 + rules.steps(step)))));
+  }
+  if (step == kept.step_index() && c.target_spm() == kept.target_spm()) {
+    c.set_green_streak(kept.green_streak());
+    c.set_miss_streak(kept.miss_streak());
+  }
+  return c;
+}
+
+absl::Status CheckStoredProgram(const v1::Program& program) {
+  FieldViolations violations;
+  const v1::CadenceModule& c = program.cadence();
+  AddCadenceViolations(c, program.rules().cadence(), "cadence", violations);
+  if (c.target_spm() < 0 || c.target_spm() > kMaxTargetRate) {
+    violations.Add("cadence.target_spm", "out of range");
+  }
+  if (c.green_streak() < 0 || c.green_streak() > kMaxStreak) {
+    violations.Add("cadence.green_streak", "out of range");
+  }
+  if (c.miss_streak() < 0 || c.miss_streak() > kMaxStreak) {
+    violations.Add("cadence.miss_streak", "out of range");
+  }
+  for (int i = 0; i < program.rules().cadence().steps_size(); ++i) {
+    const double step = program.rules().cadence().steps(i);
+    if (!(step > 0 && step <= 1)) {
+      violations.Add(absl::StrCat("rules.cadence.steps[", i, "]"), "out of range (0, 1]");
+    }
+  }
+  if (violations.empty()) return absl::OkStatus();
+  std::string fields;
+  for (const auto& v : violations.proto().field_violations()) {
+    absl::StrAppend(&fields, fields.empty() ? "" : ", ", v.field());
+  }
+  return FailedPrecondition(
+      "PROGRAM_CORRUPT", program.name(),
+      absl::StrCat("the stored program ", program.name(), " has values out of range (", fields,
+                   "); a clinician must correct it with UpdateProgram"));
+}
+
 std::string ExerciseSlug(absl::string_view exercise_name) {
   absl::string_view slug = exercise_name;
   absl::ConsumePrefix(&slug, "exercises/");
@@ -127,8 +203,17 @@ absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested,
     violations.Add("program.approval_mode", "unknown approval mode");
   }
   *program.mutable_rules() = protocol.rules();
-  *program.mutable_cadence() = requested.cadence();
-  if (!requested.has_cadence()) program.mutable_cadence()->set_step_index(-1);
+  if (requested.has_cadence()) {
+    const size_t before = violations.proto().field_violations_size();
+    AddCadenceViolations(requested.cadence(), protocol.rules().cadence(), "program.cadence",
+                         violations);
+    if (static_cast<size_t>(violations.proto().field_violations_size()) == before) {
+      *program.mutable_cadence() =
+          RequestedCadence(requested.cadence(), v1::CadenceModule(), protocol.rules().cadence());
+    }
+  } else {
+    program.mutable_cadence()->set_step_index(-1);
+  }
   program.set_start_date(FormatLocalDate(start_date));
   program.set_phase_start_date(program.start_date());
 

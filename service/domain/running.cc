@@ -212,7 +212,8 @@ void OnConfirmedCadenceRun(Evaluation& ev, const v1::Prescription& p, const Repo
   }
   c.set_miss_streak(0);
   c.set_green_streak(c.green_streak() + 1);
-  if (c.green_streak() < r.greens_per_step() || c.step_index() + 1 >= r.steps_size()) return;
+  // Written so that no stored step_index can overflow it.
+  if (c.green_streak() < r.greens_per_step() || c.step_index() >= r.steps_size() - 1) return;
   SetCadenceStep(ev, p, run, c.step_index() + 1, "cadence.next_step",
                  absl::StrCat(c.green_streak(), " GREEN runs at the target (confirmed)"));
 }

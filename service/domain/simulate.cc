@@ -224,21 +224,28 @@ class Simulator {
 absl::StatusOr<v1::Program> StartingProgram(const Library& library,
                                             const v1::SimulateProgramRequest& request,
                                             const v1::Protocol& protocol, absl::CivilDay start) {
-  absl::StatusOr<v1::Program> program =
-      NewProgram(request.program(), protocol, library, kProgram, start);
-  if (!program.ok() || !request.program().has_rules()) return program;
+  if (!request.program().has_rules()) {
+    return NewProgram(request.program(), protocol, library, kProgram, start);
+  }
   if (absl::Status s = ValidateRules(request.program().rules(), "program.rules", library);
       !s.ok()) {
     return s;
   }
-  *program->mutable_rules() = request.program().rules();
-  return program;
+  // The program's own rules are the ones its modules (cadence) are checked against.
+  v1::Protocol with_rules = protocol;
+  *with_rules.mutable_rules() = request.program().rules();
+  return NewProgram(request.program(), with_rules, library, kProgram, start);
 }
 
 }  // namespace
 
 absl::StatusOr<SimulationResult> Simulate(const Library& library,
-                                          const v1::SimulateProgramRequest& request) {
+                                          const v1::SimulateProgramRequest& request,
+                                          const SimulationLimits& limits) {
+  if (request.events_size() > limits.max_events) {
+    return InvalidField("events", absl::StrCat(request.events_size(), " events; at most ",
+                                               limits.max_events, " in one simulation"));
+  }
   FieldViolations violations;
   if (!request.has_protocol()) {
     violations.Add("protocol", "required (the server resolves protocol_name into it)");
@@ -258,8 +265,16 @@ absl::StatusOr<SimulationResult> Simulate(const Library& library,
   }
   absl::StatusOr<v1::Program> program = StartingProgram(library, request, protocol, *start);
   if (!program.ok()) return program.status();
+  if (program->prescriptions_size() > limits.max_prescriptions) {
+    return InvalidField("program.prescriptions",
+                        absl::StrCat(program->prescriptions_size(), " prescriptions; at most ",
+                                     limits.max_prescriptions, " in one simulation"));
+  }
   Simulator simulator(library, protocol, *std::move(program));
   for (const DatedEvent& e : events) {
+    if (limits.check) {
+      if (absl::Status s = limits.check(); !s.ok()) return s;
+    }
     if (absl::Status s = simulator.Run(e); !s.ok()) return s;
   }
   return std::move(simulator).Finish();

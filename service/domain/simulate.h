@@ -14,6 +14,8 @@
 // Thread safety: a free function; safe from any thread.
 #pragma once
 
+#include <functional>
+
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,8 +37,21 @@ struct SimulationResult {
 // `request.protocol` must be set: the server resolves `protocol_name` into it.
 // INVALID_ARGUMENT with field violations (paths as in the request: "protocol.rules...",
 // "program.prescriptions[0].exercise", "events[3].local_date", ...) for bad input.
+// What one simulation may cost (CoreOptions sets them for SimulateProgram).
+struct SimulationLimits {
+  // More events is INVALID_ARGUMENT ("events").
+  int max_events = 300;
+  // A starting program with more prescriptions, requested or from the protocol's template,
+  // is INVALID_ARGUMENT ("program.prescriptions").
+  int max_prescriptions = 30;
+  // Asked before each event; a non-OK status (the caller's deadline passed, or it cancelled)
+  // ends the simulation with that status.
+  std::function<absl::Status()> check;
+};
+
 absl::StatusOr<SimulationResult> Simulate(const Library& library,
-                                          const v1::SimulateProgramRequest& request);
+                                          const v1::SimulateProgramRequest& request,
+                                          const SimulationLimits& limits = {});
 
 v1::SimulateProgramResponse ToResponse(SimulationResult result);
 

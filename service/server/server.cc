@@ -62,8 +62,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
 
 absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
     const ServerOptions& options, const Clock& clock) {
-  if (options.worker_threads < 1 || options.max_queued_calls < 1) {
-    return absl::InvalidArgumentError("worker_threads and max_queued_calls must be at least 1");
+  if (options.worker_threads < 1 || options.max_queued_calls < 1 ||
+      options.simulation_threads < 1 || options.max_queued_simulations < 1) {
+    return absl::InvalidArgumentError(
+        "worker_threads, max_queued_calls, simulation_threads and max_queued_simulations must "
+        "be at least 1");
   }
   std::unique_ptr<KneecoachServer> s(new KneecoachServer());
   auto library = Library::LoadFromFile(absl::StrCat(options.data_dir, "/library.textproto"));
@@ -105,7 +108,9 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.sync_max_pollers);
   s->pool_ = std::make_unique<WorkerPool>(options.worker_threads, options.max_queued_calls);
-  s->services_ = MakeServices(*s->core_, *s->pool_);
+  s->simulations_ =
+      std::make_unique<WorkerPool>(options.simulation_threads, options.max_queued_simulations);
+  s->services_ = MakeServices(*s->core_, *s->pool_, *s->simulations_);
   for (auto& service : s->services_) {
     builder.RegisterService(service.get());
   }

@@ -49,6 +49,10 @@ struct ServerOptions {
   int worker_threads = 64;
   // Calls waiting for a worker beyond this many are refused with UNAVAILABLE.
   int max_queued_calls = 10000;
+  // SimulateProgram (CPU only, bounded by CoreOptions) runs on its own threads, apart from
+  // the writes; more simulations waiting than max_queued_simulations get UNAVAILABLE.
+  int simulation_threads = 1;
+  int max_queued_simulations = 8;
   int sync_completion_queues = 1;
   int sync_min_pollers = 1;
   int sync_max_pollers = 2;
@@ -105,6 +109,7 @@ class KneecoachServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   // Runs the calls that may block (writes); outlives server_, whose shutdown waits for them.
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<WorkerPool> simulations_;
   std::unique_ptr<grpc::Server> server_;
   // Prepares today's plans (ServerOptions::plan_refresh) until stop_planning_.
   absl::Notification stop_planning_;

@@ -1,6 +1,7 @@
 #include "service/server/services.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
@@ -10,11 +11,29 @@
 #include "kneecoach/v1/protocol.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/core/caller.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/core/limits.h"
+#include "service/core/sign_in_limiter.h"
+#include "service/server/server.h"
+#include "service/domain/secrets.h"
 #include "service/server/status_util.h"
 
 namespace kneecoach {
 namespace {
+
+// Hex SHA-256 of the method and the request serialized deterministically (idempotency keys
+// refuse a request_id reused for another request).
+std::string RequestDigest(const char* method, const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return HashSecret(absl::StrCat(method, "\n", bytes));
+}
 
 // Runs one Core use case for a unary RPC: authenticate the caller, check the request's
 // size limits, authorize (Core::Authorize, the one policy), then run it as that caller.
@@ -28,13 +47,42 @@ grpc::Status Handle(Core& core, const char* method,
       header == context->client_metadata().end()
           ? absl::string_view()
           : absl::string_view(header->second.data(), header->second.size());
+  // Failed sign-ins are counted per peer address (Core::CheckSignInAllowed). Behind a proxy
+  // on this host (the web app's gateway) the address is the one the proxy forwards.
+  std::string peer = PeerAddress(context->peer());
+  if (KneecoachServer::IsLoopback(absl::StrCat(absl::StripPrefix(peer, "ipv4:"), ":0")) ||
+      peer == "ipv6:[::1]") {
+    auto forwarded = context->client_metadata().find("x-forwarded-for");
+    if (forwarded != context->client_metadata().end()) {
+      peer = absl::StrCat("forwarded:", absl::string_view(forwarded->second.data(),
+                                                          forwarded->second.size()));
+    }
+  }
+  if (absl::Status s = core.CheckSignInAllowed(peer, false); !s.ok()) return ToGrpcStatus(s);
   absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller.ok()) {
+    if (absl::IsUnauthenticated(caller.status()) && !authorization.empty()) {
+      core.RecordFailedSignIn(peer, method, caller.status().message());
+    }
+    return ToGrpcStatus(caller.status());
+  }
+  const bool enrollment = !caller->enrollment_code.empty();
+  if (enrollment) {
+    if (absl::Status s = core.CheckSignInAllowed(peer, true); !s.ok()) return ToGrpcStatus(s);
+  }
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
+  caller->request_digest = RequestDigest(method, request);
+  caller->deadline = absl::FromChrono(context->deadline());
+  caller->cancelled = [context] { return context->IsCancelled(); };
   CallScope scope(*std::move(caller));
   absl::StatusOr<Response> result = (core.*use_case)(request);
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) {
+    if (enrollment && absl::IsUnauthenticated(result.status())) {
+      core.RecordFailedSignIn(peer, method, result.status().message());
+    }
+    return ToGrpcStatus(result.status());
+  }
   *response = *std::move(result);
   return grpc::Status::OK;
 }
@@ -78,6 +126,9 @@ grpc::Status HandleBytes(Core& core, const char* method,
                                      Request::descriptor()->full_name(),
                                      " (malformed protobuf or invalid UTF-8 in a string)"));
   }
+  // Fields this server does not know are dropped, at every depth, before anything checks or
+  // stores the request: they would pass the size limits unseen and be served back.
+  request.DiscardUnknownFields();
   Response response;
   grpc::Status status = Handle(core, method, use_case, context, request, &response);
   if (!status.ok()) return status;
@@ -104,7 +155,7 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
     });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                   "server overloaded: too many writes waiting; retry with "
+                                   "server overloaded: too many calls waiting; retry with "
                                    "backoff (the same request_id is safe)"));
     }
   }
@@ -179,7 +230,8 @@ class ProgramServiceImpl final
                  KC_RAW(ProgramService, RejectDecision),
                  KC_RAW(ProgramService, SimulateProgram)>::type {
  public:
-  ProgramServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
+  ProgramServiceImpl(Core& core, WorkerPool& pool, WorkerPool& simulations)
+      : core_(core), pool_(pool), simulations_(simulations) {}
   KC_POOL(ProgramService, CreateProgram)
   KC_INLINE(ProgramService, GetProgram)
   KC_INLINE(ProgramService, ListPrograms)
@@ -190,11 +242,13 @@ class ProgramServiceImpl final
   KC_INLINE(ProgramService, ListDecisions)
   KC_POOL(ProgramService, ApproveDecision)
   KC_POOL(ProgramService, RejectDecision)
-  KC_POOL(ProgramService, SimulateProgram)
+  // CPU-bound: on its own pool, so that simulations never hold up the writers.
+  KC_RPC(ProgramService, SimulateProgram, &simulations_)
 
  private:
   Core& core_;
   WorkerPool& pool_;
+  WorkerPool& simulations_;
 };
 
 class SessionServiceImpl final
@@ -307,11 +361,12 @@ class AccessServiceImpl final
 
 }  // namespace
 
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool) {
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool,
+                                                         WorkerPool& simulations) {
   std::vector<std::unique_ptr<grpc::Service>> services;
   services.push_back(std::make_unique<LibraryService>(core, pool));
   services.push_back(std::make_unique<PatientServiceImpl>(core, pool));
-  services.push_back(std::make_unique<ProgramServiceImpl>(core, pool));
+  services.push_back(std::make_unique<ProgramServiceImpl>(core, pool, simulations));
   services.push_back(std::make_unique<SessionServiceImpl>(core, pool));
   services.push_back(std::make_unique<OutcomeServiceImpl>(core, pool));
   services.push_back(std::make_unique<AlertServiceImpl>(core, pool));

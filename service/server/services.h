@@ -16,8 +16,9 @@
 namespace kneecoach {
 
 // All services of kneecoach.v1 (callback API), to register on a ServerBuilder. Reads run on
-// gRPC's threads; writes and other calls that may block run on `pool`. Core and the pool
-// must outlive the server.
-std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool);
+// gRPC's threads; writes and other calls that may block run on `pool`; SimulateProgram runs
+// on `simulations`. Core and the pools must outlive the server.
+std::vector<std::unique_ptr<grpc::Service>> MakeServices(Core& core, WorkerPool& pool,
+                                                         WorkerPool& simulations);
 
 }  // namespace kneecoach

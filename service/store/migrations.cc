@@ -155,6 +155,22 @@ CREATE TABLE outcomes (
 );
 CREATE INDEX outcomes_by_program ON outcomes(program_id, kind, seq);
 )sql"},
+      {5, R"sql(
+-- Idempotency keys are scoped by clinic and caller ("{clinic}|{user}|{scope}", InWrite) and
+-- keep the digest of the request they answered: a request_id reused for another request is
+-- refused, not replayed (AIP-155). Rows of the old fixed scopes ("CreatePatient", ...) could
+-- replay one clinic's record to another and are dropped; rows scoped by a resource name
+-- ("ReportSession:programs/...") stay replayable for the retries of phones already in the
+-- field, whose access authorization checks.
+ALTER TABLE requests ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+DELETE FROM requests WHERE instr(scope, ':') = 0;
+)sql"},
+      {6, R"sql(
+-- A token made with another token (a patient's or integrator's CreateToken for themselves)
+-- names it: revoking a token revokes what was made with it.
+ALTER TABLE tokens ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_by_parent ON tokens(parent_id) WHERE parent_id != '';
+)sql"},
   };
   return kMigrations;
 }

@@ -1,6 +1,7 @@
 #include "service/store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -508,13 +509,29 @@ class SqliteTxn final : public Txn {
     });
   }
 
-  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
-                                const std::string& response) override {
-    return Guard([&]() -> absl::Status {
+  absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
+      absl::string_view scope, absl::string_view request_id) override {
+    return Guard([&]() -> absl::StatusOr<std::optional<StoredRequest>> {
       SQLite::Statement& q =
-          Prepare("INSERT INTO requests(scope, request_id, response) VALUES(?,?,?)");
+          Prepare("SELECT response, digest FROM requests WHERE scope = ? AND request_id = ?");
+      Bind(q, {std::string(scope), std::string(request_id)});
+      if (!q.executeStep()) return std::optional<StoredRequest>();
+      const SQLite::Column c = q.getColumn(0);
+      return std::optional<StoredRequest>(
+          StoredRequest{std::string(static_cast<const char*>(c.getBlob()), c.getBytes()),
+                        q.getColumn(1).getString()});
+    });
+  }
+
+  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
+                                const std::string& response,
+                                absl::string_view digest) override {
+    return Guard([&]() -> absl::Status {
+      SQLite::Statement& q = Prepare(
+          "INSERT INTO requests(scope, request_id, response, digest) VALUES(?,?,?,?)");
       Bind(q, {std::string(scope), std::string(request_id)});
       q.bind(3, response.data(), static_cast<int>(response.size()));
+      q.bind(4, std::string(digest));
       q.exec();
       return absl::OkStatus();
     });
@@ -712,8 +729,27 @@ class SqliteTxn final : public Txn {
                              "users");
   }
   absl::Status InsertToken(const std::string& id, const std::string& user_id,
-                           const std::string& secret_hash, const v1::Token& t) override {
-    return Insert("tokens", {{"user_id", user_id}, {"secret_hash", secret_hash}}, id, t);
+                           const std::string& secret_hash, const v1::Token& t,
+                           const std::string& parent_id) override {
+    return Insert("tokens",
+                  {{"user_id", user_id}, {"secret_hash", secret_hash}, {"parent_id", parent_id}},
+                  id, t);
+  }
+  absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
+      const std::string& parent_id) override {
+    return Guard([&]() -> absl::StatusOr<std::vector<TokenRecord>> {
+      SQLite::Statement& q =
+          Prepare("SELECT id, user_id, data, parent_id FROM tokens WHERE parent_id = ?");
+      q.bind(1, parent_id);
+      std::vector<TokenRecord> children;
+      while (q.executeStep()) {
+        auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
+        if (!token.ok()) return token.status();
+        children.push_back(TokenRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
+                                       *std::move(token), q.getColumn(3).getString()});
+      }
+      return children;
+    });
   }
   absl::Status UpdateToken(const std::string& id, const v1::Token& t) override {
     return Update("tokens", "token", id, t, {});
@@ -786,6 +822,14 @@ class SqliteTxn final : public Txn {
         "DELETE FROM requests WHERE instr(response, 'patients/' || ?1) > 0",
         ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = ?1 "
          "AND instr(requests.response, 'programs/' || p.id) > 0)"),
+        // And the patient's own user: responses naming it or its tokens (a device's label),
+        // and the requests it made (its name is in their key).
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = ?1 "
+         "AND (instr(requests.response, 'users/' || u.id) > 0 "
+         "OR instr(requests.scope, 'users/' || u.id) > 0))"),
+        // Audit entries of what the patient's user did or had done to it (its tokens).
+        ("DELETE FROM audit WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = ?1 "
+         "AND instr(audit.data, 'users/' || u.id) > 0)"),
         "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
         "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = ?1)",
@@ -844,13 +888,15 @@ class SqliteTxn final : public Txn {
                                                              const std::string& value) {
     return Guard([&]() -> absl::StatusOr<std::optional<TokenRecord>> {
       SQLite::Statement& q =
-          Prepare(absl::StrCat("SELECT id, user_id, data FROM tokens WHERE ", where));
+          Prepare(absl::StrCat("SELECT id, user_id, data, parent_id FROM tokens WHERE ", where));
       q.bind(1, value);
       if (!q.executeStep()) return std::optional<TokenRecord>();
       auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
       if (!token.ok()) return token.status();
-      return std::optional<TokenRecord>(
-          TokenRecord{q.getColumn(0).getString(), q.getColumn(1).getString(), *std::move(token)});
+      return std::optional<TokenRecord>(TokenRecord{q.getColumn(0).getString(),
+                                                    q.getColumn(1).getString(),
+                                                    *std::move(token),
+                                                    q.getColumn(3).getString()});
     });
   }
 
@@ -1086,6 +1132,24 @@ absl::Status Migrate(SQLite::Database& db, int& version) {
   return absl::OkStatus();
 }
 
+// Health data: the database file is the owner's alone (0600, whatever the umask; SQLite gives
+// its WAL and SHM the same mode), and directories made for it are 0700. Best effort: where
+// it cannot (a read-only file system), SQLite's own open says what is wrong.
+void CreatePrivately(const std::string& path) {
+  std::vector<std::filesystem::path> missing;
+  for (auto dir = std::filesystem::path(path).parent_path();
+       !dir.empty() && !std::filesystem::exists(dir); dir = dir.parent_path()) {
+    missing.push_back(dir);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), S_IRWXU) == 0) ::chmod(it->c_str(), S_IRWXU);
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR);
+  if (fd < 0) return;
+  ::fchmod(fd, S_IRUSR | S_IWUSR);
+  ::close(fd);
+}
+
 }  // namespace
 
 SqliteStore::~SqliteStore() {
@@ -1097,9 +1161,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   try {
     if (options.path != ":memory:") {
-      std::error_code ec;
-      const auto parent = std::filesystem::path(options.path).parent_path();
-      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      CreatePrivately(options.path);
     }
     store->db_ = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX,
@@ -1108,6 +1170,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const bool in_memory = options.path == ":memory:";
     const bool group_commit = options.group_commit && !in_memory;
     db.exec("PRAGMA journal_mode = WAL");
+    if (!in_memory) {
+      // SQLite gives the WAL and SHM the database file's mode; these may predate it.
+      for (const char* suffix : {"-wal", "-shm"}) {
+        ::chmod(absl::StrCat(options.path, suffix).c_str(), S_IRUSR | S_IWUSR);
+      }
+    }
     db.exec(group_commit ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec(absl::StrCat("PRAGMA cache_size = -", options.writer_cache_kib));

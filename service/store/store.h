@@ -58,6 +58,8 @@ struct TokenRecord {
   std::string id;
   std::string user_id;
   v1::Token token;
+  // The token whose holder made this one with it (CreateToken for themselves); "" if none.
+  std::string parent_id;
 };
 
 // Every method returns NOT_FOUND for unknown ids on Get/Update, RESOURCE_EXHAUSTED when the
@@ -70,8 +72,17 @@ class Txn {
   // Idempotency: the stored response for (scope, request_id), if any.
   virtual absl::StatusOr<std::optional<std::string>> GetRequestResult(
       absl::string_view scope, absl::string_view request_id) = 0;
+  // The same with the digest of the request it answered ("" for rows stored before
+  // digests were kept).
+  struct StoredRequest {
+    std::string response;
+    std::string digest;
+  };
+  virtual absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
+      absl::string_view scope, absl::string_view request_id) = 0;
   virtual absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
-                                        const std::string& response) = 0;
+                                        const std::string& response,
+                                        absl::string_view digest = "") = 0;
 
   virtual absl::Status InsertPatient(const std::string& id, const v1::Patient& patient) = 0;
   virtual absl::Status UpdatePatient(const std::string& id, const v1::Patient& patient) = 0;
@@ -158,7 +169,11 @@ class Txn {
   virtual absl::StatusOr<std::optional<v1::User>> FindPatientUser(
       const std::string& patient_id) = 0;
   virtual absl::Status InsertToken(const std::string& id, const std::string& user_id,
-                                   const std::string& secret_hash, const v1::Token& token) = 0;
+                                   const std::string& secret_hash, const v1::Token& token,
+                                   const std::string& parent_id = "") = 0;
+  // The tokens made with token `parent_id`.
+  virtual absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
+      const std::string& parent_id) = 0;
   virtual absl::Status UpdateToken(const std::string& id, const v1::Token& token) = 0;
   virtual absl::StatusOr<TokenRecord> GetToken(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(

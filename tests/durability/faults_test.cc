@@ -92,7 +92,7 @@ TEST_F(TmpfsTest, DiskFullIsResourceExhaustedAndTheServerKeepsServing) {
   SQLite::Database db(db_, SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
   EXPECT_EQ(
-      db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE 'ReportSession:%' "
+      db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE '%ReportSession:%' "
                     "AND request_id NOT LIKE 'bench-r%'")  // not the seed's own
           .getInt(),
       stored)

@@ -69,7 +69,7 @@ std::map<std::string, std::string> InspectAfterCrash(const std::string& db_path)
   }
   SQLite::Statement r(db,
                       "SELECT request_id, response FROM requests "
-                      "WHERE scope LIKE 'ReportSession:%' AND request_id NOT LIKE 'bench-r%'");
+                      "WHERE scope LIKE '%ReportSession:%' AND request_id NOT LIKE 'bench-r%'");
   std::set<std::string> answered;
   while (r.executeStep()) {
     v1::ReportSessionResponse response;

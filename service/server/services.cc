@@ -58,10 +58,15 @@ grpc::Status Handle(Core& core, const char* method,
                                                           forwarded->second.size()));
     }
   }
-  if (absl::Status s = core.CheckSignInAllowed(peer, false); !s.ok()) return ToGrpcStatus(s);
+  // A valid token is served whatever its peer's failures: many patients share the gateway's
+  // peer, and a guess at a 256-bit token is hopeless anyway. A failed sign-in from a peer
+  // over its budget is told to wait (RESOURCE_EXHAUSTED) before it is counted; enrollment
+  // codes, short enough to guess, are checked against the budget below even when right, so
+  // a blocked peer learns nothing from its guesses.
   absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
   if (!caller.ok()) {
     if (absl::IsUnauthenticated(caller.status()) && !authorization.empty()) {
+      if (absl::Status s = core.CheckSignInAllowed(peer, false); !s.ok()) return ToGrpcStatus(s);
       core.RecordFailedSignIn(peer, method, caller.status().message());
     }
     return ToGrpcStatus(caller.status());

@@ -417,6 +417,20 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(Count("SELECT count(*) FROM audit WHERE instr(data, 'failed sign-in') > 0"),
             failures);
+  // A valid token from the same peer (every patient behind the web app's gateway shares
+  // it) is still served: the budget is for guesses, not for signed-in users.
+  v1::GetCurrentUserResponse me;
+  status = Call(*access_, &v1::AccessService::Stub::GetCurrentUser, v1::GetCurrentUserRequest(),
+                &me);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  // Another client behind the gateway (x-forwarded-for from loopback) has its own budget.
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer KC-BBBB-BBBB");
+    context.AddMetadata("x-forwarded-for", "192.0.2.7");
+    EXPECT_EQ(access_->EnrollDevice(&context, enroll, &enrolled).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
   clock_.Advance(delay);
   status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
                   &enrolled);

@@ -80,6 +80,10 @@ export function forwardAll(router, transport, options = limits) {
         const header = new Headers();
         const auth = ctx.requestHeader.get("authorization");
         if (auth !== null) header.set("authorization", auth);
+        // The browser's address, set by guarded() (never the browser's own header): the
+        // server counts failed sign-ins per client, and from loopback it takes this one.
+        const client = ctx.requestHeader.get("x-forwarded-for");
+        if (client !== null) header.set("x-forwarded-for", client);
         try {
           const response = await transport.unary(method, ctx.signal, deadlineMs(ctx.timeoutMs(), options),
             header, request);
@@ -216,6 +220,9 @@ function guarded(handler, options) {
       return;
     }
     const client = req.socket.remoteAddress ?? "";
+    // What the server is told of the client: its socket's address, whatever the browser
+    // wrote in the header.
+    req.headers["x-forwarded-for"] = client;
     const n = inFlight.get(client) ?? 0;
     if (n >= options.maxInFlightPerClient) {
       refuse(res, 429, "resource_exhausted", "too many requests at once; try again in a moment");

@@ -215,6 +215,21 @@ test("one client gets at most 8 calls in flight; the 9th is told to wait", async
   }
 });
 
+test("the backend is told the client's own address, never one the browser wrote", async () => {
+  const seen = [];
+  const gw = await gatewayWith(async (method, signal, timeoutMs, header) => {
+    seen.push(header.get("x-forwarded-for"));
+    return { message: {} };
+  });
+  try {
+    assert.equal((await rpc(gw.base, "{}", { "x-forwarded-for": "203.0.113.9" })).status, 200);
+    assert.equal((await rpc(gw.base)).status, 200);
+    assert.deepEqual(seen, ["127.0.0.1", "127.0.0.1"]);
+  } finally {
+    await gw.close();
+  }
+});
+
 test("every forwarded call has a deadline: 15 s when none was given, at most 60 s", async () => {
   const seen = [];
   const impls = {};

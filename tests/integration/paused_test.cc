@@ -193,6 +193,11 @@ TEST_F(PausedTest, SessionDoneAfterThePauseIsRefusedInPlainWords) {
   v1::ReportSessionResponse response;
   ASSERT_TRUE(Report(ReportAll(Today(program), 1, 0, "after-resume"), &response).ok());
   EXPECT_EQ(response.session().message(), "");
+  EXPECT_EQ(Sessions(program).size(), 1u);
+  // Counted once its next morning confirms it GREEN (docs/engine.md).
+  clock_.Advance(absl::Hours(24));
+  v1::ReportMorningCheckInResponse morning;
+  ASSERT_TRUE(CheckIn(program, 0, "after-resume-morning", {}, &morning).ok());
   EXPECT_EQ(Get(program).prescriptions(0).progress().green_streak(), 1);
 }
 
@@ -229,6 +234,7 @@ TEST_F(PausedTest, ClinicianApprovesAndRejectsProposalsWhilePaused) {
   const std::vector<v1::Program> programs = {
       MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL),
       MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL)};
+  // Each session is confirmed by the next morning's check-in (progressions wait for it).
   for (int n = 0; n < 3; ++n) {
     clock_.Set(Start() + absl::Hours(48 * n));
     for (size_t p = 0; p < programs.size(); ++p) {
@@ -236,6 +242,11 @@ TEST_F(PausedTest, ClinicianApprovesAndRejectsProposalsWhilePaused) {
       ASSERT_TRUE(Report(ReportAll(Today(programs[p]), 0, 0, absl::StrCat("p", p, "s", n)),
                          &response)
                       .ok());
+    }
+    clock_.Set(Start() + absl::Hours(48 * n + 24));
+    for (size_t p = 0; p < programs.size(); ++p) {
+      v1::ReportMorningCheckInResponse morning;
+      ASSERT_TRUE(CheckIn(programs[p], 0, absl::StrCat("p", p, "c", n), {}, &morning).ok());
     }
   }
   std::vector<v1::Decision> proposals;

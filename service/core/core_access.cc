@@ -88,7 +88,10 @@ void ValidateUserFields(const v1::User& u, FieldViolations& violations) {
 
 absl::StatusOr<std::string> Core::BootstrapAdmin(const std::string& clinic_id,
                                                  const std::string& admin_name) {
-  if (!IsValidId(clinic_id)) return InvalidField("clinic", "an id of 1-64 of [a-z0-9-]");
+  // "--" separates a clinic's id from its own protocol ids (CreateProtocol).
+  if (!IsValidId(clinic_id) || absl::StrContains(clinic_id, "--")) {
+    return InvalidField("clinic", "an id of 1-64 of [a-z0-9-], without \"--\"");
+  }
   if (admin_name.empty()) return InvalidField("admin_name", "required");
   auto issued = InWrite<v1::CreateTokenResponse>(
       writes_, "BootstrapAdmin", "", [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {

@@ -1,11 +1,14 @@
 // Protocol management, seeding, and the clinician's review of engine decisions.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/program_access.h"
 #include "service/core/engine_bridge.h"
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
+#include "service/domain/names.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
 #include "service/domain/simulate.h"
@@ -42,6 +45,19 @@ absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
   AddProtocolViolations(protocol, "protocol", library_, violations);
   if (!violations.empty()) return violations.ToStatus();
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  // A clinic's protocol ids live in the clinic's own namespace, "<clinic>--<id>" (clinic ids
+  // never hold "--"), so that ALREADY_EXISTS can only name one of the caller's own
+  // protocols, never tell which ids another clinic uses.
+  const std::string clinic_id(absl::StripPrefix(CurrentCaller().user.clinic(), "clinics/"));
+  const std::string prefix = absl::StrCat(clinic_id, "--");
+  if (!absl::StartsWith(protocol.id(), prefix)) {
+    protocol.set_id(absl::StrCat(prefix, protocol.id()));
+  }
+  if (!IsValidId(protocol.id())) {
+    return InvalidField("protocol.id",
+                        absl::StrCat("with the clinic's prefix \"", prefix,
+                                     "\" it is longer than 64 characters"));
+  }
   protocol.set_name(absl::StrCat("protocols/", protocol.id()));
   protocol.set_clinic(CurrentCaller().user.clinic());
   return InWrite<v1::CreateProtocolResponse>(

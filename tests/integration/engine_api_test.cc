@@ -469,7 +469,7 @@ TEST_F(ServerTest, ClinicsCopyTheDefaultProtocolAndChangeItsNumbers) {
 
   v1::CreateProtocolRequest create;
   *create.mutable_protocol() = base.protocol();
-  create.mutable_protocol()->set_id("north-cautious");
+  create.mutable_protocol()->set_id("cautious");
   create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(7);
   v1::CreateProtocolResponse created;
   grpc::Status status =
@@ -481,12 +481,14 @@ TEST_F(ServerTest, ClinicsCopyTheDefaultProtocolAndChangeItsNumbers) {
   create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(2);
   create.mutable_protocol()->mutable_rules()->mutable_progression()->set_greens_to_progress(4);
   ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created).ok());
-  EXPECT_EQ(created.protocol().name(), "protocols/north-cautious");
+  // In the clinic's own namespace: another clinic's ids are neither seen nor taken.
+  EXPECT_EQ(created.protocol().name(), "protocols/north--cautious");
+  EXPECT_EQ(created.protocol().id(), "north--cautious");
   EXPECT_EQ(created.protocol().clinic(), "clinics/north");
 
   v1::CreateProgramRequest program;
   program.mutable_program()->set_patient(MakePatient().name());
-  program.mutable_program()->set_protocol("protocols/north-cautious");
+  program.mutable_program()->set_protocol("protocols/north--cautious");
   v1::CreateProgramResponse made;
   ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, program, &made).ok());
   EXPECT_EQ(made.program().rules().progression().greens_to_progress(), 4);

@@ -272,10 +272,20 @@ TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
                                create, &created);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
+  EXPECT_EQ(created.protocol().name(), "protocols/south--southern");
+
+  // The same id chosen by another clinic is its own protocol: an ALREADY_EXISTS here would
+  // tell north that south uses "southern".
+  status = Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(created.protocol().name(), "protocols/north--southern");
+  status = Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << "only its own";
+
   v1::SimulateProgramRequest simulate;
   simulate.set_start_date("2026-03-02");
   v1::SimulateProgramResponse simulated;
-  for (const char* name : {"protocols/southern", "protocols/nowhere"}) {
+  for (const char* name : {"protocols/south--southern", "protocols/nowhere"}) {
     simulate.set_protocol_name(name);
     status = Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
@@ -283,7 +293,7 @@ TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
   status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
                   &simulated);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  simulate.set_protocol_name("protocols/southern");
+  simulate.set_protocol_name("protocols/south--southern");
   status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
                   &simulated);
   EXPECT_TRUE(status.ok()) << status.error_message();

@@ -32,7 +32,11 @@ int AlertsList(const Context& c) {
 void PrintAcknowledged(const v1::AcknowledgeAlertResponse& response) {
   const auto& a = response.alert();
   std::cout << a.name() << " acknowledged " << FormatTime(a.acknowledge_time());
-  if (!a.acknowledged_by().empty()) std::cout << " by " << a.acknowledged_by();
+  // The physiotherapist's name where the server records it, else the stored word.
+  const std::string& by = a.acknowledged_by_display_name().empty()
+                              ? a.acknowledged_by()
+                              : a.acknowledged_by_display_name();
+  if (!by.empty()) std::cout << " by " << by;
   std::cout << ": " << a.acknowledge_note() << "\n";
 }
 

@@ -329,6 +329,8 @@ pass "alerts --unacknowledged lists $ALERT"
 
 short_alert="$P/${ALERT##*/}"
 run 0 alerts ack "$short_alert" --note="e2e: phoned the patient"
+grep -q " by E2E Admin: e2e: phoned the patient" "$WORK/out" ||
+  fail "alerts ack does not name who acknowledged it"
 run 0 --json alerts --program="$P" --unacknowledged
 [[ "$(field 'len(d.get("alerts", []))')" -eq 0 ]] || fail "alert still unacknowledged after ack"
 pass "alerts ack $short_alert (short name) acknowledges it"

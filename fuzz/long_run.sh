@@ -9,14 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 seconds=${1:-3600}
-if [ -z "${FUZZER:-}" ]; then
-  cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Fuzz \
-    "-DCMAKE_CXX_FLAGS_FUZZ=-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address" \
-    -DKNEECOACH_FUZZ=ON -DKNEECOACH_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$root/build-fuzz" --target request_fuzzer --parallel "$(nproc)"
-  FUZZER=$root/build-fuzz/fuzz/request_fuzzer
-fi
-[ -x "$FUZZER" ] || { echo "fuzz: no fuzzer at $FUZZER"; exit 1; }
+. "$here/fuzzer.sh"
 corpus=${LONG_CORPUS:-$root/build-fuzz/long-corpus}
 mkdir -p "$corpus"
 work=$(mktemp -d)

@@ -77,7 +77,11 @@ grpc::Status Handle(Core& core, const char* method,
   }
   if (absl::Status s = CheckRequestLimits(request); !s.ok()) return ToGrpcStatus(s);
   if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return ToGrpcStatus(s);
-  caller->request_digest = RequestDigest(method, request);
+  // Only a request that can be replayed (it has a request_id, and one is set) is digested:
+  // reads pay nothing for idempotency.
+  if constexpr (requires { request.request_id(); }) {
+    if (!request.request_id().empty()) caller->request_digest = RequestDigest(method, request);
+  }
   caller->deadline = absl::FromChrono(context->deadline());
   caller->cancelled = [context] { return context->IsCancelled(); };
   CallScope scope(*std::move(caller));

@@ -31,10 +31,6 @@ echo "  peak memory:       $(stat peak_rss_mb) MB"
 echo "  new units added:   $(stat new_units_added)"
 if [ $status -ne 0 ]; then
   tail -n 40 "$work/log"
-  for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-*; do
-    [ -e "$f" ] || continue
-    cp "$f" "$here/regressions/"
-    echo "fuzz: $(basename "$f") copied to fuzz/regressions/ (commit it with the fix)"
-  done
+  keep_artifacts "$work"
 fi
 exit $status

@@ -32,11 +32,7 @@ status=0
   >"$work/log" 2>&1 || status=$?
 tail -n 40 "$work/log"
 if [ $status -ne 0 ]; then
-  for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-*; do
-    [ -e "$f" ] || continue
-    cp "$f" "$here/regressions/"
-    echo "fuzz: $(basename "$f") copied to fuzz/regressions/ (commit it with the fix)"
-  done
+  keep_artifacts "$work"
   exit $status
 fi
 echo "fuzz: ${seconds}s without a crash"

@@ -45,19 +45,7 @@ class HardeningTest : public ServerTest {
       edit(**txn);
       ASSERT_TRUE((*txn)->Commit().ok());
     }
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.db_path = (dir_ / "kneecoach.db").string();
-    options.data_dir = KNEECOACH_TEST_DATA_DIR;
-    auto server = KneecoachServer::Start(options, clock_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
-    library_ = v1::ExerciseLibraryService::NewStub(channel_);
-    programs_ = v1::ProgramService::NewStub(channel_);
-    sessions_ = v1::SessionService::NewStub(channel_);
-    patients_ = v1::PatientService::NewStub(channel_);
+    StartServer();
   }
 
   bool ServerAnswers() {

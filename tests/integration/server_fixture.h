@@ -54,6 +54,15 @@ class ServerTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            absl::StrCat("kneecoach-test-", ::getpid(), "-", counter_++);
     std::filesystem::create_directories(dir_);
+    StartServer();
+    if (server_ == nullptr) return;
+    auto admin = server_->core().BootstrapAdmin("north", "Nora Admin");
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    token_ = *admin;
+  }
+
+  // Starts the server on dir_'s database (a new port) and makes the channel and stubs.
+  void StartServer() {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.db_path = (dir_ / "kneecoach.db").string();
@@ -61,9 +70,6 @@ class ServerTest : public ::testing::Test {
     auto server = KneecoachServer::Start(options, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto admin = server_->core().BootstrapAdmin("north", "Nora Admin");
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    token_ = *admin;
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
     library_ = v1::ExerciseLibraryService::NewStub(channel_);

@@ -35,6 +35,21 @@ std::string RequestDigest(const char* method, const google::protobuf::Message& r
   return HashSecret(absl::StrCat(method, "\n", bytes));
 }
 
+// The client failed sign-ins are counted against (Core::CheckSignInAllowed): the peer's
+// address, or behind a proxy on this host (the web app's gateway) the one it forwards.
+std::string ClientAddress(const grpc::CallbackServerContext& context) {
+  std::string peer = PeerAddress(context.peer());
+  if (KneecoachServer::IsLoopback(absl::StrCat(absl::StripPrefix(peer, "ipv4:"), ":0")) ||
+      peer == "ipv6:[::1]") {
+    auto forwarded = context.client_metadata().find("x-forwarded-for");
+    if (forwarded != context.client_metadata().end()) {
+      peer = absl::StrCat("forwarded:", absl::string_view(forwarded->second.data(),
+                                                          forwarded->second.size()));
+    }
+  }
+  return peer;
+}
+
 // Runs one Core use case for a unary RPC: authenticate the caller, check the request's
 // size limits, authorize (Core::Authorize, the one policy), then run it as that caller.
 template <typename Request, typename Response>
@@ -47,17 +62,6 @@ grpc::Status Handle(Core& core, const char* method,
       header == context->client_metadata().end()
           ? absl::string_view()
           : absl::string_view(header->second.data(), header->second.size());
-  // Failed sign-ins are counted per peer address (Core::CheckSignInAllowed). Behind a proxy
-  // on this host (the web app's gateway) the address is the one the proxy forwards.
-  std::string peer = PeerAddress(context->peer());
-  if (KneecoachServer::IsLoopback(absl::StrCat(absl::StripPrefix(peer, "ipv4:"), ":0")) ||
-      peer == "ipv6:[::1]") {
-    auto forwarded = context->client_metadata().find("x-forwarded-for");
-    if (forwarded != context->client_metadata().end()) {
-      peer = absl::StrCat("forwarded:", absl::string_view(forwarded->second.data(),
-                                                          forwarded->second.size()));
-    }
-  }
   // A valid token is served whatever its peer's failures: many patients share the gateway's
   // peer, and a guess at a 256-bit token is hopeless anyway. A failed sign-in from a peer
   // over its budget is told to wait (RESOURCE_EXHAUSTED) before it is counted; enrollment
@@ -66,12 +70,15 @@ grpc::Status Handle(Core& core, const char* method,
   absl::StatusOr<Caller> caller = core.Authenticate(authorization, method);
   if (!caller.ok()) {
     if (absl::IsUnauthenticated(caller.status()) && !authorization.empty()) {
+      const std::string peer = ClientAddress(*context);
       if (absl::Status s = core.CheckSignInAllowed(peer, false); !s.ok()) return ToGrpcStatus(s);
       core.RecordFailedSignIn(peer, method, caller.status().message());
     }
     return ToGrpcStatus(caller.status());
   }
   const bool enrollment = !caller->enrollment_code.empty();
+  // Read only where a sign-in is counted: not on the calls of signed-in users.
+  const std::string peer = enrollment ? ClientAddress(*context) : std::string();
   if (enrollment) {
     if (absl::Status s = core.CheckSignInAllowed(peer, true); !s.ok()) return ToGrpcStatus(s);
   }

@@ -19,17 +19,17 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/requests.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
+#include "service/core/engine_bridge.h"
 #include "service/core/plan_codec.h"
 #include "service/core/plan_texts.h"
-#include "service/domain/dates.h"
-#include "service/core/engine_bridge.h"
 #include "service/core/program_access.h"
+#include "service/domain/dates.h"
 #include "service/domain/engine.h"
-#include "bench/requests.h"
-#include "service/store/sqlite_store.h"
 #include "service/flags/usage.h"
+#include "service/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, db, "var/bench/large-2000.db", "seeded database (read only)");
 ABSL_FLAG(int, programs, 2000, "programs in it (bench-g0..N-1)");
@@ -60,14 +60,17 @@ int Main() {
     int failed = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) failed += !op(pick(rng));
-    const double us = std::chrono::duration<double, std::micro>(
-                          std::chrono::steady_clock::now() - start).count() / n;
-    std::printf("%-52s %8.2f us%s\n", what, us, failed ? absl::StrCat("  (", failed, " failed)").c_str() : "");
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count() /
+        n;
+    std::printf("%-52s %8.2f us%s\n", what, us,
+                failed ? absl::StrCat("  (", failed, " failed)").c_str() : "");
   };
   // One GetTodaySession as the server runs it: authenticate, authorize, the use case, whose
   // response comes encoded (a kept plan is not decoded).
-  auto get_today = [&](int p, v1::SessionView view)
-      -> absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> {
+  auto get_today =
+      [&](int p, v1::SessionView view) -> absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> {
     auto caller = core.Authenticate(authorization, method);
     if (!caller.ok()) return caller.status();
     v1::GetTodaySessionRequest request;
@@ -108,7 +111,8 @@ int Main() {
   time("  inflate it", [&](int) { return codec.Decompress(packed).ok(); });
   const PlanTexts texts(**library);
   time("  full view from it (PlanTexts)", [&](int) { return texts.FullView(basic_plan).ok(); });
-  time("  Authenticate (cached)", [&](int) { return core.Authenticate(authorization, method).ok(); });
+  time("  Authenticate (cached)",
+       [&](int) { return core.Authenticate(authorization, method).ok(); });
   time("  read Txn: begin, end", [&](int) { return (*store)->Begin(false).ok(); });
   time("  read Txn + GetProgram", [&](int p) {
     auto txn = (*store)->Begin(false);
@@ -140,13 +144,16 @@ int Main() {
       Loaded l;
       // What ReportSession reads, read the way it reads it.
       auto program = internal::LoadProgram(**txn, "program", bench::ProgramName(p));
-      if (!program.ok()) return std::fprintf(stderr, "%s\n", program.status().ToString().c_str()), 1;
+      if (!program.ok())
+        return std::fprintf(stderr, "%s\n", program.status().ToString().c_str()), 1;
       l.program = program->program;
       auto protocol = internal::ProtocolOf(**txn, l.program);
-      if (!protocol.ok()) return std::fprintf(stderr, "%s\n", protocol.status().ToString().c_str()), 1;
+      if (!protocol.ok())
+        return std::fprintf(stderr, "%s\n", protocol.status().ToString().c_str()), 1;
       l.protocol = *std::move(protocol);
       auto history = internal::LoadHistory(**txn, *program, day);
-      if (!history.ok()) return std::fprintf(stderr, "%s\n", history.status().ToString().c_str()), 1;
+      if (!history.ok())
+        return std::fprintf(stderr, "%s\n", history.status().ToString().c_str()), 1;
       l.history = *std::move(history);
       v1::ReportSessionRequest request = bench::ReportRequest(p, "probe");
       l.session.set_program(request.program());
@@ -164,7 +171,8 @@ int Main() {
       loaded.push_back(std::move(l));
     }
     size_t sessions = 0, check_ins = 0;
-    for (const auto& l : loaded) sessions += l.history.sessions.size(), check_ins += l.history.check_ins.size();
+    for (const auto& l : loaded)
+      sessions += l.history.sessions.size(), check_ins += l.history.check_ins.size();
     std::printf("engine history: %.1f sessions and %.1f check-ins a program (%zu programs)\n",
                 double(sessions) / loaded.size(), double(check_ins) / loaded.size(), loaded.size());
     const absl::Time now = absl::Now();
@@ -189,7 +197,8 @@ int Main() {
   time("ReportSession (auth, engine, commit, fdatasync)", [&](int p) {
     auto caller = core.Authenticate(authorization, report_method);
     if (!caller.ok()) return false;
-    v1::ReportSessionRequest request = bench::ReportRequest(p, absl::StrCat("probe-", run, "-", ++sent));
+    v1::ReportSessionRequest request =
+        bench::ReportRequest(p, absl::StrCat("probe-", run, "-", ++sent));
     if (!core.Authorize(*caller, request).ok()) return false;
     CallScope scope(*std::move(caller));
     return core.ReportSession(request).ok();

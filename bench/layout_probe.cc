@@ -27,8 +27,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "sqlite3.h"
 #include "service/flags/usage.h"
+#include "sqlite3.h"
 
 ABSL_FLAG(std::string, db, "/tmp/kneecoach-layout-probe.db", "scratch database (replaced)");
 ABSL_FLAG(int, programs, 100000, "program state rows");
@@ -98,8 +98,8 @@ void Run(const std::string& path) {
   const int batch = std::max(1, absl::GetFlag(FLAGS_batch));
   int64_t sent = 0;
 
-  std::printf("%d reports per layout, %d per commit, %d programs; per report:\n", reports,
-              batch, programs);
+  std::printf("%d reports per layout, %d per commit, %d programs; per report:\n", reports, batch,
+              programs);
   std::printf("| layout                         | wall us | cpu us | pages written |\n");
   std::printf("|--------------------------------|---------|--------|---------------|\n");
   const char* names[] = {"append", "append + program", "append + program + request key"};
@@ -125,8 +125,8 @@ void Run(const std::string& path) {
           write_state.reset();
         }
         if (layout >= 2) {
-          put_request.bind(1, absl::StrCat("ReportSession:programs/p", rng() % programs, "/",
-                                           rng()));
+          put_request.bind(1,
+                           absl::StrCat("ReportSession:programs/p", rng() % programs, "/", rng()));
           put_request.bind(2, ++sent);
           put_request.exec();
           put_request.reset();
@@ -134,8 +134,8 @@ void Run(const std::string& path) {
       }
       db.exec("COMMIT");
     }
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                            .count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double cpu = CpuSeconds() - cpu_before;
     const int rounded = (reports + batch - 1) / batch * batch;
     std::printf("| %-30s | %7.1f | %6.1f | %13.2f |\n", names[layout], wall / rounded * 1e6,

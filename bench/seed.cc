@@ -26,8 +26,8 @@
 #include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
 #include "service/domain/schedule.h"
-#include "service/store/sqlite_store.h"
 #include "service/flags/usage.h"
+#include "service/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, db, "var/bench/seed.db", "database file to create");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR, "library and protocol folder");
@@ -152,9 +152,9 @@ absl::Status Seed() {
           const std::string request_id = absl::StrCat("bench-r", i, "-", k);
           v1::ReportSessionResponse response;
           *response.mutable_session() = session;
-          if (absl::Status s = (*txn)->PutRequestResult(
-                  absl::StrCat("ReportSession:", program->name()), request_id,
-                  response.SerializeAsString());
+          if (absl::Status s =
+                  (*txn)->PutRequestResult(absl::StrCat("ReportSession:", program->name()),
+                                           request_id, response.SerializeAsString());
               !s.ok()) {
             return s;
           }

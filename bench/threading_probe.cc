@@ -27,9 +27,9 @@
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/core/core.h"
 #include "service/domain/protocol.h"
+#include "service/flags/usage.h"
 #include "service/server/status_util.h"
 #include "service/store/sqlite_store.h"
-#include "service/flags/usage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "host:port");
 ABSL_FLAG(std::string, db, "var/bench/run-large.db", "a database made by kneecoach-seed");

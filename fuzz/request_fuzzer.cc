@@ -176,8 +176,7 @@ void PlayEvents(Core& core, FakeClock& clock, const uint8_t* data, size_t size,
 
 template <typename Request, typename Response>
 UseCase Case(absl::StatusOr<Response> (Core::*method)(const Request&)) {
-  return {[method](Core& core, FakeClock&, const uint8_t* data, size_t size,
-                   const Targets* aim) {
+  return {[method](Core& core, FakeClock&, const uint8_t* data, size_t size, const Targets* aim) {
     Request request;
     if (!request.ParseFromArray(data, static_cast<int>(size))) return;
     if (aim != nullptr) Aim(request, *aim);
@@ -191,24 +190,42 @@ UseCase Case(absl::StatusOr<Response> (Core::*method)(const Request&)) {
 
 const std::vector<UseCase>& UseCases() {
   static const auto* cases = new std::vector<UseCase>{
-      Case(&Core::ListExercises),      Case(&Core::GetExercise),
-      Case(&Core::ListLadders),        Case(&Core::ListEducationCards),
-      Case(&Core::GetEducationCard),   Case(&Core::CreatePatient),
-      Case(&Core::GetPatient),         Case(&Core::ListPatients),
-      Case(&Core::CreateProgram),      Case(&Core::GetProgram),
-      Case(&Core::ListPrograms),       Case(&Core::UpdateProgram),
-      Case(&Core::UpdatePrescription), Case(&Core::PauseProgram),
-      Case(&Core::ResumeProgram),      Case(&Core::ListDecisions),
-      Case(&Core::ApproveDecision),    Case(&Core::RejectDecision),
-      Case(&Core::SimulateProgram),    Case(&Core::GetTodaySession),
-      Case(&Core::ReportSession),      Case(&Core::ReportMorningCheckIn),
-      Case(&Core::ListSessions),       Case(&Core::ListMorningCheckIns),
-      Case(&Core::ListAlerts),         Case(&Core::AcknowledgeAlert),
-      Case(&Core::ListProtocols),      Case(&Core::GetProtocol),
-      Case(&Core::CreateProtocol),     Case(&Core::UpdatePatient),
-      Case(&Core::ExportPatientData),  Case(&Core::ErasePatient),
-      Case(&Core::GetQuestionnaire),   Case(&Core::RecordOutcome),
-      Case(&Core::ListOutcomes),       Case(&Core::GetProgress),
+      Case(&Core::ListExercises),
+      Case(&Core::GetExercise),
+      Case(&Core::ListLadders),
+      Case(&Core::ListEducationCards),
+      Case(&Core::GetEducationCard),
+      Case(&Core::CreatePatient),
+      Case(&Core::GetPatient),
+      Case(&Core::ListPatients),
+      Case(&Core::CreateProgram),
+      Case(&Core::GetProgram),
+      Case(&Core::ListPrograms),
+      Case(&Core::UpdateProgram),
+      Case(&Core::UpdatePrescription),
+      Case(&Core::PauseProgram),
+      Case(&Core::ResumeProgram),
+      Case(&Core::ListDecisions),
+      Case(&Core::ApproveDecision),
+      Case(&Core::RejectDecision),
+      Case(&Core::SimulateProgram),
+      Case(&Core::GetTodaySession),
+      Case(&Core::ReportSession),
+      Case(&Core::ReportMorningCheckIn),
+      Case(&Core::ListSessions),
+      Case(&Core::ListMorningCheckIns),
+      Case(&Core::ListAlerts),
+      Case(&Core::AcknowledgeAlert),
+      Case(&Core::ListProtocols),
+      Case(&Core::GetProtocol),
+      Case(&Core::CreateProtocol),
+      Case(&Core::UpdatePatient),
+      Case(&Core::ExportPatientData),
+      Case(&Core::ErasePatient),
+      Case(&Core::GetQuestionnaire),
+      Case(&Core::RecordOutcome),
+      Case(&Core::ListOutcomes),
+      Case(&Core::GetProgress),
       UseCase{PlayEvents},
   };
   return *cases;

@@ -25,6 +25,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(openssl procps)
   # The libFuzzer target (fuzz/): clang with its sanitizer and fuzzer runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # format_check (scripts/check-format.sh): the tree is formatted by Debian's clang-format 14.
+  packages+=(clang-format)
   # Node 20 (clients/mobile's engines): Debian 12's own nodejs is 18, so it is installed
   # from Debian only where there is no node at all, and checked below.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

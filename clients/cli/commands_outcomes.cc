@@ -33,8 +33,7 @@ void PrintQuestionnaire(const v1::GetQuestionnaireResponse& response) {
 int Akps(const Context& c) {
   v1::GetQuestionnaireRequest request;
   request.set_name("questionnaires/akps");
-  return c.rpc.Show(&Outcomes::GetQuestionnaire, *c.stubs().outcomes, request,
-                    PrintQuestionnaire);
+  return c.rpc.Show(&Outcomes::GetQuestionnaire, *c.stubs().outcomes, request, PrintQuestionnaire);
 }
 
 std::string ValueText(const v1::Outcome& o) {
@@ -50,8 +49,8 @@ std::string ValueText(const v1::Outcome& o) {
 
 void PrintRecorded(const v1::RecordOutcomeResponse& response) {
   const v1::Outcome& o = response.outcome();
-  std::cout << EnumWord(o.kind()) << " " << ValueText(o) << " on " << o.local_date()
-            << " (week " << o.program_week() << ")\n";
+  std::cout << EnumWord(o.kind()) << " " << ValueText(o) << " on " << o.local_date() << " (week "
+            << o.program_week() << ")\n";
   PrintAlerts(std::cout, response.alerts());
 }
 
@@ -85,8 +84,8 @@ int Record(const Context& c) {
 void PrintOutcomes(const v1::ListOutcomesResponse& response) {
   Table table({"DATE", "WEEK", "MEASURE", "VALUE", "BY"});
   for (const auto& o : response.outcomes()) {
-    table.AddRow({o.local_date(), absl::StrCat(o.program_week()), EnumWord(o.kind()),
-                  ValueText(o), o.recorded_by()});
+    table.AddRow({o.local_date(), absl::StrCat(o.program_week()), EnumWord(o.kind()), ValueText(o),
+                  o.recorded_by()});
   }
   table.Print(std::cout, "no outcomes recorded yet");
 }
@@ -108,18 +107,18 @@ void PrintProgress(const v1::GetProgressResponse& response) {
   Table table({"WEEK", "FROM", "TO", "SESSIONS", "ADHERENCE", "G/A/R", "MORNING", "MAX PAIN",
                "USUAL", "WORST", "RUN MIN", "CADENCE", "AKPS", "STEP-DOWNS", "GROC"});
   for (const auto& w : p.weeks()) {
-    table.AddRow({absl::StrCat(w.week()), w.start_date(), w.end_date(),
-                  absl::StrCat(w.sessions_done(), "/", w.sessions_planned()),
-                  absl::StrFormat("%.0f%%", 100 * w.adherence()),
-                  absl::StrCat(w.green_sessions(), "/", w.amber_sessions(), "/", w.red_sessions()),
-                  Optional(w.has_morning_pain_median(), w.morning_pain_median(), "%.1f"),
-                  Optional(w.has_max_pain_during(), w.max_pain_during()),
-                  Optional(w.has_usual_pain(), w.usual_pain()),
-                  Optional(w.has_worst_pain(), w.worst_pain()),
-                  absl::StrFormat("%.0f", w.running_minutes()),
-                  Optional(w.has_cadence_spm_median(), w.cadence_spm_median()),
-                  Optional(w.has_akps(), w.akps()), Optional(w.has_step_downs_30s(), w.step_downs_30s()),
-                  Optional(w.has_global_rating_of_change(), w.global_rating_of_change(), "%+.0f")});
+    table.AddRow(
+        {absl::StrCat(w.week()), w.start_date(), w.end_date(),
+         absl::StrCat(w.sessions_done(), "/", w.sessions_planned()),
+         absl::StrFormat("%.0f%%", 100 * w.adherence()),
+         absl::StrCat(w.green_sessions(), "/", w.amber_sessions(), "/", w.red_sessions()),
+         Optional(w.has_morning_pain_median(), w.morning_pain_median(), "%.1f"),
+         Optional(w.has_max_pain_during(), w.max_pain_during()),
+         Optional(w.has_usual_pain(), w.usual_pain()), Optional(w.has_worst_pain(), w.worst_pain()),
+         absl::StrFormat("%.0f", w.running_minutes()),
+         Optional(w.has_cadence_spm_median(), w.cadence_spm_median()),
+         Optional(w.has_akps(), w.akps()), Optional(w.has_step_downs_30s(), w.step_downs_30s()),
+         Optional(w.has_global_rating_of_change(), w.global_rating_of_change(), "%+.0f")});
   }
   table.Print(std::cout, "the program has not started");
   std::cout << "morning pain change: "

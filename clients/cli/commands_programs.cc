@@ -192,13 +192,13 @@ int PrescriptionsUpdate(const Context& c) {
 }
 
 void PrintDecisionTable(const v1::ListDecisionsResponse& response) {
-  Table table({"WHEN", "DECISION", "KIND", "STATE", "PRESCRIPTION", "CHANGE", "RULE", "BY",
-               "REASON"});
+  Table table(
+      {"WHEN", "DECISION", "KIND", "STATE", "PRESCRIPTION", "CHANGE", "RULE", "BY", "REASON"});
   for (const auto& d : response.decisions()) {
     // Who approved, rejected or overrode it (display name); the engine's own: "engine".
     const std::string by = !d.reviewer_display_name().empty() ? d.reviewer_display_name()
-                           : d.author().empty()                ? "engine"
-                                                               : d.author();
+                           : d.author().empty()               ? "engine"
+                                                              : d.author();
     table.AddRow({FormatTime(d.create_time()), ShortId(d.name()), EnumWord(d.kind()),
                   EnumWord(d.state()), d.prescription().empty() ? "-" : ShortId(d.prescription()),
                   DecisionChange(d), d.rule(), by, d.patient_reason()});

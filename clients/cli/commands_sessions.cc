@@ -141,9 +141,10 @@ absl::Status BuildReports(const Context& c, const std::string& program, const v1
     }
   }
   if (request->reports().empty() && plan.program_paused()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        plan.message(), "\nNothing was recorded. For a session done before the pause, give "
-                        "each exercise with --item and when it was done with --performed."));
+    return absl::FailedPreconditionError(
+        absl::StrCat(plan.message(),
+                     "\nNothing was recorded. For a session done before the pause, give "
+                     "each exercise with --item and when it was done with --performed."));
   }
   if (request->reports().empty()) {
     return absl::InvalidArgumentError(plan.items().empty()
@@ -182,8 +183,7 @@ int Report(const Context& c) {
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, c.args.Value("performed"), &when, &error)) {
       return UsageError(absl::StrCat("--performed=", c.args.Value("performed"),
-                                     ": expected a time like 2026-03-02T10:00:00Z (", error,
-                                     ")"));
+                                     ": expected a time like 2026-03-02T10:00:00Z (", error, ")"));
     }
     request.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(when));
   }

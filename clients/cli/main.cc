@@ -42,9 +42,9 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all;
-  for (auto group : {LibraryCommands(), PatientCommands(), PatientRecordCommands(),
-                     ProgramCommands(), SessionCommands(), OutcomeCommands(), AlertCommands(),
-                     AccessCommands()}) {
+  for (auto group :
+       {LibraryCommands(), PatientCommands(), PatientRecordCommands(), ProgramCommands(),
+        SessionCommands(), OutcomeCommands(), AlertCommands(), AccessCommands()}) {
     for (auto& command : group) all.push_back(std::move(command));
   }
   return all;
@@ -136,9 +136,8 @@ SplitArgs Split(int argc, char** argv) {
     const bool has_value = absl::StrContains(name, '=');
     name = name.substr(0, name.find('='));
     const std::string flag = absl::StrReplaceAll(name, {{"-", "_"}});
-    if (is_flag &&
-        (flag == "server" || flag == "timeout" || flag == "token" || flag == "token_file" ||
-         flag == "tls_ca")) {
+    if (is_flag && (flag == "server" || flag == "timeout" || flag == "token" ||
+                    flag == "token_file" || flag == "tls_ca")) {
       split.global.push_back(absl::StrCat("--", flag, has_value ? arg.substr(arg.find('=')) : ""));
       if (!has_value && i + 1 < argc) split.global.push_back(argv[++i]);
     } else if (is_flag && (name == "json" || name == "nojson" || split.command.empty())) {

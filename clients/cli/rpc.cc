@@ -1,6 +1,5 @@
 #include "clients/cli/rpc.h"
 
-
 #include "google/protobuf/util/json_util.h"
 
 namespace kneecoach::cli {

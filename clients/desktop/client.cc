@@ -45,8 +45,8 @@ namespace {
 // "prescription.dose.hold_seconds" -> "Hold seconds (prescription.dose.hold_seconds)";
 // "reason" -> "The reason".
 std::string FieldWords(const std::string& path) {
-  const std::string last = path.substr(path.rfind('.') == std::string::npos ? 0
-                                                                            : path.rfind('.') + 1);
+  const std::string last =
+      path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
   std::string words = absl::StrReplaceAll(last, {{"_", " "}});
   if (path == last) return absl::StrCat("The ", words);
   if (!words.empty()) words[0] = absl::ascii_toupper(words[0]);
@@ -62,8 +62,8 @@ std::string ViolationSentence(const std::string& violation) {
   static const std::regex kRange(R"(^(\S+) out of range (\S+)\.\.(\S+)$)");
   std::smatch m;
   if (std::regex_match(what, m, kRange)) {
-    return absl::StrCat(FieldWords(field), " is ", m[1].str(), ", outside the allowed ",
-                        m[2].str(), " to ", m[3].str(), ".");
+    return absl::StrCat(FieldWords(field), " is ", m[1].str(), ", outside the allowed ", m[2].str(),
+                        " to ", m[3].str(), ".");
   }
   if (what == "required") return absl::StrCat(FieldWords(field), " is required.");
   return absl::StrCat(FieldWords(field), ": ", what, ".");
@@ -113,9 +113,9 @@ std::string RpcError::Sentence(const std::string& target) const {
       if (sentences.empty()) {
         std::string what = message;
         if (!what.empty()) what[0] = absl::ascii_toupper(what[0]);
-        sentences.push_back(absl::StrCat(
-            code == grpc::StatusCode::FAILED_PRECONDITION ? "Not possible now: " : "", what,
-            absl::EndsWith(what, ".") ? "" : "."));
+        sentences.push_back(
+            absl::StrCat(code == grpc::StatusCode::FAILED_PRECONDITION ? "Not possible now: " : "",
+                         what, absl::EndsWith(what, ".") ? "" : "."));
       }
       return absl::StrJoin(sentences, " ");
     }
@@ -245,9 +245,8 @@ Result<std::vector<CaseloadRow>> Client::Caseload() const {
   // Each patient's row is 4 calls; patients load side by side, each into its own slot.
   std::vector<CaseloadRow> rows(patients.size());
   std::vector<grpc::Status> statuses(patients.size());
-  ForEachConcurrently(patients.size(), options_.caseload_concurrency, [&](size_t i) {
-    statuses[i] = CaseloadRowOf(patients[i], &rows[i]);
-  });
+  ForEachConcurrently(patients.size(), options_.caseload_concurrency,
+                      [&](size_t i) { statuses[i] = CaseloadRowOf(patients[i], &rows[i]); });
   // The first failure in list order, as the one-by-one loading reported it.
   for (const grpc::Status& s : statuses) {
     if (!s.ok()) return R::Fail(s);
@@ -349,8 +348,7 @@ grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* deta
     if (auto s = outcomes_->ListOutcomes(Context().get(), outcomes_request, &page); !s.ok()) {
       return s;
     }
-    detail->outcomes.insert(detail->outcomes.end(), page.outcomes().begin(),
-                            page.outcomes().end());
+    detail->outcomes.insert(detail->outcomes.end(), page.outcomes().begin(), page.outcomes().end());
     if (page.next_page_token().empty()) break;
     outcomes_request.set_page_token(page.next_page_token());
   }

@@ -81,7 +81,7 @@ struct CaseloadRow {
   // Set by DisambiguateNames (model.h) when another row has the same display name: what
   // tells them apart ("id 7f3a2c").
   std::string patient_tag;
-  std::string program;       // "programs/{id}"; empty if the patient has none
+  std::string program;  // "programs/{id}"; empty if the patient has none
   v1::Phase phase = v1::PHASE_UNSPECIFIED;
   v1::ProgramState state = v1::PROGRAM_STATE_UNSPECIFIED;
   std::string pause_reason;
@@ -144,16 +144,15 @@ class Client {
   // does not stop the others.
   BatchResult ApproveAll(const std::vector<std::string>& decisions,
                          const std::string& reason) const;
-  BatchResult RejectAll(const std::vector<std::string>& decisions,
-                        const std::string& reason) const;
+  BatchResult RejectAll(const std::vector<std::string>& decisions, const std::string& reason) const;
   Result<v1::Alert> Acknowledge(const std::string& alert, const std::string& note) const;
   Result<v1::Program> Pause(const std::string& program, const std::string& reason) const;
   Result<v1::Program> Resume(const std::string& program, const std::string& reason) const;
   // Sets the fields of `prescription` named by `paths` ("dose.sets", "locked", ...): a
   // clinician override. The response holds the override decision if the dose changed.
-  Result<v1::UpdatePrescriptionResponse> UpdatePrescription(
-      const v1::Prescription& prescription, const std::vector<std::string>& paths,
-      const std::string& reason) const;
+  Result<v1::UpdatePrescriptionResponse> UpdatePrescription(const v1::Prescription& prescription,
+                                                            const std::vector<std::string>& paths,
+                                                            const std::string& reason) const;
   Result<v1::Program> SetApprovalMode(const std::string& program, v1::ApprovalMode mode,
                                       const std::string& reason) const;
 

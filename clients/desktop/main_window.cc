@@ -177,9 +177,7 @@ QString Breakable(const std::string& rule) {
   return text;
 }
 
-QString Arrows(const std::string& s) {
-  return Q(absl::StrReplaceAll(s, {{" -> ", " → "}}));
-}
+QString Arrows(const std::string& s) { return Q(absl::StrReplaceAll(s, {{" -> ", " → "}})); }
 
 }  // namespace
 
@@ -252,8 +250,8 @@ void MainWindow::BuildUi() {
   error_label_->setWordWrap(true);
   error_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   error_label_->hide();
-  auto* keys = new QLabel(
-      tr("Ctrl+N next patient · Ctrl+Return approve · Ctrl+K acknowledge · F5 refresh"));
+  auto* keys =
+      new QLabel(tr("Ctrl+N next patient · Ctrl+Return approve · Ctrl+K acknowledge · F5 refresh"));
   keys->setObjectName(QStringLiteral("shortcutsLabel"));
   keys->setStyleSheet(QStringLiteral("QLabel { color: #555; }"));
   user_label_ = new QLabel(tr("Connecting to %1…").arg(Q(client_->options().target)));
@@ -391,10 +389,10 @@ QWidget* MainWindow::BuildOverview() {
   sessions_ = MakeTable("sessionsTable", {tr("Date"), tr("Exercise"), tr("Dose"), tr("Pain during"),
                                           tr("Pain 1 h after"), tr("Done"), tr("Light")});
   SetColumns(sessions_, {kFit, kWide, kWide, kFit, kFit, kFit, kFit});
-  check_ins_ = MakeTable("checkInsTable",
-                         {tr("Date"), tr("Morning pain"), tr("Test"), tr("Swelling"),
-                          tr("Locking"), tr("Giving way"), tr("Usual pain"), tr("Worst pain"),
-                          tr("Light"), tr("Red flags")});
+  check_ins_ =
+      MakeTable("checkInsTable", {tr("Date"), tr("Morning pain"), tr("Test"), tr("Swelling"),
+                                  tr("Locking"), tr("Giving way"), tr("Usual pain"),
+                                  tr("Worst pain"), tr("Light"), tr("Red flags")});
   SetColumns(check_ins_, {kFit, kFit, kFit, kFit, kFit, kFit, kFit, kFit, kFit, kWide});
 
   auto* sessions_box = new QWidget;
@@ -432,8 +430,7 @@ QWidget* MainWindow::BuildProposals() {
   SetColumns(decisions_, {kFit, kWide, kFit, kWide, kWide, kWide});
   connect(decisions_, &QTableWidget::itemSelectionChanged, this, &MainWindow::UpdateButtons);
 
-  decision_reason_ = ReasonEdit(
-      "decisionReasonEdit", tr("Reason (required to reject)"));
+  decision_reason_ = ReasonEdit("decisionReasonEdit", tr("Reason (required to reject)"));
   approve_ = Button("approveButton", tr("Approve selected (Ctrl+Return)"));
   reject_ = Button("rejectButton", tr("Reject selected"),
                    tr("A reason is required: type it in the box to the left."));
@@ -459,9 +456,9 @@ QWidget* MainWindow::BuildProposals() {
   auto* page = new QWidget;
   page->setObjectName(QStringLiteral("proposalsPage"));
   auto* layout = new QVBoxLayout(page);
-  auto* hint = new QLabel(
-      tr("The engine's proposed changes, waiting for you. Select one, several (Ctrl or "
-         "Shift and click) or none and use the buttons below."));
+  auto* hint =
+      new QLabel(tr("The engine's proposed changes, waiting for you. Select one, several (Ctrl or "
+                    "Shift and click) or none and use the buttons below."));
   hint->setWordWrap(true);
   layout->addWidget(hint);
   layout->addWidget(decisions_, 1);
@@ -594,7 +591,7 @@ QWidget* MainWindow::BuildAlerts() {
 
 QWidget* MainWindow::BuildHistory() {
   history_ = MakeTable("historyTable", {tr("Made"), tr("State"), tr("Kind"), tr("Exercise"),
-                                       tr("Dose"), tr("By"), tr("Reason"), tr("Rule")});
+                                        tr("Dose"), tr("By"), tr("Reason"), tr("Rule")});
   SetColumns(history_, {kFit, kFit, kFit, kWide, kWide, kWide, kWide, kWide});
   auto* page = new QWidget;
   page->setObjectName(QStringLiteral("historyPage"));
@@ -689,8 +686,8 @@ void MainWindow::LoadCaseload() {
                   }
                 }
                 reselecting_ = false;
-                progress_label_->setText(Count(static_cast<int>(result.value->size()), "patient",
-                                               "patients"));
+                progress_label_->setText(
+                    Count(static_cast<int>(result.value->size()), "patient", "patients"));
                 emit caseloadLoaded();
               });
 }
@@ -732,8 +729,8 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
   const v1::Program& p = shown_;
   const ExerciseNames& names = exercise_names_;
   current_state_ = p.state();
-  approval_mode_->setCurrentIndex(std::max(0, approval_mode_->findData(
-                                                  static_cast<int>(p.approval_mode()))));
+  approval_mode_->setCurrentIndex(
+      std::max(0, approval_mode_->findData(static_cast<int>(p.approval_mode()))));
   QString header =
       tr("<b>%1</b> <span style='color:#666'>(%2)</span> — phase <b>%3</b> — <b>%4</b> — "
          "approval: %5 — since %6")
@@ -758,20 +755,20 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
   prescriptions_->setRowCount(p.prescriptions_size());
   for (int i = 0; i < p.prescriptions_size(); ++i) {
     const v1::Prescription& rx = p.prescriptions(i);
-    SetRow(prescriptions_, i, rx.name(),
-           {Q(ExerciseName(names, rx.exercise())) +
-                (rx.suspended() ? tr(" (suspended)") : QString()),
-            Q(FormatDose(rx.dose())), Q(ShortName(rx.ladder())),
-            Q(EnumWord(v1::TrafficLight_descriptor(), rx.progress().last_traffic_light())),
-            rx.locked() ? tr("yes") : QString(), Q(rx.clinician_note())});
+    SetRow(
+        prescriptions_, i, rx.name(),
+        {Q(ExerciseName(names, rx.exercise())) + (rx.suspended() ? tr(" (suspended)") : QString()),
+         Q(FormatDose(rx.dose())), Q(ShortName(rx.ladder())),
+         Q(EnumWord(v1::TrafficLight_descriptor(), rx.progress().last_traffic_light())),
+         rx.locked() ? tr("yes") : QString(), Q(rx.clinician_note())});
     prescriptions_->item(i, 0)->setToolTip(Q(rx.exercise()));
   }
 
   decisions_->setRowCount(static_cast<int>(detail.proposed.size()));
   for (size_t i = 0; i < detail.proposed.size(); ++i) {
     const v1::Decision& d = detail.proposed[i];
-    QString dose = Q(FormatDose(d.dose_before())) + QStringLiteral("\n→ ") +
-                   Q(FormatDose(d.dose_after()));
+    QString dose =
+        Q(FormatDose(d.dose_before())) + QStringLiteral("\n→ ") + Q(FormatDose(d.dose_after()));
     if (d.phase_after() != v1::PHASE_UNSPECIFIED && d.phase_after() != d.phase_before()) {
       dose = tr("phase %1 → %2")
                  .arg(Q(EnumWord(v1::Phase_descriptor(), d.phase_before())),
@@ -792,11 +789,11 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
   history_->setRowCount(static_cast<int>(detail.history.size()));
   for (size_t i = 0; i < detail.history.size(); ++i) {
     const v1::Decision& d = detail.history[i];
-    SetRow(history_, static_cast<int>(i), d.name(),
-           {Q(FormatTime(d.create_time())), Q(EnumWord(v1::DecisionState_descriptor(), d.state())),
-            Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())),
-            Arrows(DecisionExercise(d, names)), Arrows(DecisionDoses(d)), Q(DecisionWho(d)),
-            Q(DecisionReason(d)), Breakable(d.rule())});
+    SetRow(
+        history_, static_cast<int>(i), d.name(),
+        {Q(FormatTime(d.create_time())), Q(EnumWord(v1::DecisionState_descriptor(), d.state())),
+         Q(EnumWord(v1::DecisionKind_descriptor(), d.kind())), Arrows(DecisionExercise(d, names)),
+         Arrows(DecisionDoses(d)), Q(DecisionWho(d)), Q(DecisionReason(d)), Breakable(d.rule())});
   }
 
   int open_alerts = 0;
@@ -833,9 +830,10 @@ void MainWindow::ShowProgram(const ProgramDetail& detail) {
 
 void MainWindow::ShowOverview(const ProgramDetail& detail) {
   const OverviewNumbers n = OverviewOf(detail.progress, detail.outcomes);
-  adherence_week_->setText(n.week == 0 ? tr("no week yet")
-                                       : tr("week %1: %2").arg(n.week).arg(Q(AdherenceWords(
-                                             n.week_done, n.week_planned))));
+  adherence_week_->setText(
+      n.week == 0
+          ? tr("no week yet")
+          : tr("week %1: %2").arg(n.week).arg(Q(AdherenceWords(n.week_done, n.week_planned))));
   adherence_total_->setText(Q(AdherenceWords(n.total_done, n.total_planned)));
   QString akps = n.akps ? tr("%1 (%2)").arg(*n.akps).arg(Q(n.akps_date)) : tr("not recorded");
   if (n.akps_change) akps += tr(", change %1 since the first").arg(Signed(*n.akps_change));
@@ -846,18 +844,17 @@ void MainWindow::ShowOverview(const ProgramDetail& detail) {
                               ? tr("%1 (%2)").arg(Signed(*n.global_rating), Q(n.global_rating_date))
                               : tr("not recorded"));
   morning_pain_change_->setText(
-      n.morning_pain_change
-          ? tr("%1%2 points since week 1")
-                .arg(*n.morning_pain_change > 0 ? QStringLiteral("+") : QString())
-                .arg(*n.morning_pain_change, 0, 'f', 1)
-          : tr("-"));
+      n.morning_pain_change ? tr("%1%2 points since week 1")
+                                  .arg(*n.morning_pain_change > 0 ? QStringLiteral("+") : QString())
+                                  .arg(*n.morning_pain_change, 0, 'f', 1)
+                            : tr("-"));
 
   outcomes_->setRowCount(static_cast<int>(detail.outcomes.size()));
   for (size_t i = 0; i < detail.outcomes.size(); ++i) {
     const v1::Outcome& o = detail.outcomes[i];
     SetRow(outcomes_, static_cast<int>(i), o.name(),
-           {Q(o.local_date()), QString::number(o.program_week()),
-            OutcomeWord(o.kind()), QString::number(o.value())});
+           {Q(o.local_date()), QString::number(o.program_week()), OutcomeWord(o.kind()),
+            QString::number(o.value())});
   }
 
   std::vector<SessionLine> lines;
@@ -870,8 +867,8 @@ void MainWindow::ShowOverview(const ProgramDetail& detail) {
   for (size_t i = 0; i < lines.size(); ++i) {
     const SessionLine& l = lines[i];
     SetRow(sessions_, static_cast<int>(i), l.session,
-           {Q(l.date), Q(l.exercise), Q(l.dose), OptionalInt(l.pain_during.has_value(),
-                                                             l.pain_during.value_or(0)),
+           {Q(l.date), Q(l.exercise), Q(l.dose),
+            OptionalInt(l.pain_during.has_value(), l.pain_during.value_or(0)),
             OptionalInt(l.pain_after_1h.has_value(), l.pain_after_1h.value_or(0)),
             Q(DoneWord(l.done)), Q(l.traffic_light)});
     if (l.done != Done::kDone) {
@@ -882,14 +879,13 @@ void MainWindow::ShowOverview(const ProgramDetail& detail) {
   check_ins_->setRowCount(static_cast<int>(detail.check_ins.size()));
   for (size_t i = 0; i < detail.check_ins.size(); ++i) {
     const v1::MorningCheckIn& c = detail.check_ins[i];
-    SetRow(check_ins_, static_cast<int>(i), c.name(),
-           {Q(c.local_date()), OptionalInt(c.has_morning_pain(), c.morning_pain()),
-            Q(EnumWord(v1::MorningTest_descriptor(), c.test())), YesNo(c.swelling()),
-            YesNo(c.locking()), YesNo(c.giving_way()),
-            OptionalInt(c.has_usual_pain(), c.usual_pain()),
-            OptionalInt(c.has_worst_pain(), c.worst_pain()),
-            Q(EnumWord(v1::TrafficLight_descriptor(), c.traffic_light())),
-            Q(RedFlagWords(c))});
+    SetRow(
+        check_ins_, static_cast<int>(i), c.name(),
+        {Q(c.local_date()), OptionalInt(c.has_morning_pain(), c.morning_pain()),
+         Q(EnumWord(v1::MorningTest_descriptor(), c.test())), YesNo(c.swelling()),
+         YesNo(c.locking()), YesNo(c.giving_way()), OptionalInt(c.has_usual_pain(), c.usual_pain()),
+         OptionalInt(c.has_worst_pain(), c.worst_pain()),
+         Q(EnumWord(v1::TrafficLight_descriptor(), c.traffic_light())), Q(RedFlagWords(c))});
     if (c.red_flags_size() > 0) {
       check_ins_->item(static_cast<int>(i), 9)->setForeground(QBrush(QColor(180, 0, 0)));
     }
@@ -901,8 +897,8 @@ void MainWindow::ShowOverview(const ProgramDetail& detail) {
 void MainWindow::ShowTrend(const v1::ProgramProgress& progress) {
   const Trend trend = TrendOf(progress);
   chart_->removeAllSeries();
-  const auto add = [&](const QString& name, const std::vector<TrendPoint>& points,
-                       QValueAxis* axis, const QString& label_format) {
+  const auto add = [&](const QString& name, const std::vector<TrendPoint>& points, QValueAxis* axis,
+                       const QString& label_format) {
     auto* series = new QLineSeries;
     series->setName(name);
     series->setPointsVisible(true);
@@ -928,8 +924,7 @@ void MainWindow::ShowTrend(const v1::ProgramProgress& progress) {
   };
   add(tr("Morning pain (median)"), trend.morning_pain_median, pain_axis_,
       QStringLiteral("@yPoint"));
-  add(tr("Max pain during exercise"), trend.max_pain_during, pain_axis_,
-      QStringLiteral("@yPoint"));
+  add(tr("Max pain during exercise"), trend.max_pain_during, pain_axis_, QStringLiteral("@yPoint"));
   // Whole percents: the label reads "67%", not "66.6667".
   std::vector<TrendPoint> adherence = trend.adherence_percent;
   for (TrendPoint& p : adherence) p.value = std::round(p.value);
@@ -952,8 +947,7 @@ void MainWindow::ShowTrend(const v1::ProgramProgress& progress) {
 }
 
 void MainWindow::ShowError(const QString& what, const RpcError& error) {
-  const QString text =
-      tr("%1 failed. %2").arg(what, Q(error.Sentence(client_->options().target)));
+  const QString text = tr("%1 failed. %2").arg(what, Q(error.Sentence(client_->options().target)));
   error_label_->setText(text);
   error_label_->setToolTip(text + QStringLiteral("\n\n") + Q(error.ToString()));
   error_label_->show();
@@ -1076,8 +1070,7 @@ void MainWindow::ReviewDecisions(bool approve, const std::vector<std::string>& d
                              ? QString()
                              : done + QLatin1Char(' ');
           text += tr("%1 could not be done: ")
-                      .arg(Count(static_cast<int>(result.failed.size()), "proposal",
-                                 "proposals")) +
+                      .arg(Count(static_cast<int>(result.failed.size()), "proposal", "proposals")) +
                   Q(result.failed.front().second.Sentence(client_->options().target));
           ShowActionMessage(decision_message_, text, true);
         }
@@ -1104,8 +1097,7 @@ void MainWindow::OnAcknowledge() {
 void MainWindow::OnPause() {
   if (current_program_.empty()) return;
   if (program_reason_->text().trimmed().isEmpty()) {
-    ShowActionMessage(program_message_, tr("A reason is required to pause: type it above."),
-                      true);
+    ShowActionMessage(program_message_, tr("A reason is required to pause: type it above."), true);
     return;
   }
   Write<v1::Program>(
@@ -1117,8 +1109,7 @@ void MainWindow::OnPause() {
 void MainWindow::OnResume() {
   if (current_program_.empty()) return;
   if (program_reason_->text().trimmed().isEmpty()) {
-    ShowActionMessage(program_message_, tr("A reason is required to resume: type it above."),
-                      true);
+    ShowActionMessage(program_message_, tr("A reason is required to resume: type it above."), true);
     return;
   }
   Write<v1::Program>(
@@ -1202,17 +1193,16 @@ void MainWindow::OnSetApprovalMode() {
   if (current_program_.empty()) return;
   if (program_reason_->text().trimmed().isEmpty()) {
     ShowActionMessage(program_message_,
-                      tr("A reason is required to change the approval mode: type it above."),
-                      true);
+                      tr("A reason is required to change the approval mode: type it above."), true);
     return;
   }
   const auto mode = static_cast<v1::ApprovalMode>(approval_mode_->currentData().toInt());
-  Write<v1::Program>(
-      tr("Setting the approval mode"), tr("Approval mode set."), program_message_, program_reason_,
-      [client = client_, program = current_program_, mode,
-       reason = program_reason_->text().toStdString()] {
-        return client->SetApprovalMode(program, mode, reason);
-      });
+  Write<v1::Program>(tr("Setting the approval mode"), tr("Approval mode set."), program_message_,
+                     program_reason_,
+                     [client = client_, program = current_program_, mode,
+                      reason = program_reason_->text().toStdString()] {
+                       return client->SetApprovalMode(program, mode, reason);
+                     });
 }
 
 }  // namespace kneecoach::desktop

@@ -115,8 +115,8 @@ class MainWindow : public QMainWindow {
   // Runs a write, then shows `done_message` in `message`, clears `reason` and reloads; or
   // shows the error's sentence in `message`.
   template <typename T, typename Call>
-  void Write(const QString& what, const QString& done_message, QLabel* message,
-             QLineEdit* reason, Call call);
+  void Write(const QString& what, const QString& done_message, QLabel* message, QLineEdit* reason,
+             Call call);
   // Approves or rejects `decisions` one by one with the proposals' reason.
   void ReviewDecisions(bool approve, const std::vector<std::string>& decisions);
 

@@ -168,8 +168,7 @@ Done DoneOf(const v1::ExerciseReport& report) {
   const std::pair<int, int> counts[] = {{report.sets_done(), dose.sets()},
                                         {report.reps_done(), dose.reps()},
                                         {report.holds_done(), dose.hold_seconds() > 0 ? holds : 0},
-                                        {report.duration_seconds_done(),
-                                         dose.duration_seconds()}};
+                                        {report.duration_seconds_done(), dose.duration_seconds()}};
   for (const auto& [done, prescribed] : counts) {
     if (done > 0 && prescribed > 0 && done < prescribed) return Done::kPartly;
   }
@@ -197,8 +196,8 @@ std::vector<SessionLine> SessionLines(const v1::Session& session, const Exercise
     SessionLine line;
     line.date = session.local_date();
     line.session = session.name();
-    line.exercise = item.display_name().empty() ? ExerciseName(names, item.exercise())
-                                                : item.display_name();
+    line.exercise =
+        item.display_name().empty() ? ExerciseName(names, item.exercise()) : item.display_name();
     line.dose = FormatDose(item.dose());
     line.done = Done::kNotDone;
     line.traffic_light = "-";

@@ -4,8 +4,8 @@
 
 #include <QCommandLineParser>
 
-#include "clients/common/client_common.h"
 #include "absl/strings/str_cat.h"
+#include "clients/common/client_common.h"
 
 namespace kneecoach::desktop {
 

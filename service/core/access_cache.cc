@@ -15,8 +15,7 @@ auto Find(Map& map, absl::string_view key, uint64_t generation)
 
 }  // namespace
 
-std::optional<AccessCache::Credential> AccessCache::FindCredential(
-    absl::string_view secret_hash) {
+std::optional<AccessCache::Credential> AccessCache::FindCredential(absl::string_view secret_hash) {
   absl::MutexLock lock(&mu_);
   auto entry = Find(credentials_, secret_hash, generation());
   ++(entry.has_value() ? stats_.hits : stats_.misses);

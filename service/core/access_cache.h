@@ -52,8 +52,7 @@ class AccessCache {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   std::optional<Credential> FindCredential(absl::string_view secret_hash);
-  void PutCredential(absl::string_view secret_hash, Credential credential,
-                     uint64_t generation);
+  void PutCredential(absl::string_view secret_hash, Credential credential, uint64_t generation);
 
   // `key`: "patients/{id}" or "programs/{id}".
   std::optional<Owner> FindOwner(absl::string_view key);

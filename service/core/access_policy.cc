@@ -53,8 +53,11 @@ const R& As(const Message& m) {
   return static_cast<const R&>(m);
 }
 
-#define KC_TARGET(Request, expr) \
-  [](const Message& m) -> std::string { const auto& r = As<v1::Request>(m); return expr; }
+#define KC_TARGET(Request, expr)        \
+  [](const Message& m) -> std::string { \
+    const auto& r = As<v1::Request>(m); \
+    return expr;                        \
+  }
 #define KC_NONE [](const Message&) -> std::string { return ""; }
 
 const absl::flat_hash_map<std::string, Rule>& Policy() {
@@ -195,13 +198,12 @@ absl::StatusOr<Target> ParseTarget(const std::string& field, const std::string& 
   if (parts.size() < 2 || parts.size() % 2 != 0 || !IsValidId(parts[1])) {
     return InvalidField(field, absl::StrCat("malformed resource name \"", name, "\""));
   }
-  static constexpr absl::string_view kCollections[] = {"clinics", "patients", "programs",
-                                                       "users", "protocols"};
+  static constexpr absl::string_view kCollections[] = {"clinics", "patients", "programs", "users",
+                                                       "protocols"};
   for (absl::string_view c : kCollections) {
     if (parts[0] == c) return Target{name, c, std::string(parts[1])};
   }
-  return InvalidField(field,
-                      absl::StrCat("not a resource name this method takes: \"", name, "\""));
+  return InvalidField(field, absl::StrCat("not a resource name this method takes: \"", name, "\""));
 }
 
 // The AccessCache key of a patient or program target ("" for other collections).

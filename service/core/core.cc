@@ -11,11 +11,11 @@
 
 namespace kneecoach {
 
+using google::protobuf::util::TimeUtil;
 using internal::InRead;
 using internal::InWrite;
 using internal::PageToken;
 using internal::ParsePage;
-using google::protobuf::util::TimeUtil;
 
 Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
            CoreOptions options)
@@ -51,8 +51,7 @@ std::vector<const T*> Pointers(const std::vector<T>& v) {
 
 // ---- ExerciseLibraryService ----------------------------------------------------------
 
-absl::StatusOr<v1::ListExercisesResponse> Core::ListExercises(
-    const v1::ListExercisesRequest& r) {
+absl::StatusOr<v1::ListExercisesResponse> Core::ListExercises(const v1::ListExercisesRequest& r) {
   FieldViolations violations;
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
@@ -116,8 +115,7 @@ absl::StatusOr<v1::ListEducationCardsResponse> Core::ListEducationCards(
     }
   }
   v1::ListEducationCardsResponse response;
-  PageInMemory(cards, *page, response.mutable_education_cards(),
-               response.mutable_next_page_token())
+  PageInMemory(cards, *page, response.mutable_education_cards(), response.mutable_next_page_token())
       .IgnoreError();
   return response;
 }
@@ -147,8 +145,7 @@ void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
   if (name.empty()) {
     violations.Add("patient.display_name", "required");
   } else if (p.display_name().size() > kMaxDisplayName) {
-    violations.Add("patient.display_name",
-                   absl::StrCat("longer than ", kMaxDisplayName, " bytes"));
+    violations.Add("patient.display_name", absl::StrCat("longer than ", kMaxDisplayName, " bytes"));
   } else if (HasControlCharacters(p.display_name())) {
     violations.Add("patient.display_name",
                    "holds a control, line-break or text-direction character");
@@ -158,9 +155,8 @@ void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
   }
   if (absl::StrContains(p.time_zone(), "..") || absl::StartsWith(p.time_zone(), "/") ||
       !LoadZone(p.time_zone()).ok()) {
-    violations.Add("patient.time_zone",
-                   absl::StrCat("unknown IANA time zone \"", p.time_zone(),
-                                "\" (e.g. \"Europe/London\")"));
+    violations.Add("patient.time_zone", absl::StrCat("unknown IANA time zone \"", p.time_zone(),
+                                                     "\" (e.g. \"Europe/London\")"));
   }
   if (p.affected_sides().empty()) {
     violations.Add("patient.affected_sides", "required: KNEE_SIDE_LEFT and/or KNEE_SIDE_RIGHT");
@@ -178,8 +174,7 @@ void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
 }
 }  // namespace internal
 
-absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(
-    const v1::CreatePatientRequest& r) {
+absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(const v1::CreatePatientRequest& r) {
   FieldViolations violations;
   internal::ValidatePatientFields(r.patient(), violations);
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
@@ -203,8 +198,8 @@ absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(
             return s;
           }
         }
-        *patient.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(clock_.Now()));
+        *patient.mutable_create_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
         if (absl::Status s = txn.InsertPatient(id, patient); !s.ok()) return s;
         v1::CreatePatientResponse response;
         *response.mutable_patient() = std::move(patient);
@@ -237,7 +232,8 @@ absl::StatusOr<v1::ListPatientsResponse> Core::ListPatients(const v1::ListPatien
     physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
   }
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
-    return internal::ToPageResponse(txn.ListPatients(clinic, physiotherapist_id, *page), &v1::ListPatientsResponse::mutable_patients);
+    return internal::ToPageResponse(txn.ListPatients(clinic, physiotherapist_id, *page),
+                                    &v1::ListPatientsResponse::mutable_patients);
   });
 }
 

@@ -115,8 +115,7 @@ class Core {
   // Authentication: the caller behind an `authorization` metadata value ("Bearer ...") for
   // `method`. UNAUTHENTICATED when missing, malformed, unknown, expired, revoked or the
   // user is disabled. An enrollment code is accepted (for EnrollDevice only).
-  absl::StatusOr<Caller> Authenticate(absl::string_view authorization,
-                                      const std::string& method);
+  absl::StatusOr<Caller> Authenticate(absl::string_view authorization, const std::string& method);
   // Authorization: the one place that decides whether `caller` may call its method with
   // `request` (service/core/access_policy.cc). Resolves the request's target (patient,
   // program, clinic, user) into `caller`. PERMISSION_DENIED when outside the caller's
@@ -161,15 +160,12 @@ class Core {
   absl::StatusOr<v1::PauseProgramResponse> PauseProgram(const v1::PauseProgramRequest& r);
   absl::StatusOr<v1::ResumeProgramResponse> ResumeProgram(const v1::ResumeProgramRequest& r);
   absl::StatusOr<v1::ListDecisionsResponse> ListDecisions(const v1::ListDecisionsRequest& r);
-  absl::StatusOr<v1::ApproveDecisionResponse> ApproveDecision(
-      const v1::ApproveDecisionRequest& r);
+  absl::StatusOr<v1::ApproveDecisionResponse> ApproveDecision(const v1::ApproveDecisionRequest& r);
   absl::StatusOr<v1::RejectDecisionResponse> RejectDecision(const v1::RejectDecisionRequest& r);
-  absl::StatusOr<v1::SimulateProgramResponse> SimulateProgram(
-      const v1::SimulateProgramRequest& r);
+  absl::StatusOr<v1::SimulateProgramResponse> SimulateProgram(const v1::SimulateProgramRequest& r);
 
   // SessionService
-  absl::StatusOr<v1::GetTodaySessionResponse> GetTodaySession(
-      const v1::GetTodaySessionRequest& r);
+  absl::StatusOr<v1::GetTodaySessionResponse> GetTodaySession(const v1::GetTodaySessionRequest& r);
   // The same, encoded: a kept plan is sent without decoding it (PlanCache, PlanTexts).
   absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> GetTodaySessionEncoded(
       const v1::GetTodaySessionRequest& r);
@@ -219,8 +215,7 @@ class Core {
   // ProtocolService
   absl::StatusOr<v1::ListProtocolsResponse> ListProtocols(const v1::ListProtocolsRequest& r);
   absl::StatusOr<v1::GetProtocolResponse> GetProtocol(const v1::GetProtocolRequest& r);
-  absl::StatusOr<v1::CreateProtocolResponse> CreateProtocol(
-      const v1::CreateProtocolRequest& r);
+  absl::StatusOr<v1::CreateProtocolResponse> CreateProtocol(const v1::CreateProtocolRequest& r);
 
   PlanCache::Stats plan_cache_stats() { return plan_cache_.stats(); }
   // Programs PreparePlans has passed over without reading them, because an earlier call had
@@ -233,8 +228,8 @@ class Core {
  private:
   // Makes the basic plan of a program for its patient's local date at `now`, encoded, and
   // keeps it, unless the program is completed and !keep_completed (then returns nullopt).
-  absl::StatusOr<std::optional<std::string>> MakePlan(absl::string_view program_id,
-                                                      absl::Time now, bool keep_completed);
+  absl::StatusOr<std::optional<std::string>> MakePlan(absl::string_view program_id, absl::Time now,
+                                                      bool keep_completed);
 
   const Library& library_;
   Store& store_;

@@ -40,9 +40,8 @@ struct IssuedToken {
 // A new token for `user_id`; only the secret's hash is stored.
 // `not_after` caps its lifetime; `parent_id` is the token it was made with, if any.
 absl::StatusOr<IssuedToken> IssueToken(Txn& txn, IdGenerator& ids, absl::Time now,
-                                       const std::string& user_id,
-                                       const std::string& display_name, int ttl_days,
-                                       absl::Time not_after = absl::InfiniteFuture(),
+                                       const std::string& user_id, const std::string& display_name,
+                                       int ttl_days, absl::Time not_after = absl::InfiniteFuture(),
                                        const std::string& parent_id = "") {
   IssuedToken issued;
   issued.secret = NewTokenSecret();
@@ -60,8 +59,8 @@ absl::StatusOr<IssuedToken> IssueToken(Txn& txn, IdGenerator& ids, absl::Time no
   return issued;
 }
 
-absl::StatusOr<v1::User> InsertNewUser(Txn& txn, IdGenerator& ids, absl::Time now,
-                                       v1::User user, const std::string& patient_id) {
+absl::StatusOr<v1::User> InsertNewUser(Txn& txn, IdGenerator& ids, absl::Time now, v1::User user,
+                                       const std::string& patient_id) {
   const std::string id = ids.NewId();
   user.set_name(absl::StrCat("users/", id));
   *user.mutable_create_time() = ToProto(now);
@@ -147,8 +146,8 @@ absl::StatusOr<std::optional<Core::DemoCredentials>> Core::SeedDemo() {
   if (!created_physio.ok()) return created_physio.status();
   auto physio_token = InWrite<v1::CreateTokenResponse>(
       writes_, "SeedDemo", "", [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
-        auto t = IssueToken(txn, ids_, clock_.Now(), IdOf(created_physio->user().name()),
-                            "demo", options_.default_token_ttl_days);
+        auto t = IssueToken(txn, ids_, clock_.Now(), IdOf(created_physio->user().name()), "demo",
+                            options_.default_token_ttl_days);
         if (!t.ok()) return t.status();
         v1::CreateTokenResponse response;
         response.set_secret(t->secret);
@@ -199,8 +198,7 @@ absl::StatusOr<std::optional<Core::DemoCredentials>> Core::SeedDemo() {
   return demo;
 }
 
-absl::StatusOr<v1::GetCurrentUserResponse> Core::GetCurrentUser(
-    const v1::GetCurrentUserRequest&) {
+absl::StatusOr<v1::GetCurrentUserResponse> Core::GetCurrentUser(const v1::GetCurrentUserRequest&) {
   const Caller& caller = CurrentCaller();
   if (caller.user_name.empty()) return absl::UnauthenticatedError("no user");
   v1::GetCurrentUserResponse response;
@@ -252,7 +250,8 @@ absl::StatusOr<v1::ListUsersResponse> Core::ListUsers(const v1::ListUsersRequest
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListUsersResponse> {
-    return internal::ToPageResponse(txn.ListUsers(CurrentCaller().user.clinic(), *page), &v1::ListUsersResponse::mutable_users);
+    return internal::ToPageResponse(txn.ListUsers(CurrentCaller().user.clinic(), *page),
+                                    &v1::ListUsersResponse::mutable_users);
   });
 }
 
@@ -313,8 +312,7 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
         std::string parent_id;
         const Caller& caller = CurrentCaller();
         if (!caller.is_system() && caller.user_name == r.user() &&
-            (caller.user.role() == v1::ROLE_PATIENT ||
-             caller.user.role() == v1::ROLE_INTEGRATOR)) {
+            (caller.user.role() == v1::ROLE_PATIENT || caller.user.role() == v1::ROLE_INTEGRATOR)) {
           // A patient's or integrator's token making one for its holder: only a token given
           // to them (not one made this way), a few at a time, none outliving it; revoking
           // it revokes them (RevokeToken).
@@ -326,8 +324,8 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
           }
           auto held = txn.ListTokens(*id, {.limit = 1000, .after = 0});
           if (!held.ok()) return held.status();
-          const int live = static_cast<int>(std::count_if(
-              held->items.begin(), held->items.end(), [&](const v1::Token& t) {
+          const int live = static_cast<int>(
+              std::count_if(held->items.begin(), held->items.end(), [&](const v1::Token& t) {
                 return !t.revoked() && internal::FromProto(t.expire_time()) > now;
               }));
           if (live >= options_.max_tokens_per_user) {
@@ -339,8 +337,7 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
           not_after = internal::FromProto(own->token.expire_time());
           parent_id = own->id;
         }
-        auto issued = IssueToken(txn, ids_, now, *id, r.display_name(), ttl, not_after,
-                                 parent_id);
+        auto issued = IssueToken(txn, ids_, now, *id, r.display_name(), ttl, not_after, parent_id);
         if (!issued.ok()) return issued.status();
         v1::CreateTokenResponse response;
         *response.mutable_token() = issued->token;
@@ -356,7 +353,8 @@ absl::StatusOr<v1::ListTokensResponse> Core::ListTokens(const v1::ListTokensRequ
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListTokensResponse> {
-    return internal::ToPageResponse(txn.ListTokens(*id, *page), &v1::ListTokensResponse::mutable_tokens);
+    return internal::ToPageResponse(txn.ListTokens(*id, *page),
+                                    &v1::ListTokensResponse::mutable_tokens);
   });
 }
 
@@ -412,7 +410,8 @@ absl::StatusOr<v1::CreateEnrollmentCodeResponse> Core::CreateEnrollmentCode(
         *response.mutable_expire_time() = ToProto(expires);
         return response;
       },
-      internal::Replay::kNever, internal::PlansChanged::None());  // a code is a credential: never stored
+      internal::Replay::kNever,
+      internal::PlansChanged::None());  // a code is a credential: never stored
 }
 
 absl::Status Core::CheckSignInAllowed(const std::string& peer, bool enrollment) {
@@ -453,7 +452,8 @@ absl::StatusOr<v1::EnrollDeviceResponse> Core::EnrollDevice(const v1::EnrollDevi
     return InvalidField("device_name", "holds a control, line-break or text-direction character");
   }
   return InWrite<v1::EnrollDeviceResponse>(
-      writes_, "EnrollDevice", "", [&](Txn& txn) -> absl::StatusOr<v1::EnrollDeviceResponse> {
+      writes_, "EnrollDevice", "",
+      [&](Txn& txn) -> absl::StatusOr<v1::EnrollDeviceResponse> {
         const absl::Time now = clock_.Now();
         auto patient_id = txn.ConsumeEnrollmentCode(HashSecret(code), absl::ToUnixSeconds(now));
         if (!patient_id.ok()) return patient_id.status();
@@ -507,12 +507,12 @@ absl::StatusOr<v1::ListAuditEntriesResponse> Core::ListAuditEntries(
   if (!page.ok()) return page.status();
   const std::string clinic = r.clinic().empty() ? CurrentCaller().user.clinic() : r.clinic();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAuditEntriesResponse> {
-    return internal::ToPageResponse(txn.ListAudit(clinic, *page), &v1::ListAuditEntriesResponse::mutable_audit_entries);
+    return internal::ToPageResponse(txn.ListAudit(clinic, *page),
+                                    &v1::ListAuditEntriesResponse::mutable_audit_entries);
   });
 }
 
-absl::StatusOr<v1::UpdatePatientResponse> Core::UpdatePatient(
-    const v1::UpdatePatientRequest& r) {
+absl::StatusOr<v1::UpdatePatientResponse> Core::UpdatePatient(const v1::UpdatePatientRequest& r) {
   auto id = ParseId("patient.name", r.patient().name(), "patients");
   if (!id.ok()) return id.status();
   if (r.update_mask().paths().empty()) return InvalidField("update_mask", "required");
@@ -540,8 +540,8 @@ absl::StatusOr<v1::UpdatePatientResponse> Core::UpdatePatient(
         if (!patient.ok()) return patient.status();
         google::protobuf::util::FieldMaskUtil::MergeOptions options;
         options.set_replace_repeated_fields(true);
-        google::protobuf::util::FieldMaskUtil::MergeMessageTo(r.patient(), r.update_mask(),
-                                                              options, &*patient);
+        google::protobuf::util::FieldMaskUtil::MergeMessageTo(r.patient(), r.update_mask(), options,
+                                                              &*patient);
         FieldViolations after;
         internal::ValidatePatientFields(*patient, after);
         std::vector<std::string> user_ids;
@@ -615,8 +615,10 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
           json += "]";
           return absl::OkStatus();
         };
-        absl::Status s = add_all("sessions", [&](PageRequest p) { return txn.ListSessions(program_id, p); });
-        if (s.ok()) s = add_all("check_ins", [&](PageRequest p) { return txn.ListCheckIns(program_id, p); });
+        absl::Status s =
+            add_all("sessions", [&](PageRequest p) { return txn.ListSessions(program_id, p); });
+        if (s.ok())
+          s = add_all("check_ins", [&](PageRequest p) { return txn.ListCheckIns(program_id, p); });
         if (s.ok()) {
           s = add_all("outcomes", [&](PageRequest p) {
             return txn.ListOutcomes(program_id, v1::OUTCOME_KIND_UNSPECIFIED, p);

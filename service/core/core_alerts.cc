@@ -41,7 +41,8 @@ absl::StatusOr<v1::ListAlertsResponse> Core::ListAlerts(const v1::ListAlertsRequ
     if (!filter.program_id.empty()) {
       if (auto p = txn.GetProgram(filter.program_id); !p.ok()) return p.status();
     }
-    return internal::ToPageResponse(txn.ListAlerts(filter, *page), &v1::ListAlertsResponse::mutable_alerts);
+    return internal::ToPageResponse(txn.ListAlerts(filter, *page),
+                                    &v1::ListAlertsResponse::mutable_alerts);
   });
 }
 
@@ -73,8 +74,7 @@ absl::StatusOr<v1::AcknowledgeAlertResponse> Core::AcknowledgeAlert(
       internal::Replay::kStore, internal::PlansChanged::None());
 }
 
-absl::StatusOr<v1::ListProtocolsResponse> Core::ListProtocols(
-    const v1::ListProtocolsRequest& r) {
+absl::StatusOr<v1::ListProtocolsResponse> Core::ListProtocols(const v1::ListProtocolsRequest& r) {
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProtocolsResponse> {

@@ -4,8 +4,8 @@
 #include "absl/strings/strip.h"
 #include "service/core/core.h"
 #include "service/core/core_util.h"
-#include "service/core/program_access.h"
 #include "service/core/engine_bridge.h"
+#include "service/core/program_access.h"
 #include "service/domain/dates.h"
 #include "service/domain/engine.h"
 #include "service/domain/names.h"
@@ -23,15 +23,15 @@ namespace {
 
 // The decision `name` (id `id`) if it still awaits review: NOT_FOUND if there is no such
 // decision, FAILED_PRECONDITION if it was already reviewed or superseded.
-absl::StatusOr<v1::Decision> LoadProposal(Txn& txn, const std::string& id,
-                                          const std::string& name, absl::string_view verb) {
+absl::StatusOr<v1::Decision> LoadProposal(Txn& txn, const std::string& id, const std::string& name,
+                                          absl::string_view verb) {
   auto decision = txn.GetDecision(id);
   if (!decision.ok() || decision->name() != name) return NotFound("decision", name);
   if (decision->state() != v1::DECISION_STATE_PROPOSED) {
-    return FailedPrecondition("DECISION_STATE", name,
-                              absl::StrCat("decision is ",
-                                           v1::DecisionState_Name(decision->state()),
-                                           "; only PROPOSED decisions can be ", verb));
+    return FailedPrecondition(
+        "DECISION_STATE", name,
+        absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
+                     "; only PROPOSED decisions can be ", verb));
   }
   return decision;
 }
@@ -54,9 +54,8 @@ absl::StatusOr<v1::CreateProtocolResponse> Core::CreateProtocol(
     protocol.set_id(absl::StrCat(prefix, protocol.id()));
   }
   if (!IsValidId(protocol.id())) {
-    return InvalidField("protocol.id",
-                        absl::StrCat("with the clinic's prefix \"", prefix,
-                                     "\" it is longer than 64 characters"));
+    return InvalidField("protocol.id", absl::StrCat("with the clinic's prefix \"", prefix,
+                                                    "\" it is longer than 64 characters"));
   }
   protocol.set_name(absl::StrCat("protocols/", protocol.id()));
   protocol.set_clinic(CurrentCaller().user.clinic());

@@ -33,9 +33,8 @@ absl::StatusOr<absl::CivilDay> OutcomeDay(const internal::LoadedProgram& loaded,
   if (*day > today) return InvalidField("outcome.local_date", "is in the future");
   auto start = ParseLocalDate(loaded.program.start_date());
   if (start.ok() && *day < *start) {
-    return InvalidField("outcome.local_date",
-                        absl::StrCat("is before the program started (",
-                                     loaded.program.start_date(), ")"));
+    return InvalidField("outcome.local_date", absl::StrCat("is before the program started (",
+                                                           loaded.program.start_date(), ")"));
   }
   return *day;
 }
@@ -52,8 +51,7 @@ absl::StatusOr<v1::GetQuestionnaireResponse> Core::GetQuestionnaire(
   return response;
 }
 
-absl::StatusOr<v1::RecordOutcomeResponse> Core::RecordOutcome(
-    const v1::RecordOutcomeRequest& r) {
+absl::StatusOr<v1::RecordOutcomeResponse> Core::RecordOutcome(const v1::RecordOutcomeRequest& r) {
   const v1::Outcome& in = r.outcome();
   auto program_id = ParseId("outcome.program", in.program(), "programs");
   if (!program_id.ok()) return program_id.status();

@@ -48,8 +48,8 @@ absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::Field
                                                    const google::protobuf::Descriptor* message,
                                                    const std::vector<std::string>& allowed) {
   if (mask.paths().empty()) {
-    return InvalidField("update_mask", absl::StrCat("required: one or more of ",
-                                                    absl::StrJoin(allowed, ", ")));
+    return InvalidField("update_mask",
+                        absl::StrCat("required: one or more of ", absl::StrJoin(allowed, ", ")));
   }
   FieldViolations violations;
   std::vector<std::string> paths;
@@ -63,13 +63,13 @@ absl::StatusOr<std::vector<std::string>> MaskPaths(const google::protobuf::Field
     const bool well_formed = !path.empty() && path.front() != '.' && path.back() != '.' &&
                              !absl::StrContains(path, "..");
     if (!well_formed || !FieldMaskUtil::GetFieldDescriptors(message, path, nullptr)) {
-      violations.Add(absl::StrCat("update_mask.paths[", i, "]"),
-                     absl::StrCat("\"", absl::CHexEscape(path), "\" is not a field of ",
-                                  message->name()));
+      violations.Add(
+          absl::StrCat("update_mask.paths[", i, "]"),
+          absl::StrCat("\"", absl::CHexEscape(path), "\" is not a field of ", message->name()));
     } else if (!ok) {
       violations.Add(absl::StrCat("update_mask.paths[", i, "]"),
-                     absl::StrCat("\"", absl::CHexEscape(path), "\" cannot be updated; allowed: ",
-                                  absl::StrJoin(allowed, ", ")));
+                     absl::StrCat("\"", absl::CHexEscape(path),
+                                  "\" cannot be updated; allowed: ", absl::StrJoin(allowed, ", ")));
     }
     paths.push_back(path);
   }
@@ -115,8 +115,7 @@ v1::Decision ClinicianDecision(v1::DecisionKind kind, const std::string& rule,
 
 }  // namespace
 
-absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(
-    const v1::CreateProgramRequest& r) {
+absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(const v1::CreateProgramRequest& r) {
   auto patient_id = ParseId("program.patient", r.program().patient(), "patients");
   if (!patient_id.ok()) return patient_id.status();
   const std::string protocol_name =
@@ -140,8 +139,8 @@ absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(
         if (!zone.ok()) return absl::InternalError("stored patient has an unknown time zone");
         const absl::Time now = clock_.Now();
         const std::string id = ids_.NewId();
-        auto program = NewProgram(r.program(), *protocol, library_,
-                                  absl::StrCat("programs/", id), LocalDateAt(now, *zone));
+        auto program = NewProgram(r.program(), *protocol, library_, absl::StrCat("programs/", id),
+                                  LocalDateAt(now, *zone));
         if (!program.ok()) return program.status();
         *program->mutable_create_time() = ToProto(now);
         *program->mutable_update_time() = ToProto(now);
@@ -207,8 +206,7 @@ absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgra
 
 absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
     const v1::UpdatePrescriptionRequest& r) {
-  auto ids = ParseName("prescription.name", r.prescription().name(),
-                       {"programs", "prescriptions"});
+  auto ids = ParseName("prescription.name", r.prescription().name(), {"programs", "prescriptions"});
   if (!ids.ok()) return ids.status();
   auto paths = MaskPaths(r.update_mask(), v1::Prescription::descriptor(),
                          {"dose", "locked", "suspended", "clinician_note", "min_days_between",
@@ -295,16 +293,15 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
       internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
 }
 
-absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
-    const v1::UpdateProgramRequest& r) {
+absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdateProgramRequest& r) {
   auto paths = MaskPaths(r.update_mask(), v1::Program::descriptor(),
                          {"approval_mode", "phase", "rules", "cadence"});
   if (!paths.ok()) return paths.status();
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
   if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
   FieldViolations violations;
-  if (HasPath(*paths, "phase") && (r.program().phase() == v1::PHASE_UNSPECIFIED ||
-                                   !v1::Phase_IsValid(r.program().phase()))) {
+  if (HasPath(*paths, "phase") &&
+      (r.program().phase() == v1::PHASE_UNSPECIFIED || !v1::Phase_IsValid(r.program().phase()))) {
     violations.Add("program.phase", "required: a phase");
   }
   if (HasPath(*paths, "approval_mode") &&
@@ -341,8 +338,7 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(
         v1::Decision d = ClinicianDecision(
             HasPath(*paths, "phase") ? v1::DECISION_KIND_CHANGE_PHASE
                                      : v1::DECISION_KIND_CLINICIAN_OVERRIDE,
-            "clinician.update_program", r.reason(),
-            "Your physiotherapist adjusted your program.");
+            "clinician.update_program", r.reason(), "Your physiotherapist adjusted your program.");
         (*d.mutable_inputs())["update_mask"] = absl::StrJoin(*paths, ",");
         d.set_phase_before(before.phase());
         d.set_phase_after(after.phase());
@@ -431,8 +427,7 @@ absl::StatusOr<v1::PauseProgramResponse> Core::PauseProgram(const v1::PauseProgr
       internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
-absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(
-    const v1::ResumeProgramRequest& r) {
+absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(const v1::ResumeProgramRequest& r) {
   auto program_id = ParseId("name", r.name(), "programs");
   if (!program_id.ok()) return program_id.status();
   if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
@@ -449,8 +444,7 @@ absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(
       internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
 }
 
-absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(
-    const v1::ListDecisionsRequest& r) {
+absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(const v1::ListDecisionsRequest& r) {
   auto id = ParseId("program", r.program(), "programs");
   if (!id.ok()) return id.status();
   auto page = ParsePage(r.page_size(), r.page_token(), options_);
@@ -458,7 +452,8 @@ absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(
   if (!v1::DecisionState_IsValid(r.state())) return InvalidField("state", "unknown state");
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListDecisionsResponse> {
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListDecisions(*id, r.state(), *page), &v1::ListDecisionsResponse::mutable_decisions);
+    return internal::ToPageResponse(txn.ListDecisions(*id, r.state(), *page),
+                                    &v1::ListDecisionsResponse::mutable_decisions);
   });
 }
 

@@ -61,8 +61,7 @@ void ValidateReports(const v1::ReportSessionRequest& r, FieldViolations& violati
     }
     seen.push_back(e.prescription());
     CheckPain(f + ".pain_during", e.has_pain_during(), e.pain_during(), true, violations);
-    CheckPain(f + ".pain_after_1h", e.has_pain_after_1h(), e.pain_after_1h(), false,
-              violations);
+    CheckPain(f + ".pain_after_1h", e.has_pain_after_1h(), e.pain_after_1h(), false, violations);
     CheckPain(f + ".effort_rpe", e.has_effort_rpe(), e.effort_rpe(), false, violations);
     CheckCount(f + ".sets_done", e.sets_done(), kMaxCount, violations);
     CheckCount(f + ".reps_done", e.reps_done(), kMaxCount, violations);
@@ -97,20 +96,19 @@ absl::StatusOr<absl::CivilDay> ReportDate(const LoadedProgram& loaded, absl::Tim
   const absl::CivilDay today = LocalDateAt(now, loaded.zone);
   auto start = ParseLocalDate(loaded.program.start_date());
   if (start.ok() && day < *start) {
-    return InvalidField(field, absl::StrCat("is before the program started (",
-                                            loaded.program.start_date(), ")"));
+    return InvalidField(
+        field, absl::StrCat("is before the program started (", loaded.program.start_date(), ")"));
   }
   if (today - day > options.max_report_age_days) {
-    return InvalidField(field, absl::StrCat("is more than ", options.max_report_age_days,
-                                            " days ago"));
+    return InvalidField(field,
+                        absl::StrCat("is more than ", options.max_report_age_days, " days ago"));
   }
   return day;
 }
 
 bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
   return t.seconds() >= TimeUtil::kTimestampMinSeconds &&
-         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 &&
-         t.nanos() <= 999999999;
+         t.seconds() <= TimeUtil::kTimestampMaxSeconds && t.nanos() >= 0 && t.nanos() <= 999999999;
 }
 
 DoneDates DoneDatesOf(const std::vector<v1::Session>& sessions) {
@@ -131,7 +129,6 @@ constexpr char kRefusedWhilePaused[] =
 constexpr char kStoredWhilePaused[] =
     "Recorded. Your program was paused after you did this session, so it does not change "
     "your exercises; your physiotherapist can see it.";
-
 
 // When a paused program was paused. Programs paused before pause_time was recorded use their
 // last update, which came no earlier than the pause; with neither, every session counts as
@@ -181,7 +178,7 @@ absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
 }
 
 absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view program_id,
-                                                         absl::Time now, bool keep_completed) {
+                                                          absl::Time now, bool keep_completed) {
   const PlanCache::Ticket ticket = plan_cache_.Begin(program_id);
   const uint64_t generation = access_cache_.generation();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::optional<std::string>> {
@@ -189,11 +186,11 @@ absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view prog
     auto loaded = LoadProgram(txn, "program", name);
     if (!loaded.ok()) return loaded.status();
     // What authorizing a call on the program reads (access_policy.cc), while at hand.
-    access_cache_.PutOwner(name,
-                           AccessCache::Owner{loaded->patient.clinic(),
-                                              std::string(absl::StripPrefix(
-                                                  loaded->program.patient(), "patients/"))},
-                           generation);
+    access_cache_.PutOwner(
+        name,
+        AccessCache::Owner{loaded->patient.clinic(),
+                           std::string(absl::StripPrefix(loaded->program.patient(), "patients/"))},
+        generation);
     if (loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
       {
         absl::MutexLock lock(&completed_mu_);
@@ -271,8 +268,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
   return made;
 }
 
-absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
-    const v1::ReportSessionRequest& r) {
+absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSessionRequest& r) {
   auto program_id = ParseId("program", r.program(), "programs");
   if (!program_id.ok()) return program_id.status();
   if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
@@ -290,8 +286,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
         if (!loaded.ok()) return loaded.status();
         if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
         const absl::Time now = clock_.Now();
-        const absl::Time when =
-            r.has_perform_time() ? internal::FromProto(r.perform_time()) : now;
+        const absl::Time when = r.has_perform_time() ? internal::FromProto(r.perform_time()) : now;
         auto day = ReportDate(*loaded, when, now, options_, "perform_time");
         if (!day.ok()) return day.status();
         // A paused program keeps what was done before the pause (an offline phone syncing
@@ -319,8 +314,8 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
           }
           if (p == nullptr) {
             unknown.Add(absl::StrCat("reports[", i, "].prescription"),
-                        absl::StrCat("\"", report.prescription(),
-                                     "\" is not a prescription of ", r.program()));
+                        absl::StrCat("\"", report.prescription(), "\" is not a prescription of ",
+                                     r.program()));
             continue;
           }
           report.set_exercise(p->exercise());
@@ -340,8 +335,8 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(
           *response.mutable_session() = std::move(session);
           return response;
         }
-        auto outcome = internal::RunEngineOnSession(txn, library_, ids_, *loaded, *day, now,
-                                                    session);
+        auto outcome =
+            internal::RunEngineOnSession(txn, library_, ids_, *loaded, *day, now, session);
         if (!outcome.ok()) return outcome.status();
         if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
         *response.mutable_session() = std::move(session);
@@ -385,8 +380,8 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
           // Validate the requested date with the same rules as a perform_time on that day.
           const absl::Time noon =
               absl::FromCivil(absl::CivilHour(requested_day) + 12, loaded->zone);
-          auto checked = ReportDate(*loaded, std::min(noon, now), now, options_,
-                                    "check_in.local_date");
+          auto checked =
+              ReportDate(*loaded, std::min(noon, now), now, options_, "check_in.local_date");
           if (!checked.ok()) return checked.status();
           if (requested_day > day) return InvalidField("check_in.local_date", "is in the future");
           day = requested_day;
@@ -444,7 +439,8 @@ absl::StatusOr<v1::ListMorningCheckInsResponse> Core::ListMorningCheckIns(
   if (!page.ok()) return page.status();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
     if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListCheckIns(*id, *page), &v1::ListMorningCheckInsResponse::mutable_check_ins);
+    return internal::ToPageResponse(txn.ListCheckIns(*id, *page),
+                                    &v1::ListMorningCheckInsResponse::mutable_check_ins);
   });
 }
 

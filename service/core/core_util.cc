@@ -79,9 +79,8 @@ absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_tok
   FieldViolations violations;
   PageRequest page;
   if (page_size < 0 || page_size > options.max_page_size) {
-    violations.Add("page_size", absl::StrCat(page_size, " out of range 0..",
-                                             options.max_page_size, " (0: default ",
-                                             options.default_page_size, ")"));
+    violations.Add("page_size", absl::StrCat(page_size, " out of range 0..", options.max_page_size,
+                                             " (0: default ", options.default_page_size, ")"));
   }
   page.limit = page_size == 0 ? options.default_page_size : page_size;
   if (!page_token.empty()) {
@@ -144,13 +143,12 @@ absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
   const std::string id = deps.ids.NewId();
   const std::string clinic = caller.clinic.empty() ? caller.user.clinic() : caller.clinic;
   entry.set_name(absl::StrCat(clinic.empty() ? "clinics/-" : clinic, "/auditEntries/", id));
-  *entry.mutable_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(deps.clock.Now()));
+  *entry.mutable_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deps.clock.Now()));
   entry.set_actor(caller.user_name.empty() ? "system" : caller.user_name);
   entry.set_actor_role(caller.user.role());
   entry.set_method(caller.method.empty() ? scope.substr(0, scope.find(':')) : caller.method);
-  entry.set_resource(caller.resource.empty() ? scope.substr(scope.find(':') + 1)
-                                             : caller.resource);
+  entry.set_resource(caller.resource.empty() ? scope.substr(scope.find(':') + 1) : caller.resource);
   entry.set_request_id(request_id);
   entry.set_summary(scope.substr(0, scope.find(':')));
   return txn.InsertAudit(id, clinic, caller.patient_id, entry);

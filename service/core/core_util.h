@@ -25,9 +25,9 @@ std::string PageToken(int64_t position);
 // A List response from one page of a store list: the items moved into the repeated field
 // `items` of Response, and the token for the next page.
 template <typename Response, typename Item>
-absl::StatusOr<Response> ToPageResponse(absl::StatusOr<Page<Item>> page,
-                                        google::protobuf::RepeatedPtrField<Item>* (
-                                            Response::*items)()) {
+absl::StatusOr<Response> ToPageResponse(
+    absl::StatusOr<Page<Item>> page,
+    google::protobuf::RepeatedPtrField<Item>* (Response::*items)()) {
   if (!page.ok()) return page.status();
   Response response;
   for (Item& item : page->items) *(response.*items)()->Add() = std::move(item);
@@ -178,4 +178,3 @@ inline void CreditReviewer(v1::Decision& d) {
 }
 
 }  // namespace kneecoach::internal
-

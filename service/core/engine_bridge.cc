@@ -104,10 +104,9 @@ absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator&
 
 }  // namespace
 
-absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 v1::Session& session) {
+absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, v1::Session& session) {
   return Run(txn, library, ids, loaded, day, now, session, OnSessionReported);
 }
 
@@ -123,23 +122,21 @@ absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProg
   return absl::OkStatus();
 }
 
-absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 const v1::Outcome& outcome) {
+absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, const v1::Outcome& outcome) {
   return Run(txn, library, ids, loaded, day, now, outcome,
-             [&outcome](const EngineContext& ctx, const v1::Program& program,
-                        const v1::Outcome&, History& history) {
+             [&outcome](const EngineContext& ctx, const v1::Program& program, const v1::Outcome&,
+                        History& history) {
                // Not yet stored: the engine sees it among the program's outcomes.
                history.outcomes.push_back(outcome);
                return OnOutcomeRecorded(ctx, program, outcome, history);
              });
 }
 
-absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 v1::MorningCheckIn& check_in) {
+absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, v1::MorningCheckIn& check_in) {
   return Run(txn, library, ids, loaded, day, now, check_in, OnCheckInReported);
 }
 

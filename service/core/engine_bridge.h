@@ -31,10 +31,9 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
 absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program);
 
 // `session` gains its traffic lights; `loaded.program` is updated and stored.
-absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 v1::Session& session);
+absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, v1::Session& session);
 
 // A session performed before its program was paused, reported late: `session` gains its
 // traffic lights as with RunEngineOnSession, but nothing the engine would decide is kept
@@ -43,15 +42,13 @@ absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProg
                               absl::CivilDay day, absl::Time now, v1::Session& session);
 
 // `check_in` gains its baseline and traffic light; red flags pause the program.
-absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 v1::MorningCheckIn& check_in);
+absl::StatusOr<EngineOutcome> RunEngineOnCheckIn(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, v1::MorningCheckIn& check_in);
 
 // Runs the rules that read outcome measures, `outcome` counted among the program's.
-absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library,
-                                                 IdGenerator& ids, LoadedProgram& loaded,
-                                                 absl::CivilDay day, absl::Time now,
-                                                 const v1::Outcome& outcome);
+absl::StatusOr<EngineOutcome> RunEngineOnOutcome(Txn& txn, const Library& library, IdGenerator& ids,
+                                                 LoadedProgram& loaded, absl::CivilDay day,
+                                                 absl::Time now, const v1::Outcome& outcome);
 
 }  // namespace kneecoach::internal

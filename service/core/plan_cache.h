@@ -52,8 +52,7 @@ class PlanCache {
 
   // A copy of the plan kept for `program_id` if it was made for the local date at `now` in
   // the patient's zone; else nullopt. `count`: whether stats() counts it as a hit or a miss.
-  std::optional<std::string> Find(absl::string_view program_id, absl::Time now,
-                                  bool count = true);
+  std::optional<std::string> Find(absl::string_view program_id, absl::Time now, bool count = true);
 
   // Taken before the store read whose plan is then Put.
   struct Ticket {

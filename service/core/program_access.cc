@@ -37,8 +37,8 @@ absl::StatusOr<LoadedProgram> LoadProgram(Txn& txn, absl::string_view field,
   return loaded;
 }
 
-absl::Status InsertDecision(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded,
-                            absl::Time now, v1::Decision& decision) {
+absl::Status InsertDecision(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded, absl::Time now,
+                            v1::Decision& decision) {
   const std::string id = ids.NewId();
   decision.set_name(absl::StrCat(loaded.program.name(), "/decisions/", id));
   decision.set_program(loaded.program.name());
@@ -46,8 +46,8 @@ absl::Status InsertDecision(Txn& txn, IdGenerator& ids, const LoadedProgram& loa
   return txn.InsertDecision(id, loaded.id, decision);
 }
 
-absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded,
-                         absl::Time now, v1::Alert& alert) {
+absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded, absl::Time now,
+                         v1::Alert& alert) {
   const std::string id = ids.NewId();
   alert.set_name(absl::StrCat(loaded.program.name(), "/alerts/", id));
   alert.set_program(loaded.program.name());

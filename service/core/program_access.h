@@ -33,12 +33,12 @@ absl::Time FromProto(const google::protobuf::Timestamp& t);
 
 // Stores `decision` under a new id as a child of the loaded program; fills its name,
 // program and create_time.
-absl::Status InsertDecision(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded,
-                            absl::Time now, v1::Decision& decision);
+absl::Status InsertDecision(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded, absl::Time now,
+                            v1::Decision& decision);
 
 // Stores `alert` likewise.
-absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded,
-                         absl::Time now, v1::Alert& alert);
+absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded, absl::Time now,
+                         v1::Alert& alert);
 
 // Marks every PROPOSED decision for `prescription` (all, if empty) SUPERSEDED.
 absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,

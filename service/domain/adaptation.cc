@@ -73,12 +73,13 @@ void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, con
   std::optional<GreenStep> step = NextGreenStep(ev, p);
   if (!step.has_value()) return;
   const bool back = step->rule == kRuleReturnFromIsometric;
-  v1::Decision d = DecisionOn(
-      v1::DECISION_KIND_PROGRESS, step->rule, latest,
-      absl::StrCat(s.green, " green sessions in a row: time for a small step up."),
-      absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed,
-                   "; the last confirmed by ", ConfirmedBy(ev, latest), ") at ", Describe(ev, p), "; one variable, one step: ", step->change.variable,
-                   back ? " (back from the isometric swap)" : "", "."));
+  v1::Decision d =
+      DecisionOn(v1::DECISION_KIND_PROGRESS, step->rule, latest,
+                 absl::StrCat(s.green, " green sessions in a row: time for a small step up."),
+                 absl::StrCat(s.green, " GREEN sessions in a row (threshold ", needed,
+                              "; the last confirmed by ", ConfirmedBy(ev, latest), ") at ",
+                              Describe(ev, p), "; one variable, one step: ", step->change.variable,
+                              back ? " (back from the isometric swap)" : "", "."));
   PutInput(d, "green_streak", s.green);
   PutInput(d, "confirmed_by", ConfirmedBy(ev, latest));
   PutInput(d, "greens_to_progress", needed);
@@ -88,13 +89,13 @@ void OnGreen(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, con
 void OnAmber(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   const int needed = ev.rules().progression().ambers_to_regress();
   std::optional<DoseChange> change;
-  if (s.amber >= needed) change = AmberRegression(p, ev.library(), ev.rules().progression(), Scope(ev, p));
+  if (s.amber >= needed)
+    change = AmberRegression(p, ev.library(), ev.rules().progression(), Scope(ev, p));
   if (!change.has_value()) {
-    v1::Decision d = DecisionOn(
-        v1::DECISION_KIND_HOLD, "hold.amber", latest,
-        "Some pain (amber): repeat the same dose next time.",
-        absl::StrCat("AMBER (", s.amber, " in a row, regression at ", needed,
-                     "): dose repeated at ", Describe(ev, p), "."));
+    v1::Decision d = DecisionOn(v1::DECISION_KIND_HOLD, "hold.amber", latest,
+                                "Some pain (amber): repeat the same dose next time.",
+                                absl::StrCat("AMBER (", s.amber, " in a row, regression at ",
+                                             needed, "): dose repeated at ", Describe(ev, p), "."));
     PutInput(d, "amber_streak", s.amber);
     PutInput(d, "ambers_to_regress", needed);
     ev.Note(&p, std::move(d));
@@ -161,18 +162,17 @@ void OnRed(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const
   ev.Change(p, *change, std::move(d));
 }
 
-void OnUnderDose(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest,
-                 const Streaks& s) {
+void OnUnderDose(Evaluation& ev, v1::Prescription& p, const ReportEntry& latest, const Streaks& s) {
   std::optional<DoseChange> change = Simplification(p, ev.rules().progression(), Scope(ev, p));
   if (!change.has_value()) return;
   const int needed = ev.rules().progression().under_dose_sessions_to_simplify();
   v1::Decision d = DecisionOn(
       v1::DECISION_KIND_SIMPLIFY, "simplify.under_dose", latest,
       "The dose has been hard to finish: we made it simpler.",
-      absl::StrCat(s.under_dose, " sessions in a row below the prescribed dose (threshold ",
-                   needed, ", full means at least ",
-                   ev.rules().progression().under_dose_completion_fraction() * 100,
-                   "% done) at ", Describe(ev, p), ": volume cut."));
+      absl::StrCat(s.under_dose, " sessions in a row below the prescribed dose (threshold ", needed,
+                   ", full means at least ",
+                   ev.rules().progression().under_dose_completion_fraction() * 100, "% done) at ",
+                   Describe(ev, p), ": volume cut."));
   PutInput(d, "under_dose_streak", s.under_dose);
   PutInput(d, "under_dose_sessions_to_simplify", needed);
   ev.Change(p, *change, std::move(d));

@@ -109,11 +109,11 @@ std::string Detail(const v1::Decision& d, const Library& library) {
   std::string line = absl::StrCat(ExerciseName(library, before), ": ", d.patient_reason());
   const bool changes = !d.exercise_after().empty() || d.has_dose_after();
   if (!changes) return line;
-  const std::string after = absl::StrCat(
-      d.exercise_after() != before && !d.exercise_after().empty()
-          ? absl::StrCat(ExerciseName(library, d.exercise_after()), ", ")
-          : "",
-      DescribeDose(d.dose_after()));
+  const std::string after =
+      absl::StrCat(d.exercise_after() != before && !d.exercise_after().empty()
+                       ? absl::StrCat(ExerciseName(library, d.exercise_after()), ", ")
+                       : "",
+                   DescribeDose(d.dose_after()));
   if (d.state() == v1::DECISION_STATE_PROPOSED) {
     absl::StrAppend(&line, " Waiting for your physiotherapist: until they agree, keep ",
                     DescribeDose(d.dose_before()), "; then ", after, ".");

@@ -41,8 +41,7 @@ void ValidateDose(const v1::Dose& d, absl::string_view prefix, FieldViolations& 
                      absl::StrFormat("%g out of range 0..%g", r.value, r.max));
     }
   }
-  if (d.reps() == 0 && d.hold_seconds() == 0 && d.duration_seconds() == 0 &&
-      d.run_seconds() == 0) {
+  if (d.reps() == 0 && d.hold_seconds() == 0 && d.duration_seconds() == 0 && d.run_seconds() == 0) {
     violations.Add(prefix, "a dose needs reps, hold_seconds, duration_seconds or run_seconds");
   }
 }

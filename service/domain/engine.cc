@@ -195,8 +195,7 @@ bool ChangesPrescription(v1::DecisionKind kind) {
   }
 }
 
-absl::StatusOr<v1::Program> ApplyToPrescription(v1::Program program,
-                                                const v1::Decision& decision) {
+absl::StatusOr<v1::Program> ApplyToPrescription(v1::Program program, const v1::Decision& decision) {
   for (auto& p : *program.mutable_prescriptions()) {
     if (p.name() != decision.prescription()) continue;
     if (p.locked()) {
@@ -248,8 +247,7 @@ EngineResult OnCheckInReported(const EngineContext& ctx, const v1::Program& prog
   const double baseline = ev.timeline().BaselineBefore(day).value_or(
       ev.timeline().LatestMorningPain(day - 1).value_or(check_in.morning_pain()));
   check_in.set_baseline(baseline);
-  check_in.set_traffic_light(
-      CheckInLight(check_in, baseline, ev.rules().exercise_traffic_light()));
+  check_in.set_traffic_light(CheckInLight(check_in, baseline, ev.rules().exercise_traffic_light()));
   CheckRedFlags(ev, check_in);
   std::vector<std::string> touched;
   std::vector<std::string> red;
@@ -286,9 +284,9 @@ absl::StatusOr<v1::Program> ApplyDecision(const EngineContext& ctx, const v1::Pr
   }
   if (!changes_phase) return ApplyToPrescription(program, decision);
   if (program.phase() != decision.phase_before()) {
-    return FailedPrecondition("PHASE_CHANGED", program.name(),
-                              absl::StrCat("the program is no longer in ",
-                                           v1::Phase_Name(decision.phase_before())));
+    return FailedPrecondition(
+        "PHASE_CHANGED", program.name(),
+        absl::StrCat("the program is no longer in ", v1::Phase_Name(decision.phase_before())));
   }
   v1::Program changed = program;
   StartPhase(ctx, decision.phase_after(), ctx.today, changed);

@@ -31,11 +31,11 @@ v1::Decision AsLockedNote(const Library& library, const v1::Prescription& p,
                           const DoseChange& change, v1::Decision decision) {
   PutInput(decision, "would_be_rule", decision.rule());
   PutInput(decision, "would_be_kind", v1::DecisionKind_Name(decision.kind()));
-  decision.set_clinician_reason(absl::StrCat(
-      "Locked by the clinician, so nothing changed. The engine would have applied ",
-      decision.rule(), ": ", DescribePrescription(library, p.exercise(), p.dose()), " -> ",
-      DescribePrescription(library, change.exercise, change.dose), ". ",
-      decision.clinician_reason()));
+  decision.set_clinician_reason(
+      absl::StrCat("Locked by the clinician, so nothing changed. The engine would have applied ",
+                   decision.rule(), ": ", DescribePrescription(library, p.exercise(), p.dose()),
+                   " -> ", DescribePrescription(library, change.exercise, change.dose), ". ",
+                   decision.clinician_reason()));
   decision.set_patient_reason("Your physiotherapist has set this exercise: keep the same dose.");
   decision.set_kind(v1::DECISION_KIND_HOLD);
   decision.set_rule(kRuleLocked);
@@ -135,10 +135,9 @@ void StartPhase(const EngineContext& ctx, v1::Phase next, absl::CivilDay day,
   program.set_phase_start_date(FormatLocalDate(day));
 }
 
-Evaluation::Evaluation(const EngineContext& ctx, const v1::Program& program,
-                       const History& history, const v1::Session* session,
-                       const v1::MorningCheckIn* check_in, absl::CivilDay day,
-                       std::string source)
+Evaluation::Evaluation(const EngineContext& ctx, const v1::Program& program, const History& history,
+                       const v1::Session* session, const v1::MorningCheckIn* check_in,
+                       absl::CivilDay day, std::string source)
     : ctx_(ctx),
       history_(history),
       program_(program),
@@ -155,8 +154,7 @@ v1::Prescription* Evaluation::FindPrescription(absl::string_view name) {
   return nullptr;
 }
 
-void Evaluation::Record(const v1::Prescription* p, v1::Decision decision,
-                        v1::DecisionState state) {
+void Evaluation::Record(const v1::Prescription* p, v1::Decision decision, v1::DecisionState state) {
   decision.set_program(program_.name());
   if (p != nullptr) decision.set_prescription(p->name());
   decision.set_state(state);
@@ -171,8 +169,7 @@ void Evaluation::Change(v1::Prescription& p, const DoseChange& change, v1::Decis
   decision.set_exercise_before(p.exercise());
   *decision.mutable_dose_before() = p.dose();
   if (p.locked()) {
-    Record(&p, AsLockedNote(library(), p, change, std::move(decision)),
-           v1::DECISION_STATE_APPLIED);
+    Record(&p, AsLockedNote(library(), p, change, std::move(decision)), v1::DECISION_STATE_APPLIED);
     return;
   }
   decision.set_exercise_after(change.exercise);

@@ -96,8 +96,7 @@ void ApplyPrescriptionDecision(const v1::Decision& decision, v1::Prescription& p
 // Starts phase `next` on `day`: sets phase and phase_start_date, adds the phase template's
 // prescriptions whose ladder (or, without one, exercise) the program does not have yet, and
 // puts the template's frequency rules in force. Shared with ApplyDecision.
-void StartPhase(const EngineContext& ctx, v1::Phase next, absl::CivilDay day,
-                v1::Program& program);
+void StartPhase(const EngineContext& ctx, v1::Phase next, absl::CivilDay day, v1::Program& program);
 
 // Decision.inputs[key] = value, formatted with absl::StrCat.
 void PutInput(v1::Decision& decision, absl::string_view key, absl::string_view value);

@@ -296,11 +296,11 @@ absl::Status Validate(const v1::LibraryFile& file, absl::string_view source) {
       const v1::PatellofemoralLoad below = lower->second->patellofemoral_load();
       const v1::PatellofemoralLoad above = upper->second->patellofemoral_load();
       if (above >= below) continue;
-      problems.Add(label, absl::StrCat("rung ", r + 1, " \"", upper->first, "\" (",
-                                       v1::PatellofemoralLoad_Name(above), ") is above rung ", r,
-                                       " \"", lower->first, "\" (",
-                                       v1::PatellofemoralLoad_Name(below),
-                                       "): patellofemoral load must not fall as a ladder rises"));
+      problems.Add(label,
+                   absl::StrCat("rung ", r + 1, " \"", upper->first, "\" (",
+                                v1::PatellofemoralLoad_Name(above), ") is above rung ", r, " \"",
+                                lower->first, "\" (", v1::PatellofemoralLoad_Name(below),
+                                "): patellofemoral load must not fall as a ladder rises"));
     }
     if (!ladder.isometric_slug().empty()) {
       auto it = by_slug.find(ladder.isometric_slug());

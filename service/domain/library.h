@@ -52,8 +52,7 @@ class Library {
 
   // Ladder navigation. nullptr at the ends or when the exercise is not on the ladder.
   const v1::Exercise* NextOnLadder(absl::string_view ladder_id, absl::string_view slug) const;
-  const v1::Exercise* PreviousOnLadder(absl::string_view ladder_id,
-                                       absl::string_view slug) const;
+  const v1::Exercise* PreviousOnLadder(absl::string_view ladder_id, absl::string_view slug) const;
   // The isometric that replaces painful dynamic work on a ladder; nullptr if none.
   const v1::Exercise* IsometricFor(absl::string_view ladder_id) const;
 

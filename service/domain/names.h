@@ -12,9 +12,9 @@ namespace kneecoach {
 
 // Parses `name` against `pattern`, e.g. ParseName("programs/ab/sessions/cd",
 // {"programs", "sessions"}) -> {"ab", "cd"}. INVALID_ARGUMENT naming `field` otherwise.
-absl::StatusOr<std::vector<std::string>> ParseName(absl::string_view field,
-                                                   absl::string_view name,
-                                                   const std::vector<absl::string_view>& collections);
+absl::StatusOr<std::vector<std::string>> ParseName(
+    absl::string_view field, absl::string_view name,
+    const std::vector<absl::string_view>& collections);
 
 // Single-segment convenience: ParseId("name", "patients/ab", "patients") -> "ab".
 absl::StatusOr<std::string> ParseId(absl::string_view field, absl::string_view name,

@@ -35,8 +35,7 @@ v1::Questionnaire MakeAkps() {
   AddItem(q, "Limp", {{"None", 5}, {"Slight or periodical", 3}, {"Constant", 0}});
   AddItem(q, "Support",
           {{"Full support without pain", 5}, {"Painful", 3}, {"Weight bearing impossible", 0}});
-  AddItem(q, "Walking",
-          {{"Unlimited", 5}, {"More than 2 km", 3}, {"1-2 km", 2}, {"Unable", 0}});
+  AddItem(q, "Walking", {{"Unlimited", 5}, {"More than 2 km", 3}, {"1-2 km", 2}, {"Unable", 0}});
   AddItem(q, "Stairs",
           {{"No difficulty", 10},
            {"Slight pain when descending", 8},
@@ -128,17 +127,17 @@ void CheckOutcome(const v1::Outcome& outcome, absl::string_view prefix,
     case v1::OUTCOME_KIND_AKPS: {
       const v1::Questionnaire& q = AkpsQuestionnaire();
       if (outcome.akps_choices_size() != q.items_size()) {
-        violations.Add(choices_field, absl::StrCat("required: one choice for each of the ",
-                                                   q.items_size(), " items, got ",
-                                                   outcome.akps_choices_size()));
+        violations.Add(choices_field,
+                       absl::StrCat("required: one choice for each of the ", q.items_size(),
+                                    " items, got ", outcome.akps_choices_size()));
       } else {
         for (int i = 0; i < q.items_size(); ++i) {
           const int n = q.items(i).options_size();
           const int c = outcome.akps_choices(i);
           if (c < 0 || c >= n) {
-            violations.Add(absl::StrCat(choices_field, "[", i, "]"),
-                           absl::StrCat(c, " out of range 0..", n - 1, " (", q.items(i).title(),
-                                        ")"));
+            violations.Add(
+                absl::StrCat(choices_field, "[", i, "]"),
+                absl::StrCat(c, " out of range 0..", n - 1, " (", q.items(i).title(), ")"));
           }
         }
       }
@@ -154,8 +153,9 @@ void CheckOutcome(const v1::Outcome& outcome, absl::string_view prefix,
       range(-kMaxGlobalRating, kMaxGlobalRating);
       return;
     default:
-      violations.Add(kind_field, "required: OUTCOME_KIND_AKPS, OUTCOME_KIND_STEP_DOWN_30S or "
-                                 "OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE");
+      violations.Add(kind_field,
+                     "required: OUTCOME_KIND_AKPS, OUTCOME_KIND_STEP_DOWN_30S or "
+                     "OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE");
   }
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "service/domain/dates.h"
 #include "service/domain/dose.h"
 #include "service/domain/errors.h"
@@ -41,8 +41,8 @@ bool LadderHas(const v1::Ladder& ladder, absl::string_view slug) {
 }
 
 // Checks one requested prescription and, if sound, appends it.
-void AddRequested(const v1::Prescription& in, int index, const Library& library,
-                  v1::Phase phase, v1::Program& program, FieldViolations& violations) {
+void AddRequested(const v1::Prescription& in, int index, const Library& library, v1::Phase phase,
+                  v1::Program& program, FieldViolations& violations) {
   const std::string field = absl::StrCat("program.prescriptions[", index, "]");
   auto slug = ParseId(field + ".exercise", in.exercise(), "exercises");
   if (!slug.ok()) {
@@ -105,8 +105,10 @@ void AddCadenceViolations(const v1::CadenceModule& cadence, const v1::CadenceRul
   if (cadence.baseline_spm() != 0 &&
       (cadence.baseline_spm() < kMinStepRate || cadence.baseline_spm() > kMaxStepRate)) {
     violations.Add(absl::StrCat(prefix, ".baseline_spm"),
-                   absl::StrCat(cadence.baseline_spm(), " must be 0 (measured at the first run) "
-                                "or in ", kMinStepRate, "..", kMaxStepRate));
+                   absl::StrCat(cadence.baseline_spm(),
+                                " must be 0 (measured at the first run) "
+                                "or in ",
+                                kMinStepRate, "..", kMaxStepRate));
   }
 }
 
@@ -164,8 +166,8 @@ std::string ExerciseSlug(absl::string_view exercise_name) {
   return std::string(slug);
 }
 
-void AddTemplatePrescriptions(const v1::Protocol& protocol, v1::Phase phase,
-                              const Library& library, v1::Program& program) {
+void AddTemplatePrescriptions(const v1::Protocol& protocol, v1::Phase phase, const Library& library,
+                              v1::Program& program) {
   const v1::PhaseTemplate* t = TemplateFor(protocol, phase);
   if (t == nullptr) return;
   for (const auto& pt : t->prescriptions()) {
@@ -181,9 +183,9 @@ void AddTemplatePrescriptions(const v1::Protocol& protocol, v1::Phase phase,
   }
 }
 
-absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested,
-                                       const v1::Protocol& protocol, const Library& library,
-                                       const std::string& name, absl::CivilDay start_date) {
+absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested, const v1::Protocol& protocol,
+                                       const Library& library, const std::string& name,
+                                       absl::CivilDay start_date) {
   FieldViolations violations;
   v1::Program program;
   program.set_name(name);
@@ -218,18 +220,16 @@ absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested,
   program.set_phase_start_date(program.start_date());
 
   for (int i = 0; i < requested.prescriptions_size(); ++i) {
-    AddRequested(requested.prescriptions(i), i, library, program.phase(), program,
-                 violations);
+    AddRequested(requested.prescriptions(i), i, library, program.phase(), program, violations);
   }
   if (!violations.empty()) return violations.ToStatus();
   if (requested.prescriptions_size() == 0) {
     AddTemplatePrescriptions(protocol, program.phase(), library, program);
     if (program.prescriptions_size() == 0) {
-      return FailedPrecondition("PROTOCOL", protocol.name(),
-                                absl::StrCat("protocol ", protocol.name(),
-                                             " has no template for phase ",
-                                             v1::Phase_Name(program.phase()),
-                                             "; give explicit prescriptions"));
+      return FailedPrecondition(
+          "PROTOCOL", protocol.name(),
+          absl::StrCat("protocol ", protocol.name(), " has no template for phase ",
+                       v1::Phase_Name(program.phase()), "; give explicit prescriptions"));
     }
   }
   return program;

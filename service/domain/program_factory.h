@@ -20,14 +20,14 @@ namespace kneecoach {
 // "{name}/prescriptions/{1..n}". INVALID_ARGUMENT with field violations (paths under
 // "program.") when the request is wrong; FAILED_PRECONDITION if the protocol has no
 // template for the phase and no prescriptions were given.
-absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested,
-                                       const v1::Protocol& protocol, const Library& library,
-                                       const std::string& name, absl::CivilDay start_date);
+absl::StatusOr<v1::Program> NewProgram(const v1::Program& requested, const v1::Protocol& protocol,
+                                       const Library& library, const std::string& name,
+                                       absl::CivilDay start_date);
 
 // Prescriptions from a protocol's template for `phase`, appended to `program` with names
 // continuing its numbering. Used at creation and when the engine changes phase.
-void AddTemplatePrescriptions(const v1::Protocol& protocol, v1::Phase phase,
-                              const Library& library, v1::Program& program);
+void AddTemplatePrescriptions(const v1::Protocol& protocol, v1::Phase phase, const Library& library,
+                              v1::Program& program);
 
 // Checks what a client may set in a cadence module (enabled, baseline_spm, step_index)
 // against the cadence rules in force: step_index from -1 (not started) to the last of the

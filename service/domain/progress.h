@@ -3,9 +3,9 @@
 // expects"), from the program's stored sessions, check-ins and outcomes.
 //
 // Weeks are program weeks: week 1 starts on the program's start date; the current week
-// ends today. Running minutes count the reports of the rules' return-to-run stages. Sessions planned in a week are one every ShortestGapDays of the program as
-// it is now (the adherence alert's measure), so a week before a phase change is measured
-// against today's prescriptions.
+// ends today. Running minutes count the reports of the rules' return-to-run stages. Sessions
+// planned in a week are one every ShortestGapDays of the program as it is now (the adherence
+// alert's measure), so a week before a phase change is measured against today's prescriptions.
 //
 // Pure: no clock, no storage. Thread safety: a free function; safe from any thread.
 #pragma once

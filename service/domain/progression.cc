@@ -47,13 +47,14 @@ std::optional<int> ShallowerRange(const v1::Dose& dose, const v1::Exercise& exer
   return shallower;
 }
 
-std::optional<DoseChange> StepHold(const v1::Prescription& p, const v1::Exercise& e,
-                                   const Library&, const v1::ProgressionRules& r) {
+std::optional<DoseChange> StepHold(const v1::Prescription& p, const v1::Exercise& e, const Library&,
+                                   const v1::ProgressionRules& r) {
   if (!HoldProgresses(p.dose(), e) || p.dose().hold_seconds() >= r.max_hold_seconds()) {
     return std::nullopt;
   }
   v1::Dose dose = p.dose();
-  dose.set_hold_seconds(std::min(r.max_hold_seconds(), dose.hold_seconds() + r.hold_step_seconds()));
+  dose.set_hold_seconds(
+      std::min(r.max_hold_seconds(), dose.hold_seconds() + r.hold_step_seconds()));
   return SameExercise(p, std::move(dose), "hold_seconds");
 }
 
@@ -70,16 +71,16 @@ std::optional<DoseChange> StepDuration(const v1::Prescription& p, const v1::Exer
   return SameExercise(p, std::move(dose), "duration_seconds");
 }
 
-std::optional<DoseChange> StepReps(const v1::Prescription& p, const v1::Exercise&,
-                                   const Library&, const v1::ProgressionRules& r) {
+std::optional<DoseChange> StepReps(const v1::Prescription& p, const v1::Exercise&, const Library&,
+                                   const v1::ProgressionRules& r) {
   if (p.dose().reps() <= 0 || p.dose().reps() >= r.max_reps()) return std::nullopt;
   v1::Dose dose = p.dose();
   dose.set_reps(std::min(r.max_reps(), dose.reps() + r.reps_step()));
   return SameExercise(p, std::move(dose), "reps");
 }
 
-std::optional<DoseChange> StepSets(const v1::Prescription& p, const v1::Exercise&,
-                                   const Library&, const v1::ProgressionRules& r) {
+std::optional<DoseChange> StepSets(const v1::Prescription& p, const v1::Exercise&, const Library&,
+                                   const v1::ProgressionRules& r) {
   // Continuous work (cross-training, walks, runs) does not grow by whole sets.
   const bool counted = p.dose().reps() > 0 || p.dose().hold_seconds() > 0;
   if (!counted || p.dose().sets() <= 0 || p.dose().sets() >= r.max_sets()) return std::nullopt;
@@ -88,8 +89,8 @@ std::optional<DoseChange> StepSets(const v1::Prescription& p, const v1::Exercise
   return SameExercise(p, std::move(dose), "sets");
 }
 
-std::optional<DoseChange> StepLoad(const v1::Prescription& p, const v1::Exercise& e,
-                                   const Library&, const v1::ProgressionRules& r) {
+std::optional<DoseChange> StepLoad(const v1::Prescription& p, const v1::Exercise& e, const Library&,
+                                   const v1::ProgressionRules& r) {
   const double load = p.dose().load_kg();
   if (load <= 0) return std::nullopt;
   const double start = e.starting_dose().load_kg();
@@ -147,11 +148,9 @@ std::string LoadName(const v1::Exercise& e) {
   }
 }
 
-std::string PassedOver(absl::string_view what, const v1::Exercise& from,
-                       const v1::Exercise& to) {
-  return absl::StrCat(what, " ", to.slug(), " passed over: its patellofemoral load (",
-                      LoadName(to), ") is higher than ", from.slug(), "'s (", LoadName(from),
-                      ")");
+std::string PassedOver(absl::string_view what, const v1::Exercise& from, const v1::Exercise& to) {
+  return absl::StrCat(what, " ", to.slug(), " passed over: its patellofemoral load (", LoadName(to),
+                      ") is higher than ", from.slug(), "'s (", LoadName(from), ")");
 }
 
 }  // namespace

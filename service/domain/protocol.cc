@@ -29,8 +29,7 @@ constexpr int kNoLimit = std::numeric_limits<int>::max();
 class ParseErrors final : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, int column, const std::string& message) override {
-    absl::StrAppend(&text_, text_.empty() ? "" : "; ", line + 1, ":", column + 1, ": ",
-                    message);
+    absl::StrAppend(&text_, text_.empty() ? "" : "; ", line + 1, ":", column + 1, ": ", message);
   }
   const std::string& text() const { return text_; }
 
@@ -127,8 +126,7 @@ void CheckReturnToRun(const v1::ReturnToRunRules& r, const Checker& c, const Lib
   c.Positive("greens_to_advance", r.greens_to_advance());
   c.Range("rest_hours_after_red", r.rest_hours_after_red(), 0, kNoLimit);
   c.Positive("stages_back", r.stages_back());
-  c.Range("stages_back_severe", r.stages_back_severe(), std::max(1, r.stages_back()),
-          kNoLimit);
+  c.Range("stages_back_severe", r.stages_back_severe(), std::max(1, r.stages_back()), kNoLimit);
   c.Pain("severe_pain_above", r.severe_pain_above());
   c.Pain("stop_run_pain_above", r.stop_run_pain_above());
   if (r.stages().empty()) c.Add("stages", "at least one run stage is required");
@@ -212,8 +210,8 @@ void CheckRegressionVariables(
         !v1::ExerciseCategory_IsValid(r.category())) {
       rc.Add("category", "an exercise category is required");
     } else if (!seen.insert(r.category()).second) {
-      rc.Add("category", absl::StrCat(v1::ExerciseCategory_Name(r.category()),
-                                      " is listed more than once"));
+      rc.Add("category",
+             absl::StrCat(v1::ExerciseCategory_Name(r.category()), " is listed more than once"));
     }
     absl::flat_hash_set<int> variables;
     for (int j = 0; j < r.variables_size(); ++j) {
@@ -226,15 +224,14 @@ void CheckRegressionVariables(
       }
     }
   }
-  for (int category = v1::ExerciseCategory_MIN; category <= v1::ExerciseCategory_MAX;
-       ++category) {
-    if (category == v1::EXERCISE_CATEGORY_UNSPECIFIED ||
-        !v1::ExerciseCategory_IsValid(category) || seen.contains(category)) {
+  for (int category = v1::ExerciseCategory_MIN; category <= v1::ExerciseCategory_MAX; ++category) {
+    if (category == v1::EXERCISE_CATEGORY_UNSPECIFIED || !v1::ExerciseCategory_IsValid(category) ||
+        seen.contains(category)) {
       continue;
     }
     c.Add("regression_variables",
-          absl::StrCat("no entry for ", v1::ExerciseCategory_Name(
-                                            static_cast<v1::ExerciseCategory>(category)),
+          absl::StrCat("no entry for ",
+                       v1::ExerciseCategory_Name(static_cast<v1::ExerciseCategory>(category)),
                        ": list every category (an empty list of variables: nothing changes)"));
   }
 }
@@ -274,8 +271,8 @@ void CheckTemplatePrescription(const v1::PrescriptionTemplate& t, const Checker&
     if (ladder == nullptr) {
       c.Add("ladder_id", absl::StrCat("unknown ladder \"", t.ladder_id(), "\""));
     } else if (!LadderHas(*ladder, t.exercise_slug())) {
-      c.Add("ladder_id", absl::StrCat("ladder \"", t.ladder_id(), "\" has no rung \"",
-                                      t.exercise_slug(), "\""));
+      c.Add("ladder_id",
+            absl::StrCat("ladder \"", t.ladder_id(), "\" has no rung \"", t.exercise_slug(), "\""));
     }
   }
   if (t.has_dose()) ValidateDose(t.dose(), c.Path("dose"), violations);
@@ -301,8 +298,7 @@ bool HasExitCriteria(const v1::PhaseExitCriteria& e) {
   return e.max_usual_pain() >= 0 || e.stable_morning_days() > 0 || !e.tests().empty();
 }
 
-void CheckExitCriteria(const v1::PhaseExitCriteria& e, const Checker& c,
-                       const Library& library) {
+void CheckExitCriteria(const v1::PhaseExitCriteria& e, const Checker& c, const Library& library) {
   c.Range("max_usual_pain", e.max_usual_pain(), -1, kMaxPain);
   c.Range("stable_morning_days", e.stable_morning_days(), 0, kNoLimit);
   c.Range("min_days", e.min_days(), 0, kNoLimit);
@@ -314,9 +310,8 @@ void CheckExitCriteria(const v1::PhaseExitCriteria& e, const Checker& c,
 void CheckPhase(const v1::PhaseTemplate& phase, bool has_next, const Checker& c,
                 const Library& library, FieldViolations& violations) {
   for (int i = 0; i < phase.prescriptions_size(); ++i) {
-    CheckTemplatePrescription(phase.prescriptions(i),
-                              c.At(absl::StrCat("prescriptions[", i, "]")), library,
-                              violations);
+    CheckTemplatePrescription(phase.prescriptions(i), c.At(absl::StrCat("prescriptions[", i, "]")),
+                              library, violations);
   }
   CheckExitCriteria(phase.exit_criteria(), c.At("exit_criteria"), library);
   if (has_next && !HasExitCriteria(phase.exit_criteria())) {
@@ -413,8 +408,7 @@ v1::ProtocolRules RulesInForce(const v1::ProtocolRules& program_rules,
   return rules;
 }
 
-absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path,
-                                                  const Library& library) {
+absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path, const Library& library) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == ENOENT || errno == ENOTDIR) {
@@ -436,9 +430,8 @@ absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path,
   if (absl::Status status = ValidateProtocol(protocol, library); !status.ok()) {
     // Keep the code and the BadRequest payload; name the file in the message.
     absl::Status named(status.code(), absl::StrCat(path, ": ", status.message()));
-    status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-      named.SetPayload(url, payload);
-    });
+    status.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { named.SetPayload(url, payload); });
     return named;
   }
   protocol.set_name(absl::StrCat("protocols/", protocol.id()));

@@ -26,8 +26,7 @@ namespace kneecoach {
 // Reads a Protocol textproto and validates it. NOT_FOUND if the file is missing;
 // INVALID_ARGUMENT (naming the file) if it does not parse; the field violations of
 // ValidateProtocol otherwise. Sets `name` to "protocols/{id}".
-absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path,
-                                                  const Library& library);
+absl::StatusOr<v1::Protocol> LoadProtocolFromFile(const std::string& path, const Library& library);
 
 // Checks a whole protocol: id and version, its rules (as ValidateRules, under "rules"; a
 // protocol must also set confirmation, regression_variables and maintenance, which a program

@@ -92,9 +92,9 @@ void MaintenanceVolumeStep(Evaluation& ev, v1::Prescription& p, const ReportEntr
       v1::DECISION_KIND_PROGRESS, "maintenance.volume", run,
       absl::StrCat(greens, " green runs and a steady week: your run gets ", step / 60,
                    " min longer. Keep the pace and the flat route: one change at a time."),
-      absl::StrCat(greens, " confirmed GREEN runs (threshold ", m.greens_to_increase(),
-                   ") at ", now / 60, " min, in place since ", FormatLocalDate(*since),
-                   ": volume +", m.max_weekly_volume_increase() * 100,
+      absl::StrCat(greens, " confirmed GREEN runs (threshold ", m.greens_to_increase(), ") at ",
+                   now / 60, " min, in place since ", FormatLocalDate(*since), ": volume +",
+                   m.max_weekly_volume_increase() * 100,
                    "% (the weekly maximum); speed and hills unchanged."));
   PutInput(d, "green_streak", greens);
   PutInput(d, "max_weekly_volume_increase", m.max_weekly_volume_increase());
@@ -121,10 +121,10 @@ void MoveStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run, int 
                absl::string_view rule, std::string patient_reason, absl::string_view why) {
   if (to == from) return;
   const bool forward = to > from;
-  v1::Decision d = DecisionOn(
-      forward ? v1::DECISION_KIND_ADVANCE_STAGE : v1::DECISION_KIND_STEP_BACK_STAGE, rule, run,
-      std::move(patient_reason),
-      absl::StrCat(why, ": ", StageLabel(ev, from), " -> ", StageLabel(ev, to), "."));
+  v1::Decision d =
+      DecisionOn(forward ? v1::DECISION_KIND_ADVANCE_STAGE : v1::DECISION_KIND_STEP_BACK_STAGE,
+                 rule, run, std::move(patient_reason),
+                 absl::StrCat(why, ": ", StageLabel(ev, from), " -> ", StageLabel(ev, to), "."));
   PutInput(d, "stage_before", StageLabel(ev, from));
   PutInput(d, "stage_after", StageLabel(ev, to));
   ev.Change(p, StageChange(ev, to), std::move(d));
@@ -136,11 +136,11 @@ void Rest(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) {
   const int days = static_cast<int>(std::ceil(static_cast<double>(hours) / kHoursPerDay));
   const std::string until = FormatLocalDate(run.day + days + 1);
   p.mutable_progress()->set_rest_until_date(until);
-  v1::Decision d = DecisionOn(
-      v1::DECISION_KIND_REST_FROM_RUNNING, "run.rest_after_red", run,
-      absl::StrCat("No running for ", hours, " hours: your next run is on ", until,
-                   " or later, a stage lower."),
-      absl::StrCat("RED run: ", hours, " h without running (rest until ", until, ")."));
+  v1::Decision d =
+      DecisionOn(v1::DECISION_KIND_REST_FROM_RUNNING, "run.rest_after_red", run,
+                 absl::StrCat("No running for ", hours, " hours: your next run is on ", until,
+                              " or later, a stage lower."),
+                 absl::StrCat("RED run: ", hours, " h without running (rest until ", until, ")."));
   PutInput(d, "rest_hours_after_red", hours);
   PutInput(d, "rest_until_date", until);
   ev.Note(&p, std::move(d));
@@ -152,20 +152,19 @@ bool Stopped(const Evaluation& ev, const v1::ExerciseReport& report) {
 }
 
 // Moves the cadence module to step `index` (target = baseline x (1 + step)).
-void SetCadenceStep(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run,
-                    int index, absl::string_view rule, absl::string_view why) {
+void SetCadenceStep(Evaluation& ev, const v1::Prescription& p, const ReportEntry& run, int index,
+                    absl::string_view rule, absl::string_view why) {
   v1::CadenceModule& c = *ev.program().mutable_cadence();
   const double step = ev.rules().cadence().steps(index);
   c.set_step_index(index);
   c.set_target_spm(static_cast<int>(std::lround(c.baseline_spm() * (1 + step))));
   c.set_green_streak(0);
   c.set_miss_streak(0);
-  v1::Decision d = DecisionOn(
-      v1::DECISION_KIND_CADENCE_STEP, rule, run,
-      absl::StrCat("Cadence cue: aim for about ", c.target_spm(),
-                   " steps a minute (metronome), same easy effort."),
-      absl::StrCat(why, ": target ", c.target_spm(), " spm = baseline ", c.baseline_spm(),
-                   " spm + ", step * 100, "%."));
+  v1::Decision d = DecisionOn(v1::DECISION_KIND_CADENCE_STEP, rule, run,
+                              absl::StrCat("Cadence cue: aim for about ", c.target_spm(),
+                                           " steps a minute (metronome), same easy effort."),
+                              absl::StrCat(why, ": target ", c.target_spm(), " spm = baseline ",
+                                           c.baseline_spm(), " spm + ", step * 100, "%."));
   PutInput(d, "baseline_spm", c.baseline_spm());
   PutInput(d, "cadence_step", step);
   PutInput(d, "target_spm", c.target_spm());
@@ -227,12 +226,12 @@ void CadenceMiss(Evaluation& ev, const v1::Prescription& p, const ReportEntry& r
     c.set_miss_streak(c.miss_streak() + 1);
     if (c.miss_streak() < r.non_responder_runs()) return;
     c.set_enabled(false);
-    v1::Decision d = DecisionOn(
-        v1::DECISION_KIND_CADENCE_STEP, "cadence.non_responder", run,
-        "We are dropping the cadence cue: run at your natural step rate.",
-        absl::StrCat(c.miss_streak(), " runs in a row missed the ", c.target_spm(),
-                     " spm target or were not GREEN (threshold ", r.non_responder_runs(),
-                     "): not a responder, module switched off."));
+    v1::Decision d =
+        DecisionOn(v1::DECISION_KIND_CADENCE_STEP, "cadence.non_responder", run,
+                   "We are dropping the cadence cue: run at your natural step rate.",
+                   absl::StrCat(c.miss_streak(), " runs in a row missed the ", c.target_spm(),
+                                " spm target or were not GREEN (threshold ", r.non_responder_runs(),
+                                "): not a responder, module switched off."));
     PutInput(d, "miss_streak", c.miss_streak());
     PutInput(d, "target_spm", c.target_spm());
     PutInput(d, "measured_spm", measured);
@@ -271,8 +270,7 @@ void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) 
   // GREEN: nothing yet; OnConfirmedGreenRuns decides once the next morning confirms it.
 }
 
-void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run,
-                          int greens) {
+void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run, int greens) {
   const v1::ReturnToRunRules& r = ev.rules().return_to_run();
   const int at = StageIndex(ev, p.exercise(), p.dose());
   if (at < 0) return;
@@ -288,8 +286,7 @@ void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry
                          ": next run moves up a stage."),
             absl::StrCat(greens, " GREEN runs in a row (threshold ", r.greens_to_advance(),
                          "; the last confirmed by ",
-                         checked_in ? "the next morning's check-in" : "no check-in in time",
-                         ")"));
+                         checked_in ? "the next morning's check-in" : "no check-in in time", ")"));
 }
 
 void AdaptRunStageNextMorning(Evaluation& ev, v1::Prescription& p, const ReportEntry& run) {
@@ -309,8 +306,8 @@ void AdaptRunStageNextMorning(Evaluation& ev, v1::Prescription& p, const ReportE
   MoveStage(ev, p, run, at, target, "run.step_back_pain_after_24h",
             absl::StrCat("Pain was still there the next morning: after the rest, restart ",
                          r.stages_back_severe(), " stage(s) below the one you ran."),
-            absl::StrCat("Pain still present the morning after a RED run: ",
-                         r.stages_back_severe(), " stage(s) back from the stage run"));
+            absl::StrCat("Pain still present the morning after a RED run: ", r.stages_back_severe(),
+                         " stage(s) back from the stage run"));
 }
 
 }  // namespace kneecoach

@@ -41,8 +41,7 @@ void AdaptRunStage(Evaluation& ev, v1::Prescription& p, const ReportEntry& run);
 
 // The confirmed GREEN streak of run-stage `p` grew in this event to `greens`; `run` is its
 // newest confirmed GREEN run: the next stage at greens_to_advance.
-void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run,
-                          int greens);
+void OnConfirmedGreenRuns(Evaluation& ev, v1::Prescription& p, const ReportEntry& run, int greens);
 
 // A run at the cadence target that was GREEN on its own is confirmed in this event
 // (`run.effective` now includes its next morning): counts towards the next step if still

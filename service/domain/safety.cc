@@ -168,14 +168,14 @@ void CheckRedFlags(Evaluation& ev, const v1::MorningCheckIn& check_in) {
   const std::string list = absl::StrJoin(names, ", ");
   v1::Alert alert = NewAlert(
       immediate ? v1::ALERT_KIND_RED_FLAG_IMMEDIATE : v1::ALERT_KIND_RED_FLAG_URGENT,
-      absl::StrCat(immediate ? "Red flag needing same-day care: " : "Red flag needing urgent review: ",
-                   list, "."),
+      absl::StrCat(
+          immediate ? "Red flag needing same-day care: " : "Red flag needing urgent review: ", list,
+          "."),
       false);
   for (v1::RedFlag f : flags) alert.add_red_flags(f);
   alert.set_patient_advice(immediate ? kSameDayCare : kUrgentReview);
   v1::Decision d = SafetyDecision(
-      "safety.red_flag", check_in.traffic_light(),
-      immediate ? kSameDayCare : kUrgentReview,
+      "safety.red_flag", check_in.traffic_light(), immediate ? kSameDayCare : kUrgentReview,
       absl::StrCat("Red flag at the morning check-in (", list, "): program paused at once (",
                    immediate ? "immediate: same-day care" : "urgent review", ")."));
   PutInput(d, "red_flags", list);
@@ -198,9 +198,9 @@ void CheckRedInARow(Evaluation& ev, bool event_red,
     }
   }
   if (longest < needed) return;
-  v1::Alert alert = NewAlert(
-      v1::ALERT_KIND_RED_SESSIONS_IN_A_ROW,
-      absl::StrCat(longest, " RED in a row (", where, "): progression paused."), false);
+  v1::Alert alert =
+      NewAlert(v1::ALERT_KIND_RED_SESSIONS_IN_A_ROW,
+               absl::StrCat(longest, " RED in a row (", where, "): progression paused."), false);
   PutAlertInput(alert, "red_in_a_row", longest);
   PutAlertInput(alert, "red_sessions_in_a_row", needed);
   v1::Decision d = SafetyDecision(
@@ -223,11 +223,10 @@ void CheckRedPersisting(Evaluation& ev, bool event_red) {
   const int hours = static_cast<int>(ev.day() - first) * kHoursPerDay;
   const int limit = ev.rules().alerts().red_persisting_hours();
   if (hours < limit) return;
-  v1::Alert alert = NewAlert(
-      v1::ALERT_KIND_RED_PERSISTING,
-      absl::StrCat("RED since ", FormatLocalDate(first), " (", hours, " h, limit ", limit,
-                   " h): progression paused."),
-      false);
+  v1::Alert alert = NewAlert(v1::ALERT_KIND_RED_PERSISTING,
+                             absl::StrCat("RED since ", FormatLocalDate(first), " (", hours,
+                                          " h, limit ", limit, " h): progression paused."),
+                             false);
   PutAlertInput(alert, "red_hours", hours);
   PutAlertInput(alert, "red_persisting_hours", limit);
   v1::Decision d = SafetyDecision(
@@ -270,11 +269,11 @@ void CheckPainSustainedHigh(Evaluation& ev, const v1::MorningCheckIn& check_in) 
     latest.push_back(absl::StrCat(FormatLocalDate(run[i].first), ": ", run[i].second));
   }
   const std::string values = absl::StrJoin(latest, ", ");
-  v1::Alert alert = UrgentPainAlert(
-      v1::ALERT_KIND_PAIN_SUSTAINED_HIGH,
-      absl::StrCat("Pain above ", above, "/10 on ", days, " days with check-ins in a row since ",
-                   since, " (", values, "; limit ", needed,
-                   " days): urgent review, program paused."));
+  v1::Alert alert =
+      UrgentPainAlert(v1::ALERT_KIND_PAIN_SUSTAINED_HIGH,
+                      absl::StrCat("Pain above ", above, "/10 on ", days,
+                                   " days with check-ins in a row since ", since, " (", values,
+                                   "; limit ", needed, " days): urgent review, program paused."));
   PutAlertInput(alert, "pain_high_days", days);
   PutAlertInput(alert, "pain_now", CheckInPain(check_in));
   PutAlertInput(alert, "pain_high_since", since);
@@ -308,30 +307,30 @@ void CheckUsualPainRisingFast(Evaluation& ev, const v1::MorningCheckIn& check_in
   const int before = lowest->check_in->usual_pain();
   const int rise = check_in.usual_pain() - before;
   if (rise < points ||
-      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING_FAST,
-                       absl::Hours(kHoursPerDay * window))) {
+      ev.AlertedWithin(v1::ALERT_KIND_USUAL_PAIN_RISING_FAST, absl::Hours(kHoursPerDay * window))) {
     return;
   }
   const std::string before_date = FormatLocalDate(lowest->day);
   const int days = static_cast<int>(ev.day() - lowest->day);
-  v1::Alert alert = UrgentPainAlert(
-      v1::ALERT_KIND_USUAL_PAIN_RISING_FAST,
-      absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before, " on ",
-                   before_date, " -> ", check_in.usual_pain(), " on ", FormatLocalDate(ev.day()),
-                   "; limit ", points, " within ", window,
-                   " days): urgent review, program paused."));
+  v1::Alert alert =
+      UrgentPainAlert(v1::ALERT_KIND_USUAL_PAIN_RISING_FAST,
+                      absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before,
+                                   " on ", before_date, " -> ", check_in.usual_pain(), " on ",
+                                   FormatLocalDate(ev.day()), "; limit ", points, " within ",
+                                   window, " days): urgent review, program paused."));
   PutAlertInput(alert, "usual_pain_before", before);
   PutAlertInput(alert, "usual_pain_before_date", before_date);
   PutAlertInput(alert, "usual_pain_now", check_in.usual_pain());
   PutAlertInput(alert, "usual_pain_fast_rise_points", points);
   PutAlertInput(alert, "usual_pain_fast_window_days", window);
-  v1::Decision d = SafetyDecision(
-      "safety.usual_pain_rising_fast", check_in.traffic_light(),
-      absl::StrCat("Your usual pain has risen quickly. ", kUrgentReview),
-      absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before, " on ",
-                   before_date, " -> ", check_in.usual_pain(), "; ", rise, " >= ", points,
-                   " within ", window, " days): urgent review, program paused, clinician "
-                   "alerted."));
+  v1::Decision d =
+      SafetyDecision("safety.usual_pain_rising_fast", check_in.traffic_light(),
+                     absl::StrCat("Your usual pain has risen quickly. ", kUrgentReview),
+                     absl::StrCat("Usual pain up ", rise, " points in ", days, " days (", before,
+                                  " on ", before_date, " -> ", check_in.usual_pain(), "; ", rise,
+                                  " >= ", points, " within ", window,
+                                  " days): urgent review, program paused, clinician "
+                                  "alerted."));
   PauseAndAlert(ev, absl::StrCat("Usual pain up ", rise, " points in ", days, " days"),
                 std::move(d), std::move(alert));
 }
@@ -382,12 +381,12 @@ void CheckAdherence(Evaluation& ev) {
       ev.AlertedWithin(v1::ALERT_KIND_LOW_ADHERENCE, absl::Hours(kHoursPerDay * window))) {
     return;
   }
-  v1::Alert alert = NewAlert(
-      v1::ALERT_KIND_LOW_ADHERENCE,
-      absl::StrCat("Adherence ", std::lround(adherence * 100), "% over ", window, " days (",
-                   done.size(), " of ", planned, " planned sessions; alert below ",
-                   r.min_adherence() * 100, "%)."),
-      false);
+  v1::Alert alert =
+      NewAlert(v1::ALERT_KIND_LOW_ADHERENCE,
+               absl::StrCat("Adherence ", std::lround(adherence * 100), "% over ", window,
+                            " days (", done.size(), " of ", planned,
+                            " planned sessions; alert below ", r.min_adherence() * 100, "%)."),
+               false);
   PutAlertInput(alert, "sessions_done", done.size());
   PutAlertInput(alert, "sessions_planned", planned);
   PutAlertInput(alert, "adherence", adherence);
@@ -434,13 +433,12 @@ void CheckNoMeaningfulChange(Evaluation& ev) {
   // Pain: the median morning pain of the program's first baseline window against the
   // last. A start below the meaningful change leaves no room to see one: not judged.
   const int window = ev.rules().baseline_window_days();
-  const std::optional<double> first =
-      ev.timeline().MedianMorningPain(*start, *start + window - 1);
+  const std::optional<double> first = ev.timeline().MedianMorningPain(*start, *start + window - 1);
   const std::optional<double> last =
       ev.timeline().MedianMorningPain(ev.day() - window + 1, ev.day());
   const double needed = r.meaningful_pain_change();
-  const bool pain_unchanged = first.has_value() && last.has_value() && *first >= needed &&
-                              *first - *last < needed;
+  const bool pain_unchanged =
+      first.has_value() && last.has_value() && *first >= needed && *first - *last < needed;
   // AKPS: the first score against the latest, when they are far enough apart. A first
   // score within the meaningful change of the maximum leaves no room: not judged.
   std::optional<AkpsChange> akps;
@@ -463,11 +461,10 @@ void CheckNoMeaningfulChange(Evaluation& ev) {
     absl::StrAppend(&what, what.empty() ? "" : "; ", "AKPS ", akps->first, " -> ", akps->last,
                     " (needed +", r.meaningful_akps_change(), ")");
   }
-  v1::Alert alert =
-      NewAlert(v1::ALERT_KIND_NO_MEANINGFUL_CHANGE,
-               absl::StrCat("No meaningful change after ", r.no_change_after_weeks(),
-                            " weeks: ", what, "."),
-               false);
+  v1::Alert alert = NewAlert(
+      v1::ALERT_KIND_NO_MEANINGFUL_CHANGE,
+      absl::StrCat("No meaningful change after ", r.no_change_after_weeks(), " weeks: ", what, "."),
+      false);
   if (first.has_value() && last.has_value()) {
     PutAlertInput(alert, "morning_pain_first_week", *first);
     PutAlertInput(alert, "morning_pain_last_week", *last);

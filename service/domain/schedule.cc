@@ -37,8 +37,8 @@ bool IsResting(const v1::Prescription& p, absl::CivilDay day) {
 
 }  // namespace
 
-v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription,
-                               const v1::Exercise& exercise, const v1::ProtocolRules& rules) {
+v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription, const v1::Exercise& exercise,
+                               const v1::ProtocolRules& rules) {
   v1::FrequencyRule rule;
   rule.set_frequency_class(exercise.frequency_class());
   rule.set_min_days_between(1);
@@ -65,8 +65,7 @@ int ShortestGapDays(const v1::Program& program, const Library& library) {
 }
 
 std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program,
-                                                      const Library& library,
-                                                      const DoneDates& done,
+                                                      const Library& library, const DoneDates& done,
                                                       absl::CivilDay day) {
   std::vector<const v1::Prescription*> due;
   if (program.state() != v1::PROGRAM_STATE_ACTIVE) return due;
@@ -105,9 +104,9 @@ bool IsRestDay(const std::vector<const v1::Prescription*>& due, const Library& l
 }
 
 // Cards in priority order: scheduled program days, phase starts, after a flare, rest days.
-std::vector<const v1::EducationCard*> CardsFor(const v1::Program& program,
-                                               const Library& library, absl::CivilDay day,
-                                               bool rest_day, v1::TrafficLight last_light) {
+std::vector<const v1::EducationCard*> CardsFor(const v1::Program& program, const Library& library,
+                                               absl::CivilDay day, bool rest_day,
+                                               v1::TrafficLight last_light) {
   const int program_day = ProgramDay(program, day);
   const bool phase_start = program.phase_start_date() == FormatLocalDate(day);
   const bool after_flare =
@@ -151,9 +150,8 @@ void FillItem(const v1::Prescription& p, const v1::Exercise* exercise, bool done
 
 }  // namespace
 
-v1::Session PlanSession(const v1::Program& program, const Library& library,
-                        const DoneDates& done, absl::CivilDay day,
-                        v1::TrafficLight last_light, PlanDetail detail) {
+v1::Session PlanSession(const v1::Program& program, const Library& library, const DoneDates& done,
+                        absl::CivilDay day, v1::TrafficLight last_light, PlanDetail detail) {
   v1::Session session;
   session.set_program(program.name());
   session.set_local_date(FormatLocalDate(day));
@@ -165,8 +163,7 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
     return it != done.end() &&
            std::find(it->second.begin(), it->second.end(), day) != it->second.end();
   };
-  const std::vector<const v1::Prescription*> due =
-      DuePrescriptions(program, library, done, day);
+  const std::vector<const v1::Prescription*> due = DuePrescriptions(program, library, done, day);
   // A paused program hands out nothing, not even what was done earlier today.
   const bool paused = program.state() == v1::PROGRAM_STATE_PAUSED;
   for (const auto& p : program.prescriptions()) {
@@ -174,8 +171,7 @@ v1::Session PlanSession(const v1::Program& program, const Library& library,
     const bool is_due = std::find(due.begin(), due.end(), &p) != due.end();
     const bool is_done = done_on_day(p);
     if (!is_due && !is_done) continue;
-    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done,
-             *session.add_items());
+    FillItem(p, library.FindExercise(ExerciseSlug(p.exercise())), is_done, *session.add_items());
   }
   if (paused) {
     session.set_program_paused(true);

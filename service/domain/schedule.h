@@ -3,8 +3,8 @@
 // Frequency follows the protocol's FrequencyRule for each exercise's FrequencyClass
 // (clinical.md: isometrics daily; loaded strength at most 3 a week, at least 48 h apart;
 // running every other day), counted in local calendar days, with per-prescription
-// overrides. A prescription that was not done stays due the next day. Running rests until progress.rest_until_date after
-// a RED run. A paused program has nothing due.
+// overrides. A prescription that was not done stays due the next day. Running rests until
+// progress.rest_until_date after a RED run. A paused program has nothing due.
 #pragma once
 
 #include <string>
@@ -24,8 +24,8 @@ using DoneDates = absl::flat_hash_map<std::string, std::vector<absl::CivilDay>>;
 
 // The frequency in force for a prescription: its own override, else the protocol's rule
 // for the exercise's class, else daily.
-v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription,
-                               const v1::Exercise& exercise, const v1::ProtocolRules& rules);
+v1::FrequencyRule FrequencyFor(const v1::Prescription& prescription, const v1::Exercise& exercise,
+                               const v1::ProtocolRules& rules);
 
 // The fewest days between two sessions of the program: the smallest min_days_between in
 // force among its prescriptions that are not suspended (1 = daily); 0 if there are none.
@@ -34,8 +34,7 @@ int ShortestGapDays(const v1::Program& program, const Library& library);
 
 // Prescriptions due on `day`, in program order. Only reports before `day` count.
 std::vector<const v1::Prescription*> DuePrescriptions(const v1::Program& program,
-                                                      const Library& library,
-                                                      const DoneDates& done,
+                                                      const Library& library, const DoneDates& done,
                                                       absl::CivilDay day);
 
 // 1-based program day of `day` (1 on the start date; <1 before it).
@@ -49,9 +48,9 @@ enum class PlanDetail { kFull, kBasic };
 // the education cards that matter that day. `last_light` is the traffic light of the most
 // recent reported session (UNSPECIFIED if none). A paused program's plan has no items,
 // program_paused set and a message saying why.
-v1::Session PlanSession(const v1::Program& program, const Library& library,
-                        const DoneDates& done, absl::CivilDay day,
-                        v1::TrafficLight last_light, PlanDetail detail = PlanDetail::kFull);
+v1::Session PlanSession(const v1::Program& program, const Library& library, const DoneDates& done,
+                        absl::CivilDay day, v1::TrafficLight last_light,
+                        PlanDetail detail = PlanDetail::kFull);
 
 // Turns a kBasic plan into the kFull one: each item's display_name, summary and cues and
 // each education card whole, from the library. PlanSession(kFull) is exactly

@@ -25,7 +25,9 @@ std::string RandomBytes(int n) {
 
 }  // namespace
 
-std::string NewTokenSecret() { return absl::StrCat("kc_", absl::WebSafeBase64Escape(RandomBytes(32))); }
+std::string NewTokenSecret() {
+  return absl::StrCat("kc_", absl::WebSafeBase64Escape(RandomBytes(32)));
+}
 
 std::string NewEnrollmentCode() {
   const std::string bytes = RandomBytes(8);
@@ -53,8 +55,7 @@ std::string HashSecret(absl::string_view secret) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 }  // namespace kneecoach

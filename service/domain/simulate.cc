@@ -124,9 +124,9 @@ class Simulator {
 
  private:
   EngineContext ContextFor(absl::CivilDay day) const {
-    const absl::Time noon = absl::FromCivil(
-        absl::CivilSecond(day.year(), day.month(), day.day(), kEventHourUtc, 0, 0),
-        absl::UTCTimeZone());
+    const absl::Time noon =
+        absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), kEventHourUtc, 0, 0),
+                        absl::UTCTimeZone());
     return {library_, protocol_, day, noon};
   }
 
@@ -151,8 +151,8 @@ class Simulator {
           })) {
         return InvalidField(
             absl::StrCat("events[", index, "].session.reports[", j, "].prescription"),
-            absl::StrCat("the program has no prescription \"", report.prescription(),
-                         "\" on ", FormatLocalDate(day)));
+            absl::StrCat("the program has no prescription \"", report.prescription(), "\" on ",
+                         FormatLocalDate(day)));
       }
       *session.add_reports() = report;
     }
@@ -187,8 +187,7 @@ class Simulator {
     check_in.set_name(absl::StrCat(kProgram, "/checkIns/", result_.history.check_ins.size() + 1));
     check_in.set_program(kProgram);
     check_in.set_local_date(FormatLocalDate(day));
-    EngineResult r =
-        OnCheckInReported(ContextFor(day), result_.program, check_in, result_.history);
+    EngineResult r = OnCheckInReported(ContextFor(day), result_.program, check_in, result_.history);
     result_.history.check_ins.push_back(std::move(check_in));
     Absorb(std::move(r));
   }

@@ -83,8 +83,7 @@ const v1::MorningCheckIn* Timeline::CheckInOn(absl::CivilDay day) const {
   return it == check_in_by_day_.end() ? nullptr : it->second;
 }
 
-std::optional<double> Timeline::MedianMorningPain(absl::CivilDay first,
-                                                  absl::CivilDay last) const {
+std::optional<double> Timeline::MedianMorningPain(absl::CivilDay first, absl::CivilDay last) const {
   std::vector<double> pains;
   for (const auto& c : check_ins_) {
     if (c.day >= first && c.day <= last) pains.push_back(c.check_in->morning_pain());
@@ -122,8 +121,7 @@ bool IsRunStage(const v1::ProtocolRules& rules, absl::string_view exercise) {
 }
 
 const v1::TrafficLightRules& Timeline::LightRulesFor(absl::string_view exercise) const {
-  return IsRunStage(exercise) ? rules_.running_traffic_light()
-                              : rules_.exercise_traffic_light();
+  return IsRunStage(exercise) ? rules_.running_traffic_light() : rules_.exercise_traffic_light();
 }
 
 v1::TrafficLight Timeline::NextMorningLight(absl::CivilDay day,
@@ -185,8 +183,8 @@ Streaks Timeline::StreaksFor(const v1::Prescription& p) const {
   s.amber = CountBack(reports, [&](const ReportEntry& e) {
     return at_current_dose(e) && e.effective == v1::TRAFFIC_LIGHT_AMBER;
   });
-  s.red = CountBack(reports,
-                    [](const ReportEntry& e) { return e.effective == v1::TRAFFIC_LIGHT_RED; });
+  s.red =
+      CountBack(reports, [](const ReportEntry& e) { return e.effective == v1::TRAFFIC_LIGHT_RED; });
   s.under_dose = CountBack(
       reports, [&](const ReportEntry& e) { return at_current_dose(e) && !done_in_full(e); });
   return s;

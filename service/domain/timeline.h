@@ -79,9 +79,8 @@ class Timeline {
   // Entries whose local_date does not parse, or dated before `window_end` - kHistoryDays,
   // are ignored. `as_of`: the day the timeline is seen from (when unconfirmed reports
   // start to count).
-  Timeline(const History& history, const v1::Session* session,
-           const v1::MorningCheckIn* check_in, const v1::ProtocolRules& rules,
-           absl::CivilDay window_end, absl::CivilDay as_of);
+  Timeline(const History& history, const v1::Session* session, const v1::MorningCheckIn* check_in,
+           const v1::ProtocolRules& rules, absl::CivilDay window_end, absl::CivilDay as_of);
 
   absl::CivilDay as_of() const { return as_of_; }
 
@@ -119,7 +118,6 @@ class Timeline {
   Streaks StreaksFor(const v1::Prescription& prescription) const;
 
  private:
-
   const v1::ProtocolRules& rules_;
   absl::CivilDay as_of_;
   std::vector<SessionEntry> sessions_;

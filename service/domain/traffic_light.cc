@@ -33,9 +33,8 @@ v1::TrafficLight PainDuringLight(int pain_during, const v1::TrafficLightRules& r
 v1::TrafficLight PainAfterLight(std::optional<int> pain_after_1h, double baseline,
                                 const v1::TrafficLightRules& rules) {
   if (!pain_after_1h.has_value()) return v1::TRAFFIC_LIGHT_UNSPECIFIED;
-  return *pain_after_1h <= baseline + rules.settled_max_over_baseline()
-             ? v1::TRAFFIC_LIGHT_GREEN
-             : v1::TRAFFIC_LIGHT_AMBER;
+  return *pain_after_1h <= baseline + rules.settled_max_over_baseline() ? v1::TRAFFIC_LIGHT_GREEN
+                                                                        : v1::TRAFFIC_LIGHT_AMBER;
 }
 
 v1::TrafficLight ReportLight(const v1::ExerciseReport& report, double baseline,

@@ -17,12 +17,12 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/server/server.h"
 #include "service/flags/usage.h"
+#include "service/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port, printed at start)");
@@ -43,8 +43,7 @@ ABSL_FLAG(int, sync_max_pollers, 2,
           "gRPC sync server: a thread ending a call while more wait than this exits");
 ABSL_FLAG(bool, group_commit, true,
           "share one WAL fdatasync among concurrent commits (false: fsync each commit)");
-ABSL_FLAG(int, plan_cache_mb,
-          static_cast<int>(kneecoach::CoreOptions{}.plan_cache_bytes >> 20),
+ABSL_FLAG(int, plan_cache_mb, static_cast<int>(kneecoach::CoreOptions{}.plan_cache_bytes >> 20),
           "memory for today's plans kept between GetTodaySession calls, MB (0: none)");
 ABSL_FLAG(absl::Duration, plan_refresh, absl::Minutes(10),
           "make today's plans in the background at start and then this often (0: never)");
@@ -101,9 +100,9 @@ void WriteDemoCredentials(const kneecoach::ServerOptions& options,
     return;
   }
   const std::string text = absl::StrCat(
-      "# kneecoach demo clinic: bearer tokens (created once; keep this file private)\n",
-      "admin ", demo.clinic_admin, "\nphysio ", demo.physiotherapist, "\npatient ",
-      demo.patient, "\nprogram ", demo.program, "\n");
+      "# kneecoach demo clinic: bearer tokens (created once; keep this file private)\n", "admin ",
+      demo.clinic_admin, "\nphysio ", demo.physiotherapist, "\npatient ", demo.patient,
+      "\nprogram ", demo.program, "\n");
   if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     std::fprintf(stderr, "kneecoach-server: short write to %s\n", path.c_str());
   }
@@ -187,27 +186,27 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(commits.syncs),
               static_cast<unsigned long long>(commits.batches));
   const auto pages = (*server)->writer_page_stats();
-  std::printf("kneecoach-server: writer pages: %lld cached, %lld read, %lld written, "
-              "%lld spilled\n",
-              static_cast<long long>(pages.hits), static_cast<long long>(pages.misses),
-              static_cast<long long>(pages.writes), static_cast<long long>(pages.spills));
+  std::printf(
+      "kneecoach-server: writer pages: %lld cached, %lld read, %lld written, "
+      "%lld spilled\n",
+      static_cast<long long>(pages.hits), static_cast<long long>(pages.misses),
+      static_cast<long long>(pages.writes), static_cast<long long>(pages.spills));
   const auto writer = (*server)->writer_stats();
   std::printf("kneecoach-server: writer held %.1f ms in all, %lld times\n",
               absl::ToDoubleMilliseconds(writer.held), static_cast<long long>(writer.holds));
   const auto wal = (*server)->wal_restart_stats();
-  std::printf("kneecoach-server: WAL restarts: %lld (%lld more given up), holding the "
-              "writer %.1f ms in all, %.1f ms at most\n",
-              static_cast<long long>(wal.restarts),
-              static_cast<long long>(wal.restarts_given_up),
-              absl::ToDoubleMilliseconds(wal.writer_held),
-              absl::ToDoubleMilliseconds(wal.max_writer_held));
+  std::printf(
+      "kneecoach-server: WAL restarts: %lld (%lld more given up), holding the "
+      "writer %.1f ms in all, %.1f ms at most\n",
+      static_cast<long long>(wal.restarts), static_cast<long long>(wal.restarts_given_up),
+      absl::ToDoubleMilliseconds(wal.writer_held), absl::ToDoubleMilliseconds(wal.max_writer_held));
   const auto plans = (*server)->core().plan_cache_stats();
-  std::printf("kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "
-              "%llu dropped for room, %llu not kept (a write came first)\n",
-              static_cast<unsigned long long>(plans.hits),
-              static_cast<unsigned long long>(plans.misses),
-              static_cast<unsigned long long>(plans.entries), plans.bytes / 1048576.0,
-              static_cast<unsigned long long>(plans.evictions),
-              static_cast<unsigned long long>(plans.stale_puts));
+  std::printf(
+      "kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "
+      "%llu dropped for room, %llu not kept (a write came first)\n",
+      static_cast<unsigned long long>(plans.hits), static_cast<unsigned long long>(plans.misses),
+      static_cast<unsigned long long>(plans.entries), plans.bytes / 1048576.0,
+      static_cast<unsigned long long>(plans.evictions),
+      static_cast<unsigned long long>(plans.stale_puts));
   return 0;
 }

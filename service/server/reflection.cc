@@ -30,8 +30,8 @@ void AddWithDependencies(const FileDescriptor* file, std::set<std::string>& seen
   out.add_file_descriptor_proto(proto.SerializeAsString());
 }
 
-void Answer(const rpb::ServerReflectionRequest& request,
-            const std::vector<std::string>& services, rpb::ServerReflectionResponse& response) {
+void Answer(const rpb::ServerReflectionRequest& request, const std::vector<std::string>& services,
+            rpb::ServerReflectionResponse& response) {
   const DescriptorPool* pool = DescriptorPool::generated_pool();
   response.set_valid_host(request.host());
   *response.mutable_original_request() = request;
@@ -50,8 +50,8 @@ void Answer(const rpb::ServerReflectionRequest& request,
       file = pool->FindFileContainingSymbol(request.file_containing_symbol());
       break;
     case rpb::ServerReflectionRequest::kFileContainingExtension: {
-      const auto* type = pool->FindMessageTypeByName(
-          request.file_containing_extension().containing_type());
+      const auto* type =
+          pool->FindMessageTypeByName(request.file_containing_extension().containing_type());
       const auto* extension =
           type == nullptr ? nullptr
                           : pool->FindExtensionByNumber(
@@ -135,13 +135,11 @@ std::vector<std::string> ReflectionService::services() const {
 
 grpc::Status ReflectionService::ServerReflectionInfo(
     grpc::ServerContext* context,
-    grpc::ServerReaderWriter<rpb::ServerReflectionResponse, rpb::ServerReflectionRequest>*
-        stream) {
+    grpc::ServerReaderWriter<rpb::ServerReflectionResponse, rpb::ServerReflectionRequest>* stream) {
   auto header = context->client_metadata().find("authorization");
-  const std::string authorization =
-      header == context->client_metadata().end()
-          ? ""
-          : std::string(header->second.data(), header->second.size());
+  const std::string authorization = header == context->client_metadata().end()
+                                        ? ""
+                                        : std::string(header->second.data(), header->second.size());
   auto caller = core_.Authenticate(
       authorization, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
   if (!caller.ok()) return ToGrpcStatus(caller.status());

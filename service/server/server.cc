@@ -4,9 +4,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "absl/strings/str_cat.h"
 #include <fstream>
 #include <sstream>
+#include "absl/strings/str_cat.h"
 
 #include "absl/strings/match.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -125,18 +125,18 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
   if (options.plan_refresh > absl::ZeroDuration()) {
-    s->planner_ = std::thread([server = s.get(), every = options.plan_refresh,
-                               report = options.on_plans_prepared] {
-      // Below the calls being served: plans not yet made are made by the calls that need
-      // them anyway.
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
-      do {
-        const absl::Time start = absl::Now();
-        auto made = server->core_->PreparePlans(
-            [server] { return server->stop_planning_.HasBeenNotified(); });
-        if (report) report(made, absl::Now() - start);
-      } while (!server->stop_planning_.WaitForNotificationWithTimeout(every));
-    });
+    s->planner_ = std::thread(
+        [server = s.get(), every = options.plan_refresh, report = options.on_plans_prepared] {
+          // Below the calls being served: plans not yet made are made by the calls that need
+          // them anyway.
+          setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+          do {
+            const absl::Time start = absl::Now();
+            auto made = server->core_->PreparePlans(
+                [server] { return server->stop_planning_.HasBeenNotified(); });
+            if (report) report(made, absl::Now() - start);
+          } while (!server->stop_planning_.WaitForNotificationWithTimeout(every));
+        });
   }
   return s;
 }

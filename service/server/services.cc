@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
 #include "kneecoach/v1/exercise_library_service.grpc.pb.h"
@@ -11,12 +13,10 @@
 #include "kneecoach/v1/protocol.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/core/caller.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "service/core/limits.h"
 #include "service/core/sign_in_limiter.h"
-#include "service/server/server.h"
 #include "service/domain/secrets.h"
+#include "service/server/server.h"
 #include "service/server/status_util.h"
 
 namespace kneecoach {
@@ -43,8 +43,8 @@ std::string ClientAddress(const grpc::CallbackServerContext& context) {
       peer == "ipv6:[::1]") {
     auto forwarded = context.client_metadata().find("x-forwarded-for");
     if (forwarded != context.client_metadata().end()) {
-      peer = absl::StrCat("forwarded:", absl::string_view(forwarded->second.data(),
-                                                          forwarded->second.size()));
+      peer = absl::StrCat("forwarded:",
+                          absl::string_view(forwarded->second.data(), forwarded->second.size()));
     }
   }
   return peer;
@@ -137,10 +137,10 @@ grpc::Status HandleBytes(Core& core, const char* method,
                          grpc::ByteBuffer* response_bytes) {
   Request request;
   if (!grpc::SerializationTraits<Request>::Deserialize(request_bytes, &request).ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        absl::StrCat("the request is not a valid ",
-                                     Request::descriptor()->full_name(),
-                                     " (malformed protobuf or invalid UTF-8 in a string)"));
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("the request is not a valid ", Request::descriptor()->full_name(),
+                     " (malformed protobuf or invalid UTF-8 in a string)"));
   }
   // Fields this server does not know are dropped, at every depth, before anything checks or
   // stores the request: they would pass the size limits unseen and be served back.
@@ -165,10 +165,10 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
   if (pool == nullptr) {
     reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
   } else {
-    const bool queued = pool->Submit([&core, method, use_case, context, request_bytes, response,
-                                      reactor] {
-      reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
-    });
+    const bool queued =
+        pool->Submit([&core, method, use_case, context, request_bytes, response, reactor] {
+          reactor->Finish(HandleBytes(core, method, use_case, context, request_bytes, response));
+        });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                    "server overloaded: too many calls waiting; retry with "
@@ -178,12 +178,12 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
   return reactor;
 }
 
-#define KC_RPC_AS(Service, Method, use_case, pool)                                           \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                    \
-                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) \
-      override {                                                                            \
-    return Serve(core_, pool, "/kneecoach.v1." #Service "/" #Method, use_case, context,       \
-                 request, response);                                                        \
+#define KC_RPC_AS(Service, Method, use_case, pool)                                               \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,                         \
+                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response)  \
+      override {                                                                                 \
+    return Serve(core_, pool, "/kneecoach.v1." #Service "/" #Method, use_case, context, request, \
+                 response);                                                                      \
   }
 #define KC_RPC(Service, Method, pool) KC_RPC_AS(Service, Method, &Core::Method, pool)
 #define KC_INLINE(Service, Method) KC_RPC(Service, Method, nullptr)
@@ -191,8 +191,7 @@ grpc::ServerUnaryReactor* Serve(Core& core, WorkerPool* pool, const char* method
 #define KC_RAW(Service, Method) v1::Service::WithRawCallbackMethod_##Method
 
 class LibraryService final
-    : public Raw<v1::ExerciseLibraryService::Service,
-                 KC_RAW(ExerciseLibraryService, ListExercises),
+    : public Raw<v1::ExerciseLibraryService::Service, KC_RAW(ExerciseLibraryService, ListExercises),
                  KC_RAW(ExerciseLibraryService, GetExercise),
                  KC_RAW(ExerciseLibraryService, ListLadders),
                  KC_RAW(ExerciseLibraryService, ListEducationCards),
@@ -211,12 +210,9 @@ class LibraryService final
 };
 
 class PatientServiceImpl final
-    : public Raw<v1::PatientService::Service,
-                 KC_RAW(PatientService, CreatePatient),
-                 KC_RAW(PatientService, GetPatient),
-                 KC_RAW(PatientService, ListPatients),
-                 KC_RAW(PatientService, UpdatePatient),
-                 KC_RAW(PatientService, ExportPatientData),
+    : public Raw<v1::PatientService::Service, KC_RAW(PatientService, CreatePatient),
+                 KC_RAW(PatientService, GetPatient), KC_RAW(PatientService, ListPatients),
+                 KC_RAW(PatientService, UpdatePatient), KC_RAW(PatientService, ExportPatientData),
                  KC_RAW(PatientService, ErasePatient)>::type {
  public:
   PatientServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
@@ -233,16 +229,11 @@ class PatientServiceImpl final
 };
 
 class ProgramServiceImpl final
-    : public Raw<v1::ProgramService::Service,
-                 KC_RAW(ProgramService, CreateProgram),
-                 KC_RAW(ProgramService, GetProgram),
-                 KC_RAW(ProgramService, ListPrograms),
-                 KC_RAW(ProgramService, UpdateProgram),
-                 KC_RAW(ProgramService, UpdatePrescription),
-                 KC_RAW(ProgramService, PauseProgram),
-                 KC_RAW(ProgramService, ResumeProgram),
-                 KC_RAW(ProgramService, ListDecisions),
-                 KC_RAW(ProgramService, ApproveDecision),
+    : public Raw<v1::ProgramService::Service, KC_RAW(ProgramService, CreateProgram),
+                 KC_RAW(ProgramService, GetProgram), KC_RAW(ProgramService, ListPrograms),
+                 KC_RAW(ProgramService, UpdateProgram), KC_RAW(ProgramService, UpdatePrescription),
+                 KC_RAW(ProgramService, PauseProgram), KC_RAW(ProgramService, ResumeProgram),
+                 KC_RAW(ProgramService, ListDecisions), KC_RAW(ProgramService, ApproveDecision),
                  KC_RAW(ProgramService, RejectDecision),
                  KC_RAW(ProgramService, SimulateProgram)>::type {
  public:
@@ -268,11 +259,9 @@ class ProgramServiceImpl final
 };
 
 class SessionServiceImpl final
-    : public Raw<v1::SessionService::Service,
-                 KC_RAW(SessionService, GetTodaySession),
+    : public Raw<v1::SessionService::Service, KC_RAW(SessionService, GetTodaySession),
                  KC_RAW(SessionService, ReportSession),
-                 KC_RAW(SessionService, ReportMorningCheckIn),
-                 KC_RAW(SessionService, ListSessions),
+                 KC_RAW(SessionService, ReportMorningCheckIn), KC_RAW(SessionService, ListSessions),
                  KC_RAW(SessionService, ListMorningCheckIns)>::type {
  public:
   SessionServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
@@ -289,10 +278,8 @@ class SessionServiceImpl final
 };
 
 class OutcomeServiceImpl final
-    : public Raw<v1::OutcomeService::Service,
-                 KC_RAW(OutcomeService, GetQuestionnaire),
-                 KC_RAW(OutcomeService, RecordOutcome),
-                 KC_RAW(OutcomeService, ListOutcomes),
+    : public Raw<v1::OutcomeService::Service, KC_RAW(OutcomeService, GetQuestionnaire),
+                 KC_RAW(OutcomeService, RecordOutcome), KC_RAW(OutcomeService, ListOutcomes),
                  KC_RAW(OutcomeService, GetProgress)>::type {
  public:
   OutcomeServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
@@ -307,8 +294,7 @@ class OutcomeServiceImpl final
 };
 
 class AlertServiceImpl final
-    : public Raw<v1::AlertService::Service,
-                 KC_RAW(AlertService, ListAlerts),
+    : public Raw<v1::AlertService::Service, KC_RAW(AlertService, ListAlerts),
                  KC_RAW(AlertService, AcknowledgeAlert)>::type {
  public:
   AlertServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}
@@ -321,8 +307,7 @@ class AlertServiceImpl final
 };
 
 class ProtocolServiceImpl final
-    : public Raw<v1::ProtocolService::Service,
-                 KC_RAW(ProtocolService, ListProtocols),
+    : public Raw<v1::ProtocolService::Service, KC_RAW(ProtocolService, ListProtocols),
                  KC_RAW(ProtocolService, GetProtocol),
                  KC_RAW(ProtocolService, CreateProtocol)>::type {
  public:
@@ -337,18 +322,12 @@ class ProtocolServiceImpl final
 };
 
 class AccessServiceImpl final
-    : public Raw<v1::AccessService::Service,
-                 KC_RAW(AccessService, GetCurrentUser),
-                 KC_RAW(AccessService, GetClinic),
-                 KC_RAW(AccessService, CreateUser),
-                 KC_RAW(AccessService, GetUser),
-                 KC_RAW(AccessService, ListUsers),
-                 KC_RAW(AccessService, UpdateUser),
-                 KC_RAW(AccessService, CreateToken),
-                 KC_RAW(AccessService, ListTokens),
-                 KC_RAW(AccessService, RevokeToken),
-                 KC_RAW(AccessService, CreateEnrollmentCode),
-                 KC_RAW(AccessService, EnrollDevice),
+    : public Raw<v1::AccessService::Service, KC_RAW(AccessService, GetCurrentUser),
+                 KC_RAW(AccessService, GetClinic), KC_RAW(AccessService, CreateUser),
+                 KC_RAW(AccessService, GetUser), KC_RAW(AccessService, ListUsers),
+                 KC_RAW(AccessService, UpdateUser), KC_RAW(AccessService, CreateToken),
+                 KC_RAW(AccessService, ListTokens), KC_RAW(AccessService, RevokeToken),
+                 KC_RAW(AccessService, CreateEnrollmentCode), KC_RAW(AccessService, EnrollDevice),
                  KC_RAW(AccessService, ListAuditEntries)>::type {
  public:
   AccessServiceImpl(Core& core, WorkerPool& pool) : core_(core), pool_(pool) {}

@@ -1,8 +1,8 @@
 #include "service/store/sqlite_store.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -524,11 +524,10 @@ class SqliteTxn final : public Txn {
   }
 
   absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
-                                const std::string& response,
-                                absl::string_view digest) override {
+                                const std::string& response, absl::string_view digest) override {
     return Guard([&]() -> absl::Status {
-      SQLite::Statement& q = Prepare(
-          "INSERT INTO requests(scope, request_id, response, digest) VALUES(?,?,?,?)");
+      SQLite::Statement& q =
+          Prepare("INSERT INTO requests(scope, request_id, response, digest) VALUES(?,?,?,?)");
       Bind(q, {std::string(scope), std::string(request_id)});
       q.bind(3, response.data(), static_cast<int>(response.size()));
       q.bind(4, std::string(digest));
@@ -552,8 +551,7 @@ class SqliteTxn final : public Txn {
     Where where;
     if (!clinic.empty()) where.Add("clinic = ?", clinic);
     if (!physiotherapist_id.empty()) {
-      where.Add("id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
-                physiotherapist_id);
+      where.Add("id IN (SELECT patient_id FROM assignments WHERE user_id = ?)", physiotherapist_id);
     }
     return List<v1::Patient>("patients", where.sql, where.values, false, page);
   }
@@ -598,8 +596,7 @@ class SqliteTxn final : public Txn {
 
   absl::Status InsertSession(const std::string& id, const std::string& program_id,
                              const v1::Session& s) override {
-    return Insert("sessions", {{"program_id", program_id}, {"local_date", s.local_date()}}, id,
-                  s);
+    return Insert("sessions", {{"program_id", program_id}, {"local_date", s.local_date()}}, id, s);
   }
   absl::StatusOr<Page<v1::Session>> ListSessions(const std::string& program_id,
                                                  PageRequest page) override {
@@ -612,15 +609,14 @@ class SqliteTxn final : public Txn {
 
   absl::Status InsertCheckIn(const std::string& id, const std::string& program_id,
                              const v1::MorningCheckIn& c) override {
-    return Insert("check_ins", {{"program_id", program_id}, {"local_date", c.local_date()}},
-                  id, c);
+    return Insert("check_ins", {{"program_id", program_id}, {"local_date", c.local_date()}}, id, c);
   }
   absl::StatusOr<Page<v1::MorningCheckIn>> ListCheckIns(const std::string& program_id,
                                                         PageRequest page) override {
     return List<v1::MorningCheckIn>("check_ins", "program_id = ?", {program_id}, true, page);
   }
-  absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(
-      const std::string& program_id, const std::string& from) override {
+  absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(const std::string& program_id,
+                                                                const std::string& from) override {
     return Since<v1::MorningCheckIn>("check_ins", program_id, from);
   }
 
@@ -629,8 +625,7 @@ class SqliteTxn final : public Txn {
     return Insert("outcomes", {{"program_id", program_id}, {"kind", int64_t{o.kind()}}}, id, o);
   }
   absl::StatusOr<Page<v1::Outcome>> ListOutcomes(const std::string& program_id,
-                                                 v1::OutcomeKind kind,
-                                                 PageRequest page) override {
+                                                 v1::OutcomeKind kind, PageRequest page) override {
     Where where;
     where.Add("program_id = ?", program_id);
     if (kind != v1::OUTCOME_KIND_UNSPECIFIED) where.Add("kind = ?", int64_t{kind});
@@ -639,8 +634,7 @@ class SqliteTxn final : public Txn {
 
   absl::Status InsertDecision(const std::string& id, const std::string& program_id,
                               const v1::Decision& d) override {
-    return Insert("decisions", {{"program_id", program_id}, {"state", int64_t{d.state()}}}, id,
-                  d);
+    return Insert("decisions", {{"program_id", program_id}, {"state", int64_t{d.state()}}}, id, d);
   }
   absl::Status UpdateDecision(const std::string& id, const v1::Decision& d) override {
     return Update("decisions", "decision", id, d, {{"state", int64_t{d.state()}}});
@@ -690,7 +684,7 @@ class SqliteTxn final : public Txn {
     return Guard([&]() -> absl::Status {
       SQLite::Statement& q = Prepare(
           "INSERT INTO protocols(id, data) VALUES(?, ?) "
-                          "ON CONFLICT(id) DO UPDATE SET data = excluded.data");
+          "ON CONFLICT(id) DO UPDATE SET data = excluded.data");
       const std::string data = p.SerializeAsString();
       q.bind(1, id);
       q.bind(2, data.data(), static_cast<int>(data.size()));
@@ -725,8 +719,7 @@ class SqliteTxn final : public Txn {
     return List<v1::User>("users", "clinic = ?", {clinic}, false, page);
   }
   absl::StatusOr<std::optional<v1::User>> FindPatientUser(const std::string& patient_id) override {
-    return FindOne<v1::User>("SELECT data FROM users WHERE patient_id = ?", {patient_id},
-                             "users");
+    return FindOne<v1::User>("SELECT data FROM users WHERE patient_id = ?", {patient_id}, "users");
   }
   absl::Status InsertToken(const std::string& id, const std::string& user_id,
                            const std::string& secret_hash, const v1::Token& t,
@@ -735,8 +728,7 @@ class SqliteTxn final : public Txn {
                   {{"user_id", user_id}, {"secret_hash", secret_hash}, {"parent_id", parent_id}},
                   id, t);
   }
-  absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
-      const std::string& parent_id) override {
+  absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(const std::string& parent_id) override {
     return Guard([&]() -> absl::StatusOr<std::vector<TokenRecord>> {
       SQLite::Statement& q =
           Prepare("SELECT id, user_id, data, parent_id FROM tokens WHERE parent_id = ?");
@@ -778,7 +770,7 @@ class SqliteTxn final : public Txn {
     return Guard([&]() -> absl::StatusOr<std::optional<std::string>> {
       SQLite::Statement& q = Prepare(
           "UPDATE enrollment_codes SET used = 1 WHERE code_hash = ? AND used = 0 "
-                          "AND expire_unix > ? RETURNING patient_id");
+          "AND expire_unix > ? RETURNING patient_id");
       Bind(q, {code_hash, now_unix_seconds});
       if (!q.executeStep()) return std::optional<std::string>();
       return std::optional<std::string>(q.getColumn(0).getString());
@@ -791,8 +783,9 @@ class SqliteTxn final : public Txn {
       return s;
     }
     for (const std::string& user_id : user_ids) {
-      if (absl::Status s = Exec("INSERT OR IGNORE INTO assignments(patient_id, user_id) VALUES(?,?)",
-                                {patient_id, user_id});
+      if (absl::Status s =
+              Exec("INSERT OR IGNORE INTO assignments(patient_id, user_id) VALUES(?,?)",
+                   {patient_id, user_id});
           !s.ok()) {
         return s;
       }
@@ -894,14 +887,12 @@ class SqliteTxn final : public Txn {
       auto token = ParseRecord<v1::Token>(q.getColumn(2), "tokens");
       if (!token.ok()) return token.status();
       return std::optional<TokenRecord>(TokenRecord{q.getColumn(0).getString(),
-                                                    q.getColumn(1).getString(),
-                                                    *std::move(token),
+                                                    q.getColumn(1).getString(), *std::move(token),
                                                     q.getColumn(3).getString()});
     });
   }
 
-  absl::Status Insert(const char* table,
-                      const std::vector<std::pair<const char*, Value>>& columns,
+  absl::Status Insert(const char* table, const std::vector<std::pair<const char*, Value>>& columns,
                       const std::string& id, const google::protobuf::Message& record) {
     return Guard([&]() -> absl::Status {
       std::string names = "id";
@@ -1156,8 +1147,7 @@ SqliteStore::~SqliteStore() {
   if (db_ != nullptr) sqlite3_wal_hook(db_->getHandle(), nullptr, nullptr);
 }
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const SqliteStoreOptions& options) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
   std::unique_ptr<SqliteStore> store(new SqliteStore());
   try {
     if (options.path != ":memory:") {
@@ -1260,8 +1250,8 @@ absl::Status SqliteStore::Scrub() {
   // Not PRAGMA wal_checkpoint: it reports a checkpoint that could not run (SQLITE_BUSY) as
   // a result row, not as an error.
   const auto truncate = [this] {
-    return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
-                                     nullptr, nullptr);
+    return sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                     nullptr);
   };
   const int rc = checkpointer_ != nullptr ? checkpointer_->Exclusive(truncate) : truncate();
   absl::Status status;
@@ -1271,8 +1261,7 @@ absl::Status SqliteStore::Scrub() {
 }
 
 // A write Txn holds the writer's lock until it ends.
-absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write)
-    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   try {
     if (write) {
       writer_->Lock();

@@ -113,8 +113,8 @@ class Txn {
   virtual absl::StatusOr<Page<v1::Session>> ListSessions(const std::string& program_id,
                                                          PageRequest page) = 0;
   // Sessions with local_date >= from_date ("YYYY-MM-DD"), oldest first.
-  virtual absl::StatusOr<std::vector<v1::Session>> SessionsSince(
-      const std::string& program_id, const std::string& from_date) = 0;
+  virtual absl::StatusOr<std::vector<v1::Session>> SessionsSince(const std::string& program_id,
+                                                                 const std::string& from_date) = 0;
 
   virtual absl::Status InsertCheckIn(const std::string& id, const std::string& program_id,
                                      const v1::MorningCheckIn& check_in) = 0;
@@ -163,8 +163,7 @@ class Txn {
   virtual absl::Status UpdateUser(const std::string& id, const v1::User& user) = 0;
   virtual absl::StatusOr<v1::User> GetUser(const std::string& id) = 0;
   // Oldest first, users of `clinic`.
-  virtual absl::StatusOr<Page<v1::User>> ListUsers(const std::string& clinic,
-                                                   PageRequest page) = 0;
+  virtual absl::StatusOr<Page<v1::User>> ListUsers(const std::string& clinic, PageRequest page) = 0;
   // The patient-role user of a patient, if enrolled.
   virtual absl::StatusOr<std::optional<v1::User>> FindPatientUser(
       const std::string& patient_id) = 0;
@@ -193,14 +192,13 @@ class Txn {
   virtual absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
                                           const std::string& user_id) = 0;
   virtual absl::Status InsertAudit(const std::string& id, const std::string& clinic,
-                                   const std::string& patient_id,
-                                   const v1::AuditEntry& entry) = 0;
+                                   const std::string& patient_id, const v1::AuditEntry& entry) = 0;
   // Newest first.
   virtual absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
                                                          PageRequest page) = 0;
   // Deletes a patient and everything that hangs from them: programs, sessions, check-ins,
-  // outcomes, decisions, alerts, assignments, enrollment codes, their patient user and its tokens, and
-  // the audit entries about them.
+  // outcomes, decisions, alerts, assignments, enrollment codes, their patient user and its tokens,
+  // and the audit entries about them.
   virtual absl::Status ErasePatient(const std::string& patient_id) = 0;
 
   // Makes every write of this Txn durable. After an error the Txn is rolled back. The

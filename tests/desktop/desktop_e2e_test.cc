@@ -22,9 +22,9 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QProcess>
-#include <QSignalSpy>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTabBar>
@@ -37,11 +37,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -139,15 +139,14 @@ QStringList LayoutProblems(QMainWindow* window) {
     const QRect r(w->mapTo(window, QPoint(0, 0)), w->size());
     rects.push_back(r);
     if (!window->rect().contains(r)) problems << QStringLiteral("outside: ") + Describe(w, r);
-    const bool field = qobject_cast<QLineEdit*>(w) != nullptr ||
-                       qobject_cast<QAbstractSpinBox*>(w) != nullptr ||
-                       qobject_cast<QAbstractButton*>(w) != nullptr ||
-                       qobject_cast<QComboBox*>(w) != nullptr;
+    const bool field =
+        qobject_cast<QLineEdit*>(w) != nullptr || qobject_cast<QAbstractSpinBox*>(w) != nullptr ||
+        qobject_cast<QAbstractButton*>(w) != nullptr || qobject_cast<QComboBox*>(w) != nullptr;
     if (field && (w->width() < w->minimumSizeHint().width() ||
                   w->height() < w->minimumSizeHint().height())) {
       problems << QStringLiteral("squeezed below %1x%2: ")
-                      .arg(w->minimumSizeHint().width())
-                      .arg(w->minimumSizeHint().height()) +
+                          .arg(w->minimumSizeHint().width())
+                          .arg(w->minimumSizeHint().height()) +
                       Describe(w, r);
     }
   }
@@ -192,12 +191,11 @@ struct Server {
 
   QString Start(const QString& dir, const QStringList& args) {
     process.setProcessChannelMode(QProcess::MergedChannels);
-    process.start(g_server_bin,
-                  QStringList{QStringLiteral("--listen=127.0.0.1:0"),
-                              QStringLiteral("--db=%1/kc.db").arg(dir),
-                              QStringLiteral("--data_dir=" KNEECOACH_TEST_DATA_DIR),
-                              QStringLiteral("--seed_demo")} +
-                      args);
+    process.start(g_server_bin, QStringList{QStringLiteral("--listen=127.0.0.1:0"),
+                                            QStringLiteral("--db=%1/kc.db").arg(dir),
+                                            QStringLiteral("--data_dir=" KNEECOACH_TEST_DATA_DIR),
+                                            QStringLiteral("--seed_demo")} +
+                                    args);
     if (!process.waitForStarted(10000)) return process.errorString();
     QString log;
     const QRegularExpression listening(QStringLiteral("listening on 127\\.0\\.0\\.1:(\\d+)"));
@@ -553,11 +551,13 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   QVERIFY(RowOf(decisions, to_reject->name()) >= 0);
   QVERIFY(!decisions->item(RowOf(decisions, to_approve->name()), 5)->text().isEmpty());
   // The library's names, not slugs.
-  QCOMPARE(decisions->item(RowOf(decisions, to_approve->name()), 1)->text().section(
-               QStringLiteral(" → "), 0, 0),
+  QCOMPARE(decisions->item(RowOf(decisions, to_approve->name()), 1)
+               ->text()
+               .section(QStringLiteral(" → "), 0, 0),
            prescriptions->item(RowOf(prescriptions, wall_sit), 0)->text());
-  QVERIFY(!prescriptions->item(RowOf(prescriptions, wall_sit), 0)->text().contains(
-      QLatin1String("wall-sit-30-45")));
+  QVERIFY(!prescriptions->item(RowOf(prescriptions, wall_sit), 0)
+               ->text()
+               .contains(QLatin1String("wall-sit-30-45")));
 
   // The chart holds the server's weeks: same points, series by series.
   const v1::ProgramProgress progress = Progress();
@@ -802,12 +802,16 @@ void DesktopE2eTest::overrideApprovalModeAndHistory() {
   QCOMPARE(cell(rejected_row, 1), QStringLiteral("rejected"));
   QCOMPARE(cell(rejected_row, 6), QString::fromStdString(rejected_reason_));
   // Credited to the physiotherapist by name.
-  QVERIFY2(cell(rejected_row, 5).startsWith(
-               QStringLiteral("engine, rejected by %1").arg(QString::fromStdString(physio_name_))),
-           qPrintable(cell(rejected_row, 5)));
-  QVERIFY2(cell(approved_row, 5).startsWith(
-               QStringLiteral("engine, approved by %1").arg(QString::fromStdString(physio_name_))),
-           qPrintable(cell(approved_row, 5)));
+  QVERIFY2(
+      cell(rejected_row, 5)
+          .startsWith(
+              QStringLiteral("engine, rejected by %1").arg(QString::fromStdString(physio_name_))),
+      qPrintable(cell(rejected_row, 5)));
+  QVERIFY2(
+      cell(approved_row, 5)
+          .startsWith(
+              QStringLiteral("engine, approved by %1").arg(QString::fromStdString(physio_name_))),
+      qPrintable(cell(approved_row, 5)));
   QCOMPARE(cell(0, 5), QString::fromStdString(physio_name_));  // the pause
   // The pause at the end of the workflow came after both reviews.
   QCOMPARE(cell(0, 2), QStringLiteral("pause"));
@@ -851,8 +855,7 @@ void DesktopE2eTest::overrideApprovalModeAndHistory() {
   reason->setText(override_reason);
   QTest::mouseClick(override_dose, Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(
-      history->rowCount() > 0 && cell(0, 2) == QLatin1String("clinician override"),
-      kUiTimeoutMs);
+      history->rowCount() > 0 && cell(0, 2) == QLatin1String("clinician override"), kUiTimeoutMs);
   QVERIFY2(!error->isVisible(), qPrintable(error->text()));
   QCOMPARE(cell(0, 6), override_reason);
   QCOMPARE(cell(0, 5), QString::fromStdString(physio_name_));
@@ -891,8 +894,8 @@ void DesktopE2eTest::overrideApprovalModeAndHistory() {
   mode->setCurrentIndex(mode->findData(static_cast<int>(v1::APPROVAL_MODE_AUTOMATIC)));
   program_reason->clear();
   QTest::mouseClick(set_mode, Qt::LeftButton);
-  QTRY_VERIFY_WITH_TIMEOUT(
-      program_message->text().contains(QLatin1String("A reason is required")), kUiTimeoutMs);
+  QTRY_VERIFY_WITH_TIMEOUT(program_message->text().contains(QLatin1String("A reason is required")),
+                           kUiTimeoutMs);
   QCOMPARE(GetProgram().approval_mode(), v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
   const QString mode_reason = QStringLiteral("stable for three weeks: let the engine run");
   program_reason->setText(mode_reason);
@@ -1045,10 +1048,10 @@ void DesktopE2eTest::overviewMatchesApi() {
     v1::RecordOutcomeResponse response;
     return outcomes_->RecordOutcome(Ctx(physio_token_).get(), request, &response);
   };
-  for (const auto& [kind, value, key] :
-       {std::tuple{v1::OUTCOME_KIND_AKPS, 0, "akps-1"}, {v1::OUTCOME_KIND_AKPS, 1, "akps-2"},
-        {v1::OUTCOME_KIND_STEP_DOWN_30S, 14, "step"},
-        {v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE, 3, "groc"}}) {
+  for (const auto& [kind, value, key] : {std::tuple{v1::OUTCOME_KIND_AKPS, 0, "akps-1"},
+                                         {v1::OUTCOME_KIND_AKPS, 1, "akps-2"},
+                                         {v1::OUTCOME_KIND_STEP_DOWN_30S, 14, "step"},
+                                         {v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE, 3, "groc"}}) {
     const grpc::Status s = record(kind, value, key);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
@@ -1064,8 +1067,8 @@ void DesktopE2eTest::overviewMatchesApi() {
   v1::ListMorningCheckInsRequest list_check_ins;
   list_check_ins.set_program(program);
   v1::ListMorningCheckInsResponse check_ins;
-  QVERIFY(sessions_->ListMorningCheckIns(Ctx(physio_token_).get(), list_check_ins, &check_ins)
-              .ok());
+  QVERIFY(
+      sessions_->ListMorningCheckIns(Ctx(physio_token_).get(), list_check_ins, &check_ins).ok());
   QCOMPARE(check_ins.check_ins_size(), 1);
   v1::ListOutcomesRequest list_outcomes;
   list_outcomes.set_program(program);
@@ -1129,9 +1132,8 @@ void DesktopE2eTest::overviewMatchesApi() {
     QCOMPARE(cell(sessions_table, i, 3), QString::number(r.pain_during()));
     QCOMPARE(cell(sessions_table, i, 4),
              r.has_pain_after_1h() ? QString::number(r.pain_after_1h()) : QStringLiteral("-"));
-    QCOMPARE(cell(sessions_table, i, 5), r.prescription() == full->name()
-                                             ? QStringLiteral("done")
-                                             : QStringLiteral("partly"));
+    QCOMPARE(cell(sessions_table, i, 5),
+             r.prescription() == full->name() ? QStringLiteral("done") : QStringLiteral("partly"));
   }
   for (int i = session.reports_size(); i < sessions_table->rowCount(); ++i) {
     QCOMPARE(cell(sessions_table, i, 5), QStringLiteral("not done"));
@@ -1151,9 +1153,10 @@ void DesktopE2eTest::overviewMatchesApi() {
   // Outcomes: the latest of each with the AKPS change; every one listed.
   QVERIFY2(value("akpsValue").startsWith(QString::number(*akps) + QLatin1Char(' ')),
            qPrintable(value("akpsValue")));
-  QVERIFY2(value("akpsValue").contains(QStringLiteral("change %1%2")
-                                           .arg(progress.akps_change() > 0 ? "+" : "")
-                                           .arg(progress.akps_change())),
+  QVERIFY2(value("akpsValue")
+               .contains(QStringLiteral("change %1%2")
+                             .arg(progress.akps_change() > 0 ? "+" : "")
+                             .arg(progress.akps_change())),
            qPrintable(value("akpsValue")));
   QVERIFY(value("stepDownValue").startsWith(QString::number(*step_downs) + QLatin1Char(' ')));
   QVERIFY(value("globalRatingValue").startsWith(QStringLiteral("+%1 ").arg(*groc)));
@@ -1239,10 +1242,9 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
   }
   QVERIFY(decisions->wordWrap());
   const int reason_right = decisions->columnViewportPosition(5) + decisions->columnWidth(5);
-  QVERIFY2(reason_right <= decisions->viewport()->width() + 1,
-           qPrintable(QStringLiteral("%1 > %2")
-                          .arg(reason_right)
-                          .arg(decisions->viewport()->width())));
+  QVERIFY2(
+      reason_right <= decisions->viewport()->width() + 1,
+      qPrintable(QStringLiteral("%1 > %2").arg(reason_right).arg(decisions->viewport()->width())));
   QVERIFY(approve_all->isEnabled());
   QCOMPARE(approve_all->text(), QStringLiteral("Approve all 5"));
   {
@@ -1256,8 +1258,7 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
     QVERIFY(window.grab().save(shot));
   }
   QTest::mouseClick(approve_all, Qt::LeftButton);
-  QTRY_COMPARE_WITH_TIMEOUT(message->text(), QStringLiteral("Approved 5 proposals."),
-                            kUiTimeoutMs);
+  QTRY_COMPARE_WITH_TIMEOUT(message->text(), QStringLiteral("Approved 5 proposals."), kUiTimeoutMs);
   QTRY_COMPARE_WITH_TIMEOUT(decisions->rowCount(), 0, kUiTimeoutMs);
   QCOMPARE(Decisions(v1::DECISION_STATE_PROPOSED, program).size(), size_t{0});
   int applied = 0;
@@ -1284,8 +1285,9 @@ void DesktopE2eTest::layoutAt1366x768And1920x1080() {
   // A failure shown meanwhile: the status bar holds it.
   auto* error = window.findChild<QLabel*>(QStringLiteral("errorLabel"));
   const QRect tabs_before(tabs->mapTo(&window, QPoint(0, 0)), tabs->size());
-  error->setText(QStringLiteral("A long sentence about a failure that must not move anything, "
-                                "however long it gets, because it sits in the status bar."));
+  error->setText(
+      QStringLiteral("A long sentence about a failure that must not move anything, "
+                     "however long it gets, because it sits in the status bar."));
   error->show();
   QApplication::processEvents();
   QCOMPARE(QRect(tabs->mapTo(&window, QPoint(0, 0)), tabs->size()), tabs_before);
@@ -1354,9 +1356,9 @@ void DesktopE2eTest::duplicateNamesToldApart() {
   QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier | Qt::ShiftModifier);
   QTRY_COMPARE(caseload->selectionModel()->selectedRows().value(0).row(), 0);
   for (const std::string& id : ids) {
-    QCOMPARE(sams.filter(QStringLiteral("Sam Runner (id %1)").arg(QString::fromStdString(id)))
-                 .size(),
-             1);
+    QCOMPARE(
+        sams.filter(QStringLiteral("Sam Runner (id %1)").arg(QString::fromStdString(id))).size(),
+        1);
   }
 }
 
@@ -1376,10 +1378,10 @@ void DesktopE2eTest::tlsWithTestCa() {
   ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n");
   ext.close();
   for (const QString& ca : {QStringLiteral("ca"), QStringLiteral("other-ca")}) {
-    QVERIFY2(openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                      d + "/" + ca + ".key", "-out", d + "/" + ca + ".pem", "-days", "2", "-subj",
-                      "/CN=kneecoach test " + ca}),
-             qPrintable(out));
+    QVERIFY2(
+        openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/" + ca + ".key",
+                 "-out", d + "/" + ca + ".pem", "-days", "2", "-subj", "/CN=kneecoach test " + ca}),
+        qPrintable(out));
   }
   QVERIFY2(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out",
                     d + "/server.csr", "-subj", "/CN=127.0.0.1"}),
@@ -1390,8 +1392,8 @@ void DesktopE2eTest::tlsWithTestCa() {
            qPrintable(out));
 
   Server server;
-  const QString started = server.Start(
-      d, {"--tls_cert=" + d + "/server.pem", "--tls_key=" + d + "/server.key"});
+  const QString started =
+      server.Start(d, {"--tls_cert=" + d + "/server.pem", "--tls_key=" + d + "/server.key"});
   QVERIFY2(started.isEmpty(), qPrintable(started));
   const std::string target = "127.0.0.1:" + std::to_string(server.port);
 
@@ -1403,8 +1405,8 @@ void DesktopE2eTest::tlsWithTestCa() {
   QVERIFY(options->tls_ca_pem.find("BEGIN CERTIFICATE") != std::string::npos);
   options->token = server.physio_token;
   options->timeout = std::chrono::milliseconds(5000);
-  QVERIFY(!ParseOptions({QStringLiteral("kneecoach-desktop"),
-                         QStringLiteral("--tls_ca=%1/ext.cnf").arg(d)})
+  QVERIFY(!ParseOptions(
+               {QStringLiteral("kneecoach-desktop"), QStringLiteral("--tls_ca=%1/ext.cnf").arg(d)})
                .ok());
 
   // Trusting the CA: signed in, the caseload loads.

@@ -91,11 +91,10 @@ TEST_F(TmpfsTest, DiskFullIsResourceExhaustedAndTheServerKeepsServing) {
   EXPECT_EQ(server_.Stop(SIGTERM), 0) << "a clean exit after disk full";
   SQLite::Database db(db_, SQLite::OPEN_READONLY);
   EXPECT_EQ(db.execAndGet("PRAGMA integrity_check").getString(), "ok");
-  EXPECT_EQ(
-      db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE '%ReportSession:%' "
-                    "AND request_id NOT LIKE 'bench-r%'")  // not the seed's own
-          .getInt(),
-      stored)
+  EXPECT_EQ(db.execAndGet("SELECT count(*) FROM requests WHERE scope LIKE '%ReportSession:%' "
+                          "AND request_id NOT LIKE 'bench-r%'")  // not the seed's own
+                .getInt(),
+            stored)
       << "every acknowledged report is stored, and no failed one";
 }
 

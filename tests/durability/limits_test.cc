@@ -94,8 +94,7 @@ TEST_F(LimitsTest, MalformedBytesAreCleanErrors) {
     const grpc::Status status = Raw(kGetToday, c.bytes);
     // The handler parses the request itself (raw methods) before any use case runs.
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
-    EXPECT_NE(status.error_message().find("kneecoach.v1.GetTodaySessionRequest"),
-              std::string::npos)
+    EXPECT_NE(status.error_message().find("kneecoach.v1.GetTodaySessionRequest"), std::string::npos)
         << status.error_message();
   }
   // Nested length-delimited unknown fields parse (they are skipped as bytes), and the

@@ -17,8 +17,19 @@ namespace {
 
 using google::protobuf::Message;
 
-enum Role { kPatient, kPhysio, kOtherPhysio, kAdmin, kIntegrator, kLimitedIntegrator, kForeignAdmin, kRoles };
-const char* kRoleNames[] = {"patient", "physio", "other-physio", "admin", "integrator", "limited-integrator", "foreign-admin"};
+enum Role {
+  kPatient,
+  kPhysio,
+  kOtherPhysio,
+  kAdmin,
+  kIntegrator,
+  kLimitedIntegrator,
+  kForeignAdmin,
+  kRoles
+};
+const char* kRoleNames[] = {"patient",      "physio",     "other-physio",
+                            "admin",        "integrator", "limited-integrator",
+                            "foreign-admin"};
 enum Scope { kOwn, kSibling, kForeign, kScopes };
 const char* kScopeNames[] = {"own", "sibling", "foreign"};
 
@@ -47,48 +58,94 @@ std::unique_ptr<Message> Make(std::function<void(R&)> fill) {
 std::map<std::string, Spec> Specs() {
   const std::string p = "/kneecoach.v1.";
   return {
-      {p + "ExerciseLibraryService/ListExercises", {Need::kAnyone, KC_REQ(ListExercisesRequest, (void)t; (void)r)}},
-      {p + "ExerciseLibraryService/GetExercise", {Need::kAnyone, KC_REQ(GetExerciseRequest, (void)t; r.set_name("exercises/bridge"))}},
-      {p + "ExerciseLibraryService/ListLadders", {Need::kAnyone, KC_REQ(ListLaddersRequest, (void)t; (void)r)}},
-      {p + "ExerciseLibraryService/ListEducationCards", {Need::kAnyone, KC_REQ(ListEducationCardsRequest, (void)t; (void)r)}},
-      {p + "ExerciseLibraryService/GetEducationCard", {Need::kAnyone, KC_REQ(GetEducationCardRequest, (void)t; r.set_name("educationCards/x"))}},
-      {p + "PatientService/CreatePatient", {Need::kStaff, KC_REQ(CreatePatientRequest, r.mutable_patient()->set_clinic(t.clinic))}},
-      {p + "PatientService/GetPatient", {Need::kPatientOrStaff, KC_REQ(GetPatientRequest, r.set_name(t.patient))}},
-      {p + "PatientService/ListPatients", {Need::kStaff, KC_REQ(ListPatientsRequest, r.set_clinic(t.clinic))}},
-      {p + "PatientService/UpdatePatient", {Need::kStaff, KC_REQ(UpdatePatientRequest, r.mutable_patient()->set_name(t.patient))}},
-      {p + "PatientService/ExportPatientData", {Need::kPatientOrStaff, KC_REQ(ExportPatientDataRequest, r.set_name(t.patient))}},
-      {p + "PatientService/ErasePatient", {Need::kAdmin, KC_REQ(ErasePatientRequest, r.set_name(t.patient))}},  // no reason: never erases
-      {p + "ProgramService/CreateProgram", {Need::kStaff, KC_REQ(CreateProgramRequest, r.mutable_program()->set_patient(t.patient); r.mutable_program()->add_prescriptions())}},
-      {p + "ProgramService/GetProgram", {Need::kPatientOrStaff, KC_REQ(GetProgramRequest, r.set_name(t.program))}},
-      {p + "ProgramService/ListPrograms", {Need::kPatientOrStaff, KC_REQ(ListProgramsRequest, r.set_patient(t.patient))}},
-      {p + "ProgramService/UpdateProgram", {Need::kStaff, KC_REQ(UpdateProgramRequest, r.mutable_program()->set_name(t.program))}},
-      {p + "ProgramService/UpdatePrescription", {Need::kStaff, KC_REQ(UpdatePrescriptionRequest, r.mutable_prescription()->set_name(t.prescription))}},
-      {p + "ProgramService/PauseProgram", {Need::kStaff, KC_REQ(PauseProgramRequest, r.set_name(t.program))}},
-      {p + "ProgramService/ResumeProgram", {Need::kStaff, KC_REQ(ResumeProgramRequest, r.set_name(t.program))}},
-      {p + "ProgramService/ListDecisions", {Need::kPatientOrStaff, KC_REQ(ListDecisionsRequest, r.set_program(t.program))}},
-      {p + "ProgramService/ApproveDecision", {Need::kStaff, KC_REQ(ApproveDecisionRequest, r.set_name(t.program + "/decisions/x"))}},
-      {p + "ProgramService/RejectDecision", {Need::kStaff, KC_REQ(RejectDecisionRequest, r.set_name(t.program + "/decisions/x"))}},
-      {p + "SessionService/GetTodaySession", {Need::kPatientOrStaff, KC_REQ(GetTodaySessionRequest, r.set_program(t.program))}},
-      {p + "SessionService/ReportSession", {Need::kPatientOrStaff, KC_REQ(ReportSessionRequest, r.set_program(t.program))}},
-      {p + "SessionService/ReportMorningCheckIn", {Need::kPatientOrStaff, KC_REQ(ReportMorningCheckInRequest, r.mutable_check_in()->set_program(t.program))}},
-      {p + "SessionService/ListSessions", {Need::kPatientOrStaff, KC_REQ(ListSessionsRequest, r.set_program(t.program))}},
-      {p + "SessionService/ListMorningCheckIns", {Need::kPatientOrStaff, KC_REQ(ListMorningCheckInsRequest, r.set_program(t.program))}},
-      {p + "OutcomeService/GetQuestionnaire", {Need::kAnyone, KC_REQ(GetQuestionnaireRequest, (void)t; r.set_name("questionnaires/akps"))}},
-      {p + "OutcomeService/RecordOutcome", {Need::kPatientOrStaff, KC_REQ(RecordOutcomeRequest, r.mutable_outcome()->set_program(t.program))}},
-      {p + "OutcomeService/ListOutcomes", {Need::kPatientOrStaff, KC_REQ(ListOutcomesRequest, r.set_program(t.program))}},
-      {p + "OutcomeService/GetProgress", {Need::kPatientOrStaff, KC_REQ(GetProgressRequest, r.set_program(t.program))}},
-      {p + "AlertService/ListAlerts", {Need::kStaff, KC_REQ(ListAlertsRequest, r.set_program(t.program))}},
-      {p + "AlertService/AcknowledgeAlert", {Need::kStaff, KC_REQ(AcknowledgeAlertRequest, r.set_name(t.program + "/alerts/x"))}},
-      {p + "ProgramService/SimulateProgram", {Need::kStaff, KC_REQ(SimulateProgramRequest, (void)t; (void)r)}},
-      {p + "ProtocolService/ListProtocols", {Need::kStaff, KC_REQ(ListProtocolsRequest, (void)t; (void)r)}},
-      {p + "ProtocolService/GetProtocol", {Need::kStaff, KC_REQ(GetProtocolRequest, (void)t; r.set_name("protocols/default"))}},
-      {p + "ProtocolService/CreateProtocol", {Need::kAdmin, KC_REQ(CreateProtocolRequest, (void)t; (void)r)}},
-      {p + "AccessService/GetCurrentUser", {Need::kAnyone, KC_REQ(GetCurrentUserRequest, (void)t; (void)r)}},
-      {p + "AccessService/GetClinic", {Need::kPatientOrStaff, KC_REQ(GetClinicRequest, r.set_name(t.clinic))}},
+      {p + "ExerciseLibraryService/ListExercises",
+       {Need::kAnyone, KC_REQ(ListExercisesRequest, (void)t; (void)r)}},
+      {p + "ExerciseLibraryService/GetExercise",
+       {Need::kAnyone, KC_REQ(GetExerciseRequest, (void)t; r.set_name("exercises/bridge"))}},
+      {p + "ExerciseLibraryService/ListLadders",
+       {Need::kAnyone, KC_REQ(ListLaddersRequest, (void)t; (void)r)}},
+      {p + "ExerciseLibraryService/ListEducationCards",
+       {Need::kAnyone, KC_REQ(ListEducationCardsRequest, (void)t; (void)r)}},
+      {p + "ExerciseLibraryService/GetEducationCard",
+       {Need::kAnyone, KC_REQ(GetEducationCardRequest, (void)t; r.set_name("educationCards/x"))}},
+      {p + "PatientService/CreatePatient",
+       {Need::kStaff, KC_REQ(CreatePatientRequest, r.mutable_patient()->set_clinic(t.clinic))}},
+      {p + "PatientService/GetPatient",
+       {Need::kPatientOrStaff, KC_REQ(GetPatientRequest, r.set_name(t.patient))}},
+      {p + "PatientService/ListPatients",
+       {Need::kStaff, KC_REQ(ListPatientsRequest, r.set_clinic(t.clinic))}},
+      {p + "PatientService/UpdatePatient",
+       {Need::kStaff, KC_REQ(UpdatePatientRequest, r.mutable_patient()->set_name(t.patient))}},
+      {p + "PatientService/ExportPatientData",
+       {Need::kPatientOrStaff, KC_REQ(ExportPatientDataRequest, r.set_name(t.patient))}},
+      {p + "PatientService/ErasePatient",
+       {Need::kAdmin,
+        KC_REQ(ErasePatientRequest, r.set_name(t.patient))}},  // no reason: never erases
+      {p + "ProgramService/CreateProgram",
+       {Need::kStaff, KC_REQ(CreateProgramRequest, r.mutable_program()->set_patient(t.patient);
+                             r.mutable_program()->add_prescriptions())}},
+      {p + "ProgramService/GetProgram",
+       {Need::kPatientOrStaff, KC_REQ(GetProgramRequest, r.set_name(t.program))}},
+      {p + "ProgramService/ListPrograms",
+       {Need::kPatientOrStaff, KC_REQ(ListProgramsRequest, r.set_patient(t.patient))}},
+      {p + "ProgramService/UpdateProgram",
+       {Need::kStaff, KC_REQ(UpdateProgramRequest, r.mutable_program()->set_name(t.program))}},
+      {p + "ProgramService/UpdatePrescription",
+       {Need::kStaff,
+        KC_REQ(UpdatePrescriptionRequest, r.mutable_prescription()->set_name(t.prescription))}},
+      {p + "ProgramService/PauseProgram",
+       {Need::kStaff, KC_REQ(PauseProgramRequest, r.set_name(t.program))}},
+      {p + "ProgramService/ResumeProgram",
+       {Need::kStaff, KC_REQ(ResumeProgramRequest, r.set_name(t.program))}},
+      {p + "ProgramService/ListDecisions",
+       {Need::kPatientOrStaff, KC_REQ(ListDecisionsRequest, r.set_program(t.program))}},
+      {p + "ProgramService/ApproveDecision",
+       {Need::kStaff, KC_REQ(ApproveDecisionRequest, r.set_name(t.program + "/decisions/x"))}},
+      {p + "ProgramService/RejectDecision",
+       {Need::kStaff, KC_REQ(RejectDecisionRequest, r.set_name(t.program + "/decisions/x"))}},
+      {p + "SessionService/GetTodaySession",
+       {Need::kPatientOrStaff, KC_REQ(GetTodaySessionRequest, r.set_program(t.program))}},
+      {p + "SessionService/ReportSession",
+       {Need::kPatientOrStaff, KC_REQ(ReportSessionRequest, r.set_program(t.program))}},
+      {p + "SessionService/ReportMorningCheckIn",
+       {Need::kPatientOrStaff,
+        KC_REQ(ReportMorningCheckInRequest, r.mutable_check_in()->set_program(t.program))}},
+      {p + "SessionService/ListSessions",
+       {Need::kPatientOrStaff, KC_REQ(ListSessionsRequest, r.set_program(t.program))}},
+      {p + "SessionService/ListMorningCheckIns",
+       {Need::kPatientOrStaff, KC_REQ(ListMorningCheckInsRequest, r.set_program(t.program))}},
+      {p + "OutcomeService/GetQuestionnaire",
+       {Need::kAnyone,
+        KC_REQ(GetQuestionnaireRequest, (void)t; r.set_name("questionnaires/akps"))}},
+      {p + "OutcomeService/RecordOutcome",
+       {Need::kPatientOrStaff,
+        KC_REQ(RecordOutcomeRequest, r.mutable_outcome()->set_program(t.program))}},
+      {p + "OutcomeService/ListOutcomes",
+       {Need::kPatientOrStaff, KC_REQ(ListOutcomesRequest, r.set_program(t.program))}},
+      {p + "OutcomeService/GetProgress",
+       {Need::kPatientOrStaff, KC_REQ(GetProgressRequest, r.set_program(t.program))}},
+      {p + "AlertService/ListAlerts",
+       {Need::kStaff, KC_REQ(ListAlertsRequest, r.set_program(t.program))}},
+      {p + "AlertService/AcknowledgeAlert",
+       {Need::kStaff, KC_REQ(AcknowledgeAlertRequest, r.set_name(t.program + "/alerts/x"))}},
+      {p + "ProgramService/SimulateProgram",
+       {Need::kStaff, KC_REQ(SimulateProgramRequest, (void)t; (void)r)}},
+      {p + "ProtocolService/ListProtocols",
+       {Need::kStaff, KC_REQ(ListProtocolsRequest, (void)t; (void)r)}},
+      {p + "ProtocolService/GetProtocol",
+       {Need::kStaff, KC_REQ(GetProtocolRequest, (void)t; r.set_name("protocols/default"))}},
+      {p + "ProtocolService/CreateProtocol",
+       {Need::kAdmin, KC_REQ(CreateProtocolRequest, (void)t; (void)r)}},
+      {p + "AccessService/GetCurrentUser",
+       {Need::kAnyone, KC_REQ(GetCurrentUserRequest, (void)t; (void)r)}},
+      {p + "AccessService/GetClinic",
+       {Need::kPatientOrStaff, KC_REQ(GetClinicRequest, r.set_name(t.clinic))}},
       {p + "AccessService/CreateUser", {Need::kAdmin, KC_REQ(CreateUserRequest, (void)t; (void)r)}},
       {p + "AccessService/ListUsers", {Need::kAdmin, KC_REQ(ListUsersRequest, (void)t; (void)r)}},
-      {p + "AccessService/CreateEnrollmentCode", {Need::kStaff, KC_REQ(CreateEnrollmentCodeRequest, r.set_patient(t.patient))}},
-      {p + "AccessService/ListAuditEntries", {Need::kAdmin, KC_REQ(ListAuditEntriesRequest, r.set_clinic(t.clinic))}},
+      {p + "AccessService/CreateEnrollmentCode",
+       {Need::kStaff, KC_REQ(CreateEnrollmentCodeRequest, r.set_patient(t.patient))}},
+      {p + "AccessService/ListAuditEntries",
+       {Need::kAdmin, KC_REQ(ListAuditEntriesRequest, r.set_clinic(t.clinic))}},
   };
 }
 #undef KC_REQ
@@ -96,10 +153,10 @@ std::map<std::string, Spec> Specs() {
 // Methods whose target is the caller's own clinic whatever the request says (tested with
 // the three scopes all mapping to the caller's clinic).
 bool ClinicWide(const std::string& method) {
-  for (const char* m : {"ListExercises", "GetExercise", "ListLadders", "ListEducationCards",
-                        "GetEducationCard", "ListProtocols", "GetProtocol", "CreateProtocol",
-                        "CreateUser", "ListUsers", "GetCurrentUser", "SimulateProgram",
-                        "GetQuestionnaire"}) {
+  for (const char* m :
+       {"ListExercises", "GetExercise", "ListLadders", "ListEducationCards", "GetEducationCard",
+        "ListProtocols", "GetProtocol", "CreateProtocol", "CreateUser", "ListUsers",
+        "GetCurrentUser", "SimulateProgram", "GetQuestionnaire"}) {
     if (absl::EndsWith(method, std::string("/") + m)) return true;
   }
   return false;
@@ -133,12 +190,18 @@ bool Expected(const std::string& method, Need need, Role role, Scope scope, bool
   if (role == kForeignAdmin) return scope == kForeign;
   if (scope == kForeign) return false;
   switch (role) {
-    case kPatient: return need == Need::kPatientOrStaff && scope == kOwn;
-    case kPhysio: return need != Need::kAdmin && scope == kOwn;
-    case kOtherPhysio: return false;
-    case kAdmin: return true;
-    case kIntegrator: return need != Need::kAdmin;
-    default: return false;
+    case kPatient:
+      return need == Need::kPatientOrStaff && scope == kOwn;
+    case kPhysio:
+      return need != Need::kAdmin && scope == kOwn;
+    case kOtherPhysio:
+      return false;
+    case kAdmin:
+      return true;
+    case kIntegrator:
+      return need != Need::kAdmin;
+    default:
+      return false;
   }
 }
 
@@ -172,10 +235,12 @@ class AccessMatrixTest : public ServerTest {
     v1::CreateEnrollmentCodeRequest code_request;
     code_request.set_patient(targets_[kOwn].patient);
     v1::CreateEnrollmentCodeResponse code;
-    ASSERT_TRUE(Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, code_request, &code).ok());
+    ASSERT_TRUE(
+        Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, code_request, &code).ok());
     v1::EnrollDeviceResponse enrolled;
     ASSERT_TRUE(CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice,
-                       v1::EnrollDeviceRequest(), &enrolled).ok());
+                       v1::EnrollDeviceRequest(), &enrolled)
+                    .ok());
     tokens_[kPatient] = enrolled.secret();
   }
 
@@ -208,12 +273,15 @@ class AccessMatrixTest : public ServerTest {
     create.mutable_patient()->set_time_zone("UTC");
     create.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
     v1::CreatePatientResponse patient;
-    EXPECT_TRUE(CallAs(token, *patients_, &v1::PatientService::Stub::CreatePatient, create, &patient).ok());
+    EXPECT_TRUE(
+        CallAs(token, *patients_, &v1::PatientService::Stub::CreatePatient, create, &patient).ok());
     t.patient = patient.patient().name();
     v1::CreateProgramRequest program_request;
     program_request.mutable_program()->set_patient(t.patient);
     v1::CreateProgramResponse program;
-    EXPECT_TRUE(CallAs(token, *programs_, &v1::ProgramService::Stub::CreateProgram, program_request, &program).ok());
+    EXPECT_TRUE(CallAs(token, *programs_, &v1::ProgramService::Stub::CreateProgram, program_request,
+                       &program)
+                    .ok());
     t.program = program.program().name();
     t.prescription = program.program().prescriptions(0).name();
     return t;
@@ -267,10 +335,13 @@ TEST_F(AccessMatrixTest, EveryRpcEveryRoleEveryScope) {
                                   allowed ? " (allowed)" : " (denied)"));
         const grpc::Status status = Invoke(method, tokens_[role], *spec.request(targets_[s]));
         if (allowed) {
-          EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
-          EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+          EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+              << status.error_message();
+          EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+              << status.error_message();
         } else {
-          EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+          EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+              << status.error_message();
         }
         ++checked;
       }
@@ -285,8 +356,10 @@ TEST_F(AccessMatrixTest, DeniedAndMissingLookAlike) {
   existing.set_name(targets_[kOwn].patient);
   v1::GetPatientRequest missing;
   missing.set_name("patients/never-existed");
-  const grpc::Status a = Invoke("/kneecoach.v1.PatientService/GetPatient", tokens_[kForeignAdmin], existing);
-  const grpc::Status b = Invoke("/kneecoach.v1.PatientService/GetPatient", tokens_[kForeignAdmin], missing);
+  const grpc::Status a =
+      Invoke("/kneecoach.v1.PatientService/GetPatient", tokens_[kForeignAdmin], existing);
+  const grpc::Status b =
+      Invoke("/kneecoach.v1.PatientService/GetPatient", tokens_[kForeignAdmin], missing);
   EXPECT_EQ(a.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(b.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   const std::string id_a(absl::StripPrefix(existing.name(), "patients/"));
@@ -296,15 +369,16 @@ TEST_F(AccessMatrixTest, DeniedAndMissingLookAlike) {
 TEST_F(AccessMatrixTest, PolicyAndMatrixCoverEveryRpcOfTheApi) {
   std::set<std::string> api;
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
-  for (const char* file : {"kneecoach/v1/exercise_library_service.proto", "kneecoach/v1/patient.proto",
-                           "kneecoach/v1/program.proto", "kneecoach/v1/session.proto",
-                           "kneecoach/v1/decision.proto", "kneecoach/v1/protocol.proto",
-                           "kneecoach/v1/access.proto", "kneecoach/v1/outcome.proto"}) {
+  for (const char* file :
+       {"kneecoach/v1/exercise_library_service.proto", "kneecoach/v1/patient.proto",
+        "kneecoach/v1/program.proto", "kneecoach/v1/session.proto", "kneecoach/v1/decision.proto",
+        "kneecoach/v1/protocol.proto", "kneecoach/v1/access.proto", "kneecoach/v1/outcome.proto"}) {
     const auto* fd = pool->FindFileByName(file);
     ASSERT_NE(fd, nullptr) << file;
     for (int i = 0; i < fd->service_count(); ++i) {
       for (int j = 0; j < fd->service(i)->method_count(); ++j) {
-        api.insert(absl::StrCat("/", fd->service(i)->full_name(), "/", fd->service(i)->method(j)->name()));
+        api.insert(
+            absl::StrCat("/", fd->service(i)->full_name(), "/", fd->service(i)->method(j)->name()));
       }
     }
   }

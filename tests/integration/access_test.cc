@@ -1,7 +1,7 @@
 // Credentials, enrollment, audit, export, erasure, limits and TLS.
 #include <cstdlib>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -46,7 +46,8 @@ class AccessTest : public ServerTest {
     v1::CreateEnrollmentCodeRequest request;
     request.set_patient(patient);
     v1::CreateEnrollmentCodeResponse enrollment;
-    EXPECT_TRUE(Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, request, &enrollment).ok());
+    EXPECT_TRUE(
+        Call(*access_, &v1::AccessService::Stub::CreateEnrollmentCode, request, &enrollment).ok());
     if (code != nullptr) *code = grpc::StatusCode::OK;
     return enrollment.code();
   }
@@ -66,7 +67,8 @@ class AccessTest : public ServerTest {
     v1::ListAuditEntriesRequest request;
     request.set_page_size(200);
     v1::ListAuditEntriesResponse response;
-    EXPECT_TRUE(Call(*access_, &v1::AccessService::Stub::ListAuditEntries, request, &response).ok());
+    EXPECT_TRUE(
+        Call(*access_, &v1::AccessService::Stub::ListAuditEntries, request, &response).ok());
     return {response.audit_entries().begin(), response.audit_entries().end()};
   }
 };
@@ -94,7 +96,8 @@ TEST_F(AccessTest, TokensExpireAndCanBeRevoked) {
   revoke.set_name(revoked.token().name());
   v1::RevokeTokenResponse revoked_response;
   ASSERT_TRUE(CallAs(revoked.secret(), *access_, &v1::AccessService::Stub::RevokeToken, revoke,
-                     &revoked_response).ok());  // anyone may revoke their own token
+                     &revoked_response)
+                  .ok());  // anyone may revoke their own token
   EXPECT_EQ(WhoAmI(revoked.secret()), grpc::StatusCode::UNAUTHENTICATED);
 
   clock_.Advance(absl::Hours(25));
@@ -185,8 +188,8 @@ TEST_F(AccessTest, ListProgramsWithoutAPatientListsWhatTheCallerMaySee) {
   v1::EnrollDeviceRequest device;
   device.set_device_name("phone");
   v1::EnrollDeviceResponse enrolled;
-  ASSERT_TRUE(CallAs(Enroll(other.name()), *access_, &v1::AccessService::Stub::EnrollDevice,
-                     device, &enrolled)
+  ASSERT_TRUE(CallAs(Enroll(other.name()), *access_, &v1::AccessService::Stub::EnrollDevice, device,
+                     &enrolled)
                   .ok());
 
   // Another clinic's patient and program.
@@ -198,15 +201,15 @@ TEST_F(AccessTest, ListProgramsWithoutAPatientListsWhatTheCallerMaySee) {
   create.mutable_patient()->set_time_zone("Europe/London");
   create.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
   v1::CreatePatientResponse south_patient;
-  ASSERT_TRUE(CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, create,
-                     &south_patient)
-                  .ok());
+  ASSERT_TRUE(
+      CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, create, &south_patient)
+          .ok());
   v1::CreateProgramRequest program;
   program.mutable_program()->set_patient(south_patient.patient().name());
   v1::CreateProgramResponse south_program;
-  ASSERT_TRUE(CallAs(*south, *programs_, &v1::ProgramService::Stub::CreateProgram, program,
-                     &south_program)
-                  .ok());
+  ASSERT_TRUE(
+      CallAs(*south, *programs_, &v1::ProgramService::Stub::CreateProgram, program, &south_program)
+          .ok());
 
   auto listed = [&](const std::string& token) {
     std::set<std::string> names;
@@ -234,10 +237,10 @@ TEST_F(AccessTest, ListProgramsWithoutAPatientListsWhatTheCallerMaySee) {
   v1::ListProgramsRequest named;
   named.set_patient(other.name());
   v1::ListProgramsResponse response;
-  EXPECT_EQ(CallAs(physio_token, *programs_, &v1::ProgramService::Stub::ListPrograms, named,
-                   &response)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      CallAs(physio_token, *programs_, &v1::ProgramService::Stub::ListPrograms, named, &response)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(CallAs(*south, *programs_, &v1::ProgramService::Stub::ListPrograms, named, &response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -250,17 +253,20 @@ TEST_F(AccessTest, UsersManageOnlyTheirOwnTokensUnlessAdmin) {
   v1::CreateTokenRequest for_b;
   for_b.set_user(b.name());
   v1::CreateTokenResponse response;
-  EXPECT_EQ(CallAs(a_token, *access_, &v1::AccessService::Stub::CreateToken, for_b, &response).error_code(),
+  EXPECT_EQ(CallAs(a_token, *access_, &v1::AccessService::Stub::CreateToken, for_b, &response)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   v1::CreateTokenRequest for_a;
   for_a.set_user(a.name());
-  EXPECT_TRUE(CallAs(a_token, *access_, &v1::AccessService::Stub::CreateToken, for_a, &response).ok());
+  EXPECT_TRUE(
+      CallAs(a_token, *access_, &v1::AccessService::Stub::CreateToken, for_a, &response).ok());
   // A physiotherapist cannot create staff.
   v1::CreateUserRequest create;
   create.mutable_user()->set_display_name("Eve");
   create.mutable_user()->set_role(v1::ROLE_CLINIC_ADMIN);
   v1::CreateUserResponse created;
-  EXPECT_EQ(CallAs(a_token, *access_, &v1::AccessService::Stub::CreateUser, create, &created).error_code(),
+  EXPECT_EQ(CallAs(a_token, *access_, &v1::AccessService::Stub::CreateUser, create, &created)
+                .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // Patients are never created directly: they enroll.
   create.mutable_user()->set_role(v1::ROLE_PATIENT);
@@ -292,7 +298,8 @@ TEST_F(AccessTest, EnrollmentCodesWorkOnceAndOnlyForEnrollment) {
   // Typed in lower case on a phone: still accepted.
   std::string typed = code;
   for (char& c : typed) c = static_cast<char>(std::tolower(c));
-  ASSERT_TRUE(CallAs(typed, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).ok());
+  ASSERT_TRUE(
+      CallAs(typed, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).ok());
   EXPECT_EQ(enrolled.user().role(), v1::ROLE_PATIENT);
   EXPECT_EQ(enrolled.user().patient(), program.patient());
   const std::vector<v1::AuditEntry> audit = Audit();
@@ -300,7 +307,8 @@ TEST_F(AccessTest, EnrollmentCodesWorkOnceAndOnlyForEnrollment) {
   EXPECT_EQ(audit.front().method(), "/kneecoach.v1.AccessService/EnrollDevice");
   EXPECT_EQ(audit.front().actor(), enrolled.user().name());
   EXPECT_EQ(audit.front().resource(), program.patient());
-  EXPECT_EQ(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).error_code(),
+  EXPECT_EQ(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   // A token for anything but enrollment is refused there.
   EXPECT_EQ(Call(*access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).error_code(),
@@ -308,7 +316,8 @@ TEST_F(AccessTest, EnrollmentCodesWorkOnceAndOnlyForEnrollment) {
 
   const std::string late = Enroll(program.patient());
   clock_.Advance(absl::Hours(49));
-  EXPECT_EQ(CallAs(late, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled).error_code(),
+  EXPECT_EQ(CallAs(late, *access_, &v1::AccessService::Stub::EnrollDevice, device, &enrolled)
+                .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
@@ -316,22 +325,33 @@ TEST_F(AccessTest, EveryWriteIsAuditedWithItsRequestIdAndOnlyOnce) {
   const v1::Program program = MakeProgram(MakePatient());
   const std::string code = Enroll(program.patient());
   v1::EnrollDeviceResponse phone;
-  ASSERT_TRUE(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, v1::EnrollDeviceRequest(), &phone).ok());
+  ASSERT_TRUE(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice,
+                     v1::EnrollDeviceRequest(), &phone)
+                  .ok());
   v1::GetTodaySessionRequest today_request;
   today_request.set_program(program.name());
   v1::GetTodaySessionResponse today;
-  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::GetTodaySession, today_request, &today).ok());
+  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::GetTodaySession,
+                     today_request, &today)
+                  .ok());
   const v1::ReportSessionRequest report = ReportAll(today.session(), 2, 1, "phone-req-1");
   v1::ReportSessionResponse reported;
   const size_t before = Audit().size();
-  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, report, &reported).ok());
-  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, report, &reported).ok());
+  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, report,
+                     &reported)
+                  .ok());
+  ASSERT_TRUE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, report,
+                     &reported)
+                  .ok());
   v1::ReportSessionRequest bad = report;
   bad.set_request_id("phone-req-2");
   bad.mutable_reports(0)->set_pain_during(42);
-  EXPECT_FALSE(CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, bad, &reported).ok());
+  EXPECT_FALSE(
+      CallAs(phone.secret(), *sessions_, &v1::SessionService::Stub::ReportSession, bad, &reported)
+          .ok());
   const std::vector<v1::AuditEntry> entries = Audit();
-  ASSERT_EQ(entries.size(), before + 1) << "one write, one entry; the replay and the rejected write add none";
+  ASSERT_EQ(entries.size(), before + 1)
+      << "one write, one entry; the replay and the rejected write add none";
   const v1::AuditEntry& e = entries.front();  // newest first
   EXPECT_EQ(e.actor(), phone.user().name());
   EXPECT_EQ(e.actor_role(), v1::ROLE_PATIENT);
@@ -345,7 +365,8 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   const v1::Program program = MakeProgram(MakePatient());
   v1::ReportSessionResponse reported;
   ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession,
-                   ReportAll(Today(program), 2, 1, "r1"), &reported).ok());
+                   ReportAll(Today(program), 2, 1, "r1"), &reported)
+                  .ok());
   v1::RecordOutcomeRequest outcome;
   outcome.set_request_id("o1");
   outcome.mutable_outcome()->set_program(program.name());
@@ -355,12 +376,16 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   ASSERT_TRUE(Call(*outcomes_, &v1::OutcomeService::Stub::RecordOutcome, outcome, &recorded).ok());
   const std::string code = Enroll(program.patient());
   v1::EnrollDeviceResponse phone;
-  ASSERT_TRUE(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice, v1::EnrollDeviceRequest(), &phone).ok());
+  ASSERT_TRUE(CallAs(code, *access_, &v1::AccessService::Stub::EnrollDevice,
+                     v1::EnrollDeviceRequest(), &phone)
+                  .ok());
 
   v1::ExportPatientDataRequest export_request;
   export_request.set_name(program.patient());
   v1::ExportPatientDataResponse exported;
-  ASSERT_TRUE(CallAs(phone.secret(), *patients_, &v1::PatientService::Stub::ExportPatientData, export_request, &exported).ok());
+  ASSERT_TRUE(CallAs(phone.secret(), *patients_, &v1::PatientService::Stub::ExportPatientData,
+                     export_request, &exported)
+                  .ok());
   EXPECT_TRUE(absl::StrContains(exported.json(), "\"display_name\":\"Sam Runner\""));
   EXPECT_TRUE(absl::StrContains(exported.json(), reported.session().name()));
   EXPECT_TRUE(absl::StrContains(exported.json(), recorded.outcome().name()));
@@ -369,8 +394,10 @@ TEST_F(AccessTest, PatientsExportTheirDataAndAdminsErase) {
   v1::ErasePatientRequest erase;
   erase.set_name(program.patient());
   v1::ErasePatientResponse erased;
-  EXPECT_EQ(CallAs(phone.secret(), *patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      CallAs(phone.secret(), *patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Call(*patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // a reason is required
   erase.set_reason("patient asked to be forgotten");
@@ -400,7 +427,8 @@ TEST_F(AccessTest, OversizedInputsGetCleanStatuses) {
   v1::CreatePatientRequest request;
   request.mutable_patient()->set_display_name(std::string(20000, 'x'));
   v1::CreatePatientResponse response;
-  grpc::Status status = Call(*patients_, &v1::PatientService::Stub::CreatePatient, request, &response);
+  grpc::Status status =
+      Call(*patients_, &v1::PatientService::Stub::CreatePatient, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(ViolatedFields(status).count("patient.display_name"));
 
@@ -438,8 +466,8 @@ TEST_F(AccessTest, ServesTlsWithTheGivenCertificate) {
   const std::string key = (dir_ / "key.pem").string();
   const std::string command = absl::StrCat(
       "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ", key, " -out ", cert,
-      " >/dev/null 2>&1");
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout ",
+      key, " -out ", cert, " >/dev/null 2>&1");
   ASSERT_EQ(std::system(command.c_str()), 0) << "openssl is needed for this test";
   ServerOptions options;
   options.listen = "127.0.0.1:0";

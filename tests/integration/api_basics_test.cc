@@ -6,8 +6,8 @@
 #include <set>
 
 #include "absl/strings/match.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "tests/integration/server_fixture.h"
@@ -43,8 +43,8 @@ grpc::Status ReflectedServices(grpc::Channel& channel, const std::string& token,
   while (stream->Read(&response)) {
     for (const auto& s : response.list_services_response().service()) names.insert(s.name());
     if (response.has_file_descriptor_response()) {
-      names.insert(absl::StrCat("files:",
-                                response.file_descriptor_response().file_descriptor_proto_size()));
+      names.insert(
+          absl::StrCat("files:", response.file_descriptor_response().file_descriptor_proto_size()));
     }
   }
   return stream->Finish();
@@ -102,8 +102,8 @@ TEST_F(ServerTest, EveryReflectedMethodIsServed) {
       grpc::ByteBuffer request(&empty, 1);
       grpc::ByteBuffer response;
       std::promise<grpc::Status> done;
-      stub.UnaryCall(&context, absl::StrCat("/", name, "/", method->name()),
-                     grpc::StubOptions(), &request, &response,
+      stub.UnaryCall(&context, absl::StrCat("/", name, "/", method->name()), grpc::StubOptions(),
+                     &request, &response,
                      [&done](grpc::Status status) { done.set_value(std::move(status)); });
       const grpc::Status status = done.get_future().get();
       EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
@@ -130,8 +130,7 @@ TEST_F(ServerTest, ListExercisesPagesThroughTheWholeLibrary) {
   do {
     v1::ListExercisesResponse response;
     ASSERT_TRUE(
-        Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
-            .ok());
+        Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response).ok());
     EXPECT_LE(response.exercises_size(), 7);
     for (const auto& e : response.exercises()) {
       EXPECT_TRUE(slugs.insert(e.slug()).second) << "seen twice: " << e.slug();
@@ -150,16 +149,15 @@ TEST_F(ServerTest, ListExercisesFilters) {
   request.set_page_size(200);
   v1::ListExercisesResponse response;
   ASSERT_TRUE(
-      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
-          .ok());
+      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response).ok());
   ASSERT_GT(response.exercises_size(), 0);
-  for (const auto& e : response.exercises()) EXPECT_EQ(e.category(), v1::EXERCISE_CATEGORY_ISOMETRIC);
+  for (const auto& e : response.exercises())
+    EXPECT_EQ(e.category(), v1::EXERCISE_CATEGORY_ISOMETRIC);
 
   request.Clear();
   request.set_ladder("ladders/squat");
   ASSERT_TRUE(
-      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
-          .ok());
+      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response).ok());
   ASSERT_EQ(response.exercises_size(), 5);
   EXPECT_EQ(response.exercises(0).slug(), "sit-to-stand-high");
   EXPECT_EQ(response.exercises(4).slug(), "single-leg-squat-60");
@@ -169,8 +167,7 @@ TEST_F(ServerTest, ListExercisesFilters) {
   request.set_max_patellofemoral_load(v1::PATELLOFEMORAL_LOAD_LOW);
   request.set_page_size(200);
   ASSERT_TRUE(
-      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response)
-          .ok());
+      Call(*library_, &v1::ExerciseLibraryService::Stub::ListExercises, request, &response).ok());
   ASSERT_GT(response.exercises_size(), 0);
   for (const auto& e : response.exercises()) {
     EXPECT_LE(e.knee_flexion().max_degrees(), 45) << e.slug();
@@ -195,9 +192,9 @@ TEST_F(ServerTest, GetExerciseCarriesLadderNeighbours) {
 TEST_F(ServerTest, EducationCardsAreServed) {
   v1::ListEducationCardsRequest request;
   v1::ListEducationCardsResponse response;
-  ASSERT_TRUE(Call(*library_, &v1::ExerciseLibraryService::Stub::ListEducationCards, request,
-                   &response)
-                  .ok());
+  ASSERT_TRUE(
+      Call(*library_, &v1::ExerciseLibraryService::Stub::ListEducationCards, request, &response)
+          .ok());
   std::set<int> topics;
   for (const auto& c : response.education_cards()) topics.insert(c.topic());
   EXPECT_TRUE(topics.count(v1::EDUCATION_TOPIC_LOAD_MANAGEMENT));
@@ -208,8 +205,7 @@ TEST_F(ServerTest, DefaultProtocolIsSeeded) {
   v1::GetProtocolRequest request;
   request.set_name("protocols/default");
   v1::GetProtocolResponse response;
-  ASSERT_TRUE(
-      Call(*protocols_, &v1::ProtocolService::Stub::GetProtocol, request, &response).ok());
+  ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::GetProtocol, request, &response).ok());
   EXPECT_EQ(response.protocol().rules().exercise_traffic_light().green_max_pain_during(), 3);
   EXPECT_EQ(response.protocol().rules().running_traffic_light().green_max_pain_during(), 2);
 }

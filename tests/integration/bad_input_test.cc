@@ -58,9 +58,9 @@ TEST_F(ServerTest, UnknownIdsAreDeniedOrNotFoundAndMalformedNamesInvalid) {
   v1::GetPatientRequest get_patient;
   v1::GetPatientResponse patient;
   get_patient.set_name("patients/nobody");
-  EXPECT_EQ(Call(*patients_, &v1::PatientService::Stub::GetPatient, get_patient, &patient)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(*patients_, &v1::PatientService::Stub::GetPatient, get_patient, &patient).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   get_patient.set_name("people/nobody");
   grpc::Status malformed =
       Call(*patients_, &v1::PatientService::Stub::GetPatient, get_patient, &patient);
@@ -70,15 +70,14 @@ TEST_F(ServerTest, UnknownIdsAreDeniedOrNotFoundAndMalformedNamesInvalid) {
   v1::GetProgramRequest get_program;
   v1::GetProgramResponse program;
   get_program.set_name("programs/none");
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::GetProgram, get_program, &program)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(*programs_, &v1::ProgramService::Stub::GetProgram, get_program, &program).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   v1::GetExerciseRequest get_exercise;
   v1::GetExerciseResponse exercise;
   get_exercise.set_name("exercises/moonwalk");
-  EXPECT_EQ(Call(*library_, &v1::ExerciseLibraryService::Stub::GetExercise, get_exercise,
-                 &exercise)
+  EXPECT_EQ(Call(*library_, &v1::ExerciseLibraryService::Stub::GetExercise, get_exercise, &exercise)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
 
@@ -92,9 +91,9 @@ TEST_F(ServerTest, UnknownIdsAreDeniedOrNotFoundAndMalformedNamesInvalid) {
   v1::CreateProgramRequest create;
   v1::CreateProgramResponse created;
   create.mutable_program()->set_patient("patients/nobody");
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(*programs_, &v1::ProgramService::Stub::CreateProgram, create, &created).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   // Within scope, an unknown child is NOT_FOUND.
   const v1::Program real = MakeProgram(MakePatient());
@@ -185,8 +184,8 @@ TEST_F(ServerTest, ReportSessionRejectsBadReportsAndStoresNothing) {
        grpc::StatusCode::INVALID_ARGUMENT, "reports[0].pain_after_1h"},
       {"negative sets", [](auto& r) { r.mutable_reports(0)->set_sets_done(-3); },
        grpc::StatusCode::INVALID_ARGUMENT, "reports[0].sets_done"},
-      {"no request id", [](auto& r) { r.clear_request_id(); },
-       grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
+      {"no request id", [](auto& r) { r.clear_request_id(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "request_id"},
       {"bad request id", [](auto& r) { r.set_request_id("has space"); },
        grpc::StatusCode::INVALID_ARGUMENT, "request_id"},
       {"no reports", [](auto& r) { r.clear_reports(); }, grpc::StatusCode::INVALID_ARGUMENT,
@@ -200,7 +199,9 @@ TEST_F(ServerTest, ReportSessionRejectsBadReportsAndStoresNothing) {
        [](auto& r) { r.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(Start()) + 86400); },
        grpc::StatusCode::INVALID_ARGUMENT, "perform_time"},
       {"before start",
-       [](auto& r) { r.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(Start()) - 3 * 86400); },
+       [](auto& r) {
+         r.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(Start()) - 3 * 86400);
+       },
        grpc::StatusCode::INVALID_ARGUMENT, "perform_time"},
       {"unknown program", [](auto& r) { r.set_program("programs/none"); },
        grpc::StatusCode::PERMISSION_DENIED, ""},
@@ -261,8 +262,7 @@ TEST_F(ServerTest, CheckInRejectsBadPainAndFlags) {
   v1::ListMorningCheckInsRequest list;
   list.set_program(program.name());
   v1::ListMorningCheckInsResponse listed;
-  ASSERT_TRUE(
-      Call(*sessions_, &v1::SessionService::Stub::ListMorningCheckIns, list, &listed).ok());
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ListMorningCheckIns, list, &listed).ok());
   EXPECT_EQ(listed.check_ins_size(), 0);
 }
 

@@ -19,7 +19,9 @@ using google::protobuf::util::MessageDifferencer;
 class EngineApiTest : public ServerTest {
  protected:
   // Day `d` of the test at 12:00 UTC (the time SimulateProgram stamps events).
-  void GoToDay(int d) { clock_.Set(absl::FromCivil(absl::CivilHour(2026, 3, 2 + d, 12), absl::UTCTimeZone())); }
+  void GoToDay(int d) {
+    clock_.Set(absl::FromCivil(absl::CivilHour(2026, 3, 2 + d, 12), absl::UTCTimeZone()));
+  }
 
   v1::ReportSessionResponse Report(const v1::Program& program, int pain_during, int pain_after,
                                    const std::string& id) {
@@ -50,7 +52,8 @@ class EngineApiTest : public ServerTest {
     request.set_program(program.name());
     request.set_page_size(200);
     v1::ListDecisionsResponse response;
-    EXPECT_TRUE(Call(*programs_, &v1::ProgramService::Stub::ListDecisions, request, &response).ok());
+    EXPECT_TRUE(
+        Call(*programs_, &v1::ProgramService::Stub::ListDecisions, request, &response).ok());
     return {response.decisions().begin(), response.decisions().end()};
   }
 
@@ -80,8 +83,7 @@ TEST_F(EngineApiTest, GreenStreakProgressesAndTheNextSessionShowsTheDecidedDose)
     GoToDay(day);
     // A session counts once the next morning confirms it: the third green session's next
     // check-in carries the progression.
-    const v1::ReportMorningCheckInResponse morning =
-        CheckIn(program, 0, absl::StrCat("c", day));
+    const v1::ReportMorningCheckInResponse morning = CheckIn(program, 0, absl::StrCat("c", day));
     for (const auto& d : morning.decisions()) {
       if (d.kind() == v1::DECISION_KIND_PROGRESS) progressions.push_back(d);
     }
@@ -224,15 +226,15 @@ TEST_F(EngineApiTest, ApprovalModeProposesAndTheClinicianDecides) {
   EXPECT_EQ(approved.decision().state(), v1::DECISION_STATE_APPLIED);
   EXPECT_TRUE(MessageDifferencer::Equals(Get(program).prescriptions(0).dose(),
                                          proposed.decisions(0).dose_after()));
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::ApproveDecision, approve, &approved)
-                .error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      Call(*programs_, &v1::ProgramService::Stub::ApproveDecision, approve, &approved).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   v1::RejectDecisionRequest reject;
   reject.set_name(proposed.decisions(0).name());
   v1::RejectDecisionResponse rejected;
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::RejectDecision, reject, &rejected)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);  // reason required
+  EXPECT_EQ(
+      Call(*programs_, &v1::ProgramService::Stub::RejectDecision, reject, &rejected).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);  // reason required
 }
 
 // Morning pain above 7/10 two days running, no red flag ticked: the second check-in pauses
@@ -259,8 +261,9 @@ TEST_F(EngineApiTest, PainAboveSevenTwoDaysRunningPausesAndAlertsTheClinician) {
             "Pain above 7/10 on 2 days with check-ins in a row since 2026-03-05 (2026-03-05: 8, "
             "2026-03-06: 9; limit 2 days): urgent review, program paused.");
   EXPECT_FALSE(alert.patient_advice().empty());
-  auto pause = std::find_if(response.decisions().begin(), response.decisions().end(),
-                            [](const v1::Decision& d) { return d.kind() == v1::DECISION_KIND_PAUSE; });
+  auto pause =
+      std::find_if(response.decisions().begin(), response.decisions().end(),
+                   [](const v1::Decision& d) { return d.kind() == v1::DECISION_KIND_PAUSE; });
   ASSERT_NE(pause, response.decisions().end());
   EXPECT_EQ(pause->rule(), "safety.pain_sustained_high");
   EXPECT_EQ(Get(program).state(), v1::PROGRAM_STATE_PAUSED);
@@ -374,8 +377,8 @@ TEST_F(EngineApiTest, SimulateProgramDecidesAsTheServerAcrossAGapOfMoreThan120Da
   };
   std::vector<Event> events;
   for (int day = 0; day < 7; ++day) events.push_back({day, 1, 1});
-  events.push_back({7, 4, -1});     // RED morning (baseline 1 + 3)
-  events.push_back({140, -1, 7});   // RED session after the gap
+  events.push_back({7, 4, -1});    // RED morning (baseline 1 + 3)
+  events.push_back({140, -1, 7});  // RED session after the gap
   events.push_back({141, 1, -1});
   events.push_back({142, 1, 1});
 
@@ -390,8 +393,7 @@ TEST_F(EngineApiTest, SimulateProgramDecidesAsTheServerAcrossAGapOfMoreThan120Da
   long_lived.set_display_name("gap test");
   long_lived.set_ttl_days(365);
   v1::CreateTokenResponse issued;
-  ASSERT_TRUE(
-      Call(*access_, &v1::AccessService::Stub::CreateToken, long_lived, &issued).ok());
+  ASSERT_TRUE(Call(*access_, &v1::AccessService::Stub::CreateToken, long_lived, &issued).ok());
   token_ = issued.secret();
   const v1::Program program = MakeProgram(MakePatient("UTC"));
   std::vector<v1::Alert> real_alerts;
@@ -470,7 +472,10 @@ TEST_F(ServerTest, ClinicsCopyTheDefaultProtocolAndChangeItsNumbers) {
   v1::CreateProtocolRequest create;
   *create.mutable_protocol() = base.protocol();
   create.mutable_protocol()->set_id("cautious");
-  create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(7);
+  create.mutable_protocol()
+      ->mutable_rules()
+      ->mutable_exercise_traffic_light()
+      ->set_green_max_pain_during(7);
   v1::CreateProtocolResponse created;
   grpc::Status status =
       Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created);
@@ -478,7 +483,10 @@ TEST_F(ServerTest, ClinicsCopyTheDefaultProtocolAndChangeItsNumbers) {
   EXPECT_THAT(ViolatedFields(status),
               ::testing::Contains("protocol.rules.exercise_traffic_light.green_max_pain_during"));
 
-  create.mutable_protocol()->mutable_rules()->mutable_exercise_traffic_light()->set_green_max_pain_during(2);
+  create.mutable_protocol()
+      ->mutable_rules()
+      ->mutable_exercise_traffic_light()
+      ->set_green_max_pain_during(2);
   create.mutable_protocol()->mutable_rules()->mutable_progression()->set_greens_to_progress(4);
   ASSERT_TRUE(Call(*protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created).ok());
   // In the clinic's own namespace: another clinic's ids are neither seen nor taken.
@@ -528,8 +536,7 @@ TEST_F(ServerTest, ABrokenLibraryStopsTheServerNamingTheEntry) {
   options.data_dir = data.string();
   auto server = KneecoachServer::Start(options, clock_);
   EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(server.status().message().find("box-squat-600"), std::string::npos)
-      << server.status();
+  EXPECT_NE(server.status().message().find("box-squat-600"), std::string::npos) << server.status();
 }
 
 }  // namespace

@@ -6,12 +6,12 @@
 #include <functional>
 #include <thread>
 
+#include "SQLiteCpp/Database.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "service/domain/dates.h"
-#include "SQLiteCpp/Database.h"
 #include "service/store/sqlite_store.h"
 #include "tests/integration/server_fixture.h"
 
@@ -198,8 +198,7 @@ TEST_F(HardeningTest, Finding1CorruptStoredCadenceIsAnErrorOnThatProgramOnly) {
   v1::ReportSessionResponse response;
   grpc::Status status = Call(*sessions_, &v1::SessionService::Stub::ReportSession,
                              ReportAll(session, 0, 0, "green-run"), &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
-      << status.error_message();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr(bad.name()));
   EXPECT_TRUE(ServerAnswers());
   status = Call(*sessions_, &v1::SessionService::Stub::ReportSession,
@@ -219,9 +218,9 @@ TEST_F(HardeningTest, Finding2RequestIdsAreScopedByClinicCallerAndBody) {
   theirs.mutable_patient()->set_time_zone("UTC");
   theirs.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
   v1::CreatePatientResponse their_patient;
-  ASSERT_TRUE(CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, theirs,
-                     &their_patient)
-                  .ok());
+  ASSERT_TRUE(
+      CallAs(*south, *patients_, &v1::PatientService::Stub::CreatePatient, theirs, &their_patient)
+          .ok());
 
   v1::CreatePatientRequest ours = theirs;
   ours.mutable_patient()->set_display_name("Northern Patient");
@@ -256,8 +255,8 @@ TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
   create.mutable_protocol()->set_id("southern");
   create.mutable_protocol()->clear_name();
   v1::CreateProtocolResponse created;
-  grpc::Status status = CallAs(*south, *protocols_, &v1::ProtocolService::Stub::CreateProtocol,
-                               create, &created);
+  grpc::Status status =
+      CallAs(*south, *protocols_, &v1::ProtocolService::Stub::CreateProtocol, create, &created);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   EXPECT_EQ(created.protocol().name(), "protocols/south--southern");
@@ -278,12 +277,12 @@ TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
     status = Call(*programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name;
   }
-  status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
-                  &simulated);
+  status =
+      CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   simulate.set_protocol_name("protocols/south--southern");
-  status = CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate,
-                  &simulated);
+  status =
+      CallAs(*south, *programs_, &v1::ProgramService::Stub::SimulateProgram, simulate, &simulated);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
@@ -310,7 +309,8 @@ TEST_F(HardeningTest, Finding6UnknownFieldsAreNotStored) {
   request.mutable_patient()->set_clinic("clinics/north");
   request.mutable_patient()->set_time_zone("UTC");
   request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
-  request.mutable_patient()->GetReflection()
+  request.mutable_patient()
+      ->GetReflection()
       ->MutableUnknownFields(request.mutable_patient())
       ->AddLengthDelimited(4000, std::string(100000, 'x'));
   v1::CreatePatientResponse created;
@@ -373,11 +373,9 @@ TEST_F(HardeningTest, Finding9FieldMaskPathsMustNameFields) {
 TEST_F(HardeningTest, Finding10FarFutureTimestampsDoNotWrapAround) {
   const v1::Program program = MakeProgram(MakePatient(), {"quad-set"});
   for (int year : {2611, 9999}) {
-    v1::ReportSessionRequest request =
-        ReportAll(Today(program), 1, 1, absl::StrCat("far-", year));
-    request.mutable_perform_time()->set_seconds(
-        absl::ToUnixSeconds(absl::FromCivil(absl::CivilSecond(year, 3, 2, 8, 50, 0),
-                                            absl::UTCTimeZone())));
+    v1::ReportSessionRequest request = ReportAll(Today(program), 1, 1, absl::StrCat("far-", year));
+    request.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(
+        absl::FromCivil(absl::CivilSecond(year, 3, 2, 8, 50, 0), absl::UTCTimeZone())));
     v1::ReportSessionResponse response;
     grpc::Status status =
         Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &response);
@@ -400,8 +398,8 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
   grpc::Status status;
   int failures = 0;
   for (; failures < 50; ++failures) {
-    status = CallAs("KC-AAAA-AAAA", *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
-                    &enrolled);
+    status =
+        CallAs("KC-AAAA-AAAA", *access_, &v1::AccessService::Stub::EnrollDevice, enroll, &enrolled);
     if (status.error_code() != grpc::StatusCode::UNAUTHENTICATED) break;
   }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
@@ -410,16 +408,14 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
   const absl::Duration delay = RetryDelay(status);
   EXPECT_GT(delay, absl::ZeroDuration());
   // While refused, even the right code is not tried.
-  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
-                  &enrolled);
+  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll, &enrolled);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Count("SELECT count(*) FROM audit WHERE instr(data, 'failed sign-in') > 0"),
-            failures);
+  EXPECT_EQ(Count("SELECT count(*) FROM audit WHERE instr(data, 'failed sign-in') > 0"), failures);
   // A valid token from the same peer (every patient behind the web app's gateway shares
   // it) is still served: the budget is for guesses, not for signed-in users.
   v1::GetCurrentUserResponse me;
-  status = Call(*access_, &v1::AccessService::Stub::GetCurrentUser, v1::GetCurrentUserRequest(),
-                &me);
+  status =
+      Call(*access_, &v1::AccessService::Stub::GetCurrentUser, v1::GetCurrentUserRequest(), &me);
   EXPECT_TRUE(status.ok()) << status.error_message();
   // Another client behind the gateway (x-forwarded-for from loopback) has its own budget.
   {
@@ -430,8 +426,7 @@ TEST_F(HardeningTest, Finding7FailedEnrollmentsAreRateLimitedAndAudited) {
               grpc::StatusCode::UNAUTHENTICATED);
   }
   clock_.Advance(delay);
-  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll,
-                  &enrolled);
+  status = CallAs(code.code(), *access_, &v1::AccessService::Stub::EnrollDevice, enroll, &enrolled);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
@@ -455,8 +450,7 @@ TEST_F(HardeningTest, Finding11ErasureLeavesNoTraceOfThePatientsUser) {
       CallAs(phone.secret(), *access_, &v1::AccessService::Stub::RevokeToken, revoke, &revoked);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const std::string user = phone.user().name();
-  ASSERT_GT(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user,
-                               "') > 0")),
+  ASSERT_GT(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user, "') > 0")),
             0);
 
   v1::ErasePatientRequest erase;
@@ -465,16 +459,13 @@ TEST_F(HardeningTest, Finding11ErasureLeavesNoTraceOfThePatientsUser) {
   v1::ErasePatientResponse erased;
   status = Call(*patients_, &v1::PatientService::Stub::ErasePatient, erase, &erased);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user,
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", user, "') > 0")),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM requests WHERE instr(response, 'Sams tablet') > 0"), 0);
+  EXPECT_EQ(
+      Count(absl::StrCat("SELECT count(*) FROM requests WHERE instr(scope, '", user, "') > 0")), 0);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '", patient.name(),
                                "') > 0")),
-            0);
-  EXPECT_EQ(Count("SELECT count(*) FROM requests WHERE instr(response, 'Sams tablet') > 0"),
-            0);
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM requests WHERE instr(scope, '", user,
-                               "') > 0")),
-            0);
-  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM audit WHERE instr(data, '",
-                               patient.name(), "') > 0")),
             1);  // the erasure's own entry
 }
 
@@ -492,8 +483,8 @@ TEST_F(HardeningTest, Finding12TokensMadeWithAPhonesTokenAreBounded) {
   EXPECT_LE(first.token().expire_time().seconds(), phone.token().expire_time().seconds());
   // A token so made makes none.
   v1::CreateTokenResponse grandchild;
-  status = CallAs(first.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint,
-                  &grandchild);
+  status =
+      CallAs(first.secret(), *access_, &v1::AccessService::Stub::CreateToken, mint, &grandchild);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   // A few at most.
   int made = 1;
@@ -518,9 +509,8 @@ TEST_F(HardeningTest, Finding12TokensMadeWithAPhonesTokenAreBounded) {
 // Finding 14: names with terminal escapes, NUL or bidi overrides are refused, and page
 // tokens do not tell a table's row count.
 TEST_F(HardeningTest, Finding14ControlCharactersInNamesAndOpaquePageTokens) {
-  for (const std::string& name :
-       {std::string("Sam\x1b[2J"), std::string("Sam\0Runner", 10),
-        std::string("Sam \u202eRunner"), std::string("Sam\nRunner")}) {
+  for (const std::string& name : {std::string("Sam\x1b[2J"), std::string("Sam\0Runner", 10),
+                                  std::string("Sam \u202eRunner"), std::string("Sam\nRunner")}) {
     v1::CreatePatientRequest request;
     request.mutable_patient()->set_display_name(name);
     request.mutable_patient()->set_clinic("clinics/north");

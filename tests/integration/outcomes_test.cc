@@ -154,9 +154,9 @@ TEST_F(OutcomesTest, RecordedOutcomesAreScoredListedAndStoredOnce) {
   v1::ExportPatientDataRequest export_request;
   export_request.set_name(program.patient());
   v1::ExportPatientDataResponse exported;
-  ASSERT_TRUE(Call(*patients_, &v1::PatientService::Stub::ExportPatientData, export_request,
-                   &exported)
-                  .ok());
+  ASSERT_TRUE(
+      Call(*patients_, &v1::PatientService::Stub::ExportPatientData, export_request, &exported)
+          .ok());
   EXPECT_THAT(exported.json(), HasSubstr("\"outcomes\":[{"));
   EXPECT_THAT(exported.json(), HasSubstr("OUTCOME_KIND_STEP_DOWN_30S"));
 }
@@ -229,8 +229,7 @@ TEST_F(OutcomesTest, BadOutcomesAreInvalidArgumentsNamingTheField) {
     v1::RecordOutcomeResponse response;
     grpc::Status status = Record(program, c.outcome, absl::StrCat("bad-", n++), &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.what;
-    EXPECT_TRUE(ViolatedFields(status).count(c.field))
-        << c.what << ": " << status.error_message();
+    EXPECT_TRUE(ViolatedFields(status).count(c.field)) << c.what << ": " << status.error_message();
   }
   // The boundaries are accepted.
   for (int value : {-3, 3}) {
@@ -342,8 +341,7 @@ TEST_F(OutcomesTest, TodaysSessionAsksForTheAkpsUntilItIsRecorded) {
   basic.set_program(program.name());
   basic.set_view(v1::SESSION_VIEW_BASIC);
   v1::GetTodaySessionResponse response;
-  ASSERT_TRUE(
-      Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, basic, &response).ok());
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::GetTodaySession, basic, &response).ok());
   EXPECT_THAT(response.session().outcomes_due(),
               ElementsAre(v1::OUTCOME_KIND_GLOBAL_RATING_OF_CHANGE));
   EXPECT_THAT(Today(program).outcomes_due(),  // and in the full view
@@ -363,9 +361,8 @@ TEST_F(OutcomesTest, ProgressSumsUpTheStoredWeeks) {
     check_in.mutable_check_in()->set_program(program.name());
     check_in.mutable_check_in()->set_morning_pain(day < 7 ? 4 : 1);
     v1::ReportMorningCheckInResponse checked;
-    ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportMorningCheckIn, check_in,
-                     &checked)
-                    .ok());
+    ASSERT_TRUE(
+        Call(*sessions_, &v1::SessionService::Stub::ReportMorningCheckIn, check_in, &checked).ok());
     if (day == 1) RecordAkps(program, 55, "akps-1");
   }
   GoToDay(9);
@@ -401,9 +398,9 @@ TEST_F(OutcomesTest, ProgressSumsUpTheStoredWeeks) {
   EXPECT_TRUE(ViolatedFields(status).count("weeks"));
   request.set_weeks(0);
   request.set_program("programs/nosuchprogram");
-  EXPECT_EQ(Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(*outcomes_, &v1::OutcomeService::Stub::GetProgress, request, &response).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace

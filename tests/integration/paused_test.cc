@@ -231,17 +231,16 @@ TEST_F(PausedTest, TodayWhilePausedListsNoExercisesAndSaysWhy) {
 
 TEST_F(PausedTest, ClinicianApprovesAndRejectsProposalsWhilePaused) {
   // Two patients in approval mode, each with a progression proposed after three greens.
-  const std::vector<v1::Program> programs = {
-      MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL),
-      MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL)};
+  const std::vector<v1::Program> programs = {MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL),
+                                             MakeUtcProgram(v1::APPROVAL_MODE_CLINICIAN_APPROVAL)};
   // Each session is confirmed by the next morning's check-in (progressions wait for it).
   for (int n = 0; n < 3; ++n) {
     clock_.Set(Start() + absl::Hours(48 * n));
     for (size_t p = 0; p < programs.size(); ++p) {
       v1::ReportSessionResponse response;
-      ASSERT_TRUE(Report(ReportAll(Today(programs[p]), 0, 0, absl::StrCat("p", p, "s", n)),
-                         &response)
-                      .ok());
+      ASSERT_TRUE(
+          Report(ReportAll(Today(programs[p]), 0, 0, absl::StrCat("p", p, "s", n)), &response)
+              .ok());
     }
     clock_.Set(Start() + absl::Hours(48 * n + 24));
     for (size_t p = 0; p < programs.size(); ++p) {

@@ -9,10 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kneecoach/v1/access.grpc.pb.h"
 #include "kneecoach/v1/decision.grpc.pb.h"
@@ -91,8 +91,7 @@ class ServerTest : public ::testing::Test {
   // Calls `method` on `stub` as the clinic admin (token_), with a 10 s deadline.
   template <typename Stub, typename Request, typename Response>
   grpc::Status Call(Stub& stub,
-                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                 Response*),
+                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                     const Request& request, Response* response) {
     return CallAs(token_, stub, method, request, response);
   }
@@ -100,8 +99,7 @@ class ServerTest : public ::testing::Test {
   // The same with another bearer token ("" sends none).
   template <typename Stub, typename Request, typename Response>
   grpc::Status CallAs(const std::string& token, Stub& stub,
-                      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                   Response*),
+                      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                       const Request& request, Response* response) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -148,8 +146,8 @@ class ServerTest : public ::testing::Test {
   }
 
   // Reports every item of `session` done as prescribed with the given pains.
-  v1::ReportSessionRequest ReportAll(const v1::Session& session, int pain_during,
-                                     int pain_after, const std::string& request_id) {
+  v1::ReportSessionRequest ReportAll(const v1::Session& session, int pain_during, int pain_after,
+                                     const std::string& request_id) {
     v1::ReportSessionRequest request;
     request.set_program(session.program());
     request.set_request_id(request_id);

@@ -62,11 +62,9 @@ TEST_F(ServerTest, RetriedReportWithTheSameRequestIdStoresOneSession) {
   const v1::ReportSessionRequest request = ReportAll(today, 2, 1, "phone-7f3a");
   v1::ReportSessionResponse first;
   v1::ReportSessionResponse retry;
-  ASSERT_TRUE(
-      Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &first).ok());
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &first).ok());
   clock_.Advance(absl::Minutes(30));  // synced again later from offline
-  ASSERT_TRUE(
-      Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &retry).ok());
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &retry).ok());
   EXPECT_EQ(first.session().name(), retry.session().name());
 
   v1::ListSessionsRequest list;
@@ -84,8 +82,7 @@ TEST_F(ServerTest, OfflineReportLandsOnTheDayItWasDone) {
   v1::ReportSessionRequest request = ReportAll(today, 1, 0, "offline-1");
   request.mutable_perform_time()->set_seconds(absl::ToUnixSeconds(Start() + absl::Hours(2)));
   v1::ReportSessionResponse response;
-  ASSERT_TRUE(
-      Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &response).ok());
+  ASSERT_TRUE(Call(*sessions_, &v1::SessionService::Stub::ReportSession, request, &response).ok());
   EXPECT_EQ(response.session().local_date(), "2026-03-02");
 }
 
@@ -108,8 +105,8 @@ TEST_F(ServerTest, HistoryPagesNewestFirst) {
     for (const auto& s : page.sessions()) dates.push_back(s.local_date());
     list.set_page_token(page.next_page_token());
   } while (!list.page_token().empty());
-  EXPECT_EQ(dates, (std::vector<std::string>{"2026-03-06", "2026-03-05", "2026-03-04",
-                                             "2026-03-03", "2026-03-02"}));
+  EXPECT_EQ(dates, (std::vector<std::string>{"2026-03-06", "2026-03-05", "2026-03-04", "2026-03-03",
+                                             "2026-03-02"}));
 }
 
 TEST_F(ServerTest, PausedProgramHandsOutNoLoading) {
@@ -125,15 +122,14 @@ TEST_F(ServerTest, PausedProgramHandsOutNoLoading) {
   EXPECT_TRUE(today.program_paused());
   EXPECT_NE(today.message().find("paused"), std::string::npos);
 
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::PauseProgram, pause, &paused)
-                .error_code(),
+  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::PauseProgram, pause, &paused).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   v1::ResumeProgramRequest resume;
   resume.set_name(program.name());
   v1::ResumeProgramResponse resumed;
-  EXPECT_EQ(Call(*programs_, &v1::ProgramService::Stub::ResumeProgram, resume, &resumed)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);  // a reason is required
+  EXPECT_EQ(
+      Call(*programs_, &v1::ProgramService::Stub::ResumeProgram, resume, &resumed).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);  // a reason is required
   resume.set_reason("swelling settled");
   ASSERT_TRUE(Call(*programs_, &v1::ProgramService::Stub::ResumeProgram, resume, &resumed).ok());
   EXPECT_GT(Today(program).items_size(), 0);

@@ -66,7 +66,8 @@ TEST(AccessCacheTest, StaysWithinItsSize) {
     cache.PutOwner("programs/p" + std::to_string(i), {"clinics/x", "p"}, cache.generation());
   }
   int present = 0;
-  for (int i = 0; i < 10; ++i) present += cache.FindOwner("programs/p" + std::to_string(i)).has_value();
+  for (int i = 0; i < 10; ++i)
+    present += cache.FindOwner("programs/p" + std::to_string(i)).has_value();
   EXPECT_LE(present, 3);
   EXPECT_TRUE(cache.FindOwner("programs/p9").has_value());  // the newest survives
 }

@@ -305,8 +305,7 @@ TEST_F(BatchCommitTest, AWriteTxnRefusesWorkAfterCommit) {
   ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a")).ok());
   ASSERT_TRUE((*txn)->Commit().ok());
   // It no longer holds the writer: nothing may run outside the batches.
-  EXPECT_EQ((*txn)->InsertPatient("b", Patient("b")).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*txn)->InsertPatient("b", Patient("b")).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ((*txn)->Commit().code(), absl::StatusCode::kFailedPrecondition);
   txn->reset();
   EXPECT_EQ(StoredPatients(*store), std::set<std::string>{"a"});

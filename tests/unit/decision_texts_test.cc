@@ -61,9 +61,8 @@ TEST(DecisionTexts, ProposalsSayTheyWaitForThePhysiotherapist) {
                                       "keep 3 x 12"));
   EXPECT_THAT(s.details[1], HasSubstr("Already in your program"));
   const PatientSummary one = SummarizeForPatient({decisions[0]}, testing::TestLibrary());
-  EXPECT_THAT(one.headlines,
-              ElementsAre("1 exercise is a small step harder next time, once your "
-                          "physiotherapist agrees."));
+  EXPECT_THAT(one.headlines, ElementsAre("1 exercise is a small step harder next time, once your "
+                                         "physiotherapist agrees."));
 }
 
 TEST(DecisionTexts, NothingChangedSaysNothing) {

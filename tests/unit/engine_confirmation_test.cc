@@ -63,8 +63,7 @@ TEST(EngineConfirmation, TheThirdGreenProgressesOnlyWhenTheMorningIsAtBaseline) 
     EXPECT_EQ(progress[0].source(), "programs/p/checkIns/10");
     EXPECT_EQ(progress[0].inputs().at("green_streak"), "3");
     EXPECT_EQ(progress[0].inputs().at("report_date"), Date(2));
-    EXPECT_EQ(progress[0].inputs().at("confirmed_by"),
-              absl::StrCat("morning check-in ", Date(3)));
+    EXPECT_EQ(progress[0].inputs().at("confirmed_by"), absl::StrCat("morning check-in ", Date(3)));
     EXPECT_EQ(progress[0].dose_before().hold_seconds(), 30);
     EXPECT_EQ(progress[0].dose_after().hold_seconds(), 45);
     EXPECT_EQ(h.prescription(0).dose().hold_seconds(), 45);
@@ -92,8 +91,7 @@ EngineResult UnconfirmedThenSessionOn(EngineHarness& h, int next) {
 }
 
 TEST(EngineConfirmation, AMissingCheckInCountsOnlyAfterTheConfiguredHours) {
-  ASSERT_EQ(testing::DefaultProtocol().rules().confirmation().unconfirmed_counts_after_hours(),
-            48);
+  ASSERT_EQ(testing::DefaultProtocol().rules().confirmation().unconfirmed_counts_after_hours(), 48);
   {
     SCOPED_TRACE("day 4: 24 h since the end of day 2, not yet 48");
     EngineHarness h = WallSitHarness();
@@ -168,8 +166,8 @@ TEST(EngineConfirmation, ARunStageAdvancesOnlyWhenTheMorningAfterTheSecondGreenR
     const EngineResult r = h.CheckInOn(Date(3), CheckIn(c.morning));
     ASSERT_EQ(r.decisions.size(), 1u);
     EXPECT_EQ(r.decisions[0].rule(), c.rule);
-    EXPECT_EQ(h.prescription(0).exercise(), c.advances ? "exercises/run-walk-stage-4"
-                                                       : "exercises/run-walk-stage-3");
+    EXPECT_EQ(h.prescription(0).exercise(),
+              c.advances ? "exercises/run-walk-stage-4" : "exercises/run-walk-stage-3");
   }
 }
 
@@ -321,23 +319,51 @@ struct CategoryCase {
 TEST(EngineConfirmation, EachCategoryRegressesWhatItsRulesAllow) {
   const std::vector<CategoryCase> cases = {
       // Cross-training: duration and effort, never a knee range.
-      {"stationary-bike", "", {6}, "regress.red_volume", "stationary-bike",
+      {"stationary-bike",
+       "",
+       {6},
+       "regress.red_volume",
+       "stationary-bike",
        "sets: 1 duration_seconds: 450 target_rpe: 3"},
-      {"stationary-bike", "", {4, 4}, "regress.amber_streak", "stationary-bike",
+      {"stationary-bike",
+       "",
+       {4, 4},
+       "regress.amber_streak",
+       "stationary-bike",
        "sets: 1 duration_seconds: 675 target_rpe: 4"},
       // Isometrics: hold time (then sets), not range.
-      {"wall-sit-30-45", "", {6}, "regress.red_volume", "wall-sit-30-45",
+      {"wall-sit-30-45",
+       "",
+       {6},
+       "regress.red_volume",
+       "wall-sit-30-45",
        "sets: 5 hold_seconds: 15 rest_seconds: 120"},
-      {"wall-sit-30-45", "", {4, 4}, "regress.amber_streak", "wall-sit-30-45",
+      {"wall-sit-30-45",
+       "",
+       {4, 4},
+       "regress.amber_streak",
+       "wall-sit-30-45",
        "sets: 5 hold_seconds: 23 rest_seconds: 120"},
       // Squats: the range (after a RED with no lower rung, also half the reps).
-      {"sit-to-stand-high", "", {6}, "regress.red_volume", "sit-to-stand-high",
+      {"sit-to-stand-high",
+       "",
+       {6},
+       "regress.red_volume",
+       "sit-to-stand-high",
        "sets: 3 reps: 5 rest_seconds: 90 max_knee_flexion_degrees: 45"},
       // Foam rolling: duration, never a range.
-      {"foam-roll-quads", "", {6}, "regress.red_volume", "foam-roll-quads",
+      {"foam-roll-quads",
+       "",
+       {6},
+       "regress.red_volume",
+       "foam-roll-quads",
        "sets: 2 rest_seconds: 30 duration_seconds: 23 per_side: true"},
       // Stretches: hold time, never a range.
-      {"stretch-quads", "", {6}, "regress.red_volume", "stretch-quads",
+      {"stretch-quads",
+       "",
+       {6},
+       "regress.red_volume",
+       "stretch-quads",
        "sets: 3 hold_seconds: 15 rest_seconds: 15 per_side: true"},
   };
   for (const CategoryCase& c : cases) {

@@ -80,20 +80,49 @@ struct RuleCase {
 TEST(EngineRules, ActionsOnTheLastSessionAtTheirBoundaries) {
   const std::vector<RuleCase> cases = {
       {"GREEN x2 is not enough", {{3}, {3}}, std::nullopt, "", "partial-squat-45", Reps(3, 12)},
-      {"GREEN x3 (pain 3) progresses reps", {{3}, {3}, {3}}, v1::DECISION_KIND_PROGRESS,
-       "progress.green_streak", "partial-squat-45", Reps(3, 14), true},
-      {"pain 4 is AMBER: hold", {{4}}, v1::DECISION_KIND_HOLD, "hold.amber", "partial-squat-45",
+      {"GREEN x3 (pain 3) progresses reps",
+       {{3}, {3}, {3}},
+       v1::DECISION_KIND_PROGRESS,
+       "progress.green_streak",
+       "partial-squat-45",
+       Reps(3, 14),
+       true},
+      {"pain 4 is AMBER: hold",
+       {{4}},
+       v1::DECISION_KIND_HOLD,
+       "hold.amber",
+       "partial-squat-45",
        Reps(3, 12)},
-      {"not settled 1 h after is AMBER", {{1, 3}}, v1::DECISION_KIND_HOLD, "hold.amber",
-       "partial-squat-45", Reps(3, 12)},
-      {"settled at baseline is GREEN", {{1, 2}, {1, 2}, {1, 2}}, v1::DECISION_KIND_PROGRESS,
-       "progress.green_streak", "partial-squat-45", Reps(3, 14), true},
-      {"AMBER x2 (pain 5) regresses volume -25%", {{4}, {5}}, v1::DECISION_KIND_REGRESS,
-       "regress.amber_streak", "partial-squat-45", Reps(3, 9)},
-      {"an AMBER breaks the green streak", {{3}, {3}, {4}, {3}}, std::nullopt, "",
-       "partial-squat-45", Reps(3, 12)},
-      {"pain 6 during dynamic work: swap to the isometric", {{6}},
-       v1::DECISION_KIND_SWAP_TO_ISOMETRIC, "swap.red_painful_dynamic", "wall-sit-30-45",
+      {"not settled 1 h after is AMBER",
+       {{1, 3}},
+       v1::DECISION_KIND_HOLD,
+       "hold.amber",
+       "partial-squat-45",
+       Reps(3, 12)},
+      {"settled at baseline is GREEN",
+       {{1, 2}, {1, 2}, {1, 2}},
+       v1::DECISION_KIND_PROGRESS,
+       "progress.green_streak",
+       "partial-squat-45",
+       Reps(3, 14),
+       true},
+      {"AMBER x2 (pain 5) regresses volume -25%",
+       {{4}, {5}},
+       v1::DECISION_KIND_REGRESS,
+       "regress.amber_streak",
+       "partial-squat-45",
+       Reps(3, 9)},
+      {"an AMBER breaks the green streak",
+       {{3}, {3}, {4}, {3}},
+       std::nullopt,
+       "",
+       "partial-squat-45",
+       Reps(3, 12)},
+      {"pain 6 during dynamic work: swap to the isometric",
+       {{6}},
+       v1::DECISION_KIND_SWAP_TO_ISOMETRIC,
+       "swap.red_painful_dynamic",
+       "wall-sit-30-45",
        testing::TestLibrary().FindExercise("wall-sit-30-45")->starting_dose()},
   };
   for (const RuleCase& c : cases) {
@@ -115,9 +144,8 @@ TEST(EngineRules, ActionsOnTheLastSessionAtTheirBoundaries) {
       EXPECT_EQ(d.inputs().at("morning_baseline"), "2");
       EXPECT_TRUE(d.name().empty());
       // Seven steady mornings, then one after each session.
-      EXPECT_EQ(d.source(), c.by_morning
-                                ? absl::StrCat("programs/p/checkIns/", 7 + c.pains.size())
-                                : absl::StrCat("programs/p/sessions/", c.pains.size()));
+      EXPECT_EQ(d.source(), c.by_morning ? absl::StrCat("programs/p/checkIns/", 7 + c.pains.size())
+                                         : absl::StrCat("programs/p/sessions/", c.pains.size()));
     }
     EXPECT_EQ(h.prescription(0).exercise(), absl::StrCat("exercises/", c.exercise_after));
     EXPECT_EQ(h.prescription(0).dose().ShortDebugString(), c.dose_after.ShortDebugString());
@@ -307,8 +335,8 @@ std::vector<std::string> AlertDates(const EngineHarness& h, v1::AlertKind kind) 
   std::vector<std::string> dates;
   for (const auto& a : h.history().alerts) {
     if (a.kind() != kind) continue;
-    dates.push_back(FormatLocalDate(absl::ToCivilDay(
-        absl::FromUnixSeconds(a.create_time().seconds()), absl::UTCTimeZone())));
+    dates.push_back(FormatLocalDate(
+        absl::ToCivilDay(absl::FromUnixSeconds(a.create_time().seconds()), absl::UTCTimeZone())));
   }
   return dates;
 }
@@ -334,7 +362,8 @@ TEST(EngineRules, PainSustainedAboveSevenAtItsBoundaries) {
       {"a day at 7 breaks the run", {{0, 8}, {1, 7}, {2, 8}}, {}},
       {"days without a check-in do not break it", {{0, 8}, {3, 9}}, {Date(3)}},
       {"nor does a day with only a session at pain 2",
-       {{0, 8}, {1, std::nullopt, {}, {}, 2}, {2, 8}}, {Date(2)}},
+       {{0, 8}, {1, std::nullopt, {}, {}, 2}, {2, 8}},
+       {Date(2)}},
       {"usual pain above 7 counts", {{0, 5, 8}, {1, 5, 8}}, {Date(1)}},
       {"worst pain does not", {{0, 5, std::nullopt, 9}, {1, 5, std::nullopt, 9}}, {}},
       {"a day's highest check-in counts", {{0, 8}, {0, 3}, {1, 8}}, {Date(1)}},
@@ -431,7 +460,9 @@ TEST(EngineRules, UsualPainRisingFastAtItsBoundariesAndBesideTheAlertOnlyRise) {
       {"up 2 within 3 days: the alert-only rule", {{0, 2}, {3, 4}}, {}, {Date(3)}},
       {"up 3 over 4 days: outside the window", {{0, 2}, {4, 5}}, {}, {Date(4)}},
       {"up 3 after a dip within the window", {{0, 5}, {1, 2}, {3, 5}}, {Date(3)}, {}},
-      {"up 2 alerts, one more within 3 days pauses", {{0, 2}, {1, 4}, {3, 5}}, {Date(3)},
+      {"up 2 alerts, one more within 3 days pauses",
+       {{0, 2}, {1, 4}, {3, 5}},
+       {Date(3)},
        {Date(1)}},
       {"rule off at 0 points", {{0, 2}, {3, 5}}, {}, {Date(3)}, 0},
   };
@@ -543,25 +574,27 @@ TEST(EngineRules, ApplyDecisionRefusesWhatNoLongerHolds) {
     absl::StatusCode code;
   };
   const std::vector<Case> cases = {
-      {"locked since", [](v1::Program& p, v1::Decision&) {
-         p.mutable_prescriptions(0)->set_locked(true);
-       }, absl::StatusCode::kFailedPrecondition},
-      {"dose changed by the clinician", [](v1::Program& p, v1::Decision&) {
+      {"locked since",
+       [](v1::Program& p, v1::Decision&) { p.mutable_prescriptions(0)->set_locked(true); },
+       absl::StatusCode::kFailedPrecondition},
+      {"dose changed by the clinician",
+       [](v1::Program& p, v1::Decision&) {
          p.mutable_prescriptions(0)->mutable_dose()->set_reps(13);
-       }, absl::StatusCode::kFailedPrecondition},
-      {"program completed", [](v1::Program& p, v1::Decision&) {
-         p.set_state(v1::PROGRAM_STATE_COMPLETED);
-       }, absl::StatusCode::kFailedPrecondition},
+       },
+       absl::StatusCode::kFailedPrecondition},
+      {"program completed",
+       [](v1::Program& p, v1::Decision&) { p.set_state(v1::PROGRAM_STATE_COMPLETED); },
+       absl::StatusCode::kFailedPrecondition},
       // The easier dose a clinician approves before resuming.
-      {"program paused", [](v1::Program& p, v1::Decision&) {
-         p.set_state(v1::PROGRAM_STATE_PAUSED);
-       }, absl::StatusCode::kOk},
-      {"prescription gone", [](v1::Program&, v1::Decision& d) {
-         d.set_prescription("programs/p/prescriptions/9");
-       }, absl::StatusCode::kNotFound},
-      {"a hold changes nothing", [](v1::Program&, v1::Decision& d) {
-         d.set_kind(v1::DECISION_KIND_HOLD);
-       }, absl::StatusCode::kOk},
+      {"program paused",
+       [](v1::Program& p, v1::Decision&) { p.set_state(v1::PROGRAM_STATE_PAUSED); },
+       absl::StatusCode::kOk},
+      {"prescription gone",
+       [](v1::Program&, v1::Decision& d) { d.set_prescription("programs/p/prescriptions/9"); },
+       absl::StatusCode::kNotFound},
+      {"a hold changes nothing",
+       [](v1::Program&, v1::Decision& d) { d.set_kind(v1::DECISION_KIND_HOLD); },
+       absl::StatusCode::kOk},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

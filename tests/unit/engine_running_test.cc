@@ -56,8 +56,8 @@ EngineResult Runs(EngineHarness& h, const std::vector<Run>& runs, int first_day 
     const std::string day = RunDay(first_day + static_cast<int>(i));
     last = h.Session(day, {report});
     if (mornings) {
-      last = Merge(std::move(last),
-                   h.CheckInOn(FormatLocalDate(testing::Day(day) + 1), CheckIn(1)));
+      last =
+          Merge(std::move(last), h.CheckInOn(FormatLocalDate(testing::Day(day) + 1), CheckIn(1)));
     }
   }
   return last;
@@ -81,18 +81,42 @@ struct StageCase {
 TEST(EngineRunning, StageRulesOnTheLastRun) {
   const std::vector<StageCase> cases = {
       {"one green run: stay", "run-walk-stage-3", {{2}}, {}, "run-walk-stage-3", ""},
-      {"two green runs (pain 2): next stage", "run-walk-stage-3", {{2}, {2}}, {"run.advance"},
-       "run-walk-stage-4", ""},
-      {"pain 3 is amber for running: repeat", "run-walk-stage-3", {{2}, {3}},
-       {"run.hold_amber"}, "run-walk-stage-3", ""},
-      {"stopped run without red: one stage back, no rest", "run-walk-stage-3",
-       {{2, true}}, {"run.step_back_stopped"}, "run-walk-stage-2", ""},
-      {"red (pain 4): rest 48 h and one stage back", "run-walk-stage-3", {{4}},
-       {"run.rest_after_red", "run.step_back_red"}, "run-walk-stage-2", "2026-03-12"},
-      {"red (pain 5) is not severe: one stage back", "run-walk-stage-3", {{5}},
-       {"run.rest_after_red", "run.step_back_red"}, "run-walk-stage-2", "2026-03-12"},
-      {"red with pain above 5: two stages back", "run-walk-stage-3", {{6}},
-       {"run.rest_after_red", "run.step_back_red_severe"}, "run-walk-stage-1", "2026-03-12"},
+      {"two green runs (pain 2): next stage",
+       "run-walk-stage-3",
+       {{2}, {2}},
+       {"run.advance"},
+       "run-walk-stage-4",
+       ""},
+      {"pain 3 is amber for running: repeat",
+       "run-walk-stage-3",
+       {{2}, {3}},
+       {"run.hold_amber"},
+       "run-walk-stage-3",
+       ""},
+      {"stopped run without red: one stage back, no rest",
+       "run-walk-stage-3",
+       {{2, true}},
+       {"run.step_back_stopped"},
+       "run-walk-stage-2",
+       ""},
+      {"red (pain 4): rest 48 h and one stage back",
+       "run-walk-stage-3",
+       {{4}},
+       {"run.rest_after_red", "run.step_back_red"},
+       "run-walk-stage-2",
+       "2026-03-12"},
+      {"red (pain 5) is not severe: one stage back",
+       "run-walk-stage-3",
+       {{5}},
+       {"run.rest_after_red", "run.step_back_red"},
+       "run-walk-stage-2",
+       "2026-03-12"},
+      {"red with pain above 5: two stages back",
+       "run-walk-stage-3",
+       {{6}},
+       {"run.rest_after_red", "run.step_back_red_severe"},
+       "run-walk-stage-1",
+       "2026-03-12"},
       {"stage 1 cannot go lower", "run-walk-stage-1", {{2, true}}, {}, "run-walk-stage-1", ""},
   };
   for (const StageCase& c : cases) {
@@ -134,12 +158,21 @@ TEST(EngineRunning, PainStillThereTheNextMorningMeansTwoStagesBack) {
     std::string stage_after;
   };
   const std::vector<Case> cases = {
-      {"red run, morning above baseline: one more stage", 4, 2,
-       {"run.step_back_pain_after_24h"}, "run-walk-stage-3"},
+      {"red run, morning above baseline: one more stage",
+       4,
+       2,
+       {"run.step_back_pain_after_24h"},
+       "run-walk-stage-3"},
       {"red run, morning at baseline: nothing more", 4, 1, {}, "run-walk-stage-4"},
-      {"green run, red morning: rest and two back", 2, 3,
-       {"run.rest_after_red", "run.step_back_pain_after_24h"}, "run-walk-stage-3"},
-      {"green run, amber morning: repeat", 2, 2, {"run.hold_amber_next_morning"},
+      {"green run, red morning: rest and two back",
+       2,
+       3,
+       {"run.rest_after_red", "run.step_back_pain_after_24h"},
+       "run-walk-stage-3"},
+      {"green run, amber morning: repeat",
+       2,
+       2,
+       {"run.hold_amber_next_morning"},
        "run-walk-stage-5"},
   };
   for (const Case& c : cases) {

@@ -58,7 +58,8 @@ inline v1::Prescription MakePrescription(int index, absl::string_view slug,
   if (!ladder_id.empty()) p.set_ladder(absl::StrCat("ladders/", ladder_id));
   const v1::Exercise* exercise = TestLibrary().FindExercise(slug);
   EXPECT_NE(exercise, nullptr) << slug;
-  *p.mutable_dose() = dose.has_value() ? *dose : (exercise ? exercise->starting_dose() : v1::Dose());
+  *p.mutable_dose() =
+      dose.has_value() ? *dose : (exercise ? exercise->starting_dose() : v1::Dose());
   return p;
 }
 

@@ -39,9 +39,9 @@ TEST(EngineTrafficLight, PainDuringBoundaries) {
     v1::TrafficLight light;
   };
   const Case cases[] = {
-      {false, 0, kGreen}, {false, 3, kGreen}, {false, 4, kAmber}, {false, 5, kAmber},
-      {false, 6, kRed},   {false, 10, kRed},  {true, 2, kGreen},  {true, 3, kAmber},
-      {true, 4, kRed},
+      {false, 0, kGreen}, {false, 3, kGreen}, {false, 4, kAmber},
+      {false, 5, kAmber}, {false, 6, kRed},   {false, 10, kRed},
+      {true, 2, kGreen},  {true, 3, kAmber},  {true, 4, kRed},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrCat(c.running ? "running" : "exercise", " pain ", c.pain));
@@ -91,9 +91,8 @@ TEST(EngineTrafficLight, MorningAgainstBaseline) {
     v1::TrafficLight light;
   };
   const Case cases[] = {
-      {2, 2, false, kGreen},   {1, 2, false, kGreen}, {3, 2, false, kAmber},
-      {4, 2, false, kRed},     {9, 2, false, kRed},   {3, 2.5, false, kGreen},
-      {4, 2.5, false, kAmber}, {2, 2, true, kRed},
+      {2, 2, false, kGreen}, {1, 2, false, kGreen},   {3, 2, false, kAmber},   {4, 2, false, kRed},
+      {9, 2, false, kRed},   {3, 2.5, false, kGreen}, {4, 2.5, false, kAmber}, {2, 2, true, kRed},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrCat("morning ", c.morning, " baseline ", c.baseline,
@@ -167,10 +166,8 @@ TEST(EngineTrafficLight, SessionIsTheWorstOfItsExercisesAndRunsAreStricter) {
     v1::TrafficLight quad_set, run, session;
   };
   const Case cases[] = {
-      {{3, 2}, kGreen, kGreen, kGreen},
-      {{3, 3}, kGreen, kAmber, kAmber},
-      {{4, 2}, kAmber, kGreen, kAmber},
-      {{3, 4}, kGreen, kRed, kRed},
+      {{3, 2}, kGreen, kGreen, kGreen}, {{3, 3}, kGreen, kAmber, kAmber},
+      {{4, 2}, kAmber, kGreen, kAmber}, {{3, 4}, kGreen, kRed, kRed},
       {{6, 2}, kRed, kGreen, kRed},
   };
   for (const Case& c : cases) {

@@ -94,10 +94,9 @@ TEST(CheckOutcome, AkpsNeedsOneValidChoicePerItemAndNoScore) {
   EXPECT_THAT(Violations(o), IsEmpty());
   EXPECT_EQ(OutcomeValue(o), 0);
   *o.mutable_akps_choices() = Choices({3, 2, 4, 3, 5, 4, 3, 4, 4, 4, 4, 2, 3});
-  EXPECT_EQ(Violations(o), (std::set<std::string>{"outcome.akps_choices[0]",
-                                                  "outcome.akps_choices[2]",
-                                                  "outcome.akps_choices[4]",
-                                                  "outcome.akps_choices[12]"}));
+  EXPECT_EQ(Violations(o),
+            (std::set<std::string>{"outcome.akps_choices[0]", "outcome.akps_choices[2]",
+                                   "outcome.akps_choices[4]", "outcome.akps_choices[12]"}));
   *o.mutable_akps_choices() = Choices({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
   o.set_value(72);
   EXPECT_EQ(Violations(o), std::set<std::string>{"outcome.value"});
@@ -118,9 +117,8 @@ class Due : public ::testing::Test {
     return OutcomesDue(program_, recorded_, Day(date));
   }
 
-  v1::Program program_ =
-      MakeProgram({MakePrescription(1, "wall-sit-30-45", "quad-isometric")}, v1::PHASE_SETTLE,
-                  "2026-03-02");
+  v1::Program program_ = MakeProgram({MakePrescription(1, "wall-sit-30-45", "quad-isometric")},
+                                     v1::PHASE_SETTLE, "2026-03-02");
   std::vector<v1::Outcome> recorded_;
 };
 
@@ -130,7 +128,7 @@ TEST_F(Due, TheFirstAkpsOnDayOneThenEveryFourWeeks) {
   EXPECT_THAT(On("2026-03-05"), ElementsAre(v1::OUTCOME_KIND_AKPS));  // until recorded
   Recorded("2026-03-05", v1::OUTCOME_KIND_AKPS);
   EXPECT_THAT(On("2026-03-05"), IsEmpty());
-  EXPECT_THAT(On("2026-04-01"), IsEmpty());  // 27 days later
+  EXPECT_THAT(On("2026-04-01"), IsEmpty());                           // 27 days later
   EXPECT_THAT(On("2026-04-02"), ElementsAre(v1::OUTCOME_KIND_AKPS));  // 28
 }
 

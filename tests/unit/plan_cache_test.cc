@@ -86,8 +86,7 @@ TEST(PlanCacheTest, StaysWithinItsBytes) {
   const absl::TimeZone zone = NewYork();
   for (int i = 0; i < 2000; ++i) {
     const std::string id = "p" + std::to_string(i);
-    cache.Put(cache.Begin(id), id, absl::CivilDay(2026, 3, 2), zone,
-              PlanOf(std::string(200, 'x')));
+    cache.Put(cache.Begin(id), id, absl::CivilDay(2026, 3, 2), zone, PlanOf(std::string(200, 'x')));
     ASSERT_LE(cache.stats().bytes, 64u * 1024) << i;
   }
   const PlanCache::Stats stats = cache.stats();

@@ -45,8 +45,8 @@ TEST(PlanTextsTest, FullViewOfAKeptBasicPlanIsTheFullPlan) {
   for (int day = 1; day <= 10; ++day) {
     for (v1::TrafficLight light : {v1::TRAFFIC_LIGHT_GREEN, v1::TRAFFIC_LIGHT_RED}) {
       const absl::CivilDay date(2026, 3, day);
-      const std::string basic = Encode(
-          PlanSession(program, TestLibrary(), {}, date, light, PlanDetail::kBasic));
+      const std::string basic =
+          Encode(PlanSession(program, TestLibrary(), {}, date, light, PlanDetail::kBasic));
       const std::string packed = codec.Compress(basic);
       EXPECT_LT(packed.size(), basic.size() / 2) << "day " << day;
       auto unpacked = codec.Decompress(packed);
@@ -78,9 +78,9 @@ TEST(PlanTextsTest, FullViewOfAKeptBasicPlanIsTheFullPlan) {
 TEST(PlanTextsTest, DamagedBytesAreAnErrorNotACrash) {
   const PlanCodec codec(TestLibrary());
   const PlanTexts texts(TestLibrary());
-  const std::string basic = Encode(PlanSession(ProgramWith({"quad-set"}), TestLibrary(), {},
-                                               absl::CivilDay(2026, 3, 2),
-                                               v1::TRAFFIC_LIGHT_GREEN, PlanDetail::kBasic));
+  const std::string basic =
+      Encode(PlanSession(ProgramWith({"quad-set"}), TestLibrary(), {}, absl::CivilDay(2026, 3, 2),
+                         v1::TRAFFIC_LIGHT_GREEN, PlanDetail::kBasic));
   for (size_t cut = 1; cut < basic.size(); cut += 7) {
     EXPECT_FALSE(texts.FullView(basic.substr(0, cut)).ok()) << cut;
   }

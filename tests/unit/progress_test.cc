@@ -12,8 +12,8 @@ namespace {
 // planned) and run/walk stage 1 (6 x 1 min run).
 class Progress : public ::testing::Test {
  protected:
-  void SessionOn(absl::string_view date, v1::TrafficLight light, int pain_during,
-                 bool run = false, int rounds_done = 0, int cadence = 0) {
+  void SessionOn(absl::string_view date, v1::TrafficLight light, int pain_during, bool run = false,
+                 int rounds_done = 0, int cadence = 0) {
     v1::Session s;
     s.set_local_date(std::string(date));
     s.set_traffic_light(light);
@@ -141,7 +141,7 @@ TEST_F(Progress, ALongProgramShowsItsLastFiftyTwoWeeks) {
 }
 
 TEST_F(Progress, RecordsOutsideTheProgramAreIgnoredAndAFutureProgramHasNoWeeks) {
-  CheckInOn("2026-03-01", 9);  // before the start
+  CheckInOn("2026-03-01", 9);                         // before the start
   SessionOn("2026-03-20", v1::TRAFFIC_LIGHT_RED, 9);  // after today
   const v1::ProgramProgress p = Compute("2026-03-02");
   ASSERT_EQ(p.weeks_size(), 1);

@@ -16,10 +16,10 @@
 namespace kneecoach {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::kneecoach::testing::DefaultProtocol;
 using ::kneecoach::testing::TestLibrary;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr char kStart[] = "2026-03-02";
 constexpr int kTwelveWeeks = 84;
@@ -79,8 +79,8 @@ std::string DateOf(const v1::Decision& d) {
 }
 
 std::string AlertDate(const v1::Alert& a) {
-  return FormatLocalDate(absl::ToCivilDay(absl::FromUnixSeconds(a.create_time().seconds()),
-                                          absl::UTCTimeZone()));
+  return FormatLocalDate(
+      absl::ToCivilDay(absl::FromUnixSeconds(a.create_time().seconds()), absl::UTCTimeZone()));
 }
 
 // "exercises/{slug}" of each prescription, in program order.
@@ -129,13 +129,13 @@ TEST(Scenario, SteadyImproverSettlesThenClimbsTheLadders) {
   EXPECT_EQ(r.program.phase_start_date(), "2026-03-16");
   // Nothing but progress: no hold, regression or swap for a patient who is always GREEN.
   EXPECT_EQ(OfKind(r, v1::DECISION_KIND_PROGRESS).size() + 1, r.decisions.size());
-  EXPECT_THAT(Exercises(r.program),
-              ElementsAre("exercises/quad-set", "exercises/spanish-squat",
-                          "exercises/knee-extension-90-0", "exercises/side-plank-knees",
-                          "exercises/glute-squeeze", "exercises/hip-thrust",
-                          "exercises/stationary-bike", "exercises/brisk-walk",
-                          "exercises/goblet-squat-90", "exercises/lateral-step-down-10",
-                          "exercises/single-leg-rdl", "exercises/single-leg-hops"));
+  EXPECT_THAT(
+      Exercises(r.program),
+      ElementsAre("exercises/quad-set", "exercises/spanish-squat", "exercises/knee-extension-90-0",
+                  "exercises/side-plank-knees", "exercises/glute-squeeze", "exercises/hip-thrust",
+                  "exercises/stationary-bike", "exercises/brisk-walk", "exercises/goblet-squat-90",
+                  "exercises/lateral-step-down-10", "exercises/single-leg-rdl",
+                  "exercises/single-leg-hops"));
   EXPECT_THAT(r.program.prescriptions(0).dose(), DoseIs(MakeDose(3, 15, 0, 60)));
   EXPECT_THAT(r.program.prescriptions(5).dose(), DoseIs(MakeDose(3, 15, 10.8)));
   // Goblet squat: reps 10 -> 15, then one load step (+7.5%) back to 10 reps.
@@ -180,9 +180,9 @@ TEST(Scenario, FlareInWeekThreeSwapsRegressesAndRecovers) {
     amber_regressions += d->rule() == "regress.amber_streak";
   }
   for (const auto* d : OfKind(r, v1::DECISION_KIND_HOLD)) amber_holds += d->rule() == "hold.amber";
-  EXPECT_EQ(red_regressions, 5);     // the other exercises done on day 15
-  EXPECT_EQ(amber_holds, 12);        // day 16: every exercise done, AMBER once
-  EXPECT_EQ(amber_regressions, 6);   // day 17: the daily ones, AMBER twice at the same dose
+  EXPECT_EQ(red_regressions, 5);    // the other exercises done on day 15
+  EXPECT_EQ(amber_holds, 12);       // day 16: every exercise done, AMBER once
+  EXPECT_EQ(amber_regressions, 6);  // day 17: the daily ones, AMBER twice at the same dose
   const auto back = std::find_if(r.decisions.begin(), r.decisions.end(), [](const auto& d) {
     return d.rule() == "progress.return_from_isometric";
   });
@@ -302,8 +302,8 @@ TEST(Scenario, NonAdherentPatientRaisesAdherenceAlerts) {
     EXPECT_FALSE(a.paused_program());
   }
   // Once the first 14 days are in, then not again within 14 days.
-  EXPECT_THAT(adherence, ElementsAre("2026-03-16", "2026-03-30", "2026-04-13", "2026-04-27",
-                                     "2026-05-11"));
+  EXPECT_THAT(adherence,
+              ElementsAre("2026-03-16", "2026-03-30", "2026-04-13", "2026-04-27", "2026-05-11"));
   EXPECT_EQ(r.alerts[0].inputs().at("sessions_done"), "2");
   EXPECT_EQ(r.alerts[0].inputs().at("sessions_planned"), "14");
   // Morning pain 4 throughout: no meaningful change after six weeks, raised once.
@@ -362,9 +362,8 @@ TEST(Scenario, RunnerGoesThroughAllEightStagesToMaintenance) {
   for (const auto* d : OfKind(r, v1::DECISION_KIND_ADVANCE_STAGE)) {
     stages.push_back(d->inputs().at("stage_after"));
   }
-  EXPECT_THAT(stages, ElementsAre("stage 2", "stage 3", "stage 4", "stage 5", "stage 6",
-                                  "stage 7", "stage 8 (20 min continuous)",
-                                  "stage 8 (30 min continuous)"));
+  EXPECT_THAT(stages, ElementsAre("stage 2", "stage 3", "stage 4", "stage 5", "stage 6", "stage 7",
+                                  "stage 8 (20 min continuous)", "stage 8 (30 min continuous)"));
   // Maintenance: the 30 min run grows by 10% a week at most, volume only.
   std::vector<int> volumes;
   std::vector<std::string> volume_dates;
@@ -462,7 +461,9 @@ TEST(Scenario, BadRequestsNameTheField) {
   const std::vector<Case> cases = {
       {"protocol", [](auto& r) { r.clear_protocol(); }},
       {"protocol.rules.progression.max_reps",
-       [](auto& r) { r.mutable_protocol()->mutable_rules()->mutable_progression()->set_max_reps(0); }},
+       [](auto& r) {
+         r.mutable_protocol()->mutable_rules()->mutable_progression()->set_max_reps(0);
+       }},
       {"start_date", [](auto& r) { r.set_start_date("2026-02-30"); }},
       {"events[0].local_date", [](auto& r) { r.mutable_events(0)->set_local_date("2026-03-01"); }},
       {"events[0].check_in.morning_pain",

@@ -9,7 +9,8 @@ namespace {
 
 const Library& TestLibrary() {
   static const Library* library = [] {
-    auto loaded = Library::LoadFromFile(std::string(KNEECOACH_TEST_DATA_DIR) + "/library.textproto");
+    auto loaded =
+        Library::LoadFromFile(std::string(KNEECOACH_TEST_DATA_DIR) + "/library.textproto");
     EXPECT_TRUE(loaded.ok()) << loaded.status();
     return loaded->release();
   }();
@@ -98,8 +99,8 @@ TEST(Schedule, PausedProgramHasNothingDueAndSaysWhy) {
   v1::Program program = ProgramWith({"quad-set"});
   program.set_state(v1::PROGRAM_STATE_PAUSED);
   program.set_pause_reason("red flag: new swelling");
-  const v1::Session plan = PlanSession(program, TestLibrary(), {}, Day(3),
-                                       v1::TRAFFIC_LIGHT_UNSPECIFIED);
+  const v1::Session plan =
+      PlanSession(program, TestLibrary(), {}, Day(3), v1::TRAFFIC_LIGHT_UNSPECIFIED);
   EXPECT_EQ(plan.items_size(), 0);
   EXPECT_TRUE(plan.program_paused());
   EXPECT_NE(plan.message().find("new swelling"), std::string::npos);
@@ -108,8 +109,8 @@ TEST(Schedule, PausedProgramHasNothingDueAndSaysWhy) {
 TEST(Schedule, CompletedProgramHasNothingDueAndPointsToTheCurrentOne) {
   v1::Program program = ProgramWith({"quad-set"});
   program.set_state(v1::PROGRAM_STATE_COMPLETED);
-  const v1::Session plan = PlanSession(program, TestLibrary(), {}, Day(2),
-                                       v1::TRAFFIC_LIGHT_UNSPECIFIED);
+  const v1::Session plan =
+      PlanSession(program, TestLibrary(), {}, Day(2), v1::TRAFFIC_LIGHT_UNSPECIFIED);
   EXPECT_EQ(plan.items_size(), 0);
   EXPECT_FALSE(plan.program_paused());
   EXPECT_TRUE(plan.education_cards().empty());
@@ -144,10 +145,10 @@ TEST(Schedule, FullPlanIsBasicPlanWithLibraryTexts) {
     v1::TrafficLight light;
   };
   int items = 0, cards = 0, texts = 0;
-  for (const Case& c : {Case{&program, 2, v1::TRAFFIC_LIGHT_UNSPECIFIED},
-                        Case{&program, 3, v1::TRAFFIC_LIGHT_AMBER},
-                        Case{&program, 4, v1::TRAFFIC_LIGHT_RED},
-                        Case{&paused, 5, v1::TRAFFIC_LIGHT_GREEN}}) {
+  for (const Case& c :
+       {Case{&program, 2, v1::TRAFFIC_LIGHT_UNSPECIFIED},
+        Case{&program, 3, v1::TRAFFIC_LIGHT_AMBER}, Case{&program, 4, v1::TRAFFIC_LIGHT_RED},
+        Case{&paused, 5, v1::TRAFFIC_LIGHT_GREEN}}) {
     const v1::Session full =
         PlanSession(*c.program, TestLibrary(), done, Day(c.day), c.light, PlanDetail::kFull);
     v1::Session basic =

@@ -62,8 +62,7 @@ TEST(SimulateLimitsTest, CadenceIsCheckedAgainstTheProgramsOwnRules) {
   EXPECT_THAT(result.status().message(), ::testing::HasSubstr("step_index"));
   request.mutable_program()->mutable_cadence()->set_step_index(INT_MAX);
   request.mutable_program()->clear_rules();
-  EXPECT_EQ(Simulate(TestLibrary(), request).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Simulate(TestLibrary(), request).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -260,7 +260,8 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
   auto txn = store->Begin(true);
   for (int i = 0; i < 7; ++i) {
     const std::string id = absl::StrCat("p", i);
-    ASSERT_TRUE((*txn)->InsertPatient(id, Patient(id, i % 2 ? "clinics/odd" : "clinics/even")).ok());
+    ASSERT_TRUE(
+        (*txn)->InsertPatient(id, Patient(id, i % 2 ? "clinics/odd" : "clinics/even")).ok());
   }
   std::vector<std::string> seen;
   PageRequest page{.limit = 3, .after = 0};

@@ -30,6 +30,11 @@ if [ "${1:-}" = "--test" ]; then
   # Node 20 (clients/mobile's engines): Debian 12's own nodejs is 18, so it is installed
   # from Debian only where there is no node at all, and checked below.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+  # deploy/'s offline tests: systemd-analyze (systemd) checks the units; kubectl renders the
+  # Kubernetes base. Debian 12 packages kubectl as kubernetes-client (1.20, which renders the
+  # base alike); a kubectl already installed from elsewhere is kept.
+  packages+=(systemd)
+  command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
   # --- patient web app (clients/mobile): its end-to-end test drives Debian's Chromium ------
   # and dates one program back with the sqlite3 shell (the server has no clock to set).
   packages+=(chromium sqlite3)
@@ -67,4 +72,10 @@ if [ $with_tests -eq 1 ] && { [ ! -f clients/mobile/node_modules/.package-lock.j
   (cd clients/mobile && npm ci --no-audit --no-fund --loglevel=error)
 fi
 # --- end patient web app -------------------------------------------------------------------
+# deploy_kubernetes' schema package (kubernetes-models), pinned in tests/deploy/package-lock.json.
+if [ $with_tests -eq 1 ] && { [ ! -f tests/deploy/node_modules/.package-lock.json ] ||
+  [ tests/deploy/package-lock.json -nt tests/deploy/node_modules/.package-lock.json ]; }; then
+  echo "setup: installing deploy tests' npm packages (pinned in tests/deploy/package-lock.json)"
+  (cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "setup: ok"

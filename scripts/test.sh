@@ -11,5 +11,7 @@ scripts/build.sh -DKNEECOACH_REQUIRE_TEST_TOOLS=ON
 # npm packages.
 [ -d clients/mobile/node_modules ] ||
   { echo "test: clients/mobile/node_modules is missing (npm ci failed?)" >&2; exit 1; }
+[ -d tests/deploy/node_modules ] ||
+  { echo "test: tests/deploy/node_modules is missing (npm ci failed?)" >&2; exit 1; }
 cd build
 ctest --output-on-failure --timeout 600 -j "$(nproc)"

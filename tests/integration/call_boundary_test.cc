@@ -283,9 +283,15 @@ class QueuedWriteTest : public ServerTest {
  protected:
   void Configure(ServerOptions& options) override { options.worker_threads = 1; }
 
-  // Holds the write pool's only thread until Release().
+  // Holds the write pool's only thread until ReleaseAndDrain(); returns once it is held, so
+  // that what is queued next waits.
   void HoldThePool() {
-    ASSERT_TRUE(server_->write_pool().Submit([this] { release_.WaitForNotification(); }));
+    ASSERT_TRUE(server_->write_pool().Submit([this] {
+      held_.Notify();
+      release_.WaitForNotification();
+    }));
+    held_.WaitForNotification();
+    ASSERT_EQ(server_->write_pool().queued(), 0u);
   }
   // Lets the held thread go and waits until every write queued before now has run.
   void ReleaseAndDrain() {
@@ -308,6 +314,7 @@ class QueuedWriteTest : public ServerTest {
     return response.sessions_size();
   }
 
+  absl::Notification held_;
   absl::Notification release_;
 };
 
@@ -321,6 +328,9 @@ TEST_F(QueuedWriteTest, AWriteWhoseDeadlinePassesInTheQueueIsNotRun) {
   v1::ReportSessionResponse response;
   const grpc::Status status = sessions_->ReportSession(&context, report, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's view of the deadline comes from the grpc-timeout it received, a little
+  // after the client's: let it pass there too before the write leaves the queue.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ReleaseAndDrain();
   EXPECT_EQ(StoredSessions(program), 0);
 }

@@ -50,7 +50,8 @@ int Main() {
   RandomIdGenerator ids;
   Core core(**library, **store, clock, ids);
   const std::string authorization = "Bearer " + absl::GetFlag(FLAGS_token);
-  const std::string method = "/kneecoach.v1.SessionService/GetTodaySession";
+  const MethodInfo* method =
+      (*MethodRegistry::Api())->Find("/kneecoach.v1.SessionService/GetTodaySession");
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> pick(0, absl::GetFlag(FLAGS_programs) - 1);
   const int n = absl::GetFlag(FLAGS_iterations);
@@ -71,14 +72,13 @@ int Main() {
   // response comes encoded (a kept plan is not decoded).
   auto get_today =
       [&](int p, v1::SessionView view) -> absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> {
-    auto caller = core.Authenticate(authorization, method);
-    if (!caller.ok()) return caller.status();
+    ASSIGN_OR_RETURN(Caller caller, core.Authenticate(authorization));
     v1::GetTodaySessionRequest request;
     request.set_program(absl::StrCat("programs/bench-g", p));
     request.set_view(view);
-    if (absl::Status s = core.Authorize(*caller, request); !s.ok()) return s;
-    CallScope scope(*std::move(caller));
-    return core.GetTodaySessionEncoded(request);
+    RequestContext ctx = RequestContext::ForCall(std::move(caller), method, "");
+    RETURN_IF_ERROR(core.Authorize(ctx, request));
+    return core.sessions().GetTodaySessionEncoded(ctx, request);
   };
   auto today = [&](v1::SessionView view) {
     return [&, view](int p) { return get_today(p, view).ok(); };
@@ -101,7 +101,8 @@ int Main() {
   }
   // Every program's plan kept first, as the server's background round does: the timings
   // below are of kept plans (a first call that makes one costs the store reads).
-  if (auto made = core.PreparePlans({}); !made.ok()) {
+  if (auto made = core.sessions().PreparePlans(RequestContext::System("prepare plans"));
+      !made.ok()) {
     return std::fprintf(stderr, "%s\n", made.status().ToString().c_str()), 1;
   }
   time("GetTodaySession FULL (auth, plan, encoded)", today(v1::SESSION_VIEW_FULL));
@@ -111,8 +112,7 @@ int Main() {
   time("  inflate it", [&](int) { return codec.Decompress(packed).ok(); });
   const PlanTexts texts(**library);
   time("  full view from it (PlanTexts)", [&](int) { return texts.FullView(basic_plan).ok(); });
-  time("  Authenticate (cached)",
-       [&](int) { return core.Authenticate(authorization, method).ok(); });
+  time("  Authenticate (cached)", [&](int) { return core.Authenticate(authorization).ok(); });
   time("  read Txn: begin, end", [&](int) { return (*store)->Begin(false).ok(); });
   time("  read Txn + GetProgram", [&](int p) {
     auto txn = (*store)->Begin(false);
@@ -193,15 +193,16 @@ int Main() {
   // Writes: one thread, so every report is its own batch and waits for its own sync.
   int sent = 0;
   const int64_t run = absl::ToUnixMicros(absl::Now());
-  const std::string report_method = "/kneecoach.v1.SessionService/ReportSession";
+  const MethodInfo* report_method =
+      (*MethodRegistry::Api())->Find("/kneecoach.v1.SessionService/ReportSession");
   time("ReportSession (auth, engine, commit, fdatasync)", [&](int p) {
-    auto caller = core.Authenticate(authorization, report_method);
+    auto caller = core.Authenticate(authorization);
     if (!caller.ok()) return false;
     v1::ReportSessionRequest request =
         bench::ReportRequest(p, absl::StrCat("probe-", run, "-", ++sent));
-    if (!core.Authorize(*caller, request).ok()) return false;
-    CallScope scope(*std::move(caller));
-    return core.ReportSession(request).ok();
+    RequestContext ctx = RequestContext::ForCall(*std::move(caller), report_method, "");
+    if (!core.Authorize(ctx, request).ok()) return false;
+    return core.sessions().ReportSession(ctx, request).ok();
   });
   return 0;
 }

@@ -96,7 +96,8 @@ absl::Status Seed() {
   SystemClock clock;
   RandomIdGenerator ids;
   Core core(**library, **store, clock, ids);
-  if (absl::Status s = core.SeedProtocol(*protocol); !s.ok()) return s;
+  if (absl::Status s = core.SeedProtocol(RequestContext::System("seed"), *protocol); !s.ok())
+    return s;
   v1::Protocol stored = *protocol;
   stored.set_name(absl::StrCat("protocols/", protocol->id()));
 

@@ -81,50 +81,54 @@ class Pool {
   std::vector<std::thread> threads_;
 };
 
-template <typename Request, typename Response>
-grpc::Status Run(Core& core, absl::StatusOr<Response> (Core::*use_case)(const Request&),
-                 const Request& request, Response* response) {
-  absl::StatusOr<Response> result = (core.*use_case)(request);
-  if (!result.ok()) return ToGrpcStatus(result.status());
+// The use cases run as the system: the probe measures threading, not authorization.
+template <typename UseCase, typename Request, typename Response>
+grpc::Status Run(const UseCase& use_case, const Request& request, Response* response) {
+  static const RequestContext* const kProbe = new RequestContext(RequestContext::System("probe"));
+  auto result = use_case(*kProbe, request);
+  if (!result.ok()) return ToGrpcStatus(result.status(), "probe", "probe");
   *response = *std::move(result);
   return grpc::Status::OK;
 }
 
 // Callback API: inline, or handed to the pool.
-template <typename Request, typename Response>
-grpc::ServerUnaryReactor* Serve(Core& core, Pool* pool,
-                                absl::StatusOr<Response> (Core::*use_case)(const Request&),
+template <typename UseCase, typename Request, typename Response>
+grpc::ServerUnaryReactor* Serve(Pool* pool, const UseCase& use_case,
                                 grpc::CallbackServerContext* context, const Request* request,
                                 Response* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (pool == nullptr) {
-    reactor->Finish(Run(core, use_case, *request, response));
+    reactor->Finish(Run(use_case, *request, response));
   } else {
-    pool->Run([&core, use_case, request, response, reactor] {
-      reactor->Finish(Run(core, use_case, *request, response));
+    pool->Run([use_case, request, response, reactor] {
+      reactor->Finish(Run(use_case, *request, response));
     });
   }
   return reactor;
 }
 
-#define KC_SYNC(Method)                                                         \
+#define KC_USE_CASE(service, Method)                                \
+  [this](const RequestContext& ctx, const v1::Method##Request& r) { \
+    return core_.service().Method(ctx, r);                          \
+  }
+#define KC_SYNC(service, Method)                                                \
   grpc::Status Method(grpc::ServerContext*, const v1::Method##Request* request, \
                       v1::Method##Response* response) override {                \
-    return Run(core_, &Core::Method, *request, response);                       \
+    return Run(KC_USE_CASE(service, Method), *request, response);               \
   }
-#define KC_CALLBACK(Method)                                                   \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,      \
-                                   const v1::Method##Request* request,        \
-                                   v1::Method##Response* response) override { \
-    return Serve(core_, pool_, &Core::Method, context, request, response);    \
+#define KC_CALLBACK(service, Method)                                               \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* context,           \
+                                   const v1::Method##Request* request,             \
+                                   v1::Method##Response* response) override {      \
+    return Serve(pool_, KC_USE_CASE(service, Method), context, request, response); \
   }
 
 class SyncSessions final : public v1::SessionService::Service {
  public:
   explicit SyncSessions(Core& core) : core_(core) {}
-  KC_SYNC(GetTodaySession)
-  KC_SYNC(ReportSession)
-  KC_SYNC(ReportMorningCheckIn)
+  KC_SYNC(sessions, GetTodaySession)
+  KC_SYNC(sessions, ReportSession)
+  KC_SYNC(sessions, ReportMorningCheckIn)
 
  private:
   Core& core_;
@@ -133,7 +137,7 @@ class SyncSessions final : public v1::SessionService::Service {
 class SyncLibrary final : public v1::ExerciseLibraryService::Service {
  public:
   explicit SyncLibrary(Core& core) : core_(core) {}
-  KC_SYNC(ListExercises)
+  KC_SYNC(exercise_library, ListExercises)
 
  private:
   Core& core_;
@@ -142,9 +146,9 @@ class SyncLibrary final : public v1::ExerciseLibraryService::Service {
 class CallbackSessions final : public v1::SessionService::CallbackService {
  public:
   CallbackSessions(Core& core, Pool* pool) : core_(core), pool_(pool) {}
-  KC_CALLBACK(GetTodaySession)
-  KC_CALLBACK(ReportSession)
-  KC_CALLBACK(ReportMorningCheckIn)
+  KC_CALLBACK(sessions, GetTodaySession)
+  KC_CALLBACK(sessions, ReportSession)
+  KC_CALLBACK(sessions, ReportMorningCheckIn)
 
  private:
   Core& core_;
@@ -154,7 +158,7 @@ class CallbackSessions final : public v1::SessionService::CallbackService {
 class CallbackLibrary final : public v1::ExerciseLibraryService::CallbackService {
  public:
   CallbackLibrary(Core& core, Pool* pool) : core_(core), pool_(pool) {}
-  KC_CALLBACK(ListExercises)
+  KC_CALLBACK(exercise_library, ListExercises)
 
  private:
   Core& core_;

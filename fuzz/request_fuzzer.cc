@@ -104,6 +104,12 @@ void Aim(pb::Message& m, const Targets& t) {
   }
 }
 
+// The use cases run as the system: authorization is not what this target explores.
+const RequestContext& System() {
+  static const RequestContext* const kSystem = new RequestContext(RequestContext::System("fuzz"));
+  return *kSystem;
+}
+
 // One use case: parse `bytes` as its request, optionally aim it, and run it.
 struct UseCase {
   std::function<void(Core&, FakeClock&, const uint8_t*, size_t, const Targets*)> run;
@@ -129,7 +135,7 @@ void PlayEvents(Core& core, FakeClock& clock, const uint8_t* data, size_t size,
     *update.mutable_program()->mutable_cadence() = request.program().cadence();
     update.mutable_update_mask()->add_paths("cadence");
     update.set_reason("fuzz");
-    MustSerialize(core.UpdateProgram(update));
+    MustSerialize(core.programs().UpdateProgram(System(), update));
   }
   for (int i = 0; i < request.events_size() && i < kMaxEvents; ++i) {
     const v1::SimulatedEvent& e = request.events(i);
@@ -154,29 +160,32 @@ void PlayEvents(Core& core, FakeClock& clock, const uint8_t* data, size_t size,
         }
       }
       Aim(report, *aim);
-      if (CheckRequestLimits(report).ok()) MustSerialize(core.ReportSession(report));
+      if (CheckRequestLimits(report).ok())
+        MustSerialize(core.sessions().ReportSession(System(), report));
     } else if (e.has_check_in()) {
       v1::ReportMorningCheckInRequest check_in;
       *check_in.mutable_check_in() = e.check_in();
       check_in.mutable_check_in()->set_program(aim->program);
       check_in.set_request_id(id);
-      MustSerialize(core.ReportMorningCheckIn(check_in));
+      MustSerialize(core.sessions().ReportMorningCheckIn(System(), check_in));
     } else if (e.has_outcome()) {
       v1::RecordOutcomeRequest outcome;
       *outcome.mutable_outcome() = e.outcome();
       outcome.mutable_outcome()->set_program(aim->program);
       outcome.set_request_id(id);
-      MustSerialize(core.RecordOutcome(outcome));
+      MustSerialize(core.outcomes().RecordOutcome(System(), outcome));
     }
   }
   v1::GetTodaySessionRequest today;
   today.set_program(aim->program);
-  MustSerialize(core.GetTodaySession(today));
+  MustSerialize(core.sessions().GetTodaySession(System(), today));
 }
 
-template <typename Request, typename Response>
-UseCase Case(absl::StatusOr<Response> (Core::*method)(const Request&)) {
-  return {[method](Core& core, FakeClock&, const uint8_t* data, size_t size, const Targets* aim) {
+template <typename Service, typename Request, typename Response>
+UseCase Case(Service& (Core::*service)(),
+             absl::StatusOr<Response> (Service::*method)(const RequestContext&, const Request&)) {
+  return {[service, method](Core& core, FakeClock&, const uint8_t* data, size_t size,
+                            const Targets* aim) {
     Request request;
     if (!request.ParseFromArray(data, static_cast<int>(size))) return;
     if (aim != nullptr) Aim(request, *aim);
@@ -184,48 +193,48 @@ UseCase Case(absl::StatusOr<Response> (Core::*method)(const Request&)) {
     // caller: authorization is not what this target explores).
     if (!CheckRequestLimits(request).ok()) return;
     // Responses must serialize (e.g. no invalid UTF-8 copied into a string field).
-    MustSerialize((core.*method)(request));
+    MustSerialize(((core.*service)().*method)(System(), request));
   }};
 }
 
 const std::vector<UseCase>& UseCases() {
   static const auto* cases = new std::vector<UseCase>{
-      Case(&Core::ListExercises),
-      Case(&Core::GetExercise),
-      Case(&Core::ListLadders),
-      Case(&Core::ListEducationCards),
-      Case(&Core::GetEducationCard),
-      Case(&Core::CreatePatient),
-      Case(&Core::GetPatient),
-      Case(&Core::ListPatients),
-      Case(&Core::CreateProgram),
-      Case(&Core::GetProgram),
-      Case(&Core::ListPrograms),
-      Case(&Core::UpdateProgram),
-      Case(&Core::UpdatePrescription),
-      Case(&Core::PauseProgram),
-      Case(&Core::ResumeProgram),
-      Case(&Core::ListDecisions),
-      Case(&Core::ApproveDecision),
-      Case(&Core::RejectDecision),
-      Case(&Core::SimulateProgram),
-      Case(&Core::GetTodaySession),
-      Case(&Core::ReportSession),
-      Case(&Core::ReportMorningCheckIn),
-      Case(&Core::ListSessions),
-      Case(&Core::ListMorningCheckIns),
-      Case(&Core::ListAlerts),
-      Case(&Core::AcknowledgeAlert),
-      Case(&Core::ListProtocols),
-      Case(&Core::GetProtocol),
-      Case(&Core::CreateProtocol),
-      Case(&Core::UpdatePatient),
-      Case(&Core::ExportPatientData),
-      Case(&Core::ErasePatient),
-      Case(&Core::GetQuestionnaire),
-      Case(&Core::RecordOutcome),
-      Case(&Core::ListOutcomes),
-      Case(&Core::GetProgress),
+      Case(&Core::exercise_library, &ExerciseLibraryService::ListExercises),
+      Case(&Core::exercise_library, &ExerciseLibraryService::GetExercise),
+      Case(&Core::exercise_library, &ExerciseLibraryService::ListLadders),
+      Case(&Core::exercise_library, &ExerciseLibraryService::ListEducationCards),
+      Case(&Core::exercise_library, &ExerciseLibraryService::GetEducationCard),
+      Case(&Core::patients, &PatientService::CreatePatient),
+      Case(&Core::patients, &PatientService::GetPatient),
+      Case(&Core::patients, &PatientService::ListPatients),
+      Case(&Core::programs, &ProgramService::CreateProgram),
+      Case(&Core::programs, &ProgramService::GetProgram),
+      Case(&Core::programs, &ProgramService::ListPrograms),
+      Case(&Core::programs, &ProgramService::UpdateProgram),
+      Case(&Core::programs, &ProgramService::UpdatePrescription),
+      Case(&Core::programs, &ProgramService::PauseProgram),
+      Case(&Core::programs, &ProgramService::ResumeProgram),
+      Case(&Core::programs, &ProgramService::ListDecisions),
+      Case(&Core::programs, &ProgramService::ApproveDecision),
+      Case(&Core::programs, &ProgramService::RejectDecision),
+      Case(&Core::programs, &ProgramService::SimulateProgram),
+      Case(&Core::sessions, &SessionService::GetTodaySession),
+      Case(&Core::sessions, &SessionService::ReportSession),
+      Case(&Core::sessions, &SessionService::ReportMorningCheckIn),
+      Case(&Core::sessions, &SessionService::ListSessions),
+      Case(&Core::sessions, &SessionService::ListMorningCheckIns),
+      Case(&Core::alerts, &AlertService::ListAlerts),
+      Case(&Core::alerts, &AlertService::AcknowledgeAlert),
+      Case(&Core::protocols, &ProtocolService::ListProtocols),
+      Case(&Core::protocols, &ProtocolService::GetProtocol),
+      Case(&Core::protocols, &ProtocolService::CreateProtocol),
+      Case(&Core::patients, &PatientService::UpdatePatient),
+      Case(&Core::patients, &PatientService::ExportPatientData),
+      Case(&Core::patients, &PatientService::ErasePatient),
+      Case(&Core::outcomes, &OutcomeService::GetQuestionnaire),
+      Case(&Core::outcomes, &OutcomeService::RecordOutcome),
+      Case(&Core::outcomes, &OutcomeService::ListOutcomes),
+      Case(&Core::outcomes, &OutcomeService::GetProgress),
       UseCase{PlayEvents},
   };
   return *cases;
@@ -249,20 +258,20 @@ void RunOne(const uint8_t* data, size_t size) {
   FakeClock clock(absl::FromCivil(absl::CivilSecond(2026, 3, 2, 9, 0, 0), absl::UTCTimeZone()));
   CountingIds ids;
   Core core(*fixed.library, **store, clock, ids);
-  if (!core.SeedProtocol(fixed.protocol).ok()) std::abort();
+  if (!core.SeedProtocol(System(), fixed.protocol).ok()) std::abort();
   v1::CreatePatientRequest patient;
   patient.mutable_patient()->set_display_name("Alex Fuzz");
   patient.mutable_patient()->set_clinic("clinics/demo");
   patient.mutable_patient()->set_time_zone("Europe/London");
   patient.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
-  auto created = core.CreatePatient(patient);
+  auto created = core.patients().CreatePatient(System(), patient);
   if (!created.ok()) std::abort();
   v1::CreateProgramRequest create;
   create.mutable_program()->set_patient(created->patient().name());
-  auto made = core.CreateProgram(create);
+  auto made = core.programs().CreateProgram(System(), create);
   if (!made.ok()) std::abort();
   // The runner: return to run, the first run/walk stage and a strength exercise, cadence on.
-  auto runner_patient = core.CreatePatient(patient);
+  auto runner_patient = core.patients().CreatePatient(System(), patient);
   if (!runner_patient.ok()) std::abort();
   v1::CreateProgramRequest run;
   run.mutable_program()->set_patient(runner_patient->patient().name());
@@ -272,7 +281,7 @@ void RunOne(const uint8_t* data, size_t size) {
   run.mutable_program()->mutable_cadence()->set_enabled(true);
   run.mutable_program()->mutable_cadence()->set_baseline_spm(160);
   run.mutable_program()->mutable_cadence()->set_step_index(-1);
-  auto runner = core.CreateProgram(run);
+  auto runner = core.programs().CreateProgram(System(), run);
   if (!runner.ok()) std::abort();
   const bool to_runner = (data[size - 1] & 1) != 0;
   Targets targets;

@@ -1,240 +1,121 @@
 #include "service/core/core.h"
 
-#include <algorithm>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
-#include "google/protobuf/util/time_util.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
 #include "service/core/core_util.h"
-#include "service/domain/dates.h"
+#include "service/core/program_access.h"
 
 namespace kneecoach {
 
-using google::protobuf::util::TimeUtil;
+using internal::IdOf;
 using internal::InRead;
 using internal::InWrite;
-using internal::PageToken;
-using internal::ParsePage;
+using internal::IssueToken;
+using internal::ToProto;
 
 Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
            CoreOptions options)
-    : library_(library),
-      store_(store),
-      clock_(clock),
-      ids_(ids),
-      options_(std::move(options)),
-      access_cache_(options_.access_cache_entries),
-      plan_cache_(PlanCache::Options{.max_bytes = options_.plan_cache_bytes}) {}
+    : state_(library, store, clock, ids, std::move(options)) {}
 
 namespace {
 
-// Pages through an in-memory list with offset tokens.
-template <typename T, typename Out>
-absl::Status PageInMemory(const std::vector<T>& all, const PageRequest& page, Out* out,
-                          std::string* next_page_token) {
-  const size_t begin = std::min(all.size(), static_cast<size_t>(page.after));
-  const size_t end = std::min(all.size(), begin + page.limit);
-  for (size_t i = begin; i < end; ++i) *out->Add() = *all[i];
-  *next_page_token = end < all.size() ? PageToken(static_cast<int64_t>(end)) : "";
-  return absl::OkStatus();
-}
-
-template <typename T>
-std::vector<const T*> Pointers(const std::vector<T>& v) {
-  std::vector<const T*> out;
-  for (const T& x : v) out.push_back(&x);
-  return out;
+// A context for `caller` calling `method` of kneecoach.v1 ("PatientService/CreatePatient").
+absl::StatusOr<RequestContext> As(Caller caller, absl::string_view method) {
+  ASSIGN_OR_RETURN(const MethodRegistry* api, MethodRegistry::Api());
+  const MethodInfo* info = api->Find(absl::StrCat("/kneecoach.v1.", method));
+  if (info == nullptr) return absl::InternalError(absl::StrCat("no method ", method));
+  return RequestContext::ForCall(std::move(caller), info, "");
 }
 
 }  // namespace
 
-// ---- ExerciseLibraryService ----------------------------------------------------------
+absl::StatusOr<std::optional<Core::DemoCredentials>> Core::SeedDemo(const RequestContext& ctx) {
+  auto exists = InRead(state_.store, [&](Txn& txn) { return txn.GetClinic("demo"); });
+  if (exists.ok()) return std::nullopt;
+  if (!absl::IsNotFound(exists.status())) return exists.status();
+  DemoCredentials demo;
+  ASSIGN_OR_RETURN(demo.clinic_admin, BootstrapAdmin(ctx, "demo", "Dana Admin (demo)"));
+  // Everything else is done as the demo admin, through the same use cases as the API.
+  ASSIGN_OR_RETURN(Caller admin, Authenticate(absl::StrCat("Bearer ", demo.clinic_admin)));
+  v1::CreateUserRequest physio;
+  physio.mutable_user()->set_display_name("Pat Physio (demo)");
+  physio.mutable_user()->set_role(v1::ROLE_PHYSIOTHERAPIST);
+  ASSIGN_OR_RETURN(RequestContext as_admin, As(admin, "AccessService/CreateUser"));
+  ASSIGN_OR_RETURN(v1::CreateUserResponse created_physio, access_.CreateUser(as_admin, physio));
+  ASSIGN_OR_RETURN(v1::CreateTokenResponse physio_token,
+                   InWrite<v1::CreateTokenResponse>(
+                       ctx, state_.writes, "SeedDemo", "",
+                       [&](Txn& txn) -> absl::StatusOr<v1::CreateTokenResponse> {
+                         ASSIGN_OR_RETURN(auto t,
+                                          IssueToken(txn, state_.ids, state_.clock.Now(),
+                                                     IdOf(created_physio.user().name()), "demo",
+                                                     state_.options.default_token_ttl_days));
+                         v1::CreateTokenResponse response;
+                         response.set_secret(t.secret);
+                         return response;
+                       }));
+  demo.physiotherapist = physio_token.secret();
+  ASSIGN_OR_RETURN(Caller physio_caller,
+                   Authenticate(absl::StrCat("Bearer ", demo.physiotherapist)));
 
-absl::StatusOr<v1::ListExercisesResponse> Core::ListExercises(const v1::ListExercisesRequest& r) {
-  FieldViolations violations;
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
-  ExerciseFilter filter;
-  if (!v1::ExerciseCategory_IsValid(r.category())) {
-    violations.Add("category", "unknown category");
-  }
-  if (!v1::PatellofemoralLoad_IsValid(r.max_patellofemoral_load())) {
-    violations.Add("max_patellofemoral_load", "unknown load level");
-  }
-  if (r.max_knee_flexion_degrees() < 0 || r.max_knee_flexion_degrees() > 180) {
-    violations.Add("max_knee_flexion_degrees", "out of range 0..180");
-  }
-  if (!r.ladder().empty()) {
-    auto id = ParseId("ladder", r.ladder(), "ladders");
-    if (!id.ok()) return id.status();
-    if (library_.FindLadder(*id) == nullptr) return NotFound("ladder", r.ladder());
-    filter.ladder_id = *id;
-  }
-  if (!violations.empty()) return violations.ToStatus();
-  filter.category = r.category();
-  filter.max_patellofemoral_load = r.max_patellofemoral_load();
-  filter.max_knee_flexion_degrees = r.max_knee_flexion_degrees();
-  const std::vector<const v1::Exercise*> all = library_.ListExercises(filter);
-  v1::ListExercisesResponse response;
-  response.set_total_size(static_cast<int>(all.size()));
-  PageInMemory(all, *page, response.mutable_exercises(), response.mutable_next_page_token())
-      .IgnoreError();
-  return response;
+  v1::CreatePatientRequest patient;
+  patient.mutable_patient()->set_display_name("Alex Demo");
+  patient.mutable_patient()->set_clinic("clinics/demo");
+  patient.mutable_patient()->set_time_zone("Europe/London");
+  patient.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
+  ASSIGN_OR_RETURN(RequestContext as_physio, As(physio_caller, "PatientService/CreatePatient"));
+  ASSIGN_OR_RETURN(v1::CreatePatientResponse created, patients_.CreatePatient(as_physio, patient));
+  v1::CreateProgramRequest program;
+  program.mutable_program()->set_patient(created.patient().name());
+  ASSIGN_OR_RETURN(as_physio, As(physio_caller, "ProgramService/CreateProgram"));
+  ASSIGN_OR_RETURN(v1::CreateProgramResponse created_program,
+                   programs_.CreateProgram(as_physio, program));
+  v1::CreateEnrollmentCodeRequest enroll;
+  enroll.set_patient(created.patient().name());
+  ASSIGN_OR_RETURN(as_physio, As(physio_caller, "AccessService/CreateEnrollmentCode"));
+  ASSIGN_OR_RETURN(v1::CreateEnrollmentCodeResponse code,
+                   access_.CreateEnrollmentCode(as_physio, enroll));
+  demo.program = created_program.program().name();
+  Caller enrolling;
+  enrolling.enrollment_code = code.code();
+  ASSIGN_OR_RETURN(RequestContext as_phone, As(enrolling, "AccessService/EnrollDevice"));
+  v1::EnrollDeviceRequest device;
+  device.set_device_name("demo phone");
+  ASSIGN_OR_RETURN(v1::EnrollDeviceResponse phone, access_.EnrollDevice(as_phone, device));
+  demo.patient = phone.secret();
+  return demo;
 }
 
-absl::StatusOr<v1::GetExerciseResponse> Core::GetExercise(const v1::GetExerciseRequest& r) {
-  auto slug = ParseId("name", r.name(), "exercises");
-  if (!slug.ok()) return slug.status();
-  const v1::Exercise* exercise = library_.FindExercise(*slug);
-  if (exercise == nullptr) return NotFound("exercise", r.name());
-  v1::GetExerciseResponse response;
-  *response.mutable_exercise() = *exercise;
-  return response;
+absl::Status Core::CheckSignInAllowed(const std::string& peer, bool enrollment) {
+  const absl::Duration wait = state_.sign_ins.Wait(peer, enrollment, state_.clock.Now());
+  if (wait <= absl::ZeroDuration()) return absl::OkStatus();
+  const absl::Duration rounded = absl::Ceil(wait, absl::Seconds(1));
+  absl::Status status = absl::ResourceExhaustedError(
+      absl::StrCat("too many failed sign-ins", enrollment ? " or enrollment codes" : "",
+                   "; retry in ", absl::FormatDuration(rounded)));
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(absl::ToInt64Seconds(rounded));
+  status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",
+                    absl::Cord(retry.SerializeAsString()));
+  return status;
 }
 
-absl::StatusOr<v1::ListLaddersResponse> Core::ListLadders(const v1::ListLaddersRequest& r) {
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
-  v1::ListLaddersResponse response;
-  PageInMemory(Pointers(library_.ladders()), *page, response.mutable_ladders(),
-               response.mutable_next_page_token())
-      .IgnoreError();
-  return response;
-}
-
-absl::StatusOr<v1::ListEducationCardsResponse> Core::ListEducationCards(
-    const v1::ListEducationCardsRequest& r) {
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
-  if (!v1::EducationTopic_IsValid(r.topic())) return InvalidField("topic", "unknown topic");
-  std::vector<const v1::EducationCard*> cards;
-  for (const auto& c : library_.education_cards()) {
-    if (r.topic() == v1::EDUCATION_TOPIC_UNSPECIFIED || c.topic() == r.topic()) {
-      cards.push_back(&c);
-    }
-  }
-  v1::ListEducationCardsResponse response;
-  PageInMemory(cards, *page, response.mutable_education_cards(), response.mutable_next_page_token())
-      .IgnoreError();
-  return response;
-}
-
-absl::StatusOr<v1::GetEducationCardResponse> Core::GetEducationCard(
-    const v1::GetEducationCardRequest& r) {
-  auto slug = ParseId("name", r.name(), "educationCards");
-  if (!slug.ok()) return slug.status();
-  const v1::EducationCard* card = library_.FindEducationCard(*slug);
-  if (card == nullptr) return NotFound("education card", r.name());
-  v1::GetEducationCardResponse response;
-  *response.mutable_education_card() = *card;
-  return response;
-}
-
-// ---- PatientService ------------------------------------------------------------------
-
-namespace {
-
-constexpr int kMaxDisplayName = 200;
-
-}  // namespace
-
-namespace internal {
-void ValidatePatientFields(const v1::Patient& p, FieldViolations& violations) {
-  const absl::string_view name = absl::StripAsciiWhitespace(p.display_name());
-  if (name.empty()) {
-    violations.Add("patient.display_name", "required");
-  } else if (p.display_name().size() > kMaxDisplayName) {
-    violations.Add("patient.display_name", absl::StrCat("longer than ", kMaxDisplayName, " bytes"));
-  } else if (HasControlCharacters(p.display_name())) {
-    violations.Add("patient.display_name",
-                   "holds a control, line-break or text-direction character");
-  }
-  if (!ParseId("patient.clinic", p.clinic(), "clinics").ok()) {
-    violations.Add("patient.clinic", "required: \"clinics/{clinic}\" (id: 1-64 of [a-z0-9-])");
-  }
-  if (absl::StrContains(p.time_zone(), "..") || absl::StartsWith(p.time_zone(), "/") ||
-      !LoadZone(p.time_zone()).ok()) {
-    violations.Add("patient.time_zone", absl::StrCat("unknown IANA time zone \"", p.time_zone(),
-                                                     "\" (e.g. \"Europe/London\")"));
-  }
-  if (p.affected_sides().empty()) {
-    violations.Add("patient.affected_sides", "required: KNEE_SIDE_LEFT and/or KNEE_SIDE_RIGHT");
-  }
-  std::vector<int> seen;
-  for (int i = 0; i < p.affected_sides_size(); ++i) {
-    const int side = p.affected_sides(i);
-    if (side == v1::KNEE_SIDE_UNSPECIFIED || !v1::KneeSide_IsValid(side)) {
-      violations.Add(absl::StrCat("patient.affected_sides[", i, "]"), "unknown side");
-    } else if (std::find(seen.begin(), seen.end(), side) != seen.end()) {
-      violations.Add(absl::StrCat("patient.affected_sides[", i, "]"), "repeated side");
-    }
-    seen.push_back(side);
-  }
-}
-}  // namespace internal
-
-absl::StatusOr<v1::CreatePatientResponse> Core::CreatePatient(const v1::CreatePatientRequest& r) {
-  FieldViolations violations;
-  internal::ValidatePatientFields(r.patient(), violations);
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
-  if (!violations.empty()) return violations.ToStatus();
-  return InWrite<v1::CreatePatientResponse>(
-      writes_, "CreatePatient", r.request_id(),
-      [&](Txn& txn) -> absl::StatusOr<v1::CreatePatientResponse> {
-        const std::string id = ids_.NewId();
-        v1::Patient patient = r.patient();
-        patient.set_name(absl::StrCat("patients/", id));
-        patient.set_display_name(std::string(absl::StripAsciiWhitespace(patient.display_name())));
-        patient.clear_active_program();
-        patient.clear_physiotherapists();
-        // A physiotherapist who creates a patient looks after them.
-        const Caller& caller = CurrentCaller();
-        if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
-          patient.add_physiotherapists(caller.user_name);
-          if (absl::Status s = txn.SetAssignments(
-                  id, {std::string(absl::StripPrefix(caller.user_name, "users/"))});
-              !s.ok()) {
-            return s;
-          }
-        }
-        *patient.mutable_create_time() =
-            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
-        if (absl::Status s = txn.InsertPatient(id, patient); !s.ok()) return s;
-        v1::CreatePatientResponse response;
-        *response.mutable_patient() = std::move(patient);
-        return response;
-      },
-      internal::Replay::kStore, internal::PlansChanged::None());
-}
-
-absl::StatusOr<v1::GetPatientResponse> Core::GetPatient(const v1::GetPatientRequest& r) {
-  return internal::GetByName(store_, r.name(), "patients", &Txn::GetPatient,
-                             &v1::GetPatientResponse::mutable_patient);
-}
-
-absl::StatusOr<v1::ListPatientsResponse> Core::ListPatients(const v1::ListPatientsRequest& r) {
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
-  if (!r.clinic().empty()) {
-    if (auto id = ParseId("clinic", r.clinic(), "clinics"); !id.ok()) return id.status();
-  }
-  std::string physiotherapist_id;
-  if (!r.physiotherapist().empty()) {
-    auto id = ParseId("physiotherapist", r.physiotherapist(), "users");
-    if (!id.ok()) return id.status();
-    physiotherapist_id = *id;
-  }
-  // Callers see their own clinic; a physiotherapist sees their own caseload.
-  const Caller& caller = CurrentCaller();
-  const std::string clinic = r.clinic().empty() ? caller.user.clinic() : r.clinic();
-  if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
-    physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
-  }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
-    return internal::ToPageResponse(txn.ListPatients(clinic, physiotherapist_id, *page),
-                                    &v1::ListPatientsResponse::mutable_patients);
-  });
+absl::Status Core::RecordFailedSignIn(const std::string& peer, absl::string_view method,
+                                      absl::string_view why) {
+  // Under attack: counted, not audited.
+  if (!state_.sign_ins.Failed(peer, state_.clock.Now())) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::unique_ptr<Txn> txn, state_.store.Begin(/*write=*/true));
+  v1::AuditEntry entry;
+  const std::string id = state_.ids.NewId();
+  entry.set_name(absl::StrCat("clinics/-/auditEntries/", id));
+  *entry.mutable_time() = ToProto(state_.clock.Now());
+  entry.set_actor("unauthenticated");
+  entry.set_method(std::string(method));
+  entry.set_resource(absl::CHexEscape(peer));
+  entry.set_summary(absl::StrCat("failed sign-in: ", why));
+  RETURN_IF_ERROR(txn->InsertAudit(id, "", "", entry));
+  return txn->Commit();
 }
 
 }  // namespace kneecoach

@@ -138,7 +138,8 @@ absl::Status CheckRequestId(const std::string& request_id, bool required) {
 }
 
 absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
-                         const std::string& scope, const std::string& request_id) {
+                         absl::string_view method, const std::string& scope,
+                         const std::string& request_id) {
   v1::AuditEntry entry;
   const std::string id = deps.ids.NewId();
   const std::string clinic = caller.clinic.empty() ? caller.user.clinic() : caller.clinic;
@@ -147,7 +148,7 @@ absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deps.clock.Now()));
   entry.set_actor(caller.user_name.empty() ? "system" : caller.user_name);
   entry.set_actor_role(caller.user.role());
-  entry.set_method(caller.method.empty() ? scope.substr(0, scope.find(':')) : caller.method);
+  entry.set_method(method.empty() ? scope.substr(0, scope.find(':')) : std::string(method));
   entry.set_resource(caller.resource.empty() ? scope.substr(scope.find(':') + 1) : caller.resource);
   entry.set_request_id(request_id);
   entry.set_summary(scope.substr(0, scope.find(':')));

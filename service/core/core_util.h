@@ -8,7 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/core/caller.h"
-#include "service/core/core.h"
+#include "service/core/core_state.h"
+#include "service/core/method_registry.h"
+#include "service/core/request_context.h"
 #include "service/domain/errors.h"
 #include "service/domain/names.h"
 
@@ -43,13 +45,10 @@ auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
   return fn(**txn);
 }
 
-// Whether a write by `method` leaves the AccessCache valid: it changes no credential, user
-// or assignment and erases nothing (service/core/access_policy.cc).
-bool KeepsAccessCache(const std::string& method);
-
-// Writes the audit entry for `caller`'s write (who, when, what, request id).
+// Writes the audit entry for `caller`'s write of `method` (who, when, what, request id).
 absl::Status RecordAudit(Txn& txn, const WriteDeps& deps, const Caller& caller,
-                         const std::string& scope, const std::string& request_id);
+                         absl::string_view method, const std::string& scope,
+                         const std::string& request_id);
 
 // Whether InWrite stores the response for replay under the request_id. Responses that
 // carry a secret (a new token, an enrollment code) must never be stored: for those a
@@ -71,19 +70,21 @@ struct PlansChanged {
 // user, so that one caller's request_id never replays another's record.
 std::string RequestKey(const Caller& caller, const std::string& scope);
 
-// Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
-// commits, all together. With a non-empty request_id, a response already stored under
-// (caller, scope, request_id) is returned instead and nothing is written: a retried request
-// stores nothing twice. The same request_id with another request (another method or body,
-// Caller::request_digest) is INVALID_ARGUMENT.
+// Runs `fn(Txn&)` in one write transaction for the call `ctx` and, if fn succeeds, records
+// the audit entry and commits, all together. A call whose deadline has passed or whose
+// client has gone begins no transaction (RequestContext::CheckLive). With a non-empty request_id, a
+// response already stored under (caller, scope, request_id) is returned instead and nothing is
+// written: a retried request stores nothing twice. The same request_id with another request
+// (another method or body, RequestContext::request_digest) is INVALID_ARGUMENT.
 template <typename Response, typename Fn>
-absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
-                                 const std::string& request_id, Fn&& fn,
+absl::StatusOr<Response> InWrite(const RequestContext& ctx, const WriteDeps& deps,
+                                 const std::string& scope, const std::string& request_id, Fn&& fn,
                                  Replay replay = Replay::kStore, PlansChanged plans = {}) {
+  RETURN_IF_ERROR(ctx.CheckLive());
   auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
   const bool replayable = replay == Replay::kStore && !request_id.empty();
-  const Caller& caller = CurrentCaller();
+  const Caller& caller = ctx.caller;
   const std::string key = RequestKey(caller, scope);
   if (replayable) {
     auto prior = (*txn)->GetStoredRequest(key, request_id);
@@ -93,7 +94,7 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
       if (!prior.ok()) return prior.status();
     }
     if (prior->has_value()) {
-      if (!(*prior)->digest.empty() && (*prior)->digest != caller.request_digest) {
+      if (!(*prior)->digest.empty() && (*prior)->digest != ctx.request_digest) {
         return InvalidField("request_id",
                             "already used for a different request: a retry must repeat the "
                             "request unchanged; a new request needs a new request_id");
@@ -104,7 +105,7 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
       }
       // The original may still be on its way to disk (in the same batch of commits): the
       // replay is acknowledged only once it is durable, and fails if it was not.
-      if (absl::Status s = (*txn)->Commit(); !s.ok()) return s;
+      RETURN_IF_ERROR((*txn)->Commit());
       return replay;
     }
   }
@@ -124,17 +125,18 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
         plans.Invalidate(changed.program_id);
       }
     }
-  } invalidate{KeepsAccessCache(CurrentCaller().method) ? nullptr : &deps.access_cache,
+  } invalidate{ctx.rules != nullptr && ctx.rules->keeps_access_cache ? nullptr : &deps.access_cache,
                deps.plan_cache, plans};
   if (replayable) {
     absl::Status put = (*txn)->PutRequestResult(key, request_id, response->SerializeAsString(),
-                                                caller.request_digest);
+                                                ctx.request_digest);
     if (!put.ok()) return put;
   }
   // A device enrolling is audited by EnrollDevice itself, as the patient it becomes.
-  if (CurrentCaller().enrollment_code.empty()) {
-    absl::Status s = RecordAudit(**txn, deps, CurrentCaller(), scope, request_id);
-    if (!s.ok()) return s;
+  if (caller.enrollment_code.empty()) {
+    // System work is audited under its scope ("BootstrapAdmin", "SeedDemo").
+    RETURN_IF_ERROR(
+        RecordAudit(**txn, deps, caller, ctx.is_system() ? "" : ctx.method, scope, request_id));
   }
   absl::Status committed = (*txn)->Commit();
   if (!committed.ok()) return committed;
@@ -170,11 +172,11 @@ bool HasControlCharacters(absl::string_view text);
 // request_id: required (phone writes) or optional, and well-formed when present.
 absl::Status CheckRequestId(const std::string& request_id, bool required);
 
-// Credits the current caller as the one who made, approved or rejected `d` (its reviewer
-// and their display name at that time); the system caller leaves both empty.
-inline void CreditReviewer(v1::Decision& d) {
-  d.set_reviewer(CurrentCaller().user_name);
-  d.set_reviewer_display_name(CurrentCaller().user.display_name());
+// Credits the caller of `ctx` as the one who made, approved or rejected `d` (its reviewer
+// and their display name at that time); the system leaves both empty.
+inline void CreditReviewer(const RequestContext& ctx, v1::Decision& d) {
+  d.set_reviewer(ctx.caller.user_name);
+  d.set_reviewer_display_name(ctx.caller.user.display_name());
 }
 
 }  // namespace kneecoach::internal

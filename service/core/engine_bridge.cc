@@ -7,6 +7,7 @@
 #include "service/domain/engine.h"
 #include "service/domain/names.h"
 #include "service/domain/program_factory.h"
+#include "service/domain/status_macros.h"
 
 namespace kneecoach::internal {
 namespace {
@@ -25,18 +26,18 @@ absl::StatusOr<EngineOutcome> Persist(Txn& txn, IdGenerator& ids, LoadedProgram&
   for (v1::Decision& d : result.decisions) {
     if (d.state() == v1::DECISION_STATE_PROPOSED) {
       // A newer proposal for the same prescription replaces any still waiting.
-      if (absl::Status s = SupersedeProposals(txn, loaded, d.prescription()); !s.ok()) return s;
+      RETURN_IF_ERROR(SupersedeProposals(txn, loaded, d.prescription()));
     }
-    if (absl::Status s = InsertDecision(txn, ids, loaded, now, d); !s.ok()) return s;
+    RETURN_IF_ERROR(InsertDecision(txn, ids, loaded, now, d));
     outcome.decisions.push_back(std::move(d));
   }
   for (v1::Alert& a : result.alerts) {
-    if (absl::Status s = InsertAlert(txn, ids, loaded, now, a); !s.ok()) return s;
+    RETURN_IF_ERROR(InsertAlert(txn, ids, loaded, now, a));
     outcome.alerts.push_back(std::move(a));
   }
   loaded.program = std::move(result.program);
   *loaded.program.mutable_update_time() = ToProto(now);
-  if (absl::Status s = txn.UpdateProgram(loaded.id, loaded.program); !s.ok()) return s;
+  RETURN_IF_ERROR(txn.UpdateProgram(loaded.id, loaded.program));
   return outcome;
 }
 
@@ -91,13 +92,11 @@ template <typename Event, typename Engine>
 absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator& ids,
                                   LoadedProgram& loaded, absl::CivilDay day, absl::Time now,
                                   Event& event, Engine engine) {
-  if (absl::Status s = CheckStoredProgram(loaded.program); !s.ok()) return s;
-  auto protocol = ProtocolOf(txn, loaded.program);
-  if (!protocol.ok()) return protocol.status();
-  auto history = LoadHistory(txn, loaded, day);
-  if (!history.ok()) return history.status();
-  const EngineContext ctx{library, *protocol, day, now};
-  auto outcome = Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, *history));
+  RETURN_IF_ERROR(CheckStoredProgram(loaded.program));
+  ASSIGN_OR_RETURN(auto protocol, ProtocolOf(txn, loaded.program));
+  ASSIGN_OR_RETURN(auto history, LoadHistory(txn, loaded, day));
+  const EngineContext ctx{library, protocol, day, now};
+  auto outcome = Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, history));
   if (outcome.ok()) outcome->summary = SummarizeForPatient(outcome->decisions, library);
   return outcome;
 }
@@ -112,13 +111,11 @@ absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& librar
 
 absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProgram& loaded,
                               absl::CivilDay day, absl::Time now, v1::Session& session) {
-  auto protocol = ProtocolOf(txn, loaded.program);
-  if (!protocol.ok()) return protocol.status();
-  auto history = LoadHistory(txn, loaded, day);
-  if (!history.ok()) return history.status();
-  const EngineContext ctx{library, *protocol, day, now};
+  ASSIGN_OR_RETURN(auto protocol, ProtocolOf(txn, loaded.program));
+  ASSIGN_OR_RETURN(auto history, LoadHistory(txn, loaded, day));
+  const EngineContext ctx{library, protocol, day, now};
   // Only the lights it writes into `session` are kept.
-  OnSessionReported(ctx, loaded.program, session, *history);
+  OnSessionReported(ctx, loaded.program, session, history);
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
 
 namespace kneecoach {
 namespace {
@@ -32,9 +33,7 @@ absl::Status Check(const Message& m, const std::string& prefix) {
           return InvalidField(item, absl::StrCat("longer than ", kMaxStringBytes, " bytes"));
         }
         if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-          if (absl::Status s = Check(reflection->GetRepeatedMessage(m, f, i), item); !s.ok()) {
-            return s;
-          }
+          RETURN_IF_ERROR(Check(reflection->GetRepeatedMessage(m, f, i), item));
         }
       }
       continue;
@@ -45,7 +44,7 @@ absl::Status Check(const Message& m, const std::string& prefix) {
       return InvalidField(path, absl::StrCat("longer than ", kMaxStringBytes, " bytes"));
     }
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (absl::Status s = Check(reflection->GetMessage(m, f), path); !s.ok()) return s;
+      RETURN_IF_ERROR(Check(reflection->GetMessage(m, f), path));
     }
   }
   return absl::OkStatus();

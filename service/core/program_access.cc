@@ -6,6 +6,7 @@
 #include "service/domain/dates.h"
 #include "service/domain/ids.h"
 #include "service/domain/names.h"
+#include "service/domain/status_macros.h"
 
 namespace kneecoach::internal {
 
@@ -62,16 +63,16 @@ absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,
                                 const std::string& prescription) {
   PageRequest page{.limit = 200, .after = 0};
   do {
-    auto proposals = txn.ListDecisions(loaded.id, v1::DECISION_STATE_PROPOSED, page);
-    if (!proposals.ok()) return proposals.status();
-    for (v1::Decision& d : proposals->items) {
+    ASSIGN_OR_RETURN(auto proposals,
+                     txn.ListDecisions(loaded.id, v1::DECISION_STATE_PROPOSED, page));
+    for (v1::Decision& d : proposals.items) {
       if (!prescription.empty() && d.prescription() != prescription) continue;
       d.set_state(v1::DECISION_STATE_SUPERSEDED);
       auto ids = ParseName("decision", d.name(), {"programs", "decisions"});
       if (!ids.ok()) return ids.status();
-      if (absl::Status s = txn.UpdateDecision((*ids)[1], d); !s.ok()) return s;
+      RETURN_IF_ERROR(txn.UpdateDecision((*ids)[1], d));
     }
-    page.after = proposals->next;
+    page.after = proposals.next;
   } while (page.after != 0);
   return absl::OkStatus();
 }

@@ -76,7 +76,8 @@ int Bootstrap(kneecoach::ServerOptions options, const kneecoach::Clock& clock) {
     std::fprintf(stderr, "kneecoach-server: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  auto token = (*server)->core().BootstrapAdmin(absl::GetFlag(FLAGS_bootstrap_clinic),
+  auto token = (*server)->core().BootstrapAdmin(kneecoach::RequestContext::System("bootstrap"),
+                                                absl::GetFlag(FLAGS_bootstrap_clinic),
                                                 absl::GetFlag(FLAGS_bootstrap_admin));
   if (!token.ok()) {
     std::fprintf(stderr, "kneecoach-server: %s\n", token.status().ToString().c_str());

@@ -62,8 +62,11 @@ void Answer(const rpb::ServerReflectionRequest& request, const std::vector<std::
     case rpb::ServerReflectionRequest::kAllExtensionNumbersOfType: {
       const auto* type = pool->FindMessageTypeByName(request.all_extension_numbers_of_type());
       if (type != nullptr) {
-        response.mutable_all_extension_numbers_response()->set_base_type_name(
-            type->full_name());  // kneecoach declares no extensions
+        auto* numbers = response.mutable_all_extension_numbers_response();
+        numbers->set_base_type_name(type->full_name());
+        std::vector<const google::protobuf::FieldDescriptor*> extensions;
+        pool->FindAllExtensions(type, &extensions);  // (kneecoach.v1.method_rules)
+        for (const auto* extension : extensions) numbers->add_extension_number(extension->number());
         return;
       }
       break;
@@ -140,9 +143,8 @@ grpc::Status ReflectionService::ServerReflectionInfo(
   const std::string authorization = header == context->client_metadata().end()
                                         ? ""
                                         : std::string(header->second.data(), header->second.size());
-  auto caller = core_.Authenticate(
-      authorization, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto caller = core_.Authenticate(authorization);
+  if (!caller.ok()) return ToGrpcStatus(caller.status(), NewRequestId(), "reflection");
   if (!caller->enrollment_code.empty()) {
     return grpc::Status(grpc::PERMISSION_DENIED, "reflection needs a token");
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/domain/protocol.h"
+#include "service/domain/status_macros.h"
 #include "service/server/reflection.h"
 #include "service/server/services.h"
 
@@ -44,15 +45,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
     return grpc::InsecureServerCredentials();
   }
   grpc::SslServerCredentialsOptions ssl;
-  auto cert = ReadFile(options.tls_cert_file);
-  if (!cert.ok()) return cert.status();
-  auto key = ReadFile(options.tls_key_file);
-  if (!key.ok()) return key.status();
-  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  ASSIGN_OR_RETURN(auto cert, ReadFile(options.tls_cert_file));
+  ASSIGN_OR_RETURN(auto key, ReadFile(options.tls_key_file));
+  ssl.pem_key_cert_pairs.push_back({key, cert});
   if (!options.tls_client_ca_file.empty()) {
-    auto ca = ReadFile(options.tls_client_ca_file);
-    if (!ca.ok()) return ca.status();
-    ssl.pem_root_certs = *ca;
+    ASSIGN_OR_RETURN(auto ca, ReadFile(options.tls_client_ca_file));
+    ssl.pem_root_certs = ca;
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(ssl);
@@ -69,12 +67,12 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
         "be at least 1");
   }
   std::unique_ptr<KneecoachServer> s(new KneecoachServer());
-  auto library = Library::LoadFromFile(absl::StrCat(options.data_dir, "/library.textproto"));
-  if (!library.ok()) return library.status();
-  s->library_ = *std::move(library);
-  auto protocol = LoadProtocolFromFile(
-      absl::StrCat(options.data_dir, "/protocols/default.textproto"), *s->library_);
-  if (!protocol.ok()) return protocol.status();
+  ASSIGN_OR_RETURN(auto library,
+                   Library::LoadFromFile(absl::StrCat(options.data_dir, "/library.textproto")));
+  s->library_ = std::move(library);
+  ASSIGN_OR_RETURN(auto protocol, LoadProtocolFromFile(absl::StrCat(options.data_dir,
+                                                                    "/protocols/default.textproto"),
+                                                       *s->library_));
 
   SqliteStoreOptions store_options;
   store_options.path = options.db_path;
@@ -82,22 +80,20 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   store_options.read_connections = options.read_connections;
   store_options.checkpoint_frames = options.checkpoint_frames;
   store_options.wal_restart_frames = options.wal_restart_frames;
-  auto store = SqliteStore::Open(store_options);
-  if (!store.ok()) return store.status();
-  s->store_ = *std::move(store);
+  ASSIGN_OR_RETURN(auto store, SqliteStore::Open(store_options));
+  s->store_ = std::move(store);
   s->core_ = std::make_unique<Core>(*s->library_, *s->store_, clock, s->ids_, options.core);
-  if (absl::Status st = s->core_->SeedProtocol(*protocol); !st.ok()) return st;
+  // Every method of the protos with its rules; a method without them stops the start here.
+  ASSIGN_OR_RETURN(const MethodRegistry* registry, MethodRegistry::Api());
+  RETURN_IF_ERROR(s->core_->SeedProtocol(RequestContext::System("seed"), protocol));
   if (options.seed_demo) {
-    auto demo = s->core_->SeedDemo();
-    if (!demo.ok()) return demo.status();
-    s->demo_ = *std::move(demo);
+    ASSIGN_OR_RETURN(s->demo_, s->core_->SeedDemo(RequestContext::System("seed demo")));
   }
 
-  auto credentials = MakeCredentials(options);
-  if (!credentials.ok()) return credentials.status();
+  ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &s->port_);
+  builder.AddListeningPort(options.listen, credentials, &s->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   // Handler threads (docs/performance.md): enough stay polling that a call does not
   // create a thread and end it afterwards.
@@ -110,7 +106,8 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   s->pool_ = std::make_unique<WorkerPool>(options.worker_threads, options.max_queued_calls);
   s->simulations_ =
       std::make_unique<WorkerPool>(options.simulation_threads, options.max_queued_simulations);
-  s->services_ = MakeServices(*s->core_, *s->pool_, *s->simulations_);
+  ASSIGN_OR_RETURN(s->services_, MakeServices(*registry, ApiBindings(*s->core_),
+                                              ServeDeps{*s->core_, *s->pool_, *s->simulations_}));
   for (auto& service : s->services_) {
     builder.RegisterService(service.get());
   }
@@ -130,10 +127,11 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
           // Below the calls being served: plans not yet made are made by the calls that need
           // them anyway.
           setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+          RequestContext ctx = RequestContext::System("prepare plans");
+          ctx.cancelled = [server] { return server->stop_planning_.HasBeenNotified(); };
           do {
             const absl::Time start = absl::Now();
-            auto made = server->core_->PreparePlans(
-                [server] { return server->stop_planning_.HasBeenNotified(); });
+            auto made = server->core_->sessions().PreparePlans(ctx);
             if (report) report(made, absl::Now() - start);
           } while (!server->stop_planning_.WaitForNotificationWithTimeout(every));
         });

@@ -64,7 +64,7 @@ struct ServerOptions {
   // pages, and holding the writer to start the WAL over once it holds this many.
   int checkpoint_frames = SqliteStoreOptions{}.checkpoint_frames;
   int wal_restart_frames = SqliteStoreOptions{}.wal_restart_frames;
-  // Today's plans (Core::PreparePlans) are made in the background at start and then this
+  // Today's plans (SessionService::PreparePlans) are made in the background at start and then this
   // often, at low priority; zero makes none ahead of time.
   absl::Duration plan_refresh = absl::Minutes(10);
   // Called after each round of PreparePlans (from the background thread) with how many
@@ -89,6 +89,8 @@ class KneecoachServer {
   // The demo credentials created at this start (nullopt if none were created).
   const std::optional<Core::DemoCredentials>& demo_credentials() const { return demo_; }
   Core& core() { return *core_; }
+  // The pool the writes run on (tests hold it busy to queue calls behind it).
+  WorkerPool& write_pool() { return *pool_; }
   // Commits and the WAL syncs they shared so far (group commit).
   DurabilityBarrier::Stats commit_stats() { return store_->commit_stats(); }
   SqliteStore::PageStats writer_page_stats() { return store_->writer_page_stats(); }

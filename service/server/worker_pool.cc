@@ -24,6 +24,11 @@ bool WorkerPool::Submit(std::function<void()> work) {
   return true;
 }
 
+size_t WorkerPool::queued() {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
 void WorkerPool::Run() {
   while (true) {
     std::function<void()> work;

@@ -28,6 +28,9 @@ class WorkerPool {
   // Queues `work`; false (and `work` dropped unrun) when max_queued closures already wait.
   [[nodiscard]] bool Submit(std::function<void()> work);
 
+  // Closures waiting for a thread now.
+  size_t queued() ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void Run();
 

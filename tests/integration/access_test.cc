@@ -193,7 +193,8 @@ TEST_F(AccessTest, ListProgramsWithoutAPatientListsWhatTheCallerMaySee) {
                   .ok());
 
   // Another clinic's patient and program.
-  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  auto south =
+      server_->core().BootstrapAdmin(RequestContext::System("bootstrap"), "south", "Sol Admin");
   ASSERT_TRUE(south.ok()) << south.status();
   v1::CreatePatientRequest create;
   create.mutable_patient()->set_display_name("Sam South");
@@ -477,7 +478,7 @@ TEST_F(AccessTest, ServesTlsWithTheGivenCertificate) {
   options.tls_key_file = key;
   auto server = KneecoachServer::Start(options, clock_);
   ASSERT_TRUE(server.ok()) << server.status();
-  auto admin = (*server)->core().BootstrapAdmin("tls", "T");
+  auto admin = (*server)->core().BootstrapAdmin(RequestContext::System("bootstrap"), "tls", "T");
   ASSERT_TRUE(admin.ok());
 
   grpc::SslCredentialsOptions ssl;

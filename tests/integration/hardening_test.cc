@@ -209,7 +209,8 @@ TEST_F(HardeningTest, Finding1CorruptStoredCadenceIsAnErrorOnThatProgramOnly) {
 // Finding 2: a request_id another clinic used is not a replay of their record, and a reused
 // id with another body is refused.
 TEST_F(HardeningTest, Finding2RequestIdsAreScopedByClinicCallerAndBody) {
-  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  auto south =
+      server_->core().BootstrapAdmin(RequestContext::System("bootstrap"), "south", "Sol Admin");
   ASSERT_TRUE(south.ok()) << south.status();
   v1::CreatePatientRequest theirs;
   theirs.set_request_id("same-id");
@@ -244,7 +245,8 @@ TEST_F(HardeningTest, Finding2RequestIdsAreScopedByClinicCallerAndBody) {
 
 // Finding 4: SimulateProgram reads a protocol only where GetProtocol may.
 TEST_F(HardeningTest, Finding4SimulateCannotReadAnotherClinicsProtocol) {
-  auto south = server_->core().BootstrapAdmin("south", "Sol Admin");
+  auto south =
+      server_->core().BootstrapAdmin(RequestContext::System("bootstrap"), "south", "Sol Admin");
   ASSERT_TRUE(south.ok()) << south.status();
   v1::GetProtocolRequest get;
   get.set_name("protocols/default");

@@ -56,10 +56,14 @@ class ServerTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     StartServer();
     if (server_ == nullptr) return;
-    auto admin = server_->core().BootstrapAdmin("north", "Nora Admin");
+    auto admin =
+        server_->core().BootstrapAdmin(RequestContext::System("bootstrap"), "north", "Nora Admin");
     ASSERT_TRUE(admin.ok()) << admin.status();
     token_ = *admin;
   }
+
+  // A test's own server options, set before each start.
+  virtual void Configure(ServerOptions&) {}
 
   // Starts the server on dir_'s database (a new port) and makes the channel and stubs.
   void StartServer() {
@@ -67,6 +71,7 @@ class ServerTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.db_path = (dir_ / "kneecoach.db").string();
     options.data_dir = KNEECOACH_TEST_DATA_DIR;
+    Configure(options);
     auto server = KneecoachServer::Start(options, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

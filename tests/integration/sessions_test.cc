@@ -193,12 +193,14 @@ TEST_F(ServerTest, PlanRoundsReadACompletedProgramOnlyOnce) {
   ASSERT_EQ(got.program().state(), v1::PROGRAM_STATE_COMPLETED);
 
   Core& core = server_->core();
-  const int64_t skipped = core.completed_programs_skipped();
-  ASSERT_TRUE(core.PreparePlans().ok());  // reads the first program, finds it completed
-  EXPECT_EQ(core.completed_programs_skipped(), skipped);
-  ASSERT_TRUE(core.PreparePlans().ok());
-  ASSERT_TRUE(core.PreparePlans().ok());
-  EXPECT_EQ(core.completed_programs_skipped(), skipped + 2);
+  const int64_t skipped = core.sessions().completed_programs_skipped();
+  ASSERT_TRUE(core.sessions()
+                  .PreparePlans(RequestContext::System("test"))
+                  .ok());  // reads the first program, finds it completed
+  EXPECT_EQ(core.sessions().completed_programs_skipped(), skipped);
+  ASSERT_TRUE(core.sessions().PreparePlans(RequestContext::System("test")).ok());
+  ASSERT_TRUE(core.sessions().PreparePlans(RequestContext::System("test")).ok());
+  EXPECT_EQ(core.sessions().completed_programs_skipped(), skipped + 2);
   // The current program's plan is kept; the completed one still answers when asked.
   const PlanCache::Stats before = core.plan_cache_stats();
   EXPECT_EQ(Today(second).items_size(), 1);

@@ -4,13 +4,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
-#include "service/core/core.h"
 #include "service/core/core_util.h"
 #include "service/core/engine_bridge.h"
 #include "service/core/program_access.h"
+#include "service/core/session_service.h"
 #include "service/domain/dates.h"
 #include "service/domain/outcomes.h"
 #include "service/domain/schedule.h"
+#include "service/domain/status_macros.h"
 
 namespace kneecoach {
 
@@ -166,82 +167,75 @@ absl::StatusOr<std::vector<v1::OutcomeKind>> OutcomesDueOn(Txn& txn, const Loade
 
 }  // namespace
 
-absl::StatusOr<v1::GetTodaySessionResponse> Core::GetTodaySession(
-    const v1::GetTodaySessionRequest& r) {
-  auto encoded = GetTodaySessionEncoded(r);
-  if (!encoded.ok()) return encoded.status();
+absl::StatusOr<v1::GetTodaySessionResponse> SessionService::GetTodaySession(
+    const RequestContext& ctx, const v1::GetTodaySessionRequest& r) {
+  ASSIGN_OR_RETURN(auto encoded, GetTodaySessionEncoded(ctx, r));
   v1::GetTodaySessionResponse response;
-  if (!response.ParseFromString(encoded->bytes)) {
+  if (!response.ParseFromString(encoded.bytes)) {
     return absl::InternalError("today's plan does not decode");
   }
   return response;
 }
 
-absl::StatusOr<std::optional<std::string>> Core::MakePlan(absl::string_view program_id,
-                                                          absl::Time now, bool keep_completed) {
+absl::StatusOr<std::optional<std::string>> SessionService::MakePlan(absl::string_view program_id,
+                                                                    absl::Time now,
+                                                                    bool keep_completed) {
   const PlanCache::Ticket ticket = plan_cache_.Begin(program_id);
   const uint64_t generation = access_cache_.generation();
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::optional<std::string>> {
     const std::string name = absl::StrCat("programs/", program_id);
-    auto loaded = LoadProgram(txn, "program", name);
-    if (!loaded.ok()) return loaded.status();
+    ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "program", name));
     // What authorizing a call on the program reads (access_policy.cc), while at hand.
     access_cache_.PutOwner(
         name,
-        AccessCache::Owner{loaded->patient.clinic(),
-                           std::string(absl::StripPrefix(loaded->program.patient(), "patients/"))},
+        AccessCache::Owner{loaded.patient.clinic(),
+                           std::string(absl::StripPrefix(loaded.program.patient(), "patients/"))},
         generation);
-    if (loaded->program.state() == v1::PROGRAM_STATE_COMPLETED) {
+    if (loaded.program.state() == v1::PROGRAM_STATE_COMPLETED) {
       {
         absl::MutexLock lock(&completed_mu_);
         completed_.insert(absl::Hash<absl::string_view>{}(program_id));
       }
       if (!keep_completed) return std::nullopt;
     }
-    const absl::CivilDay today = LocalDateAt(now, loaded->zone);
+    const absl::CivilDay today = LocalDateAt(now, loaded.zone);
     // Frequency rules look back at most two weeks.
-    auto recent = txn.SessionsSince(loaded->id, FormatLocalDate(today - 14));
-    if (!recent.ok()) return recent.status();
+    ASSIGN_OR_RETURN(auto recent, txn.SessionsSince(loaded.id, FormatLocalDate(today - 14)));
     const v1::TrafficLight last_light =
-        recent->empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent->back().traffic_light();
+        recent.empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent.back().traffic_light();
     v1::GetTodaySessionResponse response;
-    *response.mutable_session() = PlanSession(loaded->program, library_, DoneDatesOf(*recent),
-                                              today, last_light, PlanDetail::kBasic);
-    auto due = OutcomesDueOn(txn, *loaded, today);
-    if (!due.ok()) return due.status();
-    for (v1::OutcomeKind kind : *due) response.mutable_session()->add_outcomes_due(kind);
+    *response.mutable_session() = PlanSession(loaded.program, library_, DoneDatesOf(recent), today,
+                                              last_light, PlanDetail::kBasic);
+    ASSIGN_OR_RETURN(auto due, OutcomesDueOn(txn, loaded, today));
+    for (v1::OutcomeKind kind : due) response.mutable_session()->add_outcomes_due(kind);
     std::string bytes = response.SerializeAsString();
-    plan_cache_.Put(ticket, program_id, today, loaded->zone, plan_codec_.Compress(bytes));
+    plan_cache_.Put(ticket, program_id, today, loaded.zone, plan_codec_.Compress(bytes));
     return bytes;
   });
 }
 
-absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> Core::GetTodaySessionEncoded(
-    const v1::GetTodaySessionRequest& r) {
+absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> SessionService::GetTodaySessionEncoded(
+    const RequestContext& ctx, const v1::GetTodaySessionRequest& r) {
   if (!v1::SessionView_IsValid(r.view())) return InvalidField("view", "unknown view");
-  auto id = ParseId("program", r.program(), "programs");
-  if (!id.ok()) return id.status();
+  ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
   const absl::Time now = clock_.Now();
   // The basic plan, kept or made (and kept).
   std::string plan;
-  if (std::optional<std::string> kept = plan_cache_.Find(*id, now); kept.has_value()) {
-    auto unpacked = plan_codec_.Decompress(*kept);
-    if (!unpacked.ok()) return unpacked.status();
-    plan = *std::move(unpacked);
+  if (std::optional<std::string> kept = plan_cache_.Find(id, now); kept.has_value()) {
+    ASSIGN_OR_RETURN(auto unpacked, plan_codec_.Decompress(*kept));
+    plan = std::move(unpacked);
   } else {
-    auto made = MakePlan(*id, now, /*keep_completed=*/true);
-    if (!made.ok()) return made.status();
-    plan = **std::move(made);
+    ASSIGN_OR_RETURN(auto made, MakePlan(id, now, /*keep_completed=*/true));
+    plan = *std::move(made);
   }
   if (r.view() == v1::SESSION_VIEW_BASIC) {
     return Encoded<v1::GetTodaySessionResponse>{std::move(plan)};
   }
-  auto full = plan_texts_.FullView(plan);
-  if (!full.ok()) return full.status();
-  return Encoded<v1::GetTodaySessionResponse>{*std::move(full)};
+  ASSIGN_OR_RETURN(auto full, plan_texts_.FullView(plan));
+  return Encoded<v1::GetTodaySessionResponse>{std::move(full)};
 }
 
-absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
+absl::StatusOr<int> SessionService::PreparePlans(const RequestContext& ctx) {
   const absl::Time now = clock_.Now();
   const size_t room = options_.plan_cache_bytes / 10 * 9;
   int made = 0;
@@ -251,7 +245,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
     auto ids = InRead(store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
     if (!ids.ok()) return ids.status();
     for (const std::string& id : ids->items) {
-      if (stop && stop()) return made;
+      if (ctx.cancelled && ctx.cancelled()) return made;
       {
         absl::MutexLock lock(&completed_mu_);
         if (completed_.contains(absl::Hash<absl::string_view>{}(id))) {
@@ -260,6 +254,8 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
         }
       }
       if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;
+      // A program whose plan cannot be made (a corrupt stored value) waits for its own
+      // GetTodaySession, which reports the error; the others are still prepared.
       auto plan = MakePlan(id, now, /*keep_completed=*/false);
       if (plan.ok() && plan->has_value()) ++made;
     }
@@ -268,10 +264,10 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
   return made;
 }
 
-absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSessionRequest& r) {
-  auto program_id = ParseId("program", r.program(), "programs");
-  if (!program_id.ok()) return program_id.status();
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
+absl::StatusOr<v1::ReportSessionResponse> SessionService::ReportSession(
+    const RequestContext& ctx, const v1::ReportSessionRequest& r) {
+  ASSIGN_OR_RETURN(auto program_id, ParseId("program", r.program(), "programs"));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), true));
   FieldViolations violations;
   ValidateReports(r, violations);
   if (r.has_perform_time() && !IsValidTimestamp(r.perform_time())) {
@@ -280,19 +276,17 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSe
   if (!violations.empty()) return violations.ToStatus();
 
   return InWrite<v1::ReportSessionResponse>(
-      writes_, absl::StrCat("ReportSession:", r.program()), r.request_id(),
+      ctx, writes_, absl::StrCat("ReportSession:", r.program()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ReportSessionResponse> {
-        auto loaded = LoadProgram(txn, "program", r.program());
-        if (!loaded.ok()) return loaded.status();
-        if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
+        ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "program", r.program()));
+        RETURN_IF_ERROR(CheckWritable(loaded));
         const absl::Time now = clock_.Now();
         const absl::Time when = r.has_perform_time() ? internal::FromProto(r.perform_time()) : now;
-        auto day = ReportDate(*loaded, when, now, options_, "perform_time");
-        if (!day.ok()) return day.status();
+        ASSIGN_OR_RETURN(auto day, ReportDate(loaded, when, now, options_, "perform_time"));
         // A paused program keeps what was done before the pause (an offline phone syncing
         // late) without adapting to it, and refuses what was done after.
-        const bool paused = loaded->program.state() == v1::PROGRAM_STATE_PAUSED;
-        if (paused && when >= PausedSince(loaded->program)) {
+        const bool paused = loaded.program.state() == v1::PROGRAM_STATE_PAUSED;
+        if (paused && when >= PausedSince(loaded.program)) {
           return FailedPrecondition("PROGRAM_PAUSED", r.program(), kRefusedWhilePaused);
         }
 
@@ -300,8 +294,8 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSe
         const std::string id = ids_.NewId();
         session.set_name(absl::StrCat(r.program(), "/sessions/", id));
         session.set_program(r.program());
-        session.set_local_date(FormatLocalDate(*day));
-        session.set_program_day(ProgramDay(loaded->program, *day));
+        session.set_local_date(FormatLocalDate(day));
+        session.set_program_day(ProgramDay(loaded.program, day));
         session.set_state(v1::SESSION_STATE_REPORTED);
         *session.mutable_perform_time() = ToProto(when);
         *session.mutable_create_time() = ToProto(now);
@@ -309,7 +303,7 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSe
         for (int i = 0; i < r.reports_size(); ++i) {
           v1::ExerciseReport report = r.reports(i);
           const v1::Prescription* p = nullptr;
-          for (const auto& candidate : loaded->program.prescriptions()) {
+          for (const auto& candidate : loaded.program.prescriptions()) {
             if (candidate.name() == report.prescription()) p = &candidate;
           }
           if (p == nullptr) {
@@ -328,17 +322,16 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSe
         v1::ReportSessionResponse response;
         if (paused) {
           absl::Status judged =
-              internal::JudgeSessionOnly(txn, library_, *loaded, *day, now, session);
+              internal::JudgeSessionOnly(txn, library_, loaded, day, now, session);
           if (!judged.ok()) return judged;
           session.set_message(kStoredWhilePaused);
-          if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
+          RETURN_IF_ERROR(txn.InsertSession(id, loaded.id, session));
           *response.mutable_session() = std::move(session);
           return response;
         }
-        auto outcome =
-            internal::RunEngineOnSession(txn, library_, ids_, *loaded, *day, now, session);
+        auto outcome = internal::RunEngineOnSession(txn, library_, ids_, loaded, day, now, session);
         if (!outcome.ok()) return outcome.status();
-        if (absl::Status s = txn.InsertSession(id, loaded->id, session); !s.ok()) return s;
+        RETURN_IF_ERROR(txn.InsertSession(id, loaded.id, session));
         *response.mutable_session() = std::move(session);
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
         for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
@@ -346,15 +339,14 @@ absl::StatusOr<v1::ReportSessionResponse> Core::ReportSession(const v1::ReportSe
         for (auto& line : outcome->summary.details) response.add_change_details(line);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+      internal::Replay::kStore, internal::PlansChanged::Program(program_id));
 }
 
-absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
-    const v1::ReportMorningCheckInRequest& r) {
+absl::StatusOr<v1::ReportMorningCheckInResponse> SessionService::ReportMorningCheckIn(
+    const RequestContext& ctx, const v1::ReportMorningCheckInRequest& r) {
   const v1::MorningCheckIn& in = r.check_in();
-  auto program_id = ParseId("check_in.program", in.program(), "programs");
-  if (!program_id.ok()) return program_id.status();
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), true); !s.ok()) return s;
+  ASSIGN_OR_RETURN(auto program_id, ParseId("check_in.program", in.program(), "programs"));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), true));
   FieldViolations violations;
   ValidateCheckIn(in, violations);
   absl::CivilDay requested_day;
@@ -369,19 +361,17 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
   if (!violations.empty()) return violations.ToStatus();
 
   return InWrite<v1::ReportMorningCheckInResponse>(
-      writes_, absl::StrCat("ReportMorningCheckIn:", in.program()), r.request_id(),
+      ctx, writes_, absl::StrCat("ReportMorningCheckIn:", in.program()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ReportMorningCheckInResponse> {
-        auto loaded = LoadProgram(txn, "check_in.program", in.program());
-        if (!loaded.ok()) return loaded.status();
-        if (absl::Status s = CheckWritable(*loaded); !s.ok()) return s;
+        ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "check_in.program", in.program()));
+        RETURN_IF_ERROR(CheckWritable(loaded));
         const absl::Time now = clock_.Now();
-        absl::CivilDay day = LocalDateAt(now, loaded->zone);
+        absl::CivilDay day = LocalDateAt(now, loaded.zone);
         if (!in.local_date().empty()) {
           // Validate the requested date with the same rules as a perform_time on that day.
-          const absl::Time noon =
-              absl::FromCivil(absl::CivilHour(requested_day) + 12, loaded->zone);
+          const absl::Time noon = absl::FromCivil(absl::CivilHour(requested_day) + 12, loaded.zone);
           auto checked =
-              ReportDate(*loaded, std::min(noon, now), now, options_, "check_in.local_date");
+              ReportDate(loaded, std::min(noon, now), now, options_, "check_in.local_date");
           if (!checked.ok()) return checked.status();
           if (requested_day > day) return InvalidField("check_in.local_date", "is in the future");
           day = requested_day;
@@ -394,9 +384,9 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
         check_in.clear_baseline();
         check_in.clear_traffic_light();
         auto outcome =
-            internal::RunEngineOnCheckIn(txn, library_, ids_, *loaded, day, now, check_in);
+            internal::RunEngineOnCheckIn(txn, library_, ids_, loaded, day, now, check_in);
         if (!outcome.ok()) return outcome.status();
-        if (absl::Status s = txn.InsertCheckIn(id, loaded->id, check_in); !s.ok()) return s;
+        RETURN_IF_ERROR(txn.InsertCheckIn(id, loaded.id, check_in));
         v1::ReportMorningCheckInResponse response;
         *response.mutable_check_in() = std::move(check_in);
         for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
@@ -405,18 +395,16 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> Core::ReportMorningCheckIn(
         for (auto& line : outcome->summary.details) response.add_change_details(line);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+      internal::Replay::kStore, internal::PlansChanged::Program(program_id));
 }
 
-absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessionsRequest& r) {
-  auto id = ParseId("program", r.program(), "programs");
-  if (!id.ok()) return id.status();
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
+absl::StatusOr<v1::ListSessionsResponse> SessionService::ListSessions(
+    const RequestContext& ctx, const v1::ListSessionsRequest& r) {
+  ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
+  ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
-    auto program = txn.GetProgram(*id);
-    if (!program.ok()) return program.status();
-    auto response = internal::ToPageResponse(txn.ListSessions(*id, *page),
+    ASSIGN_OR_RETURN(auto program, txn.GetProgram(id));
+    auto response = internal::ToPageResponse(txn.ListSessions(id, page),
                                              &v1::ListSessionsResponse::mutable_sessions);
     if (!response.ok()) return response;
     // Sessions stored before program_day was recorded carry 0: the day is numbered from
@@ -424,22 +412,20 @@ absl::StatusOr<v1::ListSessionsResponse> Core::ListSessions(const v1::ListSessio
     for (v1::Session& session : *response->mutable_sessions()) {
       if (session.program_day() != 0) continue;
       if (auto day = ParseLocalDate(session.local_date()); day.ok()) {
-        session.set_program_day(ProgramDay(*program, *day));
+        session.set_program_day(ProgramDay(program, *day));
       }
     }
     return response;
   });
 }
 
-absl::StatusOr<v1::ListMorningCheckInsResponse> Core::ListMorningCheckIns(
-    const v1::ListMorningCheckInsRequest& r) {
-  auto id = ParseId("program", r.program(), "programs");
-  if (!id.ok()) return id.status();
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
+absl::StatusOr<v1::ListMorningCheckInsResponse> SessionService::ListMorningCheckIns(
+    const RequestContext& ctx, const v1::ListMorningCheckInsRequest& r) {
+  ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
+  ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
-    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListCheckIns(*id, *page),
+    RETURN_IF_ERROR(txn.GetProgram(id).status());
+    return internal::ToPageResponse(txn.ListCheckIns(id, page),
                                     &v1::ListMorningCheckInsResponse::mutable_check_ins);
   });
 }

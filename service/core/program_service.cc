@@ -8,13 +8,15 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "service/core/core.h"
 #include "service/core/core_util.h"
+#include "service/core/engine_bridge.h"
 #include "service/core/program_access.h"
+#include "service/core/program_service.h"
 #include "service/domain/dates.h"
 #include "service/domain/dose.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/protocol.h"
+#include "service/domain/status_macros.h"
 
 namespace kneecoach {
 
@@ -99,14 +101,15 @@ void MergeMasked(const Message& from, const google::protobuf::FieldMask& mask, M
 }
 
 // A clinician decision of `kind` with the reason on both sides.
-v1::Decision ClinicianDecision(v1::DecisionKind kind, const std::string& rule,
-                               const std::string& reason, absl::string_view patient_reason) {
+v1::Decision ClinicianDecision(const RequestContext& ctx, v1::DecisionKind kind,
+                               const std::string& rule, const std::string& reason,
+                               absl::string_view patient_reason) {
   v1::Decision d;
   d.set_kind(kind);
   d.set_state(v1::DECISION_STATE_APPLIED);
   d.set_rule(rule);
   d.set_author(kClinician);
-  internal::CreditReviewer(d);
+  internal::CreditReviewer(ctx, d);
   d.set_review_reason(reason);
   d.set_clinician_reason(reason);
   d.set_patient_reason(std::string(patient_reason));
@@ -115,71 +118,68 @@ v1::Decision ClinicianDecision(v1::DecisionKind kind, const std::string& rule,
 
 }  // namespace
 
-absl::StatusOr<v1::CreateProgramResponse> Core::CreateProgram(const v1::CreateProgramRequest& r) {
-  auto patient_id = ParseId("program.patient", r.program().patient(), "patients");
-  if (!patient_id.ok()) return patient_id.status();
+absl::StatusOr<v1::CreateProgramResponse> ProgramService::CreateProgram(
+    const RequestContext& ctx, const v1::CreateProgramRequest& r) {
+  ASSIGN_OR_RETURN(auto patient_id, ParseId("program.patient", r.program().patient(), "patients"));
   const std::string protocol_name =
       r.program().protocol().empty() ? options_.default_protocol : r.program().protocol();
-  auto protocol_id = ParseId("program.protocol", protocol_name, "protocols");
-  if (!protocol_id.ok()) return protocol_id.status();
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  ASSIGN_OR_RETURN(auto protocol_id, ParseId("program.protocol", protocol_name, "protocols"));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
 
   return InWrite<v1::CreateProgramResponse>(
-      writes_, "CreateProgram", r.request_id(),
+      ctx, writes_, "CreateProgram", r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::CreateProgramResponse> {
-        auto patient = txn.GetPatient(*patient_id);
-        if (!patient.ok()) return patient.status();
-        auto protocol = txn.GetProtocol(*protocol_id);
-        if (!protocol.ok()) return protocol.status();
-        if (!protocol->clinic().empty() && protocol->clinic() != patient->clinic()) {
+        ASSIGN_OR_RETURN(auto patient, txn.GetPatient(patient_id));
+        ASSIGN_OR_RETURN(auto protocol, txn.GetProtocol(protocol_id));
+        if (!protocol.clinic().empty() && protocol.clinic() != patient.clinic()) {
           return absl::PermissionDeniedError(
               absl::StrCat(protocol_name, " belongs to another clinic"));
         }
-        auto zone = LoadZone(patient->time_zone());
+        auto zone = LoadZone(patient.time_zone());
         if (!zone.ok()) return absl::InternalError("stored patient has an unknown time zone");
         const absl::Time now = clock_.Now();
         const std::string id = ids_.NewId();
-        auto program = NewProgram(r.program(), *protocol, library_, absl::StrCat("programs/", id),
-                                  LocalDateAt(now, *zone));
-        if (!program.ok()) return program.status();
-        *program->mutable_create_time() = ToProto(now);
-        *program->mutable_update_time() = ToProto(now);
+        ASSIGN_OR_RETURN(auto program,
+                         NewProgram(r.program(), protocol, library_, absl::StrCat("programs/", id),
+                                    LocalDateAt(now, *zone)));
+        *program.mutable_create_time() = ToProto(now);
+        *program.mutable_update_time() = ToProto(now);
         // One current program per patient: the previous one is completed.
-        if (!patient->active_program().empty()) {
-          auto previous = ParseId("active_program", patient->active_program(), "programs");
+        if (!patient.active_program().empty()) {
+          auto previous = ParseId("active_program", patient.active_program(), "programs");
           auto old = previous.ok() ? txn.GetProgram(*previous) : previous.status();
           if (old.ok()) {
             old->set_state(v1::PROGRAM_STATE_COMPLETED);
             *old->mutable_update_time() = ToProto(now);
-            if (absl::Status s = txn.UpdateProgram(*previous, *old); !s.ok()) return s;
+            RETURN_IF_ERROR(txn.UpdateProgram(*previous, *old));
           }
         }
-        patient->set_active_program(program->name());
-        if (absl::Status s = txn.UpdatePatient(*patient_id, *patient); !s.ok()) return s;
-        if (absl::Status s = txn.InsertProgram(id, *patient_id, *program); !s.ok()) return s;
+        patient.set_active_program(program.name());
+        RETURN_IF_ERROR(txn.UpdatePatient(patient_id, patient));
+        RETURN_IF_ERROR(txn.InsertProgram(id, patient_id, program));
         v1::CreateProgramResponse response;
-        *response.mutable_program() = *std::move(program);
+        *response.mutable_program() = std::move(program);
         return response;
       });
 }
 
-absl::StatusOr<v1::GetProgramResponse> Core::GetProgram(const v1::GetProgramRequest& r) {
+absl::StatusOr<v1::GetProgramResponse> ProgramService::GetProgram(const RequestContext& ctx,
+                                                                  const v1::GetProgramRequest& r) {
   return internal::GetByName(store_, r.name(), "programs", &Txn::GetProgram,
                              &v1::GetProgramResponse::mutable_program);
 }
 
-absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgramsRequest& r) {
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
+absl::StatusOr<v1::ListProgramsResponse> ProgramService::ListPrograms(
+    const RequestContext& ctx, const v1::ListProgramsRequest& r) {
+  ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   std::string patient_id;
   if (!r.patient().empty()) {
-    auto id = ParseId("patient", r.patient(), "patients");
-    if (!id.ok()) return id.status();
-    patient_id = *id;
+    ASSIGN_OR_RETURN(auto id, ParseId("patient", r.patient(), "patients"));
+    patient_id = id;
   }
   // No patient: what the caller may see. A patient their own programs; a physiotherapist
   // their caseload's; an admin or integrator their clinic's.
-  const Caller& caller = CurrentCaller();
+  const Caller& caller = ctx.caller;
   std::string clinic;
   std::string physiotherapist_id;
   if (patient_id.empty()) {
@@ -195,17 +195,17 @@ absl::StatusOr<v1::ListProgramsResponse> Core::ListPrograms(const v1::ListProgra
   }
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProgramsResponse> {
     if (patient_id.empty()) {
-      return internal::ToPageResponse(txn.ListClinicPrograms(clinic, physiotherapist_id, *page),
+      return internal::ToPageResponse(txn.ListClinicPrograms(clinic, physiotherapist_id, page),
                                       &v1::ListProgramsResponse::mutable_programs);
     }
-    if (auto p = txn.GetPatient(patient_id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListPrograms(patient_id, *page),
+    RETURN_IF_ERROR(txn.GetPatient(patient_id).status());
+    return internal::ToPageResponse(txn.ListPrograms(patient_id, page),
                                     &v1::ListProgramsResponse::mutable_programs);
   });
 }
 
-absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
-    const v1::UpdatePrescriptionRequest& r) {
+absl::StatusOr<v1::UpdatePrescriptionResponse> ProgramService::UpdatePrescription(
+    const RequestContext& ctx, const v1::UpdatePrescriptionRequest& r) {
   auto ids = ParseName("prescription.name", r.prescription().name(), {"programs", "prescriptions"});
   if (!ids.ok()) return ids.status();
   auto paths = MaskPaths(r.update_mask(), v1::Prescription::descriptor(),
@@ -213,15 +213,15 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
                           "max_per_week", "exercise", "ladder"});
   if (!paths.ok()) return paths.status();
   const bool changes_dose = HasPath(*paths, "dose") || HasPath(*paths, "exercise");
-  if (absl::Status s = CheckReason(r.reason(), changes_dose); !s.ok()) return s;
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckReason(r.reason(), changes_dose));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
 
   return InWrite<v1::UpdatePrescriptionResponse>(
-      writes_, absl::StrCat("UpdatePrescription:", r.prescription().name()), r.request_id(),
+      ctx, writes_, absl::StrCat("UpdatePrescription:", r.prescription().name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::UpdatePrescriptionResponse> {
-        auto loaded = LoadProgram(txn, "prescription.name", absl::StrCat("programs/", (*ids)[0]));
-        if (!loaded.ok()) return loaded.status();
-        v1::Prescription* target = FindPrescription(loaded->program, r.prescription().name());
+        ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "prescription.name",
+                                                  absl::StrCat("programs/", (*ids)[0])));
+        v1::Prescription* target = FindPrescription(loaded.program, r.prescription().name());
         if (target == nullptr) return NotFound("prescription", r.prescription().name());
         const v1::Prescription before = *target;
         v1::Prescription after = before;
@@ -266,7 +266,7 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
           after.clear_progress();
           after.mutable_progress()->set_last_done_date(before.progress().last_done_date());
           v1::Decision d = ClinicianDecision(
-              v1::DECISION_KIND_CLINICIAN_OVERRIDE, "clinician.override_dose", r.reason(),
+              ctx, v1::DECISION_KIND_CLINICIAN_OVERRIDE, "clinician.override_dose", r.reason(),
               absl::StrCat("Your physiotherapist changed ", exercise->display_name(), " to ",
                            DescribeDose(after.dose()), "."));
           d.set_prescription(after.name());
@@ -276,29 +276,26 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> Core::UpdatePrescription(
           *d.mutable_dose_after() = after.dose();
           (*d.mutable_inputs())["update_mask"] = absl::StrJoin(*paths, ",");
           (*d.mutable_inputs())["locked"] = after.locked() ? "true" : "false";
-          if (absl::Status s = internal::SupersedeProposals(txn, *loaded, after.name()); !s.ok()) {
-            return s;
-          }
-          if (absl::Status s = internal::InsertDecision(txn, ids_, *loaded, now, d); !s.ok()) {
-            return s;
-          }
+          RETURN_IF_ERROR(internal::SupersedeProposals(txn, loaded, after.name()));
+          RETURN_IF_ERROR(internal::InsertDecision(txn, ids_, loaded, now, d));
           *response.mutable_decision() = std::move(d);
         }
         *target = after;
-        *loaded->program.mutable_update_time() = ToProto(now);
-        if (absl::Status s = txn.UpdateProgram(loaded->id, loaded->program); !s.ok()) return s;
+        *loaded.program.mutable_update_time() = ToProto(now);
+        RETURN_IF_ERROR(txn.UpdateProgram(loaded.id, loaded.program));
         *response.mutable_prescription() = std::move(after);
         return response;
       },
       internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
 }
 
-absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdateProgramRequest& r) {
+absl::StatusOr<v1::UpdateProgramResponse> ProgramService::UpdateProgram(
+    const RequestContext& ctx, const v1::UpdateProgramRequest& r) {
   auto paths = MaskPaths(r.update_mask(), v1::Program::descriptor(),
                          {"approval_mode", "phase", "rules", "cadence"});
   if (!paths.ok()) return paths.status();
-  if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckReason(r.reason(), true));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
   FieldViolations violations;
   if (HasPath(*paths, "phase") &&
       (r.program().phase() == v1::PHASE_UNSPECIFIED || !v1::Phase_IsValid(r.program().phase()))) {
@@ -311,19 +308,15 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdatePr
   }
   if (!violations.empty()) return violations.ToStatus();
 
-  auto program_id = ParseId("program.name", r.program().name(), "programs");
-  if (!program_id.ok()) return program_id.status();
+  ASSIGN_OR_RETURN(auto program_id, ParseId("program.name", r.program().name(), "programs"));
   return InWrite<v1::UpdateProgramResponse>(
-      writes_, absl::StrCat("UpdateProgram:", r.program().name()), r.request_id(),
+      ctx, writes_, absl::StrCat("UpdateProgram:", r.program().name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::UpdateProgramResponse> {
-        auto loaded = LoadProgram(txn, "program.name", r.program().name());
-        if (!loaded.ok()) return loaded.status();
-        const v1::Program before = loaded->program;
-        v1::Program& after = loaded->program;
+        ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "program.name", r.program().name()));
+        const v1::Program before = loaded.program;
+        v1::Program& after = loaded.program;
         MergeMasked(r.program(), r.update_mask(), after);
-        if (absl::Status s = ValidateRules(after.rules(), "program.rules", library_); !s.ok()) {
-          return s;
-        }
+        RETURN_IF_ERROR(ValidateRules(after.rules(), "program.rules", library_));
         if (HasPath(*paths, "cadence") || HasPath(*paths, "rules")) {
           FieldViolations cadence;
           AddCadenceViolations(after.cadence(), after.rules().cadence(), "program.cadence",
@@ -336,6 +329,7 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdatePr
         }
         const absl::Time now = clock_.Now();
         v1::Decision d = ClinicianDecision(
+            ctx,
             HasPath(*paths, "phase") ? v1::DECISION_KIND_CHANGE_PHASE
                                      : v1::DECISION_KIND_CLINICIAN_OVERRIDE,
             "clinician.update_program", r.reason(), "Your physiotherapist adjusted your program.");
@@ -343,7 +337,7 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdatePr
         d.set_phase_before(before.phase());
         d.set_phase_after(after.phase());
         if (before.phase() != after.phase()) {
-          after.set_phase_start_date(FormatLocalDate(LocalDateAt(now, loaded->zone)));
+          after.set_phase_start_date(FormatLocalDate(LocalDateAt(now, loaded.zone)));
           const bool has_phase = std::any_of(
               after.prescriptions().begin(), after.prescriptions().end(),
               [&](const v1::Prescription& p) { return p.added_in_phase() == after.phase(); });
@@ -355,27 +349,24 @@ absl::StatusOr<v1::UpdateProgramResponse> Core::UpdateProgram(const v1::UpdatePr
           d.set_patient_reason(absl::StrCat("Your physiotherapist moved you to the ",
                                             PhaseDisplayName(after.phase()), " phase."));
         }
-        if (absl::Status s = internal::InsertDecision(txn, ids_, *loaded, now, d); !s.ok()) {
-          return s;
-        }
+        RETURN_IF_ERROR(internal::InsertDecision(txn, ids_, loaded, now, d));
         *after.mutable_update_time() = ToProto(now);
-        if (absl::Status s = txn.UpdateProgram(loaded->id, after); !s.ok()) return s;
+        RETURN_IF_ERROR(txn.UpdateProgram(loaded.id, after));
         v1::UpdateProgramResponse response;
         *response.mutable_program() = after;
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+      internal::Replay::kStore, internal::PlansChanged::Program(program_id));
 }
 
 namespace {
 
 // Shared body of PauseProgram and ResumeProgram.
-absl::StatusOr<v1::Program> SetProgramState(Txn& txn, IdGenerator& ids, absl::Time now,
-                                            const std::string& name, const std::string& reason,
-                                            bool pause) {
-  auto loaded = LoadProgram(txn, "name", name);
-  if (!loaded.ok()) return loaded.status();
-  v1::Program& program = loaded->program;
+absl::StatusOr<v1::Program> SetProgramState(const RequestContext& ctx, Txn& txn, IdGenerator& ids,
+                                            absl::Time now, const std::string& name,
+                                            const std::string& reason, bool pause) {
+  ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "name", name));
+  v1::Program& program = loaded.program;
   const v1::ProgramState from = pause ? v1::PROGRAM_STATE_ACTIVE : v1::PROGRAM_STATE_PAUSED;
   if (program.state() != from) {
     return FailedPrecondition(
@@ -397,64 +388,157 @@ absl::StatusOr<v1::Program> SetProgramState(Txn& txn, IdGenerator& ids, absl::Ti
     }
   }
   v1::Decision d = ClinicianDecision(
-      pause ? v1::DECISION_KIND_PAUSE : v1::DECISION_KIND_RESUME,
+      ctx, pause ? v1::DECISION_KIND_PAUSE : v1::DECISION_KIND_RESUME,
       pause ? "clinician.pause" : "clinician.resume", reason,
       pause ? "Your physiotherapist paused your program. Please contact them before loading "
               "the knee again."
             : "Your physiotherapist resumed your program.");
-  if (absl::Status s = internal::InsertDecision(txn, ids, *loaded, now, d); !s.ok()) return s;
+  RETURN_IF_ERROR(internal::InsertDecision(txn, ids, loaded, now, d));
   *program.mutable_update_time() = ToProto(now);
-  if (absl::Status s = txn.UpdateProgram(loaded->id, program); !s.ok()) return s;
+  RETURN_IF_ERROR(txn.UpdateProgram(loaded.id, program));
   return program;
 }
 
 }  // namespace
 
-absl::StatusOr<v1::PauseProgramResponse> Core::PauseProgram(const v1::PauseProgramRequest& r) {
-  auto program_id = ParseId("name", r.name(), "programs");
-  if (!program_id.ok()) return program_id.status();
-  if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+absl::StatusOr<v1::PauseProgramResponse> ProgramService::PauseProgram(
+    const RequestContext& ctx, const v1::PauseProgramRequest& r) {
+  ASSIGN_OR_RETURN(auto program_id, ParseId("name", r.name(), "programs"));
+  RETURN_IF_ERROR(CheckReason(r.reason(), true));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
   return InWrite<v1::PauseProgramResponse>(
-      writes_, absl::StrCat("PauseProgram:", r.name()), r.request_id(),
+      ctx, writes_, absl::StrCat("PauseProgram:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::PauseProgramResponse> {
-        auto program = SetProgramState(txn, ids_, clock_.Now(), r.name(), r.reason(), true);
-        if (!program.ok()) return program.status();
+        ASSIGN_OR_RETURN(auto program,
+                         SetProgramState(ctx, txn, ids_, clock_.Now(), r.name(), r.reason(), true));
         v1::PauseProgramResponse response;
-        *response.mutable_program() = *std::move(program);
+        *response.mutable_program() = std::move(program);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+      internal::Replay::kStore, internal::PlansChanged::Program(program_id));
 }
 
-absl::StatusOr<v1::ResumeProgramResponse> Core::ResumeProgram(const v1::ResumeProgramRequest& r) {
-  auto program_id = ParseId("name", r.name(), "programs");
-  if (!program_id.ok()) return program_id.status();
-  if (absl::Status s = CheckReason(r.reason(), true); !s.ok()) return s;
-  if (absl::Status s = internal::CheckRequestId(r.request_id(), false); !s.ok()) return s;
+absl::StatusOr<v1::ResumeProgramResponse> ProgramService::ResumeProgram(
+    const RequestContext& ctx, const v1::ResumeProgramRequest& r) {
+  ASSIGN_OR_RETURN(auto program_id, ParseId("name", r.name(), "programs"));
+  RETURN_IF_ERROR(CheckReason(r.reason(), true));
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
   return InWrite<v1::ResumeProgramResponse>(
-      writes_, absl::StrCat("ResumeProgram:", r.name()), r.request_id(),
+      ctx, writes_, absl::StrCat("ResumeProgram:", r.name()), r.request_id(),
       [&](Txn& txn) -> absl::StatusOr<v1::ResumeProgramResponse> {
-        auto program = SetProgramState(txn, ids_, clock_.Now(), r.name(), r.reason(), false);
-        if (!program.ok()) return program.status();
+        ASSIGN_OR_RETURN(auto program, SetProgramState(ctx, txn, ids_, clock_.Now(), r.name(),
+                                                       r.reason(), false));
         v1::ResumeProgramResponse response;
-        *response.mutable_program() = *std::move(program);
+        *response.mutable_program() = std::move(program);
         return response;
       },
-      internal::Replay::kStore, internal::PlansChanged::Program(*program_id));
+      internal::Replay::kStore, internal::PlansChanged::Program(program_id));
 }
 
-absl::StatusOr<v1::ListDecisionsResponse> Core::ListDecisions(const v1::ListDecisionsRequest& r) {
-  auto id = ParseId("program", r.program(), "programs");
-  if (!id.ok()) return id.status();
-  auto page = ParsePage(r.page_size(), r.page_token(), options_);
-  if (!page.ok()) return page.status();
+absl::StatusOr<v1::ListDecisionsResponse> ProgramService::ListDecisions(
+    const RequestContext& ctx, const v1::ListDecisionsRequest& r) {
+  ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
+  ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   if (!v1::DecisionState_IsValid(r.state())) return InvalidField("state", "unknown state");
   return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListDecisionsResponse> {
-    if (auto p = txn.GetProgram(*id); !p.ok()) return p.status();
-    return internal::ToPageResponse(txn.ListDecisions(*id, r.state(), *page),
+    RETURN_IF_ERROR(txn.GetProgram(id).status());
+    return internal::ToPageResponse(txn.ListDecisions(id, r.state(), page),
                                     &v1::ListDecisionsResponse::mutable_decisions);
   });
+}
+
+namespace {
+
+// The decision `name` (id `id`) if it still awaits review: NOT_FOUND if there is no such
+// decision, FAILED_PRECONDITION if it was already reviewed or superseded.
+absl::StatusOr<v1::Decision> LoadProposal(Txn& txn, const std::string& id, const std::string& name,
+                                          absl::string_view verb) {
+  auto decision = txn.GetDecision(id);
+  // A store failure is its own error, never "not found".
+  if (!decision.ok() && !absl::IsNotFound(decision.status())) return decision.status();
+  if (!decision.ok() || decision->name() != name) return NotFound("decision", name);
+  if (decision->state() != v1::DECISION_STATE_PROPOSED) {
+    return FailedPrecondition(
+        "DECISION_STATE", name,
+        absl::StrCat("decision is ", v1::DecisionState_Name(decision->state()),
+                     "; only PROPOSED decisions can be ", verb));
+  }
+  return decision;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::RejectDecisionResponse> ProgramService::RejectDecision(
+    const RequestContext& ctx, const v1::RejectDecisionRequest& r) {
+  auto ids = ParseName("name", r.name(), {"programs", "decisions"});
+  if (!ids.ok()) return ids.status();
+  if (r.reason().empty()) return InvalidField("reason", "required");
+  if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
+  return InWrite<v1::RejectDecisionResponse>(
+      ctx, writes_, absl::StrCat("RejectDecision:", r.name()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::RejectDecisionResponse> {
+        ASSIGN_OR_RETURN(auto decision, LoadProposal(txn, (*ids)[1], r.name(), "rejected"));
+        decision.set_state(v1::DECISION_STATE_REJECTED);
+        decision.set_review_reason(r.reason());
+        internal::CreditReviewer(ctx, decision);
+        *decision.mutable_review_time() = ToProto(clock_.Now());
+        RETURN_IF_ERROR(txn.UpdateDecision((*ids)[1], decision));
+        v1::RejectDecisionResponse response;
+        *response.mutable_decision() = std::move(decision);
+        return response;
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
+}
+
+absl::StatusOr<v1::ApproveDecisionResponse> ProgramService::ApproveDecision(
+    const RequestContext& ctx, const v1::ApproveDecisionRequest& r) {
+  auto ids = ParseName("name", r.name(), {"programs", "decisions"});
+  if (!ids.ok()) return ids.status();
+  if (r.reason().size() > 2000) return InvalidField("reason", "longer than 2000 bytes");
+  RETURN_IF_ERROR(internal::CheckRequestId(r.request_id(), false));
+  return InWrite<v1::ApproveDecisionResponse>(
+      ctx, writes_, absl::StrCat("ApproveDecision:", r.name()), r.request_id(),
+      [&](Txn& txn) -> absl::StatusOr<v1::ApproveDecisionResponse> {
+        ASSIGN_OR_RETURN(auto decision, LoadProposal(txn, (*ids)[1], r.name(), "approved"));
+        ASSIGN_OR_RETURN(auto loaded, internal::LoadProgram(txn, "name", decision.program()));
+        RETURN_IF_ERROR(CheckStoredProgram(loaded.program));
+        ASSIGN_OR_RETURN(auto protocol, internal::ProtocolOf(txn, loaded.program));
+        const absl::Time now = clock_.Now();
+        const EngineContext engine{library_, protocol, LocalDateAt(now, loaded.zone), now};
+        ASSIGN_OR_RETURN(auto program, ApplyDecision(engine, loaded.program, decision));
+        *program.mutable_update_time() = ToProto(now);
+        RETURN_IF_ERROR(txn.UpdateProgram(loaded.id, program));
+        decision.set_state(v1::DECISION_STATE_APPLIED);
+        decision.set_review_reason(r.reason());
+        internal::CreditReviewer(ctx, decision);
+        *decision.mutable_review_time() = ToProto(now);
+        RETURN_IF_ERROR(txn.UpdateDecision((*ids)[1], decision));
+        v1::ApproveDecisionResponse response;
+        *response.mutable_decision() = std::move(decision);
+        return response;
+      },
+      internal::Replay::kStore, internal::PlansChanged::Program((*ids)[0]));
+}
+
+absl::StatusOr<v1::SimulateProgramResponse> ProgramService::SimulateProgram(
+    const RequestContext& ctx, const v1::SimulateProgramRequest& r) {
+  v1::SimulateProgramRequest request = r;
+  if (!request.has_protocol()) {
+    const std::string name =
+        r.protocol_name().empty() ? options_.default_protocol : r.protocol_name();
+    ASSIGN_OR_RETURN(auto id, ParseId("protocol_name", name, "protocols"));
+    auto protocol = InRead(store_, [&](Txn& txn) { return txn.GetProtocol(id); });
+    if (!protocol.ok()) return protocol.status();
+    *request.mutable_protocol() = *std::move(protocol);
+  }
+  SimulationLimits limits;
+  limits.max_events = options_.max_simulated_events;
+  limits.max_prescriptions = options_.max_simulated_prescriptions;
+  // A long simulation stops early rather than work for a caller who has gone.
+  limits.check = [&ctx]() { return ctx.CheckLive(); };
+  ASSIGN_OR_RETURN(auto result, Simulate(library_, request, limits));
+  return ToResponse(std::move(result));
 }
 
 }  // namespace kneecoach

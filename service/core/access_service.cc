@@ -240,7 +240,7 @@ absl::StatusOr<v1::CreateTokenResponse> AccessService::CreateToken(
             return absl::PermissionDeniedError(
                 "a token made with another token cannot make tokens; use the device's own");
           }
-          auto held = txn.ListTokens(id, {.limit = 1000, .after = 0});
+          auto held = txn.ListTokens(id, {.limit = 1000, .after = ""});
           if (!held.ok()) return held.status();
           const int live = static_cast<int>(
               std::count_if(held->items.begin(), held->items.end(), [&](const v1::Token& t) {

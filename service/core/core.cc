@@ -16,7 +16,10 @@ using internal::ToProto;
 
 Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
            CoreOptions options)
-    : state_(library, store, clock, ids, std::move(options)) {}
+    : state_(library, store, clock, ids, std::move(options)) {
+  // The page tokens' key is the store's, so tokens survive restarts and work on every replica.
+  internal::LoadPageKey(state_.store);
+}
 
 namespace {
 

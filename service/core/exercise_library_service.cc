@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/core/core_util.h"
@@ -23,10 +25,12 @@ namespace {
 template <typename T, typename Out>
 void PageInMemory(const std::vector<T>& all, const PageRequest& page, Out* out,
                   std::string* next_page_token) {
-  const size_t begin = std::min(all.size(), static_cast<size_t>(page.after));
+  size_t after = 0;  // the cursor is an offset, sealed by PageToken below
+  if (!page.after.empty() && !absl::SimpleAtoi(page.after, &after)) after = all.size();
+  const size_t begin = std::min(all.size(), after);
   const size_t end = std::min(all.size(), begin + page.limit);
   for (size_t i = begin; i < end; ++i) *out->Add() = *all[i];
-  *next_page_token = end < all.size() ? PageToken(static_cast<int64_t>(end)) : "";
+  *next_page_token = end < all.size() ? PageToken(absl::StrCat(end)) : "";
 }
 
 template <typename T>

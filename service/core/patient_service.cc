@@ -202,7 +202,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> PatientService::ExportPatientData(
     };
     RETURN_IF_ERROR(append(patient));
     json += ",\"programs\":[";
-    PageRequest page{.limit = 200, .after = 0};
+    PageRequest page{.limit = 200, .after = ""};
     bool first_program = true;
     std::string sessions, check_ins, decisions, alerts;
     do {
@@ -215,7 +215,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> PatientService::ExportPatientData(
         const std::string program_id = IdOf(program.name());
         auto add_all = [&](const char* key, auto list) -> absl::Status {
           json += absl::StrCat(",\"", key, "\":[");
-          PageRequest p{.limit = 200, .after = 0};
+          PageRequest p{.limit = 200, .after = ""};
           bool first = true;
           do {
             ASSIGN_OR_RETURN(auto items, list(p));
@@ -225,7 +225,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> PatientService::ExportPatientData(
               RETURN_IF_ERROR(append(item));
             }
             p.after = items.next;
-          } while (p.after != 0);
+          } while (!p.after.empty());
           json += "]";
           return absl::OkStatus();
         };
@@ -254,7 +254,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> PatientService::ExportPatientData(
         json += "}";
       }
       page.after = programs.next;
-    } while (page.after != 0);
+    } while (!page.after.empty());
     json += "]}";
     v1::ExportPatientDataResponse response;
     response.set_json(std::move(json));
@@ -276,9 +276,6 @@ absl::StatusOr<v1::ErasePatientResponse> PatientService::ErasePatient(
         RETURN_IF_ERROR(txn.ErasePatient(id));
         return v1::ErasePatientResponse();
       });
-  if (!erased.ok()) return erased;
-  // Committed: the erasure stands even if scrubbing the log must wait for the next one.
-  store_.Scrub().IgnoreError();
   return erased;
 }
 

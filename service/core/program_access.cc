@@ -61,7 +61,7 @@ absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded
 
 absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,
                                 const std::string& prescription) {
-  PageRequest page{.limit = 200, .after = 0};
+  PageRequest page{.limit = 200, .after = ""};
   do {
     ASSIGN_OR_RETURN(auto proposals,
                      txn.ListDecisions(loaded.id, v1::DECISION_STATE_PROPOSED, page));
@@ -73,7 +73,7 @@ absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,
       RETURN_IF_ERROR(txn.UpdateDecision((*ids)[1], d));
     }
     page.after = proposals.next;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   return absl::OkStatus();
 }
 

@@ -74,14 +74,17 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
                                                                     "/protocols/default.textproto"),
                                                        *s->library_));
 
-  SqliteStoreOptions store_options;
-  store_options.path = options.db_path;
-  store_options.group_commit = options.group_commit;
-  store_options.read_connections = options.read_connections;
-  store_options.checkpoint_frames = options.checkpoint_frames;
-  store_options.wal_restart_frames = options.wal_restart_frames;
-  ASSIGN_OR_RETURN(auto store, SqliteStore::Open(store_options));
-  s->store_ = std::move(store);
+  StoreOptions store_options;
+  store_options.sqlite.group_commit = options.group_commit;
+  store_options.sqlite.read_connections = options.read_connections;
+  store_options.sqlite.checkpoint_frames = options.checkpoint_frames;
+  store_options.sqlite.wal_restart_frames = options.wal_restart_frames;
+  ASSIGN_OR_RETURN(
+      s->store_,
+      OpenStore(options.store.empty() ? absl::StrCat("sqlite:", options.db_path) : options.store,
+                store_options));
+  s->sqlite_ = dynamic_cast<SqliteStore*>(s->store_.get());
+  if (options.wrap_store) s->store_ = options.wrap_store(std::move(s->store_));
   s->core_ = std::make_unique<Core>(*s->library_, *s->store_, clock, s->ids_, options.core);
   // Every method of the protos with its rules; a method without them stops the start here.
   ASSIGN_OR_RETURN(const MethodRegistry* registry, MethodRegistry::Api());

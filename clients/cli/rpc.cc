@@ -30,16 +30,6 @@ int UsageError(absl::string_view message) {
 
 std::string NewRequestId() { return clients::NewRequestId("cli"); }
 
-Stubs::Stubs(const std::shared_ptr<grpc::ChannelInterface>& channel)
-    : library(v1::ExerciseLibraryService::NewStub(channel)),
-      patients(v1::PatientService::NewStub(channel)),
-      programs(v1::ProgramService::NewStub(channel)),
-      sessions(v1::SessionService::NewStub(channel)),
-      alerts(v1::AlertService::NewStub(channel)),
-      outcomes(v1::OutcomeService::NewStub(channel)),
-      protocols(v1::ProtocolService::NewStub(channel)),
-      access(v1::AccessService::NewStub(channel)) {}
-
 std::vector<OptionSpec> PagingOptions() {
   return {Switch("all", "fetch every page"), Int("page-size", "N"),
           String("page-token", "TOKEN", "continue a previous listing")};

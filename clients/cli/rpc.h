@@ -7,25 +7,17 @@
 #pragma once
 
 #include <iostream>
-#include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "clients/cli/args.h"
 #include "clients/common/client_common.h"
+#include "clients/common/stubs.h"
 #include "google/protobuf/message.h"
-#include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
-#include "kneecoach/v1/access.grpc.pb.h"
-#include "kneecoach/v1/decision.grpc.pb.h"
-#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
-#include "kneecoach/v1/outcome.grpc.pb.h"
-#include "kneecoach/v1/patient.grpc.pb.h"
-#include "kneecoach/v1/program.grpc.pb.h"
-#include "kneecoach/v1/protocol.grpc.pb.h"
-#include "kneecoach/v1/session.grpc.pb.h"
 
 namespace kneecoach::cli {
 
@@ -51,18 +43,8 @@ int UsageError(absl::string_view message);
 // A fresh idempotency key, "cli-" and 16 hex digits (fits [A-Za-z0-9_-]{1,64}).
 std::string NewRequestId();
 
-// One stub per service over one channel. The stub interfaces allow mocks in tests.
-struct Stubs {
-  explicit Stubs(const std::shared_ptr<grpc::ChannelInterface>& channel);
-  std::unique_ptr<v1::ExerciseLibraryService::StubInterface> library;
-  std::unique_ptr<v1::PatientService::StubInterface> patients;
-  std::unique_ptr<v1::ProgramService::StubInterface> programs;
-  std::unique_ptr<v1::SessionService::StubInterface> sessions;
-  std::unique_ptr<v1::AlertService::StubInterface> alerts;
-  std::unique_ptr<v1::OutcomeService::StubInterface> outcomes;
-  std::unique_ptr<v1::ProtocolService::StubInterface> protocols;
-  std::unique_ptr<v1::AccessService::StubInterface> access;
-};
+// One stub per service over one channel (clients/common).
+using clients::Stubs;
 
 // The global flags that shape every call and every output.
 struct RpcOptions {
@@ -95,16 +77,21 @@ class Rpc {
     return Rpc(std::move(options), stubs_);
   }
 
+  // A unary method of a stub class (the commands name the StubInterface's methods).
   template <typename Stub, typename Req, typename Resp>
   using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
 
+  // The stub a method is called on: its type comes from the method alone, so a Stubs
+  // member (a v1::X::Stub) serves a method of v1::X::StubInterface.
+  template <typename Stub>
+  using On = std::type_identity_t<Stub>;
+
   // One unary call under the deadline. Prints nothing.
   template <typename Stub, typename Req, typename Resp>
-  grpc::Status Call(Method<Stub, Req, Resp> method, Stub& stub, const Req& request,
+  grpc::Status Call(Method<Stub, Req, Resp> method, On<Stub>& stub, const Req& request,
                     Resp* response) const {
     grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
-    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+    clients::PrepareCall(&context, options_.token, options_.timeout);
     return (stub.*method)(&context, request, response);
   }
 
@@ -120,7 +107,7 @@ class Rpc {
   // Call, check the status (printing any error), print the response as JSON or text.
   // Returns the exit code.
   template <typename Stub, typename Req, typename Resp, typename Text>
-  int Show(Method<Stub, Req, Resp> method, Stub& stub, const Req& request, Text&& text) const {
+  int Show(Method<Stub, Req, Resp> method, On<Stub>& stub, const Req& request, Text&& text) const {
     Resp response;
     grpc::Status status = Call(method, stub, request, &response);
     if (!status.ok()) return PrintError(status);
@@ -130,8 +117,8 @@ class Rpc {
   // Calls a List method once, or page after page with --all, merging every page into one
   // response (so --json prints one document); applies --page-size and --page-token.
   template <typename Stub, typename Req, typename Resp>
-  grpc::Status CallList(Method<Stub, Req, Resp> method, Stub& stub, Req request, const Args& args,
-                        Resp* merged) const {
+  grpc::Status CallList(Method<Stub, Req, Resp> method, On<Stub>& stub, Req request,
+                        const Args& args, Resp* merged) const {
     if (auto size = args.IntValue("page-size")) request.set_page_size(*size);
     if (args.Has("page-token")) request.set_page_token(args.Value("page-token"));
     merged->Clear();
@@ -151,7 +138,7 @@ class Rpc {
 
   // CallList, then print like Show; in text mode a last line tells how to get more.
   template <typename Stub, typename Req, typename Resp, typename Text>
-  int ShowList(Method<Stub, Req, Resp> method, Stub& stub, const Req& request, const Args& args,
+  int ShowList(Method<Stub, Req, Resp> method, On<Stub>& stub, const Req& request, const Args& args,
                Text&& text) const {
     Resp response;
     grpc::Status status = CallList(method, stub, request, args, &response);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "clients/desktop/concurrent.h"
 #include "clients/desktop/model.h"
 #include "grpcpp/client_context.h"
@@ -141,24 +142,17 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsFor(const ClientOptions& op
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
       channel_(grpc::CreateChannel(options_.target, CredentialsFor(options_))),
-      access_(v1::AccessService::NewStub(channel_)),
-      patients_(v1::PatientService::NewStub(channel_)),
-      programs_(v1::ProgramService::NewStub(channel_)),
-      alerts_(v1::AlertService::NewStub(channel_)),
-      outcomes_(v1::OutcomeService::NewStub(channel_)),
-      sessions_(v1::SessionService::NewStub(channel_)),
-      library_(v1::ExerciseLibraryService::NewStub(channel_)) {}
+      stubs_(channel_) {}
 
 std::unique_ptr<grpc::ClientContext> Client::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
-  if (!options_.token.empty()) context->AddMetadata("authorization", "Bearer " + options_.token);
+  clients::PrepareCall(context.get(), options_.token, absl::FromChrono(options_.timeout));
   return context;
 }
 
 Result<v1::User> Client::CurrentUser() const {
   v1::GetCurrentUserResponse response;
-  grpc::Status status = access_->GetCurrentUser(Context().get(), {}, &response);
+  grpc::Status status = stubs_.access->GetCurrentUser(Context().get(), {}, &response);
   if (!status.ok()) return Result<v1::User>::Fail(status);
   return Result<v1::User>::Ok(response.user());
 }
@@ -172,7 +166,7 @@ grpc::Status Client::CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row)
   v1::GetProgramRequest get;
   get.set_name(row->program);
   v1::GetProgramResponse program;
-  if (auto s = programs_->GetProgram(Context().get(), get, &program); !s.ok()) return s;
+  if (auto s = stubs_.programs->GetProgram(Context().get(), get, &program); !s.ok()) return s;
   row->phase = program.program().phase();
   row->state = program.program().state();
   row->pause_reason = program.program().pause_reason();
@@ -181,7 +175,8 @@ grpc::Status Client::CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row)
   progress_request.set_program(row->program);
   progress_request.set_weeks(1);
   v1::GetProgressResponse progress;
-  if (auto s = outcomes_->GetProgress(Context().get(), progress_request, &progress); !s.ok()) {
+  if (auto s = stubs_.outcomes->GetProgress(Context().get(), progress_request, &progress);
+      !s.ok()) {
     return s;
   }
   if (progress.progress().weeks_size() > 0) {
@@ -198,7 +193,8 @@ grpc::Status Client::CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row)
   alerts_request.set_page_size(200);
   while (true) {
     v1::ListAlertsResponse alerts;
-    if (auto s = alerts_->ListAlerts(Context().get(), alerts_request, &alerts); !s.ok()) return s;
+    if (auto s = stubs_.alerts->ListAlerts(Context().get(), alerts_request, &alerts); !s.ok())
+      return s;
     row->open_alerts += alerts.alerts_size();
     if (alerts.next_page_token().empty()) break;
     alerts_request.set_page_token(alerts.next_page_token());
@@ -210,7 +206,7 @@ grpc::Status Client::CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row)
   decisions_request.set_page_size(200);
   while (true) {
     v1::ListDecisionsResponse decisions;
-    if (auto s = programs_->ListDecisions(Context().get(), decisions_request, &decisions);
+    if (auto s = stubs_.programs->ListDecisions(Context().get(), decisions_request, &decisions);
         !s.ok()) {
       return s;
     }
@@ -224,7 +220,7 @@ grpc::Status Client::CaseloadRowOf(const v1::Patient& patient, CaseloadRow* row)
 Result<std::vector<CaseloadRow>> Client::Caseload() const {
   using R = Result<std::vector<CaseloadRow>>;
   v1::GetCurrentUserResponse me;
-  if (auto s = access_->GetCurrentUser(Context().get(), {}, &me); !s.ok()) return R::Fail(s);
+  if (auto s = stubs_.access->GetCurrentUser(Context().get(), {}, &me); !s.ok()) return R::Fail(s);
   v1::ListPatientsRequest request;
   request.set_page_size(200);
   // A physiotherapist's caseload is the patients assigned to them; anyone else sees all the
@@ -235,7 +231,7 @@ Result<std::vector<CaseloadRow>> Client::Caseload() const {
   std::vector<v1::Patient> patients;
   while (true) {
     v1::ListPatientsResponse page;
-    if (auto s = patients_->ListPatients(Context().get(), request, &page); !s.ok()) {
+    if (auto s = stubs_.patients->ListPatients(Context().get(), request, &page); !s.ok()) {
       return R::Fail(s);
     }
     patients.insert(patients.end(), page.patients().begin(), page.patients().end());
@@ -262,13 +258,13 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   v1::GetProgramRequest get;
   get.set_name(program);
   v1::GetProgramResponse got;
-  if (auto s = programs_->GetProgram(Context().get(), get, &got); !s.ok()) return R::Fail(s);
+  if (auto s = stubs_.programs->GetProgram(Context().get(), get, &got); !s.ok()) return R::Fail(s);
   detail.program = got.program();
 
   v1::GetPatientRequest patient_request;
   patient_request.set_name(detail.program.patient());
   v1::GetPatientResponse patient;
-  if (auto s = patients_->GetPatient(Context().get(), patient_request, &patient); s.ok()) {
+  if (auto s = stubs_.patients->GetPatient(Context().get(), patient_request, &patient); s.ok()) {
     detail.patient_name = patient.patient().display_name();
   } else {
     return R::Fail(s);
@@ -277,7 +273,8 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   v1::GetProgressRequest progress_request;
   progress_request.set_program(program);
   v1::GetProgressResponse progress;
-  if (auto s = outcomes_->GetProgress(Context().get(), progress_request, &progress); !s.ok()) {
+  if (auto s = stubs_.outcomes->GetProgress(Context().get(), progress_request, &progress);
+      !s.ok()) {
     return R::Fail(s);
   }
   detail.progress = progress.progress();
@@ -288,7 +285,8 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   decisions_request.set_page_size(200);
   while (true) {
     v1::ListDecisionsResponse page;
-    if (auto s = programs_->ListDecisions(Context().get(), decisions_request, &page); !s.ok()) {
+    if (auto s = stubs_.programs->ListDecisions(Context().get(), decisions_request, &page);
+        !s.ok()) {
       return R::Fail(s);
     }
     for (const auto& d : page.decisions()) detail.proposed.push_back(d);
@@ -300,7 +298,7 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   alerts_request.set_program(program);
   alerts_request.set_page_size(200);
   v1::ListAlertsResponse alerts;
-  if (auto s = alerts_->ListAlerts(Context().get(), alerts_request, &alerts); !s.ok()) {
+  if (auto s = stubs_.alerts->ListAlerts(Context().get(), alerts_request, &alerts); !s.ok()) {
     return R::Fail(s);
   }
   detail.alerts.assign(alerts.alerts().begin(), alerts.alerts().end());
@@ -310,7 +308,8 @@ Result<ProgramDetail> Client::Program(const std::string& program) const {
   history_request.set_program(program);
   history_request.set_page_size(ProgramDetail::kHistorySize);
   v1::ListDecisionsResponse history;
-  if (auto s = programs_->ListDecisions(Context().get(), history_request, &history); !s.ok()) {
+  if (auto s = stubs_.programs->ListDecisions(Context().get(), history_request, &history);
+      !s.ok()) {
     return R::Fail(s);
   }
   for (const auto& d : history.decisions()) {
@@ -325,7 +324,8 @@ grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* deta
   sessions_request.set_program(program);
   sessions_request.set_page_size(ProgramDetail::kRecentSize);
   v1::ListSessionsResponse sessions;
-  if (auto s = sessions_->ListSessions(Context().get(), sessions_request, &sessions); !s.ok()) {
+  if (auto s = stubs_.sessions->ListSessions(Context().get(), sessions_request, &sessions);
+      !s.ok()) {
     return s;
   }
   detail->sessions.assign(sessions.sessions().begin(), sessions.sessions().end());
@@ -334,7 +334,7 @@ grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* deta
   check_ins_request.set_program(program);
   check_ins_request.set_page_size(ProgramDetail::kRecentSize);
   v1::ListMorningCheckInsResponse check_ins;
-  if (auto s = sessions_->ListMorningCheckIns(Context().get(), check_ins_request, &check_ins);
+  if (auto s = stubs_.sessions->ListMorningCheckIns(Context().get(), check_ins_request, &check_ins);
       !s.ok()) {
     return s;
   }
@@ -345,7 +345,7 @@ grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* deta
   outcomes_request.set_page_size(200);
   while (true) {
     v1::ListOutcomesResponse page;
-    if (auto s = outcomes_->ListOutcomes(Context().get(), outcomes_request, &page); !s.ok()) {
+    if (auto s = stubs_.outcomes->ListOutcomes(Context().get(), outcomes_request, &page); !s.ok()) {
       return s;
     }
     detail->outcomes.insert(detail->outcomes.end(), page.outcomes().begin(), page.outcomes().end());
@@ -357,7 +357,8 @@ grpc::Status Client::LoadReports(const std::string& program, ProgramDetail* deta
   exercises_request.set_page_size(200);
   while (true) {
     v1::ListExercisesResponse page;
-    if (auto s = library_->ListExercises(Context().get(), exercises_request, &page); !s.ok()) {
+    if (auto s = stubs_.library->ListExercises(Context().get(), exercises_request, &page);
+        !s.ok()) {
       return s;
     }
     for (const v1::Exercise& e : page.exercises()) {
@@ -403,7 +404,7 @@ Result<v1::Decision> Client::Approve(const std::string& decision, const std::str
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::ApproveDecisionResponse response;
-  grpc::Status status = programs_->ApproveDecision(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->ApproveDecision(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Decision>::Fail(status);
   return Result<v1::Decision>::Ok(response.decision());
 }
@@ -414,7 +415,7 @@ Result<v1::Decision> Client::Reject(const std::string& decision, const std::stri
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::RejectDecisionResponse response;
-  grpc::Status status = programs_->RejectDecision(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->RejectDecision(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Decision>::Fail(status);
   return Result<v1::Decision>::Ok(response.decision());
 }
@@ -425,7 +426,7 @@ Result<v1::Alert> Client::Acknowledge(const std::string& alert, const std::strin
   request.set_note(note);
   request.set_request_id(NewRequestId());
   v1::AcknowledgeAlertResponse response;
-  grpc::Status status = alerts_->AcknowledgeAlert(Context().get(), request, &response);
+  grpc::Status status = stubs_.alerts->AcknowledgeAlert(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Alert>::Fail(status);
   return Result<v1::Alert>::Ok(response.alert());
 }
@@ -436,7 +437,7 @@ Result<v1::Program> Client::Pause(const std::string& program, const std::string&
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::PauseProgramResponse response;
-  grpc::Status status = programs_->PauseProgram(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->PauseProgram(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Program>::Fail(status);
   return Result<v1::Program>::Ok(response.program());
 }
@@ -447,7 +448,7 @@ Result<v1::Program> Client::Resume(const std::string& program, const std::string
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::ResumeProgramResponse response;
-  grpc::Status status = programs_->ResumeProgram(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->ResumeProgram(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Program>::Fail(status);
   return Result<v1::Program>::Ok(response.program());
 }
@@ -461,7 +462,7 @@ Result<v1::UpdatePrescriptionResponse> Client::UpdatePrescription(
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::UpdatePrescriptionResponse response;
-  grpc::Status status = programs_->UpdatePrescription(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->UpdatePrescription(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::UpdatePrescriptionResponse>::Fail(status);
   return Result<v1::UpdatePrescriptionResponse>::Ok(std::move(response));
 }
@@ -475,7 +476,7 @@ Result<v1::Program> Client::SetApprovalMode(const std::string& program, v1::Appr
   request.set_reason(reason);
   request.set_request_id(NewRequestId());
   v1::UpdateProgramResponse response;
-  grpc::Status status = programs_->UpdateProgram(Context().get(), request, &response);
+  grpc::Status status = stubs_.programs->UpdateProgram(Context().get(), request, &response);
   if (!status.ok()) return Result<v1::Program>::Fail(status);
   return Result<v1::Program>::Ok(response.program());
 }

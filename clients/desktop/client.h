@@ -14,15 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "clients/common/stubs.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/support/status.h"
-#include "kneecoach/v1/access.grpc.pb.h"
-#include "kneecoach/v1/decision.grpc.pb.h"
-#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
-#include "kneecoach/v1/outcome.grpc.pb.h"
-#include "kneecoach/v1/patient.grpc.pb.h"
-#include "kneecoach/v1/program.grpc.pb.h"
-#include "kneecoach/v1/session.grpc.pb.h"
 
 namespace kneecoach::desktop {
 
@@ -164,13 +158,7 @@ class Client {
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::AccessService::Stub> access_;
-  std::unique_ptr<v1::PatientService::Stub> patients_;
-  std::unique_ptr<v1::ProgramService::Stub> programs_;
-  std::unique_ptr<v1::AlertService::Stub> alerts_;
-  std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
-  std::unique_ptr<v1::SessionService::Stub> sessions_;
-  std::unique_ptr<v1::ExerciseLibraryService::Stub> library_;
+  clients::Stubs stubs_;
 };
 
 // A fresh idempotency key, "desktop-" and 16 hex digits.

@@ -45,7 +45,9 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "clients/common/client_common.h"
+#include "clients/common/stubs.h"
 #include "clients/desktop/caseload_model.h"
 #include "clients/desktop/client.h"
 #include "clients/desktop/main_window.h"
@@ -54,13 +56,6 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "kneecoach/v1/access.grpc.pb.h"
-#include "kneecoach/v1/decision.grpc.pb.h"
-#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
-#include "kneecoach/v1/outcome.grpc.pb.h"
-#include "kneecoach/v1/patient.grpc.pb.h"
-#include "kneecoach/v1/program.grpc.pb.h"
-#include "kneecoach/v1/session.grpc.pb.h"
 
 namespace kneecoach::desktop {
 namespace {
@@ -72,8 +67,7 @@ QString g_cli_bin;
 // A call context with a deadline and the bearer token.
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  context->AddMetadata("authorization", "Bearer " + token);
+  clients::PrepareCall(context.get(), token, absl::Seconds(10));
   return context;
 }
 
@@ -291,13 +285,8 @@ class DesktopE2eTest : public QObject {
   // Left by overviewMatchesApi for the layout test.
   QString overview_patient_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ProgramService::Stub> programs_;
-  std::unique_ptr<v1::SessionService::Stub> sessions_;
-  std::unique_ptr<v1::AlertService::Stub> alerts_;
-  std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
-  std::unique_ptr<v1::PatientService::Stub> patients_;
-  std::unique_ptr<v1::AccessService::Stub> access_;
-  std::unique_ptr<v1::ExerciseLibraryService::Stub> library_;
+  // One stub per service over channel_, made in initTestCase.
+  std::unique_ptr<clients::Stubs> stubs_;
 };
 
 void DesktopE2eTest::initTestCase() {
@@ -311,15 +300,9 @@ void DesktopE2eTest::initTestCase() {
   program_ = server_.program;
 
   channel_ = grpc::CreateChannel(Target(), grpc::InsecureChannelCredentials());
-  programs_ = v1::ProgramService::NewStub(channel_);
-  sessions_ = v1::SessionService::NewStub(channel_);
-  alerts_ = v1::AlertService::NewStub(channel_);
-  outcomes_ = v1::OutcomeService::NewStub(channel_);
-  patients_ = v1::PatientService::NewStub(channel_);
-  access_ = v1::AccessService::NewStub(channel_);
-  library_ = v1::ExerciseLibraryService::NewStub(channel_);
+  stubs_ = std::make_unique<clients::Stubs>(channel_);
   v1::GetCurrentUserResponse me;
-  QVERIFY(access_->GetCurrentUser(Ctx(physio_token_).get(), {}, &me).ok());
+  QVERIFY(stubs_->access->GetCurrentUser(Ctx(physio_token_).get(), {}, &me).ok());
   physio_name_ = me.user().display_name();
   QVERIFY(!physio_name_.empty());
 }
@@ -330,7 +313,8 @@ v1::Program DesktopE2eTest::GetProgram(const std::string& program) {
   v1::GetProgramRequest request;
   request.set_name(program.empty() ? program_ : program);
   v1::GetProgramResponse response;
-  const grpc::Status status = programs_->GetProgram(Ctx(physio_token_).get(), request, &response);
+  const grpc::Status status =
+      stubs_->programs->GetProgram(Ctx(physio_token_).get(), request, &response);
   if (!status.ok()) qWarning("GetProgram: %s", status.error_message().c_str());
   return response.program();
 }
@@ -343,7 +327,7 @@ std::vector<v1::Decision> DesktopE2eTest::Decisions(v1::DecisionState state,
   request.set_page_size(200);
   v1::ListDecisionsResponse response;
   const grpc::Status status =
-      programs_->ListDecisions(Ctx(physio_token_).get(), request, &response);
+      stubs_->programs->ListDecisions(Ctx(physio_token_).get(), request, &response);
   if (!status.ok()) qWarning("ListDecisions: %s", status.error_message().c_str());
   return {response.decisions().begin(), response.decisions().end()};
 }
@@ -352,7 +336,8 @@ v1::ProgramProgress DesktopE2eTest::Progress(const std::string& program) {
   v1::GetProgressRequest request;
   request.set_program(program.empty() ? program_ : program);
   v1::GetProgressResponse response;
-  const grpc::Status status = outcomes_->GetProgress(Ctx(physio_token_).get(), request, &response);
+  const grpc::Status status =
+      stubs_->outcomes->GetProgress(Ctx(physio_token_).get(), request, &response);
   if (!status.ok()) qWarning("GetProgress: %s", status.error_message().c_str());
   return response.progress();
 }
@@ -367,14 +352,14 @@ std::string DesktopE2eTest::NewPatientWithProgram(const std::string& display_nam
   request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
   request.set_request_id("desktop-e2e-patient-" + key);
   v1::CreatePatientResponse patient;
-  grpc::Status s = patients_->CreatePatient(Ctx(physio_token_).get(), request, &patient);
+  grpc::Status s = stubs_->patients->CreatePatient(Ctx(physio_token_).get(), request, &patient);
   if (!s.ok()) qWarning("CreatePatient: %s", s.error_message().c_str());
   if (patient_name != nullptr) *patient_name = patient.patient().name();
   v1::CreateProgramRequest program;
   program.mutable_program()->set_patient(patient.patient().name());
   program.set_request_id("desktop-e2e-program-" + key);
   v1::CreateProgramResponse created;
-  s = programs_->CreateProgram(Ctx(physio_token_).get(), program, &created);
+  s = stubs_->programs->CreateProgram(Ctx(physio_token_).get(), program, &created);
   if (!s.ok()) qWarning("CreateProgram: %s", s.error_message().c_str());
   return created.program().name();
 }
@@ -430,13 +415,13 @@ void DesktopE2eTest::physiotherapistWorkflow() {
     request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_LEFT);
     request.set_request_id("desktop-e2e-patient");
     v1::CreatePatientResponse patient;
-    grpc::Status s = patients_->CreatePatient(Ctx(physio_token_).get(), request, &patient);
+    grpc::Status s = stubs_->patients->CreatePatient(Ctx(physio_token_).get(), request, &patient);
     QVERIFY2(s.ok(), s.error_message().c_str());
     v1::CreateProgramRequest program;
     program.mutable_program()->set_patient(patient.patient().name());
     program.set_request_id("desktop-e2e-program");
     v1::CreateProgramResponse created;
-    s = programs_->CreateProgram(Ctx(physio_token_).get(), program, &created);
+    s = stubs_->programs->CreateProgram(Ctx(physio_token_).get(), program, &created);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   {
@@ -447,7 +432,8 @@ void DesktopE2eTest::physiotherapistWorkflow() {
     request.set_reason("review every change remotely");
     request.set_request_id("desktop-e2e-approval");
     v1::UpdateProgramResponse response;
-    const grpc::Status s = programs_->UpdateProgram(Ctx(physio_token_).get(), request, &response);
+    const grpc::Status s =
+        stubs_->programs->UpdateProgram(Ctx(physio_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
     QCOMPARE(response.program().approval_mode(), v1::APPROVAL_MODE_CLINICIAN_APPROVAL);
   }
@@ -472,7 +458,8 @@ void DesktopE2eTest::physiotherapistWorkflow() {
       report->set_pain_during(pain);
     }
     v1::ReportSessionResponse response;
-    const grpc::Status s = sessions_->ReportSession(Ctx(patient_token_).get(), request, &response);
+    const grpc::Status s =
+        stubs_->sessions->ReportSession(Ctx(patient_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   {
@@ -482,7 +469,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
     request.set_request_id("desktop-e2e-checkin-1");
     v1::ReportMorningCheckInResponse response;
     const grpc::Status s =
-        sessions_->ReportMorningCheckIn(Ctx(patient_token_).get(), request, &response);
+        stubs_->sessions->ReportMorningCheckIn(Ctx(patient_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   const std::vector<v1::Decision> proposed = Decisions(v1::DECISION_STATE_PROPOSED);
@@ -665,7 +652,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
     request.set_request_id("desktop-e2e-checkin-2");
     v1::ReportMorningCheckInResponse response;
     const grpc::Status s =
-        sessions_->ReportMorningCheckIn(Ctx(patient_token_).get(), request, &response);
+        stubs_->sessions->ReportMorningCheckIn(Ctx(patient_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
     QCOMPARE(response.alerts_size(), 1);
   }
@@ -681,7 +668,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
   v1::ListAlertsRequest list_alerts;
   list_alerts.set_program(program_);
   v1::ListAlertsResponse listed;
-  QVERIFY(alerts_->ListAlerts(Ctx(physio_token_).get(), list_alerts, &listed).ok());
+  QVERIFY(stubs_->alerts->ListAlerts(Ctx(physio_token_).get(), list_alerts, &listed).ok());
   QCOMPARE(listed.alerts_size(), 1);
   const std::string alert = listed.alerts(0).name();
   QVERIFY(!listed.alerts(0).acknowledged());
@@ -704,7 +691,7 @@ void DesktopE2eTest::physiotherapistWorkflow() {
            qPrintable(alerts->item(0, 5)->text()));
   QCOMPARE(alerts->item(0, 6)->text(), note);
   QCOMPARE(alerts->item(0, 2)->text(), QStringLiteral("new swelling"));
-  QVERIFY(alerts_->ListAlerts(Ctx(physio_token_).get(), list_alerts, &listed).ok());
+  QVERIFY(stubs_->alerts->ListAlerts(Ctx(physio_token_).get(), list_alerts, &listed).ok());
   QVERIFY(listed.alerts(0).acknowledged());
   QCOMPARE(QString::fromStdString(listed.alerts(0).acknowledge_note()), note);
   QCOMPARE(listed.alerts(0).acknowledged_by_display_name(), physio_name_);
@@ -924,13 +911,13 @@ void DesktopE2eTest::largeCaseloadLoadsInUrgencyOrder() {
     request.mutable_patient()->add_affected_sides(v1::KNEE_SIDE_RIGHT);
     request.set_request_id(absl::StrFormat("desktop-e2e-case-%02d", i));
     v1::CreatePatientResponse patient;
-    grpc::Status s = patients_->CreatePatient(Ctx(physio_token_).get(), request, &patient);
+    grpc::Status s = stubs_->patients->CreatePatient(Ctx(physio_token_).get(), request, &patient);
     QVERIFY2(s.ok(), s.error_message().c_str());
     v1::CreateProgramRequest program;
     program.mutable_program()->set_patient(patient.patient().name());
     program.set_request_id(absl::StrFormat("desktop-e2e-case-program-%02d", i));
     v1::CreateProgramResponse created;
-    s = programs_->CreateProgram(Ctx(physio_token_).get(), program, &created);
+    s = stubs_->programs->CreateProgram(Ctx(physio_token_).get(), program, &created);
     QVERIFY2(s.ok(), s.error_message().c_str());
     if (i == 4 || i == 9 || i == 11) {
       v1::PauseProgramRequest pause;
@@ -938,7 +925,7 @@ void DesktopE2eTest::largeCaseloadLoadsInUrgencyOrder() {
       pause.set_reason("waiting for a scan");
       pause.set_request_id(absl::StrFormat("desktop-e2e-case-pause-%02d", i));
       v1::PauseProgramResponse paused;
-      s = programs_->PauseProgram(Ctx(physio_token_).get(), pause, &paused);
+      s = stubs_->programs->PauseProgram(Ctx(physio_token_).get(), pause, &paused);
       QVERIFY2(s.ok(), s.error_message().c_str());
       paused_names.push_back(name);
     } else {
@@ -1016,7 +1003,8 @@ void DesktopE2eTest::overviewMatchesApi() {
     b->set_sets_done(partly->dose().sets() - 1);
     b->set_pain_during(4);
     v1::ReportSessionResponse response;
-    const grpc::Status s = sessions_->ReportSession(Ctx(physio_token_).get(), request, &response);
+    const grpc::Status s =
+        stubs_->sessions->ReportSession(Ctx(physio_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   {
@@ -1032,7 +1020,7 @@ void DesktopE2eTest::overviewMatchesApi() {
     request.set_request_id("desktop-e2e-overview-checkin");
     v1::ReportMorningCheckInResponse response;
     const grpc::Status s =
-        sessions_->ReportMorningCheckIn(Ctx(physio_token_).get(), request, &response);
+        stubs_->sessions->ReportMorningCheckIn(Ctx(physio_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   const auto record = [&](v1::OutcomeKind kind, int value_or_choice, const std::string& key) {
@@ -1046,7 +1034,7 @@ void DesktopE2eTest::overviewMatchesApi() {
     }
     request.set_request_id("desktop-e2e-overview-" + key);
     v1::RecordOutcomeResponse response;
-    return outcomes_->RecordOutcome(Ctx(physio_token_).get(), request, &response);
+    return stubs_->outcomes->RecordOutcome(Ctx(physio_token_).get(), request, &response);
   };
   for (const auto& [kind, value, key] : {std::tuple{v1::OUTCOME_KIND_AKPS, 0, "akps-1"},
                                          {v1::OUTCOME_KIND_AKPS, 1, "akps-2"},
@@ -1060,7 +1048,7 @@ void DesktopE2eTest::overviewMatchesApi() {
   v1::ListSessionsRequest list_sessions;
   list_sessions.set_program(program);
   v1::ListSessionsResponse sessions;
-  QVERIFY(sessions_->ListSessions(Ctx(physio_token_).get(), list_sessions, &sessions).ok());
+  QVERIFY(stubs_->sessions->ListSessions(Ctx(physio_token_).get(), list_sessions, &sessions).ok());
   QCOMPARE(sessions.sessions_size(), 1);
   const v1::Session& session = sessions.sessions(0);
   QCOMPARE(session.reports_size(), 2);
@@ -1068,12 +1056,13 @@ void DesktopE2eTest::overviewMatchesApi() {
   list_check_ins.set_program(program);
   v1::ListMorningCheckInsResponse check_ins;
   QVERIFY(
-      sessions_->ListMorningCheckIns(Ctx(physio_token_).get(), list_check_ins, &check_ins).ok());
+      stubs_->sessions->ListMorningCheckIns(Ctx(physio_token_).get(), list_check_ins, &check_ins)
+          .ok());
   QCOMPARE(check_ins.check_ins_size(), 1);
   v1::ListOutcomesRequest list_outcomes;
   list_outcomes.set_program(program);
   v1::ListOutcomesResponse outcomes;
-  QVERIFY(outcomes_->ListOutcomes(Ctx(physio_token_).get(), list_outcomes, &outcomes).ok());
+  QVERIFY(stubs_->outcomes->ListOutcomes(Ctx(physio_token_).get(), list_outcomes, &outcomes).ok());
   QCOMPARE(outcomes.outcomes_size(), 4);
   const v1::ProgramProgress progress = Progress(program);
   QVERIFY(progress.weeks_size() >= 1);
@@ -1090,7 +1079,7 @@ void DesktopE2eTest::overviewMatchesApi() {
     v1::ListExercisesRequest request;
     request.set_page_size(200);
     v1::ListExercisesResponse response;
-    QVERIFY(library_->ListExercises(Ctx(physio_token_).get(), request, &response).ok());
+    QVERIFY(stubs_->library->ListExercises(Ctx(physio_token_).get(), request, &response).ok());
     for (const auto& e : response.exercises()) names[e.name()] = e.display_name();
   }
 
@@ -1200,7 +1189,8 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
     request.set_reason("review every change");
     request.set_request_id("desktop-e2e-five-approval");
     v1::UpdateProgramResponse response;
-    const grpc::Status s = programs_->UpdateProgram(Ctx(physio_token_).get(), request, &response);
+    const grpc::Status s =
+        stubs_->programs->UpdateProgram(Ctx(physio_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   // Five exercises reported painful: five proposals.
@@ -1216,7 +1206,8 @@ void DesktopE2eTest::approveAllOfFiveAppliesFive() {
       report->set_pain_during(6);
     }
     v1::ReportSessionResponse response;
-    const grpc::Status s = sessions_->ReportSession(Ctx(physio_token_).get(), request, &response);
+    const grpc::Status s =
+        stubs_->sessions->ReportSession(Ctx(physio_token_).get(), request, &response);
     QVERIFY2(s.ok(), s.error_message().c_str());
   }
   const std::vector<v1::Decision> proposed = Decisions(v1::DECISION_STATE_PROPOSED, program);

@@ -10,19 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "clients/common/stubs.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "kneecoach/v1/access.grpc.pb.h"
-#include "kneecoach/v1/decision.grpc.pb.h"
-#include "kneecoach/v1/exercise_library_service.grpc.pb.h"
-#include "kneecoach/v1/outcome.grpc.pb.h"
-#include "kneecoach/v1/patient.grpc.pb.h"
-#include "kneecoach/v1/program.grpc.pb.h"
-#include "kneecoach/v1/protocol.grpc.pb.h"
-#include "kneecoach/v1/session.grpc.pb.h"
 #include "service/server/server.h"
 
 namespace kneecoach::testing {
@@ -79,14 +73,7 @@ class ServerTest : public ::testing::Test {
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
-    library_ = v1::ExerciseLibraryService::NewStub(channel_);
-    patients_ = v1::PatientService::NewStub(channel_);
-    programs_ = v1::ProgramService::NewStub(channel_);
-    sessions_ = v1::SessionService::NewStub(channel_);
-    alerts_ = v1::AlertService::NewStub(channel_);
-    outcomes_ = v1::OutcomeService::NewStub(channel_);
-    protocols_ = v1::ProtocolService::NewStub(channel_);
-    access_ = v1::AccessService::NewStub(channel_);
+    MakeStubs();
   }
 
   void TearDown() override {
@@ -109,8 +96,7 @@ class ServerTest : public ::testing::Test {
                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                       const Request& request, Response* response) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    clients::PrepareCall(&context, token, absl::Seconds(10));
     return (stub.*method)(&context, request, response);
   }
 
@@ -177,16 +163,33 @@ class ServerTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<KneecoachServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ExerciseLibraryService::Stub> library_;
-  std::unique_ptr<v1::PatientService::Stub> patients_;
-  std::unique_ptr<v1::ProgramService::Stub> programs_;
-  std::unique_ptr<v1::SessionService::Stub> sessions_;
-  std::unique_ptr<v1::AlertService::Stub> alerts_;
-  std::unique_ptr<v1::OutcomeService::Stub> outcomes_;
-  std::unique_ptr<v1::ProtocolService::Stub> protocols_;
-  std::unique_ptr<v1::AccessService::Stub> access_;
+  // One stub per kneecoach.v1 service over channel_ (clients/common/stubs.h).
+  std::unique_ptr<clients::Stubs> stubs_;
+  // The names the tests call stubs_'s stubs by (a service without one here is still in
+  // stubs_).
+  v1::AccessService::Stub* access_ = nullptr;
+  v1::AlertService::Stub* alerts_ = nullptr;
+  v1::ExerciseLibraryService::Stub* library_ = nullptr;
+  v1::OutcomeService::Stub* outcomes_ = nullptr;
+  v1::PatientService::Stub* patients_ = nullptr;
+  v1::ProgramService::Stub* programs_ = nullptr;
+  v1::ProtocolService::Stub* protocols_ = nullptr;
+  v1::SessionService::Stub* sessions_ = nullptr;
 
  private:
+  // stubs_ over channel_, and the tests' names for its stubs.
+  void MakeStubs() {
+    stubs_ = std::make_unique<clients::Stubs>(channel_);
+    access_ = stubs_->access.get();
+    alerts_ = stubs_->alerts.get();
+    library_ = stubs_->library.get();
+    outcomes_ = stubs_->outcomes.get();
+    patients_ = stubs_->patients.get();
+    programs_ = stubs_->programs.get();
+    protocols_ = stubs_->protocols.get();
+    sessions_ = stubs_->sessions.get();
+  }
+
   static inline int counter_ = 0;
 };
 

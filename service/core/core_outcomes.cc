@@ -142,13 +142,13 @@ absl::StatusOr<v1::GetProgressResponse> Core::GetProgress(const v1::GetProgressR
         txn.CheckInsSince(*id, start.ok() ? loaded->program.start_date() : FormatLocalDate(from));
     if (!check_ins.ok()) return check_ins.status();
     history.check_ins = *std::move(check_ins);
-    PageRequest page{.limit = options_.max_page_size, .after = 0};
+    PageRequest page{.limit = options_.max_page_size, .after = ""};
     do {
       auto outcomes = txn.ListOutcomes(*id, v1::OUTCOME_KIND_UNSPECIFIED, page);
       if (!outcomes.ok()) return outcomes.status();
       for (auto& o : outcomes->items) history.outcomes.push_back(std::move(o));
       page.after = outcomes->next;
-    } while (page.after != 0);
+    } while (!page.after.empty());
     v1::GetProgressResponse response;
     *response.mutable_progress() =
         ComputeProgress(library_, loaded->program, history, today, r.weeks());

@@ -159,7 +159,7 @@ absl::StatusOr<std::vector<v1::OutcomeKind>> OutcomesDueOn(Txn& txn, const Loade
   // The newest page holds the latest of each kind unless one kind was recorded hundreds
   // of times since another; then the other is asked for again, which is harmless.
   auto recorded = txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_UNSPECIFIED,
-                                   {.limit = kOutcomesForDue, .after = 0});
+                                   {.limit = kOutcomesForDue, .after = ""});
   if (!recorded.ok()) return recorded.status();
   return OutcomesDue(loaded.program, recorded->items, today);
 }
@@ -245,7 +245,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
   const absl::Time now = clock_.Now();
   const size_t room = options_.plan_cache_bytes / 10 * 9;
   int made = 0;
-  PageRequest page{.limit = 256, .after = 0};
+  PageRequest page{.limit = 256, .after = ""};
   do {
     if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
     auto ids = InRead(store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
@@ -264,7 +264,7 @@ absl::StatusOr<int> Core::PreparePlans(const std::function<bool()>& stop) {
       if (plan.ok() && plan->has_value()) ++made;
     }
     page.after = ids->next;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   return made;
 }
 

@@ -3,75 +3,156 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <array>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "service/core/caller.h"
+#include "service/core/retry.h"
 
 namespace kneecoach::internal {
 namespace {
 
-// A page token is the position (a table's row sequence number, which would tell how many
-// rows the table holds across every clinic) encrypted with a key of this process: one AES
-// block of the position and a tag. Tokens of an earlier process are refused like any
-// malformed token; a client starts the list again.
-constexpr char kTokenTag[] = "kcpage01";
-constexpr size_t kBlock = 16;
+// A page token is the store's cursor (for SQLite a table's row sequence number, which would
+// tell how many rows the table holds across every clinic) sealed with AES-256-GCM under the
+// page key: a 12-byte random nonce, the encrypted cursor and a 16-byte tag, in web-safe
+// base64. The key is the store's (LoadPageKey), so tokens survive restarts and work on
+// every replica; a token altered in any bit fails its tag.
+constexpr char kPageKeyName[] = "page_token_key";
+constexpr char kTokenTag[] = "kcpage02";  // authenticated with the cursor
+constexpr size_t kKeyBytes = 32;
+constexpr size_t kNonceBytes = 12;
+constexpr size_t kTagBytes = 16;
+// Longer tokens are refused before any work: no cursor is near this long.
+constexpr size_t kMaxTokenChars = 512;
 
-const unsigned char* PageKey() {
-  static const auto* const key = [] {
-    auto* k = new std::array<unsigned char, 16>();
-    if (RAND_bytes(k->data(), static_cast<int>(k->size())) != 1) std::abort();
-    return k;
-  }();
-  return key->data();
+std::string RandomBytes(size_t n) {
+  std::string bytes(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1) {
+    std::abort();
+  }
+  return bytes;
 }
 
-// One AES-128 block, encrypting or decrypting.
-bool Crypt(const unsigned char* in, unsigned char* out, bool encrypt) {
+// The keys tokens may be sealed with, newest (the one that seals) last: in a server, the
+// store's key alone once the Core has loaded it.
+struct PageKeys {
+  absl::Mutex mu;
+  std::vector<std::string> keys ABSL_GUARDED_BY(mu) = {RandomBytes(kKeyBytes)};
+  bool loaded ABSL_GUARDED_BY(mu) = false;  // keys[0] is still the process's own
+};
+
+PageKeys& Keys() {
+  static auto* const keys = new PageKeys();
+  return *keys;
+}
+
+// AES-256-GCM of `in` under `key` with `nonce`; `tag` is written (sealing) or checked
+// (opening). False if opening fails the tag.
+bool Gcm(const std::string& key, const unsigned char* nonce, const std::string& in,
+         std::string& out, unsigned char* tag, bool seal) {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   if (ctx == nullptr) return false;
+  out.resize(in.size());
   int length = 0;
-  const bool ok = EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), nullptr, PageKey(), nullptr,
-                                    encrypt ? 1 : 0) == 1 &&
-                  EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
-                  EVP_CipherUpdate(ctx, out, &length, in, static_cast<int>(kBlock)) == 1 &&
-                  length == static_cast<int>(kBlock);
+  bool ok =
+      EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr, seal ? 1 : 0) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceBytes), nullptr) ==
+          1 &&
+      EVP_CipherInit_ex(ctx, nullptr, nullptr, reinterpret_cast<const unsigned char*>(key.data()),
+                        nonce, seal ? 1 : 0) == 1 &&
+      EVP_CipherUpdate(ctx, nullptr, &length, reinterpret_cast<const unsigned char*>(kTokenTag),
+                       static_cast<int>(sizeof(kTokenTag) - 1)) == 1 &&
+      EVP_CipherUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &length,
+                       reinterpret_cast<const unsigned char*>(in.data()),
+                       static_cast<int>(in.size())) == 1;
+  if (ok && !seal) {
+    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes), tag) == 1;
+  }
+  int final_length = 0;
+  ok = ok && EVP_CipherFinal_ex(ctx, nullptr, &final_length) == 1;
+  if (ok && seal) {
+    ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), tag) == 1;
+  }
   EVP_CIPHER_CTX_free(ctx);
   return ok;
 }
 
-}  // namespace
-
-std::string PageToken(int64_t position) {
-  if (position <= 0) return "";
-  unsigned char plain[kBlock];
-  unsigned char sealed[kBlock];
-  for (int i = 0; i < 8; ++i) plain[i] = static_cast<unsigned char>(position >> (8 * i));
-  std::memcpy(plain + 8, kTokenTag, 8);
-  if (!Crypt(plain, sealed, true)) std::abort();
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(sealed), kBlock));
+// The cursor sealed in `token`, or nullopt if no key of this process opens it.
+std::optional<std::string> OpenToken(const std::string& token) {
+  std::string raw;
+  if (token.size() > kMaxTokenChars || !absl::WebSafeBase64Unescape(token, &raw) ||
+      raw.size() <= kNonceBytes + kTagBytes) {
+    return std::nullopt;
+  }
+  const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
+  const std::string sealed = raw.substr(kNonceBytes, raw.size() - kNonceBytes - kTagBytes);
+  unsigned char tag[kTagBytes];
+  std::memcpy(tag, bytes + raw.size() - kTagBytes, kTagBytes);
+  PageKeys& keys = Keys();
+  absl::ReaderMutexLock lock(&keys.mu);
+  for (auto key = keys.keys.rbegin(); key != keys.keys.rend(); ++key) {
+    std::string cursor;
+    if (Gcm(*key, bytes, sealed, cursor, tag, /*seal=*/false)) return cursor;
+  }
+  return std::nullopt;
 }
 
-// The position in `token`, or 0 if it is not a token of this process.
-int64_t PagePosition(const std::string& token) {
-  std::string raw;
-  unsigned char plain[kBlock];
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() != kBlock ||
-      !Crypt(reinterpret_cast<const unsigned char*>(raw.data()), plain, false) ||
-      std::memcmp(plain + 8, kTokenTag, 8) != 0) {
-    return 0;
+}  // namespace
+
+void LoadPageKey(Store& store) {
+  const std::string candidate = RandomBytes(kKeyBytes);
+  absl::StatusOr<std::string> key =
+      RetryAborted(kWriteAttempts, [&]() -> absl::StatusOr<std::string> {
+        // Read first: a read-only database still serves the key it holds.
+        auto read = store.Begin(/*write=*/false);
+        if (!read.ok()) return read.status();
+        auto found = (*read)->GetOrPutSecret(kPageKeyName, candidate);
+        read->reset();
+        if (found.ok() || !absl::IsNotFound(found.status())) return found;
+        auto write = store.Begin(/*write=*/true);
+        if (!write.ok()) return write.status();
+        auto put = (*write)->GetOrPutSecret(kPageKeyName, candidate);
+        if (!put.ok()) return put;
+        if (absl::Status s = (*write)->Commit(); !s.ok()) return s;
+        return put;
+      });
+  // Without the store's key, tokens are this process's alone (the store is failing: the
+  // calls that need it fail anyway).
+  if (!key.ok() || key->size() != kKeyBytes) return;
+  PageKeys& keys = Keys();
+  absl::MutexLock lock(&keys.mu);
+  if (!keys.loaded) {
+    keys.keys.clear();  // tokens sealed before the store's key are refused from now on
+    keys.loaded = true;
   }
-  uint64_t position = 0;
-  for (int i = 0; i < 8; ++i) position |= static_cast<uint64_t>(plain[i]) << (8 * i);
-  return static_cast<int64_t>(position);
+  keys.keys.erase(std::remove(keys.keys.begin(), keys.keys.end(), *key), keys.keys.end());
+  keys.keys.push_back(*key);
+}
+
+std::string PageToken(const std::string& cursor) {
+  if (cursor.empty()) return "";
+  const std::string nonce = RandomBytes(kNonceBytes);
+  std::string sealed;
+  unsigned char tag[kTagBytes];
+  {
+    PageKeys& keys = Keys();
+    absl::ReaderMutexLock lock(&keys.mu);
+    if (!Gcm(keys.keys.back(), reinterpret_cast<const unsigned char*>(nonce.data()), cursor, sealed,
+             tag, /*seal=*/true)) {
+      std::abort();
+    }
+  }
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      nonce, sealed, absl::string_view(reinterpret_cast<const char*>(tag), kTagBytes)));
 }
 
 absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_token,
@@ -84,11 +165,12 @@ absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_tok
   }
   page.limit = page_size == 0 ? options.default_page_size : page_size;
   if (!page_token.empty()) {
-    const int64_t position = PagePosition(page_token);
-    if (position <= 0) {
+    std::optional<std::string> cursor = OpenToken(page_token);
+    if (!cursor.has_value() || cursor->empty()) {
       violations.Add("page_token", "not a page token from a previous response");
+    } else {
+      page.after = *std::move(cursor);
     }
-    page.after = position;
   }
   if (!violations.empty()) return violations.ToStatus();
   return page;

@@ -9,18 +9,29 @@
 #include "absl/strings/str_cat.h"
 #include "service/core/caller.h"
 #include "service/core/core.h"
+#include "service/core/retry.h"
 #include "service/domain/errors.h"
 #include "service/domain/names.h"
 
 namespace kneecoach::internal {
 
 // Checks page_size (0: default; negative or above the maximum: INVALID_ARGUMENT) and
-// decodes page_token (malformed: INVALID_ARGUMENT).
+// opens page_token into the store's cursor (malformed or tampered with: INVALID_ARGUMENT
+// naming page_token).
 absl::StatusOr<PageRequest> ParsePage(int page_size, const std::string& page_token,
                                       const CoreOptions& options);
 
-// Opaque token for continuing after `position`; empty when position is 0.
-std::string PageToken(int64_t position);
+// The page token for continuing at the store's cursor `cursor` (Page::next): the cursor
+// sealed (encrypted and authenticated) with the page key, so that a client can neither read
+// the store's positions nor forge one; empty when the cursor is (no more pages).
+std::string PageToken(const std::string& cursor);
+
+// The page key: a secret kept in the store (Txn::GetOrPutSecret), so that a token survives
+// a restart and is accepted by every server on the same store. Core's constructor loads it
+// (creating it on the store's first start); until then, and if the store cannot give it,
+// tokens are sealed with a key of this process. Tokens sealed with any key loaded in this
+// process are accepted (a process normally serves one store; tests start several).
+void LoadPageKey(Store& store);
 
 // A List response from one page of a store list: the items moved into the repeated field
 // `items` of Response, and the token for the next page.
@@ -71,15 +82,11 @@ struct PlansChanged {
 // user, so that one caller's request_id never replays another's record.
 std::string RequestKey(const Caller& caller, const std::string& scope);
 
-// Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
-// commits, all together. With a non-empty request_id, a response already stored under
-// (caller, scope, request_id) is returned instead and nothing is written: a retried request
-// stores nothing twice. The same request_id with another request (another method or body,
-// Caller::request_digest) is INVALID_ARGUMENT.
+// One attempt of InWrite (below).
 template <typename Response, typename Fn>
-absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
-                                 const std::string& request_id, Fn&& fn,
-                                 Replay replay = Replay::kStore, PlansChanged plans = {}) {
+absl::StatusOr<Response> InWriteOnce(const WriteDeps& deps, const std::string& scope,
+                                     const std::string& request_id, Fn& fn, Replay replay,
+                                     PlansChanged plans) {
   auto txn = deps.store.Begin(/*write=*/true);
   if (!txn.ok()) return txn.status();
   const bool replayable = replay == Replay::kStore && !request_id.empty();
@@ -88,7 +95,8 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   if (replayable) {
     auto prior = (*txn)->GetStoredRequest(key, request_id);
     if (!prior.ok()) return prior.status();
-    if (!prior->has_value() && absl::StrContains(scope, ':')) {
+    if (!prior->has_value() && deps.store.MayHoldUnscopedRequests() &&
+        absl::StrContains(scope, ':')) {
       prior = (*txn)->GetStoredRequest(scope, request_id);  // stored before migration 5
       if (!prior.ok()) return prior.status();
     }
@@ -139,6 +147,24 @@ absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope
   absl::Status committed = (*txn)->Commit();
   if (!committed.ok()) return committed;
   return response;
+}
+
+// Runs `fn(Txn&)` in one write transaction and, if fn succeeds, records the audit entry and
+// commits, all together. With a non-empty request_id, a response already stored under
+// (caller, scope, request_id) is returned instead and nothing is written: a retried request
+// stores nothing twice. The same request_id with another request (another method or body,
+// Caller::request_digest) is INVALID_ARGUMENT.
+// When the store aborts the transaction (a conflict, store.h), the whole of it (Begin, the
+// replay lookup, fn, the response's record, Commit) runs again, kWriteAttempts times at
+// most: an aborted Txn kept nothing, its idempotency record included, so `fn` must only
+// depend on the request and what it reads through the Txn.
+template <typename Response, typename Fn>
+absl::StatusOr<Response> InWrite(const WriteDeps& deps, const std::string& scope,
+                                 const std::string& request_id, Fn&& fn,
+                                 Replay replay = Replay::kStore, PlansChanged plans = {}) {
+  return RetryAborted(kWriteAttempts, [&] {
+    return InWriteOnce<Response>(deps, scope, request_id, fn, replay, plans);
+  });
 }
 
 // Field checks of a patient record (paths under "patient.").

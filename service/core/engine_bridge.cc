@@ -56,7 +56,7 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
   history.check_ins = *std::move(check_ins);
   AlertFilter filter;
   filter.program_id = loaded.id;
-  auto alerts = txn.ListAlerts(filter, {.limit = kAlertHistory, .after = 0});
+  auto alerts = txn.ListAlerts(filter, {.limit = kAlertHistory, .after = ""});
   if (!alerts.ok()) return alerts.status();
   history.alerts = std::move(alerts->items);
   // AKPS scores, only while "no meaningful change" can still fire: a report of every
@@ -71,7 +71,7 @@ absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl:
       });
   if (judged) {
     auto outcomes =
-        txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_AKPS, {.limit = kOutcomeHistory, .after = 0});
+        txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_AKPS, {.limit = kOutcomeHistory, .after = ""});
     if (!outcomes.ok()) return outcomes.status();
     history.outcomes = std::move(outcomes->items);
   }

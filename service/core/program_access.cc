@@ -60,7 +60,7 @@ absl::Status InsertAlert(Txn& txn, IdGenerator& ids, const LoadedProgram& loaded
 
 absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,
                                 const std::string& prescription) {
-  PageRequest page{.limit = 200, .after = 0};
+  PageRequest page{.limit = 200, .after = ""};
   do {
     auto proposals = txn.ListDecisions(loaded.id, v1::DECISION_STATE_PROPOSED, page);
     if (!proposals.ok()) return proposals.status();
@@ -72,7 +72,7 @@ absl::Status SupersedeProposals(Txn& txn, const LoadedProgram& loaded,
       if (absl::Status s = txn.UpdateDecision((*ids)[1], d); !s.ok()) return s;
     }
     page.after = proposals->next;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   return absl::OkStatus();
 }
 

@@ -171,6 +171,24 @@ DELETE FROM requests WHERE instr(scope, ':') = 0;
 ALTER TABLE tokens ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX tokens_by_parent ON tokens(parent_id) WHERE parent_id != '';
 )sql"},
+      {7, R"sql(
+-- Secrets shared by every process using the database (Txn::GetOrPutSecret: the key that
+-- seals page tokens, so that a token survives a restart and works on another replica).
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+-- Facts about the stored data, known once at open. unscoped_requests: whether idempotency
+-- records stored before migration 5 ("ReportSession:programs/...") remain; the write path
+-- looks a request up under its old scope only while they may (Store::MayHoldUnscopedRequests).
+-- New records are always scoped, so the fact never turns true again.
+CREATE TABLE facts (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO facts(name, value)
+  SELECT 'unscoped_requests', EXISTS (SELECT 1 FROM requests WHERE instr(scope, '|') = 0);
+)sql"},
   };
   return kMigrations;
 }

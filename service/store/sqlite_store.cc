@@ -21,6 +21,7 @@
 #include "SQLiteCpp/Database.h"
 #include "SQLiteCpp/Statement.h"
 #include "SQLiteCpp/Transaction.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -429,6 +430,19 @@ class Checkpointer {
 
 namespace {
 
+// The seq a page starts after: 0 for "" (from the start); INVALID_ARGUMENT if `after` is
+// not a cursor this store returned (Page::next is a decimal seq) or the limit is below 1.
+absl::StatusOr<int64_t> PageStart(const PageRequest& page) {
+  if (page.limit < 1) return absl::InvalidArgumentError("database: page limit below 1");
+  const std::string& cursor = page.after;
+  if (cursor.empty()) return 0;
+  int64_t seq = 0;
+  if (!absl::SimpleAtoi(cursor, &seq) || seq <= 0 || absl::StrCat(seq) != cursor) {
+    return absl::InvalidArgumentError("database: not a page cursor of this store");
+  }
+  return seq;
+}
+
 // Steps `q` (seq in column 0; asked for limit + 1 rows, the last of which only tells that a
 // next page exists) into a page of items made by `read` from each row.
 template <typename T, typename Read>
@@ -437,7 +451,7 @@ absl::StatusOr<Page<T>> ReadPage(SQLite::Statement& q, int limit, Read&& read) {
   int64_t last_seq = 0;
   while (q.executeStep()) {
     if (static_cast<int>(result.items.size()) == limit) {
-      result.next = last_seq;
+      result.next = absl::StrCat(last_seq);
       break;
     }
     last_seq = q.getColumn(0).getInt64();
@@ -463,10 +477,13 @@ class SqliteTxn final : public Txn {
   }
 
   // A write Txn: a savepoint in the writer's open batch. `writer` is locked by the caller;
-  // the Txn unlocks it when it ends (also if this throws).
-  explicit SqliteTxn(WriteBatcher& writer) ABSL_NO_THREAD_SAFETY_ANALYSIS
+  // the Txn unlocks it when it ends (also if this throws). `scrub` runs after the Txn
+  // committed an erasure.
+  SqliteTxn(WriteBatcher& writer,
+            std::function<absl::Status()> scrub) ABSL_NO_THREAD_SAFETY_ANALYSIS
       : statements_(writer.statements()),
-        writer_(&writer) {
+        writer_(&writer),
+        scrub_(std::move(scrub)) {
     try {
       batch_ = writer.Join();
       Run(statements_, kSavepoint);
@@ -536,6 +553,24 @@ class SqliteTxn final : public Txn {
     });
   }
 
+  absl::StatusOr<std::string> GetOrPutSecret(const std::string& name,
+                                             const std::string& value) override {
+    return Guard([&]() -> absl::StatusOr<std::string> {
+      if (writer_ != nullptr) {
+        SQLite::Statement& put =
+            Prepare("INSERT INTO secrets(name, value) VALUES(?, ?) ON CONFLICT(name) DO NOTHING");
+        put.bind(1, name);
+        put.bind(2, value.data(), static_cast<int>(value.size()));
+        put.exec();
+      }
+      SQLite::Statement& q = Prepare("SELECT value FROM secrets WHERE name = ?");
+      q.bind(1, name);
+      if (!q.executeStep()) return NotFound("secret", name);
+      const SQLite::Column c = q.getColumn(0);
+      return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
+    });
+  }
+
   absl::Status InsertPatient(const std::string& id, const v1::Patient& p) override {
     return Insert("patients", {{"clinic", p.clinic()}}, id, p);
   }
@@ -585,9 +620,11 @@ class SqliteTxn final : public Txn {
   }
   absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
     return Guard([&]() -> absl::StatusOr<Page<std::string>> {
+      auto after = PageStart(page);
+      if (!after.ok()) return after.status();
       SQLite::Statement& q =
           Prepare("SELECT seq, id FROM programs WHERE seq > ? ORDER BY seq LIMIT ?");
-      Bind(q, {page.after, int64_t{page.limit} + 1});
+      Bind(q, {*after, int64_t{page.limit} + 1});
       return ReadPage<std::string>(q, page.limit, [](SQLite::Statement& row) {
         return absl::StatusOr<std::string>(row.getColumn(1).getString());
       });
@@ -839,17 +876,26 @@ class SqliteTxn final : public Txn {
     for (const char* sql : kStatements) {
       if (absl::Status s = Exec(sql, {patient_id}); !s.ok()) return s;
     }
+    erased_ = true;
     return absl::OkStatus();
   }
 
   // Ends the Txn: no method may be called after it.
   absl::Status Commit() override {
-    if (writer_ != nullptr) return ended_ ? UsedAfterEnd() : EndWrite(/*commit=*/true);
+    if (writer_ != nullptr) {
+      if (ended_) return UsedAfterEnd();
+      absl::Status committed = EndWrite(/*commit=*/true);
+      // The erasure is durable either way; a scrub that fails (a reader holding an old
+      // snapshot, a full disk) leaves the old frames to the next checkpoint's overwrite.
+      if (committed.ok() && erased_ && scrub_) scrub_().IgnoreError();
+      return committed;
+    }
     // A read Txn.
     return Guard([&]() -> absl::Status {
       ResetStatements();
       Run(statements_, "COMMIT");
       open_ = false;
+      ended_ = true;
       return absl::OkStatus();
     });
   }
@@ -957,12 +1003,14 @@ class SqliteTxn final : public Txn {
                                const std::vector<Value>& values, bool newest_first,
                                PageRequest page) {
     return Guard([&]() -> absl::StatusOr<Page<T>> {
+      auto after = PageStart(page);
+      if (!after.ok()) return after.status();
       std::string clause = where;
       std::vector<Value> binds = values;
-      if (page.after > 0) {
+      if (*after > 0) {
         absl::StrAppend(&clause, clause.empty() ? "" : " AND ",
                         newest_first ? "seq < ?" : "seq > ?");
-        binds.push_back(page.after);
+        binds.push_back(*after);
       }
       SQLite::Statement& q = Prepare(
           absl::StrCat("SELECT seq, data FROM ", table, clause.empty() ? "" : " WHERE ", clause,
@@ -1029,9 +1077,9 @@ class SqliteTxn final : public Txn {
   }
 
   // A write Txn no longer holds the writer after Commit(): its statements would race the
-  // next Txn's, outside any batch.
+  // next Txn's, outside any batch. A read Txn has closed its snapshot.
   static absl::Status UsedAfterEnd() {
-    return absl::FailedPreconditionError("database: write Txn used after Commit()");
+    return absl::FailedPreconditionError("database: Txn used after Commit()");
   }
 
   // Ends a write Txn: releases its savepoint (commit) or rolls back to it, gives the writer
@@ -1080,8 +1128,10 @@ class SqliteTxn final : public Txn {
   // Write Txns: the writer (locked from the Txn's start to its end) and the batch.
   WriteBatcher* writer_ = nullptr;
   std::shared_ptr<WriteBatch> batch_;
+  std::function<absl::Status()> scrub_;
+  bool erased_ = false;  // write: ErasePatient ran
   bool open_ = false;    // read: BEGIN ran; write: the savepoint is open
-  bool ended_ = false;   // write: EndWrite ran
+  bool ended_ = false;   // write: EndWrite ran; read: Commit() ran
   bool writes_ = false;  // ran a statement that is not read-only
   absl::Status lost_;    // write: SQLite rolled the batch back under this Txn
   std::vector<SQLite::Statement*> used_;
@@ -1179,6 +1229,8 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStore
     db.exec("PRAGMA temp_store = MEMORY");
     absl::Status migrated = Migrate(db, store->schema_version_);
     if (!migrated.ok()) return migrated;
+    store->unscoped_requests_ =
+        db.execAndGet("SELECT value FROM facts WHERE name = 'unscoped_requests'").getInt() != 0;
     int wal_fd = -1;
     if (group_commit) {
       auto fd = OpenWalForSync(options.path);
@@ -1265,7 +1317,8 @@ absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) ABSL_NO_THRE
   try {
     if (write) {
       writer_->Lock();
-      return std::unique_ptr<Txn>(new SqliteTxn(*writer_));  // unlocks when it ends
+      // Unlocks when it ends.
+      return std::unique_ptr<Txn>(new SqliteTxn(*writer_, [this] { return Scrub(); }));
     }
     Lease lease;
     if (readers_.empty()) {

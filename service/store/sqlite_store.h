@@ -24,6 +24,12 @@
 // (committed batches and the Txns before it in its own batch) is durable, so a replayed
 // idempotent response is never acknowledged before the original. SQLite::Exception never
 // escapes: every failure becomes an absl::Status.
+//
+// Store contract (store.h): write Txns are serializable because there is one writer (one
+// BEGIN IMMEDIATE transaction at a time), so SqliteStore never returns ABORTED. A page
+// cursor is the decimal `seq` (insertion order) of the last item returned. After a write
+// Txn that erased a patient commits, Commit() scrubs the WAL (Scrub() below) before it
+// returns.
 #pragma once
 
 #include <memory>
@@ -85,7 +91,12 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
-  absl::Status Scrub() override;
+  bool MayHoldUnscopedRequests() const override { return unscoped_requests_; }
+
+  // Moves every committed change into the database file and empties the write-ahead log,
+  // so that deleted records (already zeroed in the file: secure_delete) no longer survive
+  // as old log frames either. Run by the commit of every write Txn that erased a patient.
+  absl::Status Scrub();
 
   // The schema version after migrations.
   int schema_version() const { return schema_version_; }
@@ -126,6 +137,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<SQLite::Database> db_;  // used only by the holder of writer_'s lock
   int schema_version_ = 0;
+  bool unscoped_requests_ = false;
   std::unique_ptr<DurabilityBarrier> barrier_;
   // The writer's lock and the open batch.
   std::unique_ptr<WriteBatcher> writer_;

@@ -2,12 +2,60 @@
 // alerts, protocols and idempotency keys. Callers open one Txn per request and commit it once: all
 // of a request's writes land together or not at all ("nothing acknowledged is lost").
 //
-// Records are protobuf messages keyed by their resource id; lists are keyset-paginated on
-// insertion order (`seq`), so paging never scans what it skips.
+// This header is the contract every backend meets (SqliteStore, and any other); the
+// conformance suite in tests/store/store_conformance.h checks it. What it promises:
 //
-// Thread safety: Store is thread-safe. A Txn belongs to one thread and must be destroyed
-// before that thread opens another. Dropping a Txn without Commit() rolls it back (only
-// its own writes, even when it shared a database transaction with other Txns).
+// Isolation. Every write Txn is serializable: it reads one consistent snapshot that
+// includes every Txn committed before it began, and its writes apply as if no other write
+// Txn ran at the same time. SqliteStore gets this from a single writer (one BEGIN IMMEDIATE
+// transaction at a time; write Txns wait for each other in Begin). A backend with
+// concurrent writers may instead fail a conflicting statement or Commit() with ABORTED:
+// nothing of that Txn is kept, and the caller may run the whole request again (the write
+// path, InWrite in service/core/core_util.h, does so a bounded number of times). A read
+// Txn sees a consistent snapshot of committed Txns only, never another Txn's uncommitted
+// writes; a backend may make it wait for a writer to end (SqliteStore in memory does).
+//
+// Errors, from any method (Begin included):
+//   NOT_FOUND           Get/Update of an id that is not stored (the message names the kind
+//                       of record and the id), GetToken of an unknown id;
+//   ALREADY_EXISTS      Insert* of an id already stored, PutRequestResult of a (scope,
+//                       request_id) already stored, InsertEnrollmentCode of a known hash;
+//   FAILED_PRECONDITION an insert naming a parent record that does not exist (a program's
+//                       patient; a session's, check-in's, outcome's, decision's or alert's
+//                       program; a token's user), a database that is read-only, a Txn used
+//                       after Commit();
+//   INVALID_ARGUMENT    a PageRequest whose `after` is not a cursor this store returned,
+//                       or whose limit is below 1;
+//   ABORTED             a conflict with a concurrent Txn (never from SqliteStore's single
+//                       writer); the Txn is dead: every later call and Commit() fail too;
+//   UNAVAILABLE         the store cannot be reached or is locked by another process;
+//   RESOURCE_EXHAUSTED  the disk (or the database's quota) is full;
+//   DATA_LOSS           a stored record cannot be parsed (the message names the table);
+//   INTERNAL            anything else.
+// After an error other than NOT_FOUND the caller ends the Txn (drops it, or returns the
+// error up to whoever does): a backend may roll the whole Txn back on any failed statement
+// (PostgreSQL does), where SQLite undoes only the statement. NOT_FOUND (a Get or Update
+// that matched nothing) leaves the Txn usable on every backend.
+//
+// Lists are keyset-paginated: PageRequest::after is an opaque cursor ("" = from the
+// start) and Page::next the cursor of the next page ("" = no more). A cursor is only
+// meaningful to the list (method and filters) that returned it; it stays valid across
+// Txns, restarts and inserts (a later page continues after the last item returned, and
+// items inserted since appear on it only if they sort after that item). Cursors may reveal
+// the store's internal positions: callers must not show them to clients as they are
+// (the Core seals them into page tokens). Insertion order is the order of Commit() for
+// SqliteStore; a backend with concurrent writers orders by insertion within a Txn and by
+// commit order as nearly as it can, never returning an item twice or skipping one that
+// was committed before the first page was read.
+//
+// Erasure (ErasePatient) removes the records at once for every later Txn, and the store
+// removes their traces from its own files (logs, free pages) by itself after the erasing
+// Txn commits (SqliteStore checkpoints and truncates its WAL).
+//
+// Thread safety: Store is thread-safe. A Txn belongs to one thread, and a thread holds at
+// most one Txn at a time: it must destroy its Txn before it opens another (SqliteStore's
+// single writer would otherwise wait for itself). Dropping a Txn without Commit() rolls it
+// back (only its own writes, even when it shared a database transaction with other Txns).
 #pragma once
 
 #include <cstdint>
@@ -32,16 +80,17 @@ namespace kneecoach {
 
 // One page of a keyset-paginated list.
 struct PageRequest {
+  // At most this many items (at least 1).
   int limit = 50;
-  // Continue after this seq (0: from the start).
-  int64_t after = 0;
+  // Continue after this cursor: "" from the start, else a Page::next of the same list.
+  std::string after;
 };
 
 template <typename T>
 struct Page {
   std::vector<T> items;
-  // Pass as PageRequest::after for the next page; 0 when there is none.
-  int64_t next = 0;
+  // Pass as PageRequest::after for the next page; "" when there is none.
+  std::string next;
 };
 
 // Filters for alert lists; empty fields do not filter.
@@ -62,14 +111,16 @@ struct TokenRecord {
   std::string parent_id;
 };
 
-// Every method returns NOT_FOUND for unknown ids on Get/Update, RESOURCE_EXHAUSTED when the
-// disk is full, FAILED_PRECONDITION when the database is read-only, UNAVAILABLE when it is
-// locked, INTERNAL otherwise. Ids are resource ids, not names.
+// Errors: see the top of this file. Ids are resource ids, not names.
 class Txn {
  public:
   virtual ~Txn() = default;
 
-  // Idempotency: the stored response for (scope, request_id), if any.
+  // Idempotency records: the response a write request got, stored in the same Txn as the
+  // request's writes, so that a retried request is answered from it and writes nothing
+  // twice. A Txn that fails or aborts keeps neither, so running it again is safe.
+  //
+  // The stored response for (scope, request_id), if any.
   virtual absl::StatusOr<std::optional<std::string>> GetRequestResult(
       absl::string_view scope, absl::string_view request_id) = 0;
   // The same with the digest of the request it answered ("" for rows stored before
@@ -80,9 +131,18 @@ class Txn {
   };
   virtual absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
       absl::string_view scope, absl::string_view request_id) = 0;
+  // ALREADY_EXISTS if (scope, request_id) is stored (ABORTED if a concurrent Txn is
+  // storing it, on a backend with concurrent writers).
   virtual absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
                                         const std::string& response,
                                         absl::string_view digest = "") = 0;
+
+  // A secret of the store, shared by every process that uses it (the key of page tokens):
+  // the value stored under `name` if there is one; otherwise, in a write Txn, stores
+  // `value` and returns it (two Txns racing both get the one stored first, or ABORTED),
+  // and in a read Txn NOT_FOUND.
+  virtual absl::StatusOr<std::string> GetOrPutSecret(const std::string& name,
+                                                     const std::string& value) = 0;
 
   virtual absl::Status InsertPatient(const std::string& id, const v1::Patient& patient) = 0;
   virtual absl::Status UpdatePatient(const std::string& id, const v1::Patient& patient) = 0;
@@ -112,14 +172,17 @@ class Txn {
   // Newest first.
   virtual absl::StatusOr<Page<v1::Session>> ListSessions(const std::string& program_id,
                                                          PageRequest page) = 0;
-  // Sessions with local_date >= from_date ("YYYY-MM-DD"), oldest first.
+  // Sessions with local_date >= from_date ("YYYY-MM-DD"), oldest first (by local_date, then
+  // insertion).
   virtual absl::StatusOr<std::vector<v1::Session>> SessionsSince(const std::string& program_id,
                                                                  const std::string& from_date) = 0;
 
   virtual absl::Status InsertCheckIn(const std::string& id, const std::string& program_id,
                                      const v1::MorningCheckIn& check_in) = 0;
+  // Newest first.
   virtual absl::StatusOr<Page<v1::MorningCheckIn>> ListCheckIns(const std::string& program_id,
                                                                 PageRequest page) = 0;
+  // Check-ins with local_date >= from_date, oldest first.
   virtual absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(
       const std::string& program_id, const std::string& from_date) = 0;
 
@@ -148,7 +211,7 @@ class Txn {
   virtual absl::StatusOr<Page<v1::Alert>> ListAlerts(const AlertFilter& filter,
                                                      PageRequest page) = 0;
 
-  // Insert or replace by id.
+  // Insert or replace by id (never ALREADY_EXISTS).
   virtual absl::Status PutProtocol(const std::string& id, const v1::Protocol& protocol) = 0;
   virtual absl::StatusOr<v1::Protocol> GetProtocol(const std::string& id) = 0;
   // Oldest first.
@@ -170,7 +233,7 @@ class Txn {
   virtual absl::Status InsertToken(const std::string& id, const std::string& user_id,
                                    const std::string& secret_hash, const v1::Token& token,
                                    const std::string& parent_id = "") = 0;
-  // The tokens made with token `parent_id`.
+  // The tokens made with token `parent_id`, in no particular order.
   virtual absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(
       const std::string& parent_id) = 0;
   virtual absl::Status UpdateToken(const std::string& id, const v1::Token& token) = 0;
@@ -183,10 +246,11 @@ class Txn {
   virtual absl::Status InsertEnrollmentCode(const std::string& code_hash,
                                             const std::string& patient_id,
                                             int64_t expire_unix_seconds) = 0;
-  // Marks an unused, unexpired code used and returns its patient id; nullopt otherwise.
+  // Marks an unused, unexpired (expire_unix_seconds > now) code used and returns its
+  // patient id; nullopt otherwise (unknown, used or expired): a code is consumed once.
   virtual absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
       const std::string& code_hash, int64_t now_unix_seconds) = 0;
-  // Replaces the set of users assigned to a patient.
+  // Replaces the set of users assigned to a patient (duplicates in `user_ids` count once).
   virtual absl::Status SetAssignments(const std::string& patient_id,
                                       const std::vector<std::string>& user_ids) = 0;
   virtual absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
@@ -198,12 +262,23 @@ class Txn {
                                                          PageRequest page) = 0;
   // Deletes a patient and everything that hangs from them: programs, sessions, check-ins,
   // outcomes, decisions, alerts, assignments, enrollment codes, their patient user and its tokens,
-  // and the audit entries about them.
+  // and the audit entries about them; stored responses (idempotency records) that name the
+  // patient, their programs, their user or its tokens, and the requests their user made.
+  // The store scrubs what the erasure leaves in its files once the Txn commits (above).
+  // An unknown patient id is not an error (there is nothing to erase).
   virtual absl::Status ErasePatient(const std::string& patient_id) = 0;
 
-  // Makes every write of this Txn durable. After an error the Txn is rolled back. The
-  // store may commit several Txns together (SqliteStore batches them): OK means this Txn
-  // and everything it read are durable; an error means none of its writes was kept. On a
+  // Makes every write of this Txn durable and ends it (no method may be called after).
+  // Returns:
+  //   OK                  this Txn and everything it read are durable;
+  //   ABORTED             a conflict with a concurrent Txn: nothing of this Txn was kept,
+  //                       and running the whole request again is safe;
+  //   UNAVAILABLE         the store cannot be reached or is locked: nothing was kept;
+  //   RESOURCE_EXHAUSTED  disk full: nothing was kept;
+  //   FAILED_PRECONDITION the database is read-only, or Commit() called twice;
+  //   DATA_LOSS/INTERNAL  anything else (an I/O error, a failed sync): nothing was kept.
+  // The store may commit several Txns together (SqliteStore batches them); an error means
+  // none of this Txn's writes was kept, whatever happened to the others. On a
   // Txn that wrote nothing, Commit() returns once what it read is durable, or the error
   // that lost it (e.g. an idempotent replay learning that the original's batch failed).
   // A Txn waiting in Commit() may wait for other requests' Txns to end: hold no lock
@@ -214,12 +289,18 @@ class Txn {
 class Store {
  public:
   virtual ~Store() = default;
-  // A read-only (`write` false) or read-write transaction.
+  // A read-only (`write` false) or read-write transaction. A write Txn may wait for
+  // other write Txns to end (SqliteStore runs one at a time). Errors: UNAVAILABLE,
+  // RESOURCE_EXHAUSTED, FAILED_PRECONDITION (read-only database, for a write Txn),
+  // ABORTED, INTERNAL, as above.
   virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) = 0;
-  // After an erasure has committed: moves every committed change into the database file and
-  // empties the write-ahead log, so that deleted records (already zeroed in the file) no
-  // longer survive as old log frames either.
-  virtual absl::Status Scrub() = 0;
+
+  // Whether the store may hold idempotency records stored before their keys were scoped by
+  // caller (SQLite schema version 5, scopes like "ReportSession:programs/..."), which the
+  // write path then also looks up under their old scope. Known when the store opens, and
+  // false for a store created since (records of that kind are never stored again). A
+  // backend that copies records from an older store answers for what it copied.
+  virtual bool MayHoldUnscopedRequests() const { return false; }
 };
 
 }  // namespace kneecoach

@@ -80,14 +80,14 @@ std::set<std::string> StoredPatients(Store& store) {
   std::set<std::string> ids;
   auto txn = store.Begin(false);
   EXPECT_TRUE(txn.ok()) << txn.status();
-  PageRequest page{.limit = 1000, .after = 0};
+  PageRequest page{.limit = 1000, .after = ""};
   do {
     auto result = (*txn)->ListPatients("", "", page);
     EXPECT_TRUE(result.ok()) << result.status();
     if (!result.ok()) break;
     for (const auto& p : result->items) ids.insert(p.name().substr(sizeof("patients/") - 1));
     page.after = result->next;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   return ids;
 }
 
@@ -473,7 +473,7 @@ TEST_F(BatchCommitTest, TheWalStaysBoundedUnderSteadyWrites) {
     while (writing.load()) {
       auto txn = store->Begin(false);
       ASSERT_TRUE(txn.ok()) << txn.status();
-      EXPECT_TRUE((*txn)->ListPatients("", "", PageRequest{.limit = 5, .after = 0}).ok());
+      EXPECT_TRUE((*txn)->ListPatients("", "", PageRequest{.limit = 5, .after = ""}).ok());
     }
   });
   std::vector<std::thread> writers;
@@ -577,7 +577,7 @@ TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
   {
     auto reader = store->Begin(false);
     ASSERT_TRUE(reader.ok());
-    ASSERT_EQ((*reader)->ListPatients("", "", PageRequest{.limit = 1, .after = 0})->items.size(),
+    ASSERT_EQ((*reader)->ListPatients("", "", PageRequest{.limit = 1, .after = ""})->items.size(),
               1u);  // the snapshot is taken
     slowest = write("during-", 600);
   }

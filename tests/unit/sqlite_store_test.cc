@@ -202,7 +202,7 @@ TEST(SqliteStore, ProgramListsReadTheirProgramNotTheTable) {
   // The whole of each table is hundreds of pages (4,000 rows of 200+ bytes).
   const std::string program = absl::StrCat("g", kPrograms / 2);
   const int64_t sessions = pages_read([&](Txn& txn) {
-    auto page = txn.ListSessions(program, {.limit = 5, .after = 0});
+    auto page = txn.ListSessions(program, {.limit = 5, .after = ""});
     ASSERT_TRUE(page.ok());
     ASSERT_EQ(page->items.size(), 5u);
     EXPECT_EQ(page->items[0].local_date(), "2026-03-19");  // newest first
@@ -210,10 +210,10 @@ TEST(SqliteStore, ProgramListsReadTheirProgramNotTheTable) {
     ASSERT_TRUE(next.ok());
     ASSERT_EQ(next->items.size(), 5u);
     EXPECT_EQ(next->items[0].local_date(), "2026-03-14");
-    EXPECT_EQ(next->next, 0);
+    EXPECT_EQ(next->next, "");
   });
   const int64_t check_ins = pages_read([&](Txn& txn) {
-    auto page = txn.ListCheckIns(program, {.limit = 50, .after = 0});
+    auto page = txn.ListCheckIns(program, {.limit = 50, .after = ""});
     ASSERT_TRUE(page.ok());
     EXPECT_EQ(page->items.size(), static_cast<size_t>(kEach));
   });
@@ -264,7 +264,7 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
         (*txn)->InsertPatient(id, Patient(id, i % 2 ? "clinics/odd" : "clinics/even")).ok());
   }
   std::vector<std::string> seen;
-  PageRequest page{.limit = 3, .after = 0};
+  PageRequest page{.limit = 3, .after = ""};
   int pages = 0;
   do {
     auto result = (*txn)->ListPatients("", "", page);
@@ -272,14 +272,14 @@ TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
     for (const auto& p : result->items) seen.push_back(p.display_name());
     page.after = result->next;
     ++pages;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   EXPECT_EQ(pages, 3);
   EXPECT_EQ(seen, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}));
 
-  auto odd = (*txn)->ListPatients("clinics/odd", "", {.limit = 10, .after = 0});
+  auto odd = (*txn)->ListPatients("clinics/odd", "", {.limit = 10, .after = ""});
   ASSERT_TRUE(odd.ok());
   EXPECT_EQ(odd->items.size(), 3u);
-  EXPECT_EQ(odd->next, 0);
+  EXPECT_EQ(odd->next, "");
 }
 
 TEST(SqliteStore, ProgramIdsPageOldestFirst) {
@@ -290,14 +290,14 @@ TEST(SqliteStore, ProgramIdsPageOldestFirst) {
     ASSERT_TRUE((*txn)->InsertProgram(id, "a", v1::Program()).ok());
   }
   std::vector<std::string> seen;
-  PageRequest page{.limit = 2, .after = 0};
+  PageRequest page{.limit = 2, .after = ""};
   do {
     auto result = (*txn)->ListProgramIds(page);
     ASSERT_TRUE(result.ok()) << result.status();
     ASSERT_LE(result->items.size(), 2u);
     seen.insert(seen.end(), result->items.begin(), result->items.end());
     page.after = result->next;
-  } while (page.after != 0);
+  } while (!page.after.empty());
   // In the order they were stored, each once.
   EXPECT_EQ(seen, (std::vector<std::string>{"g3", "g1", "g2", "g5", "g4"}));
 }
@@ -313,7 +313,7 @@ TEST(SqliteStore, NewestFirstListsAndDateWindows) {
     s.set_local_date(date);
     ASSERT_TRUE((*txn)->InsertSession(absl::StrCat("s", date), "g", s).ok());
   }
-  auto newest = (*txn)->ListSessions("g", {.limit = 2, .after = 0});
+  auto newest = (*txn)->ListSessions("g", {.limit = 2, .after = ""});
   ASSERT_TRUE(newest.ok());
   ASSERT_EQ(newest->items.size(), 2u);
   EXPECT_EQ(newest->items[0].local_date(), "2026-03-04");

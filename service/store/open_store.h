@@ -1,0 +1,32 @@
+// Opening the store named by one spec string (the server's --store flag):
+//   sqlite:PATH                a SQLite database file (created and migrated if needed)
+//   sqlite::memory: / :memory: a SQLite database in memory (tests)
+// Other backends add their scheme here (the PostgreSQL store: postgresql://...).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "service/store/sqlite_store.h"
+#include "service/store/store.h"
+
+namespace kneecoach {
+
+// Settings of every backend; each reads its own part. The spec chooses the backend and
+// its location (SqliteStoreOptions::path is taken from the spec).
+struct StoreOptions {
+  SqliteStoreOptions sqlite;
+};
+
+// The store named by `spec`, open and migrated. INVALID_ARGUMENT naming --store for a spec
+// of no known scheme or without a location; otherwise the backend's own error.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view spec,
+                                                 const StoreOptions& options = {});
+
+// The SQLite database path `spec` names ("sqlite:PATH" or ":memory:"), or "" if it names
+// another backend.
+std::string SqlitePathOf(absl::string_view spec);
+
+}  // namespace kneecoach

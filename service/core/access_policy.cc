@@ -315,7 +315,10 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization,
     return caller;
   }
   const std::string hash = HashSecret(secret);
-  std::optional<AccessCache::Credential> credential = access_cache_.FindCredential(hash);
+  // Kept credentials are not used while another replica's change may not have reached this
+  // one (a revoked token).
+  std::optional<AccessCache::Credential> credential;
+  if (store_.ChangesCurrent()) credential = access_cache_.FindCredential(hash);
   if (!credential.has_value()) {
     const uint64_t generation = access_cache_.generation();
     auto stored = internal::InRead(
@@ -384,7 +387,7 @@ absl::Status Core::Authorize(Caller& caller, const Message& request) {
   };
   const std::string key = OwnerKey(*parsed);
   std::optional<Scope> cached;
-  if (!key.empty()) {
+  if (!key.empty() && store_.ChangesCurrent()) {
     if (auto owner = access_cache_.FindOwner(key); owner.has_value()) cached = FromOwner(*owner);
   }
   if (cached.has_value() && !NeedsAssignments(caller, *cached)) return decide(nullptr, cached);

@@ -28,7 +28,25 @@ Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator
       access_cache_(options_.access_cache_entries),
       plan_cache_(PlanCache::Options{.max_bytes = options_.plan_cache_bytes}) {
   internal::LoadPageKey(store_);
+  // What other replicas sharing the store commit reaches this one's caches (a store only
+  // this process uses never calls).
+  store_.WatchChanges([this](const StoreChange& change) {
+    switch (change.kind) {
+      case StoreChange::Kind::kProgram:
+        plan_cache_.Invalidate(change.program_id);
+        break;
+      case StoreChange::Kind::kAccess:
+        access_cache_.Invalidate();
+        break;
+      case StoreChange::Kind::kEverything:
+        plan_cache_.InvalidateAll();
+        access_cache_.Invalidate();
+        break;
+    }
+  });
 }
+
+Core::~Core() { store_.WatchChanges({}); }
 
 namespace {
 

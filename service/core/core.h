@@ -92,6 +92,8 @@ class Core {
   // All references must outlive the Core.
   Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
        CoreOptions options = {});
+  // Stops listening to the store's changes (Store::WatchChanges).
+  ~Core();
 
   // Stores `protocol` (validated against the library) under its id if it is absent or
   // older than the stored version. Used at start to seed the default protocol.

@@ -139,6 +139,18 @@ absl::StatusOr<Response> InWriteOnce(const WriteDeps& deps, const std::string& s
                                                 caller.request_digest);
     if (!put.ok()) return put;
   }
+  // Other replicas sharing the store drop the same from their caches once this commits.
+  if (!plans.none) {
+    absl::Status s = (*txn)->AnnounceChange(
+        plans.program_id.empty()
+            ? StoreChange{StoreChange::Kind::kEverything, ""}
+            : StoreChange{StoreChange::Kind::kProgram, std::string(plans.program_id)});
+    if (!s.ok()) return s;
+  }
+  if (invalidate.cache != nullptr) {
+    absl::Status s = (*txn)->AnnounceChange({StoreChange::Kind::kAccess, ""});
+    if (!s.ok()) return s;
+  }
   // A device enrolling is audited by EnrollDevice itself, as the patient it becomes.
   if (CurrentCaller().enrollment_code.empty()) {
     absl::Status s = RecordAudit(**txn, deps, CurrentCaller(), scope, request_id);

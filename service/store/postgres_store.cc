@@ -1,11 +1,15 @@
 #include "service/store/postgres_store.h"
 
+#include <unistd.h>
+
 #include <optional>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "service/domain/errors.h"
+#include "service/store/pg/change_feed.h"
 #include "service/store/pg/pg.h"
 #include "service/store/pg/schema.h"
 
@@ -488,6 +492,15 @@ class PostgresTxn final : public Txn {
       slot_->conn->Exec("ROLLBACK").IgnoreError();
       return failed_;
     }
+    // Told to the other replicas by PostgreSQL when, and only if, the COMMIT succeeds.
+    for (const std::string& payload : announced_) {
+      if (auto n = Run("SELECT pg_notify($1, $2)", {std::string(kChangeChannel), payload});
+          !n.ok()) {
+        open_ = false;
+        slot_->conn->Exec("ROLLBACK").IgnoreError();
+        return n.status();
+      }
+    }
     auto r = slot_->conn->Run("COMMIT");
     open_ = false;
     if (!r.ok()) {
@@ -497,6 +510,16 @@ class PostgresTxn final : public Txn {
       if (slot_->conn->InTransaction()) slot_->conn->Exec("ROLLBACK").IgnoreError();
       return failed_;
     }
+    return absl::OkStatus();
+  }
+
+  absl::Status AnnounceChange(const StoreChange& change) override {
+    if (!write_) return absl::FailedPreconditionError("database: a read Txn changes nothing");
+    std::string payload = ChangePayload(store_.origin_, change);
+    for (const std::string& p : announced_) {
+      if (p == payload) return absl::OkStatus();
+    }
+    announced_.push_back(std::move(payload));
     return absl::OkStatus();
   }
 
@@ -651,6 +674,7 @@ class PostgresTxn final : public Txn {
   const bool write_;
   bool open_ = false;    // BEGIN ran and neither COMMIT nor ROLLBACK has
   absl::Status failed_;  // the first failed statement: the server aborted the transaction
+  std::vector<std::string> announced_;  // change payloads, notified at Commit()
 };
 
 namespace {
@@ -706,6 +730,9 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
     return absl::InvalidArgumentError("postgres: the pool needs at least one connection");
   }
   std::unique_ptr<PostgresStore> store(new PostgresStore());
+  store->conninfo_ = options.conninfo;
+  // This process's origin in change notifications: its own are not heard back.
+  store->origin_ = absl::StrCat("r", ::getpid(), "-", absl::ToUnixNanos(absl::Now()) % 1000000007);
   for (int i = 0; i < options.connections; ++i) {
     auto conn = pg::Connection::Open(options.conninfo);
     if (!conn.ok()) return conn.status();
@@ -721,6 +748,15 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   for (auto& slot : store->slots_) store->free_.push_back(slot.get());
   return store;
 }
+
+void PostgresStore::WatchChanges(std::function<void(const StoreChange&)> listener) {
+  listener_.reset();  // stops the thread of an earlier listener
+  if (!listener) return;
+  listener_ = std::make_unique<ChangeListener>(ChangeListener::Options{
+      .conninfo = conninfo_, .origin = origin_, .on_change = std::move(listener)});
+}
+
+bool PostgresStore::ChangesCurrent() const { return listener_ == nullptr || listener_->current(); }
 
 void PostgresStore::Release(Slot* slot) {
   absl::MutexLock lock(&mu_);

@@ -53,6 +53,7 @@ namespace kneecoach {
 namespace pg {
 class Connection;
 }
+class ChangeListener;
 
 struct PostgresStoreOptions {
   // A libpq connection URI or key=value string ("postgresql://host/db?..."). The password
@@ -72,6 +73,11 @@ class PostgresStore final : public Store {
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
   absl::Status Scrub() override { return absl::OkStatus(); }  // nothing kept after a DELETE
 
+  // Changes other replicas commit, heard on a dedicated connection that LISTENs
+  // (service/store/pg/change_feed.h); not current while that connection is down.
+  void WatchChanges(std::function<void(const StoreChange&)> listener) override;
+  bool ChangesCurrent() const override;
+
   int schema_version() const { return schema_version_; }
 
   // For tests and monitoring: the backend pid of each pooled connection (0 if down) and how
@@ -87,6 +93,9 @@ class PostgresStore final : public Store {
   void Release(Slot* slot);
 
   int schema_version_ = 0;
+  std::string conninfo_;
+  std::string origin_;
+  std::unique_ptr<ChangeListener> listener_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);

@@ -22,23 +22,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "service/store/store_change.h"
 
 namespace kneecoach {
 
 inline constexpr absl::string_view kChangeChannel = "kneecoach_changes";
-
-// What a committed write may have changed, as far as the caches care.
-struct StoreChange {
-  enum class Kind {
-    kProgram,     // one program: its record, sessions, decisions, its patient's zone
-    kAccess,      // credentials, users, assignments, an erasure: the access cache
-    kEverything,  // anything (the library, protocols; or changes may have been missed)
-  };
-  Kind kind = Kind::kEverything;
-  std::string program_id;  // kProgram only
-
-  friend bool operator==(const StoreChange&, const StoreChange&) = default;
-};
 
 // The notification payload for `change` made by the replica `origin` ("<origin> p <id>",
 // "<origin> a", "<origin> *"). Ids and origins hold no spaces.

@@ -70,7 +70,6 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
-  absl::Status Scrub() override { return absl::OkStatus(); }  // nothing kept after a DELETE
 
   int schema_version() const { return schema_version_; }
 

@@ -42,9 +42,15 @@ std::string ClinicOfScope(absl::string_view scope) {
 // INVALID_ARGUMENT for a cursor this store never returned or a limit below 1.
 absl::StatusOr<int64_t> AfterSeq(const PageRequest& page) {
   if (page.limit < 1) return absl::InvalidArgumentError("database: page limit below 1");
-  return page.after;
+  const std::string& cursor = page.after;
+  if (cursor.empty()) return 0;
+  int64_t seq = 0;
+  if (!absl::SimpleAtoi(cursor, &seq) || seq <= 0 || absl::StrCat(seq) != cursor) {
+    return absl::InvalidArgumentError("database: not a page cursor of this store");
+  }
+  return seq;
 }
-int64_t NextCursor(int64_t seq) { return seq; }
+std::string NextCursor(int64_t seq) { return absl::StrCat(seq); }
 
 template <typename T>
 absl::StatusOr<T> ParseRecord(const std::string& bytes, absl::string_view table) {
@@ -125,7 +131,8 @@ class PostgresTxn final : public Txn {
 
   // The value stored under `name`; in a write Txn, stores `value` first if there is none
   // (a concurrent Txn storing one too: ABORTED, and the retry reads the winner's).
-  absl::StatusOr<std::string> GetOrPutSecret(const std::string& name, const std::string& value) {
+  absl::StatusOr<std::string> GetOrPutSecret(const std::string& name,
+                                             const std::string& value) override {
     auto r = write_
                  ? Run("WITH ins AS (INSERT INTO secrets(name, value) VALUES($1, $2) "
                        "ON CONFLICT DO NOTHING RETURNING value) "

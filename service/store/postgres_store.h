@@ -71,7 +71,6 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
-  absl::Status Scrub() override { return absl::OkStatus(); }  // nothing kept after a DELETE
 
   // Changes other replicas commit, heard on a dedicated connection that LISTENs
   // (service/store/pg/change_feed.h); not current while that connection is down.

@@ -4,12 +4,14 @@
 #include "service/store/postgres_store.h"
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "service/store/open_store.h"
 #include "service/store/pg/pg.h"
 #include "service/store/pg/schema.h"
 #include "tests/pg/pg_test_db.h"
@@ -327,6 +329,28 @@ TEST(PostgresStore, APoolOfTwoServesEightThreadsWithoutSharingAConnection) {
   auto page = (*txn)->ListPatients("", "", {.limit = 500});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->items.size(), 160u);
+}
+
+}  // namespace
+}  // namespace kneecoach
+
+namespace kneecoach {
+namespace {
+
+TEST(OpenStore, PostgresqlUrisOpenAPostgresStore) {
+  const std::string dsn = testing::FreshDatabase();
+  ASSERT_TRUE(absl::StartsWith(dsn, "postgresql://"));
+  for (const std::string& spec : {dsn, "postgres://" + dsn.substr(strlen("postgresql://"))}) {
+    StoreOptions options;
+    options.postgres.connections = 1;
+    auto store = OpenStore(spec, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_NE(dynamic_cast<PostgresStore*>(store->get()), nullptr);
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE(txn.ok()) << txn.status();
+    EXPECT_TRUE((*txn)->GetOrPutSecret("k", "v").ok());
+    EXPECT_TRUE((*txn)->Commit().ok());
+  }
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // A SQLite database with a row in every table, for the tests of kneecoach-admin migrate
-// (service/admin/copy_store.h): tests/unit/copy_store_test.cc copies it into another
+// (service/admin/copy_store.h): tests/admin/copy_store_test.cc copies it into another
 // SQLite store, tests/pg/migrate_test.cc into PostgreSQL.
 #pragma once
 

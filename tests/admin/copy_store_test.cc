@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "service/store/sqlite_store.h"
-#include "tests/store/copy_store_fill.h"
+#include "tests/admin/copy_store_fill.h"
 
 namespace kneecoach {
 namespace {

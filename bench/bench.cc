@@ -26,6 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -38,7 +39,9 @@
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/flags/usage.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "server address; several replicas comma-separated (HOST:PORT,HOST:PORT): each "
+          "channel then balances calls over them round robin, per call (gRPC round_robin)");
 ABSL_FLAG(std::string, scenarios, "health,today,today-basic,library,report,peak,peak-half",
           "comma-separated scenarios: health, today, today-basic, library, report, checkin, peak, "
           "peak-half (needs peak before it)");
@@ -325,12 +328,16 @@ std::pair<double, double> ServerMemoryMb(int pid) {
 }
 
 int Main() {
-  const std::string target = absl::GetFlag(FLAGS_target);
+  std::string target = absl::GetFlag(FLAGS_target);
+  // Several replicas: gRPC's client-side round robin over all of them, per call.
+  const bool replicas = absl::StrContains(target, ',');
+  if (replicas) target = absl::StrCat("ipv4:", target);
   std::vector<Stubs> stubs;
   for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_connections)); ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per channel
     args.SetInt("kneecoach.bench.connection", i);
+    if (replicas) args.SetServiceConfigJSON(R"({"loadBalancingConfig": [{"round_robin": {}}]})");
     auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
       std::fprintf(stderr, "kneecoach-bench: cannot connect to %s\n", target.c_str());

@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config tzdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev zlib1g-dev)
+  libabsl-dev libsqlitecpp-dev libsqlite3-dev libgtest-dev libgmock-dev libssl-dev zlib1g-dev
+  libpq-dev)
+# libpq-dev: the server links libpq for its PostgreSQL store (--store=postgresql://...), so the
+# plain build needs it; the PostgreSQL server itself is only needed by the tests (below).
 # --- desktop client (clients/desktop, kneecoach-desktop) and its end-to-end test ----------
 # Qt 6 Widgets, Charts and Test. apt runs with --no-install-recommends, so every package is
 # named: Qt6Charts' CMake config needs Qt6OpenGL, which is in libqt6opengl6-dev (only a
@@ -39,6 +42,9 @@ if [ "${1:-}" = "--test" ]; then
   # and dates one program back with the sqlite3 shell (the server has no clock to set).
   packages+=(chromium sqlite3)
   # --- end patient web app -------------------------------------------------------------------
+  # PostgreSQL 15 for PostgresStore's tests: tests/pg/pg_cluster.sh starts throwaway clusters
+  # with its initdb and pg_ctl (as the postgres user the package creates, when run as root).
+  packages+=(postgresql-15)
 fi
 
 missing=()

@@ -172,7 +172,10 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization) {
     return caller;
   }
   const std::string hash = HashSecret(secret);
-  std::optional<AccessCache::Credential> credential = state_.access_cache.FindCredential(hash);
+  // Kept credentials are not used while another replica's change may not have reached this
+  // one (a revoked token).
+  std::optional<AccessCache::Credential> credential;
+  if (state_.store.ChangesCurrent()) credential = state_.access_cache.FindCredential(hash);
   if (!credential.has_value()) {
     const uint64_t generation = state_.access_cache.generation();
     auto stored = internal::InRead(
@@ -240,7 +243,7 @@ absl::Status Core::Authorize(RequestContext& ctx, const Message& request) {
   };
   const std::string key = OwnerKey(parsed);
   std::optional<Scope> cached;
-  if (!key.empty()) {
+  if (!key.empty() && state_.store.ChangesCurrent()) {
     if (auto owner = state_.access_cache.FindOwner(key); owner.has_value()) {
       cached = FromOwner(*owner);
     }

@@ -19,7 +19,25 @@ Core::Core(const Library& library, Store& store, const Clock& clock, IdGenerator
     : state_(library, store, clock, ids, std::move(options)) {
   // The page tokens' key is the store's, so tokens survive restarts and work on every replica.
   internal::LoadPageKey(state_.store);
+  // What other replicas sharing the store commit reaches this one's caches (a store only
+  // this process uses never calls).
+  state_.store.WatchChanges([this](const StoreChange& change) {
+    switch (change.kind) {
+      case StoreChange::Kind::kProgram:
+        state_.plan_cache.Invalidate(change.program_id);
+        break;
+      case StoreChange::Kind::kAccess:
+        state_.access_cache.Invalidate();
+        break;
+      case StoreChange::Kind::kEverything:
+        state_.plan_cache.InvalidateAll();
+        state_.access_cache.Invalidate();
+        break;
+    }
+  });
 }
+
+Core::~Core() { state_.store.WatchChanges({}); }
 
 namespace {
 

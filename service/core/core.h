@@ -37,6 +37,8 @@ class Core {
   // All references must outlive the Core.
   Core(const Library& library, Store& store, const Clock& clock, IdGenerator& ids,
        CoreOptions options = {});
+  // Stops listening to the store's changes (Store::WatchChanges).
+  ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 

@@ -221,7 +221,10 @@ absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> SessionService::GetTodaySes
   const absl::Time now = clock_.Now();
   // The basic plan, kept or made (and kept).
   std::string plan;
-  if (std::optional<std::string> kept = plan_cache_.Find(id, now); kept.has_value()) {
+  // A plan kept while another replica's change may not have reached this one is not used.
+  std::optional<std::string> kept;
+  if (store_.ChangesCurrent()) kept = plan_cache_.Find(id, now);
+  if (kept.has_value()) {
     ASSIGN_OR_RETURN(auto unpacked, plan_codec_.Decompress(*kept));
     plan = std::move(unpacked);
   } else {

@@ -16,12 +16,19 @@ std::string SqlitePathOf(absl::string_view spec) {
 
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view spec,
                                                  const StoreOptions& options) {
+  if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {
+    PostgresStoreOptions postgres = options.postgres;
+    postgres.conninfo = std::string(spec);
+    auto store = PostgresStore::Open(postgres);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(*std::move(store));
+  }
   const std::string path = SqlitePathOf(spec);
   if (path.empty() && spec != "sqlite:") {
     return absl::InvalidArgumentError(
         absl::StrCat("--store: \"", spec,
-                     "\" names no known store; use sqlite:PATH (e.g. sqlite:var/kneecoach.db) "
-                     "or sqlite::memory:"));
+                     "\" names no known store; use sqlite:PATH (e.g. sqlite:var/kneecoach.db), "
+                     "sqlite::memory: or postgresql://HOST/DATABASE"));
   }
   if (path.empty()) {
     return absl::InvalidArgumentError("--store: sqlite: needs a database path (sqlite:PATH)");

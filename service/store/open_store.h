@@ -1,7 +1,10 @@
 // Opening the store named by one spec string (the server's --store flag):
 //   sqlite:PATH                a SQLite database file (created and migrated if needed)
 //   sqlite::memory: / :memory: a SQLite database in memory (tests)
-// Other backends add their scheme here (the PostgreSQL store: postgresql://...).
+//   postgresql://... / postgres://...
+//                              a PostgreSQL database (PostgresStore, libpq's connection URI;
+//                              the password from a passfile or libpq's environment: see
+//                              postgres_store.h), migrated if needed
 #pragma once
 
 #include <memory>
@@ -9,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "service/store/postgres_store.h"
 #include "service/store/sqlite_store.h"
 #include "service/store/store.h"
 
@@ -18,6 +22,8 @@ namespace kneecoach {
 // its location (SqliteStoreOptions::path is taken from the spec).
 struct StoreOptions {
   SqliteStoreOptions sqlite;
+  // PostgresStoreOptions::conninfo is taken from the spec.
+  PostgresStoreOptions postgres;
 };
 
 // The store named by `spec`, open and migrated. INVALID_ARGUMENT naming --store for a spec

@@ -59,6 +59,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,7 @@
 #include "kneecoach/v1/protocol.pb.h"
 #include "kneecoach/v1/report.pb.h"
 #include "kneecoach/v1/session.pb.h"
+#include "service/store/store_change.h"
 
 namespace kneecoach {
 
@@ -284,6 +286,13 @@ class Txn {
   // A Txn waiting in Commit() may wait for other requests' Txns to end: hold no lock
   // across Commit() (or a write Txn's destruction) that another request's Txn needs.
   virtual absl::Status Commit() = 0;
+
+  // Several processes sharing one store (server replicas on PostgreSQL) each keep caches
+  // (today's plans, credentials). A write Txn names what it changed before Commit(); when
+  // it commits, every other process watching the store (Store::WatchChanges) hears of it,
+  // and if it does not commit, no one does. A store only one process uses (SQLite) ignores
+  // it. Errors as for a write.
+  virtual absl::Status AnnounceChange(const StoreChange& change) { return absl::OkStatus(); }
 };
 
 class Store {
@@ -301,6 +310,16 @@ class Store {
   // false for a store created since (records of that kind are never stored again). A
   // backend that copies records from an older store answers for what it copied.
   virtual bool MayHoldUnscopedRequests() const { return false; }
+
+  // Changes committed by other processes sharing this store (Txn::AnnounceChange): from
+  // now on `listener` is called with each, on a thread of the store's, and with
+  // kEverything whenever some may have been missed (the store's feed of changes was cut).
+  // Call at most once, before serving. A store only one process uses never calls it.
+  virtual void WatchChanges(std::function<void(const StoreChange&)> listener) {}
+  // False while the store cannot vouch that changes committed by other processes reach the
+  // listener (its feed is down, which also means the database cannot be reached): what a
+  // cache holds must not be served then. True for a store only one process uses.
+  virtual bool ChangesCurrent() const { return true; }
 };
 
 }  // namespace kneecoach

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -115,11 +117,14 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess() { Stop(SIGKILL); }
 
-  // Starts the server on `db`; true once it listens. Otherwise false, with what it printed
-  // in output().
+  // Starts the server on `db` (a SQLite path, or a store spec such as postgresql://...);
+  // true once it listens. Otherwise false, with what it printed in output(). Once it
+  // listens, what it prints is read on (so that it never blocks on a full pipe) into
+  // output().
   bool Start(const std::string& db, const std::vector<std::string>& extra_flags = {}) {
+    const bool spec = db.find("://") != std::string::npos;
     std::vector<std::string> argv = {KNEECOACH_SERVER_BIN, "--listen=127.0.0.1:0",
-                                     absl::StrCat("--db=", db),
+                                     absl::StrCat(spec ? "--store=" : "--db=", db),
                                      absl::StrCat("--data_dir=", KNEECOACH_TEST_DATA_DIR)};
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
     out_fd_ = Spawn(argv, &pid_);
@@ -138,6 +143,13 @@ class ServerProcess {
       const size_t end = output_.find(' ', at + 23);
       if (at != std::string::npos && end != std::string::npos &&
           absl::SimpleAtoi(absl::string_view(output_).substr(at + 23, end - at - 23), &port_)) {
+        drain_ = std::thread([this, fd = out_fd_] {
+          char more[4096];
+          for (ssize_t got; (got = ::read(fd, more, sizeof(more))) > 0;) {
+            std::lock_guard<std::mutex> lock(mu_);
+            output_.append(more, got);
+          }
+        });
         return true;
       }
     }
@@ -151,6 +163,7 @@ class ServerProcess {
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = 0;
+    if (drain_.joinable()) drain_.join();  // ends at the pipe's end of file
     if (out_fd_ >= 0) ::close(out_fd_);
     out_fd_ = -1;
     return status;
@@ -161,19 +174,25 @@ class ServerProcess {
     int status = 0;
     if (pid_ > 0) ::waitpid(pid_, &status, 0);
     pid_ = 0;
+    if (drain_.joinable()) drain_.join();
     return status;
   }
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  const std::string& output() const { return output_; }
+  std::string output() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return output_;
+  }
 
  private:
   pid_t pid_ = 0;
   int out_fd_ = -1;
   int port_ = 0;
-  std::string output_;
+  mutable std::mutex mu_;
+  std::string output_;  // guarded by mu_ once drain_ runs
+  std::thread drain_;
 };
 
 }  // namespace kneecoach::testing

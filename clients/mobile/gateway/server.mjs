@@ -19,6 +19,9 @@
 //
 //   node gateway/server.mjs [--port=8080] [--host=127.0.0.1] [--backend=http://127.0.0.1:50051]
 //                           [--static=app/dist]
+// --backend may list several server replicas, comma-separated: calls go round robin, one
+// call at a time (gRPC balances per call, not per connection), and a call that could not
+// reach one replica goes to the next when that is safe (roundRobin below).
 //   env: KNEECOACH_GATEWAY_PORT, KNEECOACH_GATEWAY_HOST, KNEECOACH_BACKEND, KNEECOACH_STATIC
 // --port=0 picks a free port; the log line "gateway listening on http://HOST:PORT" says which.
 import { createServer } from "node:http";
@@ -238,12 +241,52 @@ function guarded(handler, options) {
   };
 }
 
+// Whether a call may be sent again to another replica after the first did not answer: a
+// read (Get*, List*), or a write that carries a request_id (the server stores it once and
+// replays its answer: AIP-155). Any other write might have run before the connection broke.
+export function safeToResend(method, input) {
+  if (/^(Get|List)/.test(method.name)) return true;
+  return typeof input?.requestId === "string" && input.requestId !== "";
+}
+
+// A transport over several replicas' transports: each call goes to the next in turn. When
+// a call gets no answer from its replica (no gRPC status: refused, reset, cut off) and
+// safeToResend allows it, it is sent to the following replicas in turn before failing.
+export function roundRobin(transports) {
+  let next = 0;
+  return {
+    async unary(method, signal, timeoutMs, header, input, ...rest) {
+      const first = next;
+      next = (next + 1) % transports.length;
+      let lastError;
+      for (let i = 0; i < transports.length; i++) {
+        const transport = transports[(first + i) % transports.length];
+        try {
+          return await transport.unary(method, signal, timeoutMs, header, input, ...rest);
+        } catch (e) {
+          const from = ConnectError.from(e, Code.Unavailable);
+          const answered = from.metadata.has("grpc-status");
+          if (answered || from.code !== Code.Unavailable || !safeToResend(method, input) ||
+              signal?.aborted) {
+            throw e;
+          }
+          lastError = e;
+        }
+      }
+      throw lastError;
+    },
+  };
+}
+
 // Starts the gateway; resolves to the listening http.Server.
 // `transport` replaces the gRPC transport to `backend` (tests); any key of `limits` may be
 // given to change that limit.
 export async function startGateway({ host = "127.0.0.1", port = 8080, backend, staticDir, transport, ...rest }) {
   const options = { ...limits, ...rest };
-  transport ??= createGrpcTransport({ baseUrl: backend });
+  const backends = String(backend).split(",").map((b) => b.trim()).filter((b) => b !== "")
+    .map((b) => (b.includes("://") ? b : `http://${b}`));
+  transport ??= backends.length === 1 ? createGrpcTransport({ baseUrl: backends[0] })
+    : roundRobin(backends.map((baseUrl) => createGrpcTransport({ baseUrl })));
   let methods = 0;
   const handler = connectNodeAdapter({
     routes: (router) => {
@@ -263,7 +306,7 @@ export async function startGateway({ host = "127.0.0.1", port = 8080, backend, s
     server.listen(port, host, resolve);
   });
   const addr = server.address();
-  console.log(`gateway: ${methods} methods of ${services.length} services -> ${backend}`);
+  console.log(`gateway: ${methods} methods of ${services.length} services -> ${backends.join(", ")}`);
   console.log(`gateway listening on http://${addr.address}:${addr.port}`);
   return server;
 }
@@ -285,7 +328,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === normalize(process.argv
   startGateway({
     host: flag("host", "KNEECOACH_GATEWAY_HOST", "127.0.0.1"),
     port: Number(flag("port", "KNEECOACH_GATEWAY_PORT", "8080")),
-    backend: backendFlag.includes("://") ? backendFlag : `http://${backendFlag}`,
+    backend: backendFlag,
     staticDir: flag("static", "KNEECOACH_STATIC", join(here, "..", "app", "dist")),
   }).catch((e) => {
     console.error(`gateway: ${e.message}`);

@@ -11,7 +11,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 const mobile = dirname(dirname(fileURLToPath(import.meta.url)));
 execFileSync(process.execPath, [join(mobile, "scripts", "gen.mjs")], { stdio: "ignore" });
-const { forwardAll, relay, services, startGateway } = await import("../gateway/server.mjs");
+const { forwardAll, relay, roundRobin, safeToResend, services, startGateway } = await import("../gateway/server.mjs");
 
 // Every "rpc" of every kneecoach.v1 .proto file, read from the source.
 const protoDir = join(mobile, "..", "..", "proto", "kneecoach", "v1");
@@ -288,4 +288,65 @@ test("static text files go out gzipped to a browser that takes it", async () => 
   } finally {
     await gw.close();
   }
+});
+
+// Several replicas behind one gateway (--backend=A,B): round robin per call, and a call
+// that reached no replica goes to the next one only when sending it again is safe.
+const sessionService = services.find((s) => s.typeName === "kneecoach.v1.SessionService");
+const byName = (name) => sessionService.methods.find((m) => m.name === name);
+function replica(label, behaviour = () => ({ message: { from: label } })) {
+  const calls = [];
+  return {
+    calls,
+    async unary(method, signal, timeoutMs, header, input) {
+      calls.push(method.name);
+      return behaviour(method, input);
+    },
+  };
+}
+const unreachable = () => { throw new ConnectError("connect ECONNREFUSED 127.0.0.1:1", Code.Unavailable); };
+
+test("several replicas: calls go round robin, one call at a time", async () => {
+  const a = replica("a"), b = replica("b");
+  const rr = roundRobin([a, b]);
+  const got = [];
+  for (let i = 0; i < 4; i++) {
+    got.push((await rr.unary(byName("GetTodaySession"), undefined, 1000, new Headers(), {})).message.from);
+  }
+  assert.deepEqual(got, ["a", "b", "a", "b"]);
+});
+
+test("a replica that cannot be reached: reads and writes with a request_id go to the next", async () => {
+  const down = replica("down", unreachable), up = replica("up");
+  const rr = roundRobin([down, up]);
+  const read = await rr.unary(byName("GetTodaySession"), undefined, 1000, new Headers(), {});
+  assert.equal(read.message.from, "up");
+  const rr2 = roundRobin([down, up]);
+  const write = await rr2.unary(byName("ReportSession"), undefined, 1000, new Headers(), { requestId: "r-1" });
+  assert.equal(write.message.from, "up");
+  assert.ok(safeToResend(byName("ListSessions"), {}));
+  assert.ok(!safeToResend(byName("ReportSession"), { requestId: "" }));
+});
+
+test("a write without a request_id, or an answer from the server, is never sent twice", async () => {
+  const down = replica("down", unreachable), up = replica("up");
+  await assert.rejects(roundRobin([down, up]).unary(byName("ReportSession"), undefined, 1000, new Headers(), {}),
+    (e) => ConnectError.from(e).code === Code.Unavailable);
+  assert.deepEqual(up.calls, []);
+  const answered = replica("answered", () => {
+    const e = new ConnectError("program is paused", Code.FailedPrecondition);
+    e.metadata.set("grpc-status", "9");
+    throw e;
+  });
+  const other = replica("other");
+  await assert.rejects(roundRobin([answered, other]).unary(byName("GetTodaySession"), undefined, 1000, new Headers(), {}),
+    (e) => ConnectError.from(e).code === Code.FailedPrecondition);
+  assert.deepEqual(other.calls, []);
+});
+
+test("every replica down: UNAVAILABLE, each tried once", async () => {
+  const a = replica("a", unreachable), b = replica("b", unreachable);
+  await assert.rejects(roundRobin([a, b]).unary(byName("ListSessions"), undefined, 1000, new Headers(), {}),
+    (e) => ConnectError.from(e).code === Code.Unavailable);
+  assert.deepEqual([a.calls.length, b.calls.length], [1, 1]);
 });

@@ -1,0 +1,195 @@
+#include "service/store/pg/pg.h"
+
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/base/internal/endian.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace kneecoach::pg {
+namespace {
+
+// Oids of the built-in types we send (pg_type.h).
+constexpr unsigned int kBoolOid = 16;
+constexpr unsigned int kByteaOid = 17;
+constexpr unsigned int kInt8Oid = 20;
+constexpr unsigned int kTextOid = 25;
+
+const char* PlainMessage(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kAborted:
+      return "database: conflict with a concurrent write; retry";
+    case absl::StatusCode::kAlreadyExists:
+      return "database: record already exists";
+    case absl::StatusCode::kFailedPrecondition:
+      return "database: write refused (a related record is missing, or the database is "
+             "read-only)";
+    case absl::StatusCode::kUnavailable:
+      return "database: unavailable; retry";
+    case absl::StatusCode::kResourceExhausted:
+      return "database: out of space or resources";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "database: statement cancelled";
+    default:
+      return "database: internal error";
+  }
+}
+
+}  // namespace
+
+absl::StatusCode CodeForSqlState(absl::string_view s) {
+  if (s.size() != 5) return absl::StatusCode::kUnavailable;  // no server answer
+  if (s == "40001" || s == "40P01") return absl::StatusCode::kAborted;
+  if (s == "23505") return absl::StatusCode::kAlreadyExists;
+  if (absl::StartsWith(s, "23")) return absl::StatusCode::kFailedPrecondition;
+  if (absl::StartsWith(s, "08")) return absl::StatusCode::kUnavailable;
+  if (s == "57P01" || s == "57P02" || s == "57P03") return absl::StatusCode::kUnavailable;
+  if (s == "53300") return absl::StatusCode::kUnavailable;  // too many connections
+  if (absl::StartsWith(s, "53")) return absl::StatusCode::kResourceExhausted;
+  if (s == "25006") return absl::StatusCode::kFailedPrecondition;
+  if (s == "57014") return absl::StatusCode::kDeadlineExceeded;
+  return absl::StatusCode::kInternal;
+}
+
+absl::Status ErrorForSqlState(absl::string_view sqlstate, absl::string_view detail) {
+  const absl::StatusCode code = CodeForSqlState(sqlstate);
+  absl::Status status(code, PlainMessage(code));
+  status.SetPayload(kPgDetailUrl,
+                    absl::Cord(absl::StrCat(sqlstate.empty() ? "-----" : sqlstate, ": ", detail)));
+  return status;
+}
+
+Param Param::Text(absl::string_view s) { return Param(kTextOid, std::string(s)); }
+Param Param::Bytes(absl::string_view s) { return Param(kByteaOid, std::string(s)); }
+Param Param::Int(int64_t v) {
+  std::string bytes(8, '\0');
+  absl::big_endian::Store64(bytes.data(), static_cast<uint64_t>(v));
+  return Param(kInt8Oid, std::move(bytes));
+}
+Param Param::Bool(bool v) { return Param(kBoolOid, std::string(1, v ? '\1' : '\0')); }
+
+void Result::Free::operator()(PGresult* r) const { PQclear(r); }
+
+int Result::rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+
+int64_t Result::affected() const {
+  if (!result_) return 0;
+  int64_t n = 0;
+  return absl::SimpleAtoi(PQcmdTuples(result_.get()), &n) ? n : 0;
+}
+
+bool Result::IsNull(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+
+std::string Result::String(int row, int column) const {
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     PQgetlength(result_.get(), row, column));
+}
+
+int64_t Result::Int(int row, int column) const {
+  const char* v = PQgetvalue(result_.get(), row, column);
+  switch (PQgetlength(result_.get(), row, column)) {
+    case 8:
+      return static_cast<int64_t>(absl::big_endian::Load64(v));
+    case 4:
+      return static_cast<int32_t>(absl::big_endian::Load32(v));
+    case 2:
+      return static_cast<int16_t>(absl::big_endian::Load16(v));
+    default:
+      return 0;
+  }
+}
+
+bool Result::Bool(int row, int column) const {
+  return PQgetlength(result_.get(), row, column) == 1 && PQgetvalue(result_.get(), row, column)[0];
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (conn == nullptr) return absl::ResourceExhaustedError("database: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    absl::Status status = ErrorForSqlState("", PQerrorMessage(conn));
+    PQfinish(conn);
+    return status;
+  }
+  return std::unique_ptr<Connection>(new Connection(conn));
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+bool Connection::InTransaction() const {
+  const PGTransactionStatusType t = PQtransactionStatus(conn_);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+int Connection::backend_pid() const { return PQbackendPID(conn_); }
+
+absl::Status Connection::Reset() {
+  prepared_.clear();
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) return ErrorForSqlState("", PQerrorMessage(conn_));
+  return absl::OkStatus();
+}
+
+absl::Status Connection::Failure(PGresult* result) const {
+  // A lost connection leaves no SQLSTATE on the result (or no result at all).
+  const char* sqlstate = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  if (sqlstate == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    return ErrorForSqlState("", PQerrorMessage(conn_));
+  }
+  return ErrorForSqlState(sqlstate, PQresultErrorMessage(result));
+}
+
+absl::Status Connection::Exec(const std::string& sql) {
+  PGresult* raw = PQexec(conn_, sql.c_str());
+  Result result(raw);
+  const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(raw);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Connection::Prepared(const std::string& sql,
+                                                 const std::vector<Param>& params) {
+  auto found = prepared_.find(sql);
+  if (found != prepared_.end()) return found->second;
+  std::string name = absl::StrCat("k", next_name_++);
+  std::vector<unsigned int> types;
+  types.reserve(params.size());
+  for (const Param& p : params) types.push_back(p.oid());
+  PGresult* raw = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()),
+                            types.empty() ? nullptr : types.data());
+  Result result(raw);
+  if (raw == nullptr || PQresultStatus(raw) != PGRES_COMMAND_OK) return Failure(raw);
+  prepared_.emplace(sql, name);
+  return name;
+}
+
+absl::StatusOr<Result> Connection::Run(const std::string& sql, const std::vector<Param>& params) {
+  absl::StatusOr<std::string> name = Prepared(sql, params);
+  if (!name.ok()) return name.status();
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats(params.size(), 1);
+  values.reserve(params.size());
+  lengths.reserve(params.size());
+  for (const Param& p : params) {
+    values.push_back(p.bytes().data());
+    lengths.push_back(static_cast<int>(p.bytes().size()));
+  }
+  PGresult* raw = PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
+                                 values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
+  Result result(raw);
+  const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(raw);
+  return result;
+}
+
+}  // namespace kneecoach::pg

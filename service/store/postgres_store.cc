@@ -1,0 +1,810 @@
+#include "service/store/postgres_store.h"
+
+#include <unistd.h>
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "service/domain/errors.h"
+#include "service/store/pg/change_feed.h"
+#include "service/store/pg/pg.h"
+#include "service/store/pg/schema.h"
+
+namespace kneecoach {
+
+using pg::Param;
+using pg::Result;
+
+struct PostgresStore::Slot {
+  std::unique_ptr<pg::Connection> conn;
+};
+
+namespace {
+
+// Settings of every session, after each (re)connect.
+constexpr const char* kSessionSetup =
+    "SET synchronous_commit TO on; SET client_min_messages TO warning; "
+    "SET application_name TO 'kneecoach'";
+
+absl::Status SetUp(pg::Connection& conn) { return conn.Exec(kSessionSetup); }
+
+// The clinic an idempotency key belongs to: the key starts with "{clinic}|" (RequestKey);
+// keys of the old fixed scopes have none.
+std::string ClinicOfScope(absl::string_view scope) {
+  const size_t bar = scope.find('|');
+  return bar == absl::string_view::npos ? std::string() : std::string(scope.substr(0, bar));
+}
+
+// Page positions are `seq` values; the cursor callers see is opaque (its decimal digits).
+// INVALID_ARGUMENT for a cursor this store never returned or a limit below 1.
+absl::StatusOr<int64_t> AfterSeq(const PageRequest& page) {
+  if (page.limit < 1) return absl::InvalidArgumentError("database: page limit below 1");
+  const std::string& cursor = page.after;
+  if (cursor.empty()) return 0;
+  int64_t seq = 0;
+  if (!absl::SimpleAtoi(cursor, &seq) || seq <= 0 || absl::StrCat(seq) != cursor) {
+    return absl::InvalidArgumentError("database: not a page cursor of this store");
+  }
+  return seq;
+}
+std::string NextCursor(int64_t seq) { return absl::StrCat(seq); }
+
+template <typename T>
+absl::StatusOr<T> ParseRecord(const std::string& bytes, absl::string_view table) {
+  T message;
+  if (!message.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("corrupt record in ", table));
+  }
+  return message;
+}
+
+// A conjunction of SQL conditions with their parameters ($1, $2... in order).
+struct Where {
+  std::string sql;
+  std::vector<Param> params;
+  void Add(absl::string_view clause_with_dollar, Param p) {
+    params.push_back(std::move(p));
+    const std::string n = absl::StrCat("$", params.size());
+    std::string clause(clause_with_dollar);
+    const size_t at = clause.find('?');
+    clause.replace(at, 1, n);
+    absl::StrAppend(&sql, sql.empty() ? "" : " AND ", clause);
+  }
+};
+
+absl::Status MissingParent(absl::string_view kind, absl::string_view id) {
+  return absl::FailedPreconditionError(absl::StrCat("database: no ", kind, " ", id));
+}
+
+absl::Status Duplicate(absl::string_view kind, absl::string_view id) {
+  return absl::AlreadyExistsError(absl::StrCat("database: ", kind, " ", id, " already exists"));
+}
+
+}  // namespace
+
+class PostgresTxn final : public Txn {
+ public:
+  PostgresTxn(PostgresStore& store, PostgresStore::Slot* slot, bool write)
+      : store_(store), slot_(slot), write_(write) {}
+
+  ~PostgresTxn() override {
+    if (open_) {
+      // Rolls back; a dead connection is replaced when the pool next hands it out.
+      slot_->conn->Exec("ROLLBACK").IgnoreError();
+    }
+    store_.Release(slot_);
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetRequestResult(
+      absl::string_view scope, absl::string_view request_id) override {
+    auto stored = GetStoredRequest(scope, request_id);
+    if (!stored.ok()) return stored.status();
+    if (!stored->has_value()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move((*stored)->response));
+  }
+
+  absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
+      absl::string_view scope, absl::string_view request_id) override {
+    auto r =
+        Run("SELECT response, digest FROM requests WHERE clinic_id = $1 AND scope = $2 "
+            "AND request_id = $3",
+            {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id)});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<StoredRequest>();
+    return std::optional<StoredRequest>(StoredRequest{r->String(0, 0), r->String(0, 1)});
+  }
+
+  absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
+                                const std::string& response, absl::string_view digest) override {
+    auto r =
+        Run("INSERT INTO requests(clinic_id, scope, request_id, response, digest) "
+            "VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id),
+             Param::Bytes(response), Param::Text(digest)});
+    if (!r.ok()) return r.status();
+    if (r->affected() == 0) return Duplicate("request", request_id);
+    return absl::OkStatus();
+  }
+
+  // The value stored under `name`; in a write Txn, stores `value` first if there is none
+  // (a concurrent Txn storing one too: ABORTED, and the retry reads the winner's).
+  absl::StatusOr<std::string> GetOrPutSecret(const std::string& name,
+                                             const std::string& value) override {
+    auto r = write_
+                 ? Run("WITH ins AS (INSERT INTO secrets(name, value) VALUES($1, $2) "
+                       "ON CONFLICT DO NOTHING RETURNING value) "
+                       "SELECT value FROM ins UNION ALL SELECT value FROM secrets WHERE name = $1",
+                       {name, Param::Bytes(value)})
+                 : Run("SELECT value FROM secrets WHERE name = $1", {name});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound("secret", name);
+    return r->String(0, 0);
+  }
+
+  absl::Status InsertPatient(const std::string& id, const v1::Patient& p) override {
+    return InsertTop("patients", "patient", p.clinic(), id, p);
+  }
+  absl::Status UpdatePatient(const std::string& id, const v1::Patient& p) override {
+    return Update("patients", "patient", id, p);
+  }
+  absl::StatusOr<v1::Patient> GetPatient(const std::string& id) override {
+    return Get<v1::Patient>("patients", "patient", id);
+  }
+  absl::StatusOr<Page<v1::Patient>> ListPatients(const std::string& clinic,
+                                                 const std::string& physiotherapist_id,
+                                                 PageRequest page) override {
+    Where where;
+    if (!clinic.empty()) where.Add("clinic_id = ?", clinic);
+    if (!physiotherapist_id.empty()) {
+      where.Add("id IN (SELECT patient_id FROM assignments WHERE user_id = ?)", physiotherapist_id);
+    }
+    return List<v1::Patient>("patients", std::move(where), false, page);
+  }
+
+  absl::Status InsertProgram(const std::string& id, const std::string& patient_id,
+                             const v1::Program& p) override {
+    return InsertChild("programs", "program", "patients", "patient", patient_id, id, "patient_id",
+                       {}, p);
+  }
+  absl::Status UpdateProgram(const std::string& id, const v1::Program& p) override {
+    return Update("programs", "program", id, p);
+  }
+  absl::StatusOr<v1::Program> GetProgram(const std::string& id) override {
+    return Get<v1::Program>("programs", "program", id);
+  }
+  absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
+                                                 PageRequest page) override {
+    Where where;
+    if (!patient_id.empty()) where.Add("patient_id = ?", patient_id);
+    return List<v1::Program>("programs", std::move(where), true, page);
+  }
+  absl::StatusOr<Page<v1::Program>> ListClinicPrograms(const std::string& clinic,
+                                                       const std::string& physiotherapist_id,
+                                                       PageRequest page) override {
+    Where where;
+    where.Add("clinic_id = ?", clinic);
+    if (!physiotherapist_id.empty()) {
+      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
+                physiotherapist_id);
+    }
+    return List<v1::Program>("programs", std::move(where), true, page);
+  }
+  absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
+    auto after = AfterSeq(page);
+    if (!after.ok()) return after.status();
+    auto r = Run("SELECT seq, id FROM programs WHERE seq > $1 ORDER BY seq LIMIT $2",
+                 {*after, int64_t{page.limit} + 1});
+    if (!r.ok()) return r.status();
+    return ReadPage<std::string>(
+        *r, page.limit, [&](int row) -> absl::StatusOr<std::string> { return r->String(row, 1); });
+  }
+
+  absl::Status InsertSession(const std::string& id, const std::string& program_id,
+                             const v1::Session& s) override {
+    return InsertChild("sessions", "session", "programs", "program", program_id, id, "program_id",
+                       {{"local_date", s.local_date()}}, s);
+  }
+  absl::StatusOr<Page<v1::Session>> ListSessions(const std::string& program_id,
+                                                 PageRequest page) override {
+    Where where;
+    where.Add("program_id = ?", program_id);
+    return List<v1::Session>("sessions", std::move(where), true, page);
+  }
+  absl::StatusOr<std::vector<v1::Session>> SessionsSince(const std::string& program_id,
+                                                         const std::string& from) override {
+    return Since<v1::Session>("sessions", program_id, from);
+  }
+
+  absl::Status InsertCheckIn(const std::string& id, const std::string& program_id,
+                             const v1::MorningCheckIn& c) override {
+    return InsertChild("check_ins", "check-in", "programs", "program", program_id, id, "program_id",
+                       {{"local_date", c.local_date()}}, c);
+  }
+  absl::StatusOr<Page<v1::MorningCheckIn>> ListCheckIns(const std::string& program_id,
+                                                        PageRequest page) override {
+    Where where;
+    where.Add("program_id = ?", program_id);
+    return List<v1::MorningCheckIn>("check_ins", std::move(where), true, page);
+  }
+  absl::StatusOr<std::vector<v1::MorningCheckIn>> CheckInsSince(const std::string& program_id,
+                                                                const std::string& from) override {
+    return Since<v1::MorningCheckIn>("check_ins", program_id, from);
+  }
+
+  absl::Status InsertOutcome(const std::string& id, const std::string& program_id,
+                             const v1::Outcome& o) override {
+    return InsertChild("outcomes", "outcome", "programs", "program", program_id, id, "program_id",
+                       {{"kind", int64_t{o.kind()}}}, o);
+  }
+  absl::StatusOr<Page<v1::Outcome>> ListOutcomes(const std::string& program_id,
+                                                 v1::OutcomeKind kind, PageRequest page) override {
+    Where where;
+    where.Add("program_id = ?", program_id);
+    if (kind != v1::OUTCOME_KIND_UNSPECIFIED) where.Add("kind = ?", int64_t{kind});
+    return List<v1::Outcome>("outcomes", std::move(where), true, page);
+  }
+
+  absl::Status InsertDecision(const std::string& id, const std::string& program_id,
+                              const v1::Decision& d) override {
+    return InsertChild("decisions", "decision", "programs", "program", program_id, id, "program_id",
+                       {{"state", int64_t{d.state()}}}, d);
+  }
+  absl::Status UpdateDecision(const std::string& id, const v1::Decision& d) override {
+    return Update("decisions", "decision", id, d, {{"state", int64_t{d.state()}}});
+  }
+  absl::StatusOr<v1::Decision> GetDecision(const std::string& id) override {
+    return Get<v1::Decision>("decisions", "decision", id);
+  }
+  absl::StatusOr<Page<v1::Decision>> ListDecisions(const std::string& program_id,
+                                                   v1::DecisionState state,
+                                                   PageRequest page) override {
+    Where where;
+    where.Add("program_id = ?", program_id);
+    if (state != v1::DECISION_STATE_UNSPECIFIED) where.Add("state = ?", int64_t{state});
+    return List<v1::Decision>("decisions", std::move(where), true, page);
+  }
+
+  absl::Status InsertAlert(const std::string& id, const std::string& program_id,
+                           const std::string& patient_id, const std::string& clinic,
+                           const v1::Alert& a) override {
+    return InsertChild("alerts", "alert", "programs", "program", program_id, id, "program_id",
+                       {{"patient_id", patient_id},
+                        {"clinic", clinic},
+                        {"acknowledged", Param::Bool(a.acknowledged())}},
+                       a);
+  }
+  absl::Status UpdateAlert(const std::string& id, const v1::Alert& a) override {
+    return Update("alerts", "alert", id, a, {{"acknowledged", Param::Bool(a.acknowledged())}});
+  }
+  absl::StatusOr<v1::Alert> GetAlert(const std::string& id) override {
+    return Get<v1::Alert>("alerts", "alert", id);
+  }
+  absl::StatusOr<Page<v1::Alert>> ListAlerts(const AlertFilter& f, PageRequest page) override {
+    Where where;
+    if (!f.program_id.empty()) where.Add("program_id = ?", f.program_id);
+    if (!f.clinic.empty()) where.Add("clinic = ?", f.clinic);
+    if (!f.physiotherapist_id.empty()) {
+      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
+                f.physiotherapist_id);
+    }
+    if (f.unacknowledged_only) where.Add("acknowledged = ?", Param::Bool(false));
+    return List<v1::Alert>("alerts", std::move(where), true, page);
+  }
+
+  absl::Status PutProtocol(const std::string& id, const v1::Protocol& p) override {
+    auto r =
+        Run("INSERT INTO protocols(id, data) VALUES($1, $2) "
+            "ON CONFLICT(id) DO UPDATE SET data = excluded.data",
+            {id, Param::Bytes(p.SerializeAsString())});
+    return r.status();
+  }
+  absl::StatusOr<v1::Protocol> GetProtocol(const std::string& id) override {
+    return Get<v1::Protocol>("protocols", "protocol", id);
+  }
+  absl::StatusOr<Page<v1::Protocol>> ListProtocols(PageRequest page) override {
+    return List<v1::Protocol>("protocols", Where(), false, page);
+  }
+
+  absl::Status InsertClinic(const std::string& id, const v1::Clinic& c) override {
+    auto r = Run("INSERT INTO clinics(id, data) VALUES($1, $2) ON CONFLICT DO NOTHING",
+                 {id, Param::Bytes(c.SerializeAsString())});
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Duplicate("clinic", id) : absl::OkStatus();
+  }
+  absl::StatusOr<v1::Clinic> GetClinic(const std::string& id) override {
+    return Get<v1::Clinic>("clinics", "clinic", id);
+  }
+  absl::Status InsertUser(const std::string& id, const std::string& patient_id,
+                          const v1::User& u) override {
+    auto r =
+        Run("INSERT INTO users(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING",
+            {u.clinic(), id, patient_id, Param::Bytes(u.SerializeAsString())});
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Duplicate("user", id) : absl::OkStatus();
+  }
+  absl::Status UpdateUser(const std::string& id, const v1::User& u) override {
+    return Update("users", "user", id, u);
+  }
+  absl::StatusOr<v1::User> GetUser(const std::string& id) override {
+    return Get<v1::User>("users", "user", id);
+  }
+  absl::StatusOr<Page<v1::User>> ListUsers(const std::string& clinic, PageRequest page) override {
+    Where where;
+    where.Add("clinic_id = ?", clinic);
+    return List<v1::User>("users", std::move(where), false, page);
+  }
+  absl::StatusOr<std::optional<v1::User>> FindPatientUser(const std::string& patient_id) override {
+    auto r = Run("SELECT data FROM users WHERE patient_id = $1 ORDER BY seq LIMIT 1", {patient_id});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<v1::User>();
+    auto user = ParseRecord<v1::User>(r->String(0, 0), "users");
+    if (!user.ok()) return user.status();
+    return std::optional<v1::User>(*std::move(user));
+  }
+  absl::Status InsertToken(const std::string& id, const std::string& user_id,
+                           const std::string& secret_hash, const v1::Token& t,
+                           const std::string& parent_id) override {
+    // The secret's row (reference table) and the token's (by clinic) in one statement: the
+    // token only if its secret was new, both only if the user exists.
+    auto r =
+        Run("WITH u AS (SELECT clinic_id FROM users WHERE id = $2 LIMIT 1), "
+            "dup AS (SELECT 1 FROM tokens WHERE id = $1), "
+            "s AS (INSERT INTO token_secrets(secret_hash, clinic_id, token_id) "
+            "  SELECT $3, u.clinic_id, $1 FROM u WHERE NOT EXISTS (SELECT 1 FROM dup) "
+            "  ON CONFLICT DO NOTHING RETURNING clinic_id), "
+            "t AS (INSERT INTO tokens(clinic_id, id, user_id, parent_id, data) "
+            "  SELECT s.clinic_id, $1, $2, $4, $5 FROM s ON CONFLICT DO NOTHING RETURNING 1) "
+            "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t)",
+            {id, user_id, secret_hash, parent_id, Param::Bytes(t.SerializeAsString())});
+    if (!r.ok()) return r.status();
+    if (r->Int(0, 0) == 0) return MissingParent("user", user_id);
+    if (r->Int(0, 1) == 0) return Duplicate("token", id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(const std::string& parent_id) override {
+    return FindTokens("parent_id = $1 ORDER BY seq", parent_id);
+  }
+  absl::Status UpdateToken(const std::string& id, const v1::Token& t) override {
+    return Update("tokens", "token", id, t);
+  }
+  absl::StatusOr<TokenRecord> GetToken(const std::string& id) override {
+    auto found = FindTokens("id = $1 LIMIT 1", id);
+    if (!found.ok()) return found.status();
+    if (found->empty()) return NotFound("token", id);
+    return std::move(found->front());
+  }
+  absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
+      const std::string& secret_hash) override {
+    // The reference table names the clinic; the token is read from that clinic's rows.
+    auto found = FindTokens(
+        "(clinic_id, id) = (SELECT clinic_id, token_id FROM token_secrets WHERE secret_hash = $1)",
+        secret_hash);
+    if (!found.ok()) return found.status();
+    if (found->empty()) return std::optional<TokenRecord>();
+    return std::optional<TokenRecord>(std::move(found->front()));
+  }
+  absl::StatusOr<Page<v1::Token>> ListTokens(const std::string& user_id,
+                                             PageRequest page) override {
+    Where where;
+    where.Add("user_id = ?", user_id);
+    return List<v1::Token>("tokens", std::move(where), true, page);
+  }
+  absl::Status InsertEnrollmentCode(const std::string& code_hash, const std::string& patient_id,
+                                    int64_t expire_unix_seconds) override {
+    auto r = Run(
+        "INSERT INTO enrollment_codes(code_hash, clinic_id, patient_id, expire_unix) "
+        "SELECT $1, COALESCE((SELECT clinic_id FROM patients WHERE id = $2 LIMIT 1), ''), $2, $3 "
+        "ON CONFLICT DO NOTHING",
+        {code_hash, patient_id, expire_unix_seconds});
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Duplicate("enrollment code", "") : absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
+      const std::string& code_hash, int64_t now_unix_seconds) override {
+    auto r =
+        Run("UPDATE enrollment_codes SET used = true WHERE code_hash = $1 AND NOT used "
+            "AND expire_unix > $2 RETURNING patient_id",
+            {code_hash, now_unix_seconds});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return std::optional<std::string>();
+    return std::optional<std::string>(r->String(0, 0));
+  }
+  absl::Status SetAssignments(const std::string& patient_id,
+                              const std::vector<std::string>& user_ids) override {
+    if (auto r = Run("DELETE FROM assignments WHERE patient_id = $1", {patient_id}); !r.ok()) {
+      return r.status();
+    }
+    for (const std::string& user_id : user_ids) {
+      auto r =
+          Run("INSERT INTO assignments(clinic_id, patient_id, user_id) "
+              "SELECT COALESCE((SELECT clinic_id FROM patients WHERE id = $1 LIMIT 1), ''), $1, $2 "
+              "ON CONFLICT DO NOTHING",
+              {patient_id, user_id});
+      if (!r.ok()) return r.status();
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
+                                  const std::string& user_id) override {
+    auto r = Run("SELECT 1 FROM assignments WHERE patient_id = $1 AND user_id = $2 LIMIT 1",
+                 {patient_id, user_id});
+    if (!r.ok()) return r.status();
+    return r->rows() > 0;
+  }
+  absl::Status InsertAudit(const std::string& id, const std::string& clinic,
+                           const std::string& patient_id, const v1::AuditEntry& e) override {
+    auto r =
+        Run("INSERT INTO audit(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4) "
+            "ON CONFLICT DO NOTHING",
+            {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())});
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Duplicate("audit entry", id) : absl::OkStatus();
+  }
+  absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
+                                                 PageRequest page) override {
+    Where where;
+    where.Add("clinic_id = ?", clinic);
+    return List<v1::AuditEntry>("audit", std::move(where), true, page);
+  }
+  absl::Status ErasePatient(const std::string& patient_id) override {
+    // As SqliteStore::ErasePatient, in the same order. bytea columns are searched for the
+    // UTF-8 bytes of a resource name.
+    static constexpr const char* kStatements[] = {
+        // Stored responses of earlier requests mention the patient or their programs.
+        ("DELETE FROM requests WHERE position(convert_to('patients/' || $1, 'UTF8') "
+         "IN response) > 0"),
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = $1 "
+         "AND position(convert_to('programs/' || p.id, 'UTF8') IN requests.response) > 0)"),
+        // And the patient's own user: responses naming it or its tokens (a device's label),
+        // and the requests it made (its name is in their key).
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1 "
+         "AND (position(convert_to('users/' || u.id, 'UTF8') IN requests.response) > 0 "
+         "OR position('users/' || u.id IN requests.scope) > 0))"),
+        // Audit entries of what the patient's user did or had done to it (its tokens).
+        ("DELETE FROM audit WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1 "
+         "AND position(convert_to('users/' || u.id, 'UTF8') IN audit.data) > 0)"),
+        "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
+        "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
+        "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
+        "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
+        "DELETE FROM alerts WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
+        "DELETE FROM programs WHERE patient_id = $1",
+        "DELETE FROM assignments WHERE patient_id = $1",
+        "DELETE FROM enrollment_codes WHERE patient_id = $1",
+        ("DELETE FROM token_secrets WHERE token_id IN (SELECT t.id FROM tokens t JOIN users u "
+         "ON u.clinic_id = t.clinic_id AND u.id = t.user_id WHERE u.patient_id = $1)"),
+        "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE patient_id = $1)",
+        "DELETE FROM users WHERE patient_id = $1",
+        "DELETE FROM audit WHERE patient_id = $1",
+        "DELETE FROM patients WHERE id = $1",
+    };
+    for (const char* sql : kStatements) {
+      if (auto r = Run(sql, {patient_id}); !r.ok()) return r.status();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() override {
+    if (!open_) {
+      return failed_.ok() ? absl::FailedPreconditionError("database: Txn used after Commit()")
+                          : failed_;
+    }
+    if (!failed_.ok()) {
+      // PostgreSQL's transaction is aborted: COMMIT would only roll it back.
+      open_ = false;
+      slot_->conn->Exec("ROLLBACK").IgnoreError();
+      return failed_;
+    }
+    // Told to the other replicas by PostgreSQL when, and only if, the COMMIT succeeds.
+    for (const std::string& payload : announced_) {
+      if (auto n = Run("SELECT pg_notify($1, $2)", {std::string(kChangeChannel), payload});
+          !n.ok()) {
+        open_ = false;
+        slot_->conn->Exec("ROLLBACK").IgnoreError();
+        return n.status();
+      }
+    }
+    auto r = slot_->conn->Run("COMMIT");
+    open_ = false;
+    if (!r.ok()) {
+      // A connection lost during COMMIT leaves the outcome unknown: UNAVAILABLE, and the
+      // write path's retry replays the request if it did commit (idempotency keys).
+      failed_ = r.status();
+      if (slot_->conn->InTransaction()) slot_->conn->Exec("ROLLBACK").IgnoreError();
+      return failed_;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AnnounceChange(const StoreChange& change) override {
+    if (!write_) return absl::FailedPreconditionError("database: a read Txn changes nothing");
+    std::string payload = ChangePayload(store_.origin_, change);
+    for (const std::string& p : announced_) {
+      if (p == payload) return absl::OkStatus();
+    }
+    announced_.push_back(std::move(payload));
+    return absl::OkStatus();
+  }
+
+  // Starts the transaction; called once by Begin().
+  absl::Status Start() {
+    const char* begin = write_ ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                               : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    absl::Status s = slot_->conn->Exec(begin);
+    if (s.ok()) open_ = true;
+    return s;
+  }
+
+ private:
+  // Runs a statement of this Txn. After a failure the transaction is aborted on the server:
+  // this and every later call return that failure.
+  absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params) {
+    if (!failed_.ok()) return failed_;
+    if (!open_) return absl::FailedPreconditionError("database: Txn used after Commit()");
+    auto r = slot_->conn->Run(sql, params);
+    if (!r.ok()) failed_ = r.status();
+    return r;
+  }
+
+  // Steps rows (seq in column 0; limit + 1 asked for, the last only telling that a next page
+  // exists) into a page of items made by `read(row)`.
+  template <typename T, typename Read>
+  static absl::StatusOr<Page<T>> ReadPage(const Result& r, int limit, Read&& read) {
+    Page<T> page;
+    for (int row = 0; row < r.rows(); ++row) {
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next = NextCursor(r.Int(row - 1, 0));
+        break;
+      }
+      absl::StatusOr<T> item = read(row);
+      if (!item.ok()) return item.status();
+      page.items.push_back(*std::move(item));
+    }
+    return page;
+  }
+
+  template <typename T>
+  absl::StatusOr<Page<T>> List(const char* table, Where where, bool newest_first,
+                               PageRequest page) {
+    auto after = AfterSeq(page);
+    if (!after.ok()) return after.status();
+    if (*after > 0) where.Add(newest_first ? "seq < ?" : "seq > ?", *after);
+    where.params.push_back(Param::Int(int64_t{page.limit} + 1));
+    const std::string sql = absl::StrCat(
+        "SELECT seq, data FROM ", table, where.sql.empty() ? "" : " WHERE ", where.sql,
+        " ORDER BY seq ", newest_first ? "DESC" : "ASC", " LIMIT $", where.params.size());
+    auto r = Run(sql, where.params);
+    if (!r.ok()) return r.status();
+    return ReadPage<T>(*r, page.limit,
+                       [&](int row) { return ParseRecord<T>(r->String(row, 1), table); });
+  }
+
+  template <typename T>
+  absl::StatusOr<std::vector<T>> Since(const char* table, const std::string& program_id,
+                                       const std::string& from_date) {
+    auto r = Run(absl::StrCat("SELECT data FROM ", table,
+                              " WHERE program_id = $1 AND local_date >= $2"
+                              " ORDER BY local_date, seq"),
+                 {program_id, from_date});
+    if (!r.ok()) return r.status();
+    std::vector<T> out;
+    out.reserve(r->rows());
+    for (int row = 0; row < r->rows(); ++row) {
+      auto record = ParseRecord<T>(r->String(row, 0), table);
+      if (!record.ok()) return record.status();
+      out.push_back(*std::move(record));
+    }
+    return out;
+  }
+
+  template <typename T>
+  absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
+    auto r = Run(absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1"), {id});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound(kind, id);
+    return ParseRecord<T>(r->String(0, 0), table);
+  }
+
+  absl::Status Update(const char* table, const char* kind, const std::string& id,
+                      const google::protobuf::Message& record,
+                      const std::vector<std::pair<const char*, Param>>& columns = {}) {
+    std::vector<Param> params = {Param::Bytes(record.SerializeAsString()), Param::Text(id)};
+    std::string sets = "data = $1";
+    for (const auto& [name, value] : columns) {
+      params.push_back(value);
+      absl::StrAppend(&sets, ", ", name, " = $", params.size());
+    }
+    auto r = Run(absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2"), params);
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? NotFound(kind, id) : absl::OkStatus();
+  }
+
+  // A row of a table whose clinic the caller names.
+  absl::Status InsertTop(const char* table, const char* kind, const std::string& clinic_id,
+                         const std::string& id, const google::protobuf::Message& record) {
+    auto r = Run(absl::StrCat("INSERT INTO ", table,
+                              "(clinic_id, id, data) VALUES($1, $2, $3) ON CONFLICT DO NOTHING"),
+                 {clinic_id, id, Param::Bytes(record.SerializeAsString())});
+    if (!r.ok()) return r.status();
+    return r->affected() == 0 ? Duplicate(kind, id) : absl::OkStatus();
+  }
+
+  // A row hanging from `parent_id` in `parent_table`: its clinic_id copied from the parent
+  // in the same statement. No parent: FAILED_PRECONDITION (SQLite's foreign key failure);
+  // the id taken: ALREADY_EXISTS. Neither aborts the transaction.
+  absl::Status InsertChild(const char* table, const char* kind, const char* parent_table,
+                           const char* parent_kind, const std::string& parent_id,
+                           const std::string& id, const char* parent_column,
+                           const std::vector<std::pair<const char*, Param>>& columns,
+                           const google::protobuf::Message& record) {
+    std::vector<Param> params = {Param::Text(parent_id), Param::Text(id),
+                                 Param::Bytes(record.SerializeAsString())};
+    std::string names = absl::StrCat("clinic_id, id, ", parent_column, ", data");
+    std::string values = "p.clinic_id, $2, $1, $3";
+    for (const auto& [name, value] : columns) {
+      params.push_back(value);
+      absl::StrAppend(&names, ", ", name);
+      absl::StrAppend(&values, ", $", params.size());
+    }
+    const std::string sql =
+        absl::StrCat("WITH p AS (SELECT clinic_id FROM ", parent_table, " WHERE id = $1 LIMIT 1), ",
+                     "ins AS (INSERT INTO ", table, "(", names, ") SELECT ", values,
+                     " FROM p ON CONFLICT DO NOTHING RETURNING 1) ",
+                     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM ins)");
+    auto r = Run(sql, params);
+    if (!r.ok()) return r.status();
+    if (r->Int(0, 0) == 0) return MissingParent(parent_kind, parent_id);
+    if (r->Int(0, 1) == 0) return Duplicate(kind, id);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<TokenRecord>> FindTokens(const char* where, const std::string& value) {
+    auto r =
+        Run(absl::StrCat("SELECT id, user_id, data, parent_id FROM tokens WHERE ", where), {value});
+    if (!r.ok()) return r.status();
+    std::vector<TokenRecord> tokens;
+    for (int row = 0; row < r->rows(); ++row) {
+      auto token = ParseRecord<v1::Token>(r->String(row, 2), "tokens");
+      if (!token.ok()) return token.status();
+      tokens.push_back(
+          TokenRecord{r->String(row, 0), r->String(row, 1), *std::move(token), r->String(row, 3)});
+    }
+    return tokens;
+  }
+
+  PostgresStore& store_;
+  PostgresStore::Slot* slot_;
+  const bool write_;
+  bool open_ = false;    // BEGIN ran and neither COMMIT nor ROLLBACK has
+  absl::Status failed_;  // the first failed statement: the server aborted the transaction
+  std::vector<std::string> announced_;  // change payloads, notified at Commit()
+};
+
+namespace {
+
+absl::Status Migrate(pg::Connection& conn, int& version) {
+  while (true) {
+    if (absl::Status s = conn.Exec("BEGIN"); !s.ok()) return s;
+    auto step = [&]() -> absl::StatusOr<bool> {
+      // Replicas starting together: the second waits here, then finds the work done.
+      if (auto r = conn.Run("SELECT pg_advisory_xact_lock($1)", {int64_t{pg::kMigrationLockKey}});
+          !r.ok()) {
+        return r.status();
+      }
+      if (absl::Status s =
+              conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
+                        "applied_at timestamptz NOT NULL DEFAULT now())");
+          !s.ok()) {
+        return s;
+      }
+      auto r = conn.Run("SELECT COALESCE(max(version), 0) FROM schema_migrations");
+      if (!r.ok()) return r.status();
+      version = static_cast<int>(r->Int(0, 0));
+      for (const pg::Migration& m : pg::Migrations()) {
+        if (m.version <= version) continue;
+        if (absl::Status s = conn.Exec(m.sql); !s.ok()) return s;
+        if (auto ins =
+                conn.Run("INSERT INTO schema_migrations(version) VALUES($1)", {int64_t{m.version}});
+            !ins.ok()) {
+          return ins.status();
+        }
+        version = m.version;
+        return true;  // one version per transaction
+      }
+      return false;
+    };
+    absl::StatusOr<bool> applied = step();
+    if (!applied.ok()) {
+      conn.Exec("ROLLBACK").IgnoreError();
+      return applied.status();
+    }
+    if (absl::Status s = conn.Exec("COMMIT"); !s.ok()) return s;
+    if (!*applied) return absl::OkStatus();
+  }
+}
+
+}  // namespace
+
+PostgresStore::~PostgresStore() = default;
+
+absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
+    const PostgresStoreOptions& options) {
+  if (options.connections < 1) {
+    return absl::InvalidArgumentError("postgres: the pool needs at least one connection");
+  }
+  std::unique_ptr<PostgresStore> store(new PostgresStore());
+  store->conninfo_ = options.conninfo;
+  // This process's origin in change notifications: its own are not heard back.
+  store->origin_ = absl::StrCat("r", ::getpid(), "-", absl::ToUnixNanos(absl::Now()) % 1000000007);
+  for (int i = 0; i < options.connections; ++i) {
+    auto conn = pg::Connection::Open(options.conninfo);
+    if (!conn.ok()) return conn.status();
+    if (absl::Status s = SetUp(**conn); !s.ok()) return s;
+    if (i == 0) {
+      if (absl::Status s = Migrate(**conn, store->schema_version_); !s.ok()) return s;
+    }
+    auto slot = std::make_unique<Slot>();
+    slot->conn = *std::move(conn);
+    store->slots_.push_back(std::move(slot));
+  }
+  absl::MutexLock lock(&store->mu_);
+  for (auto& slot : store->slots_) store->free_.push_back(slot.get());
+  return store;
+}
+
+void PostgresStore::WatchChanges(std::function<void(const StoreChange&)> listener) {
+  listener_.reset();  // stops the thread of an earlier listener
+  if (!listener) return;
+  listener_ = std::make_unique<ChangeListener>(ChangeListener::Options{
+      .conninfo = conninfo_, .origin = origin_, .on_change = std::move(listener)});
+}
+
+bool PostgresStore::ChangesCurrent() const { return listener_ == nullptr || listener_->current(); }
+
+void PostgresStore::Release(Slot* slot) {
+  absl::MutexLock lock(&mu_);
+  free_.push_back(slot);
+}
+
+absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write) {
+  mu_.LockWhen(absl::Condition(
+      +[](std::vector<Slot*>* free) { return !free->empty(); }, &free_));
+  Slot* slot = free_.back();
+  free_.pop_back();
+  mu_.Unlock();
+  auto txn = std::make_unique<PostgresTxn>(*this, slot, write);  // gives the slot back
+  // A connection the server dropped is found here: reconnect it (the session's prepared
+  // statements go with it), and try BEGIN once more, since nothing of the Txn ran yet.
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s;
+    if (!slot->conn->ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++reconnects_;
+      }
+      s = slot->conn->Reset();
+      if (s.ok()) s = SetUp(*slot->conn);
+    }
+    if (s.ok()) s = txn->Start();
+    if (s.ok()) return std::unique_ptr<Txn>(std::move(txn));
+    if (s.code() != absl::StatusCode::kUnavailable || attempt > 0) return s;
+  }
+}
+
+std::vector<int> PostgresStore::backend_pids() {
+  absl::MutexLock lock(&mu_);
+  std::vector<int> pids;
+  for (const auto& slot : slots_) pids.push_back(slot->conn->ok() ? slot->conn->backend_pid() : 0);
+  return pids;
+}
+
+int64_t PostgresStore::reconnects() {
+  absl::MutexLock lock(&mu_);
+  return reconnects_;
+}
+
+}  // namespace kneecoach

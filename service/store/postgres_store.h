@@ -1,0 +1,106 @@
+// PostgreSQL implementation of Store (libpq through service/store/pg/pg.h), for several
+// stateless server replicas on one database. Schema and its sharding by clinic:
+// service/store/pg/schema.cc.
+//
+// Connections: a fixed pool per process (`connections`). A Txn takes one connection from
+// the pool for its whole life and gives it back when it ends; a connection is never used by
+// two threads at once. Begin() waits for a free connection. Each connection prepares each
+// statement once (by SQL text) and again after a reconnect. A connection the server dropped
+// (restart, pg_terminate_backend, network) is reconnected when a Txn next takes it; if the
+// first statement of a Txn (its BEGIN) finds the connection dead, Begin() reconnects and
+// tries once more, so a replaced backend costs no request. While the server cannot be
+// reached, Begin() and every statement return UNAVAILABLE. synchronous_commit is on: a
+// COMMIT that returned is on the server's disk.
+//
+// Isolation, and why:
+//   write Txns: SERIALIZABLE. SqliteStore runs one writer at a time, so every use case was
+//     written against serial writes: read the program and its sessions, decide, write.
+//     REPEATABLE READ would let two such requests both decide from a state without the other
+//     (write skew: two reports crossing a progression step, two acknowledgements of one
+//     alert). SERIALIZABLE keeps the serial behaviour and turns every conflict into SQLSTATE
+//     40001 (or 40P01, a deadlock), which comes back as ABORTED: the write path (InWrite)
+//     retries the whole request, and the idempotency record makes the retry safe.
+//   read Txns: REPEATABLE READ, READ ONLY: one snapshot for the whole Txn (a list page and
+//     the records it names agree), and a read-only transaction at that level never fails
+//     with a serialization error.
+//
+// Idempotency: PutRequestResult claims (scope, request_id) with INSERT ... ON CONFLICT DO
+// NOTHING in the request's own transaction. Two replicas racing with one request_id both
+// miss it in GetStoredRequest; the first to commit wins, and the other's INSERT meets a row
+// its snapshot cannot see, which PostgreSQL refuses with 40001 (ABORTED) at either level: its
+// retry then finds the winner's response and replays it, so both answers are identical and
+// one record is stored. A conflicting row the Txn can see (a caller that did not look first)
+// is ALREADY_EXISTS, as in SqliteStore.
+//
+// Errors: as in store.h. An insert whose parent is missing (a session of an unknown program)
+// is FAILED_PRECONDITION, a duplicate id ALREADY_EXISTS; both leave the Txn usable (they are
+// found with ON CONFLICT DO NOTHING and INSERT ... SELECT, not by a failed statement). Any
+// other failed statement aborts PostgreSQL's transaction: every later call of the Txn and its
+// Commit() return that failure. Status messages never hold SQL; the server's text is in the
+// status payload pg::kPgDetailUrl.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "service/store/store.h"
+
+namespace kneecoach {
+
+namespace pg {
+class Connection;
+}
+class ChangeListener;
+
+struct PostgresStoreOptions {
+  // A libpq connection URI or key=value string ("postgresql://host/db?..."). The password
+  // comes from a passfile (passfile=... in the URI, PGPASSFILE, ~/.pgpass) or libpq's
+  // environment (PGPASSWORD), never from a command line.
+  std::string conninfo;
+  // Connections in the pool: at most this many Txns run at once in this process.
+  int connections = 8;
+};
+
+class PostgresStore final : public Store {
+ public:
+  // Connects every pooled connection and migrates the schema (under an advisory lock).
+  static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
+  ~PostgresStore() override;
+
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
+
+  // Changes other replicas commit, heard on a dedicated connection that LISTENs
+  // (service/store/pg/change_feed.h); not current while that connection is down.
+  void WatchChanges(std::function<void(const StoreChange&)> listener) override;
+  bool ChangesCurrent() const override;
+
+  int schema_version() const { return schema_version_; }
+
+  // For tests and monitoring: the backend pid of each pooled connection (0 if down) and how
+  // many times connections were re-established.
+  std::vector<int> backend_pids();
+  int64_t reconnects();
+
+  // A pooled connection, held by one Txn at a time (internal).
+  struct Slot;
+
+ private:
+  PostgresStore() = default;
+  void Release(Slot* slot);
+
+  int schema_version_ = 0;
+  std::string conninfo_;
+  std::string origin_;
+  std::unique_ptr<ChangeListener> listener_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);
+  int64_t reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+
+  friend class PostgresTxn;
+};
+
+}  // namespace kneecoach

@@ -1,0 +1,357 @@
+// PostgresStore beyond the Store conformance suite: its pool, reconnects, SQLSTATE mapping,
+// serialization conflicts and migrations, against the real PostgreSQL 15 cluster that
+// tests/pg/pg_cluster.sh starts for this binary.
+#include "service/store/postgres_store.h"
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "service/store/open_store.h"
+#include "service/store/pg/pg.h"
+#include "service/store/pg/schema.h"
+#include "tests/pg/pg_test_db.h"
+
+namespace kneecoach {
+namespace {
+
+using testing::FreshDatabase;
+
+std::unique_ptr<PostgresStore> OpenStore(const std::string& dsn, int connections = 2) {
+  auto store = PostgresStore::Open({.conninfo = dsn, .connections = connections});
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+v1::Patient Patient(const std::string& id, const std::string& clinic) {
+  v1::Patient p;
+  p.set_name("patients/" + id);
+  p.set_display_name(id);
+  p.set_clinic(clinic);
+  return p;
+}
+
+// Runs `fn(txn)` in a committed write Txn.
+template <typename Fn>
+absl::Status Write(Store& store, Fn&& fn) {
+  auto txn = store.Begin(true);
+  if (!txn.ok()) return txn.status();
+  if (absl::Status s = fn(**txn); !s.ok()) return s;
+  return (*txn)->Commit();
+}
+
+TEST(PgSqlState, MapsToTheCodesCallersActOn) {
+  EXPECT_EQ(pg::CodeForSqlState("40001"), absl::StatusCode::kAborted);
+  EXPECT_EQ(pg::CodeForSqlState("40P01"), absl::StatusCode::kAborted);
+  EXPECT_EQ(pg::CodeForSqlState("23505"), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(pg::CodeForSqlState("23503"), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(pg::CodeForSqlState("08006"), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(pg::CodeForSqlState("57P01"), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(pg::CodeForSqlState(""), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(pg::CodeForSqlState("53100"), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(pg::CodeForSqlState("25006"), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(pg::CodeForSqlState("42P01"), absl::StatusCode::kInternal);
+}
+
+TEST(PgConnection, ServerErrorsCarryTheirSqlStateButNoSqlInTheMessage) {
+  const std::string dsn = FreshDatabase();
+  auto conn = pg::Connection::Open(dsn);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  ASSERT_TRUE((*conn)->Exec("CREATE TABLE secret_table (k text PRIMARY KEY)").ok());
+  ASSERT_TRUE((*conn)->Run("INSERT INTO secret_table VALUES($1)", {"a"}).ok());
+  auto dup = (*conn)->Run("INSERT INTO secret_table VALUES($1)", {"a"});
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(absl::StrContains(dup.status().message(), "secret_table"));
+  auto detail = dup.status().GetPayload(pg::kPgDetailUrl);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_TRUE(absl::StrContains(std::string(*detail), "23505")) << *detail;
+
+  ASSERT_TRUE((*conn)->Exec("BEGIN READ ONLY").ok());
+  auto ro = (*conn)->Run("INSERT INTO secret_table VALUES($1)", {"b"});
+  EXPECT_EQ(ro.status().code(), absl::StatusCode::kFailedPrecondition) << ro.status();
+  ASSERT_TRUE((*conn)->Exec("ROLLBACK").ok());
+
+  auto bad = (*conn)->Run("SELECT * FROM no_such_table");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInternal);
+  EXPECT_FALSE(absl::StrContains(bad.status().message(), "no_such_table"));
+}
+
+TEST(PgConnection, BinaryParametersAndResultsRoundTrip) {
+  auto conn = pg::Connection::Open(FreshDatabase());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  const std::string bytes("\0\x01\xff\x7f", 4);
+  auto r =
+      (*conn)->Run("SELECT $1::bytea, $2::bigint, $3::text, $4::boolean",
+                   {pg::Param::Bytes(bytes), int64_t{-5000000000}, "välue", pg::Param::Bool(true)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->String(0, 0), bytes);
+  EXPECT_EQ(r->Int(0, 1), -5000000000);
+  EXPECT_EQ(r->String(0, 2), "välue");
+  EXPECT_TRUE(r->Bool(0, 3));
+}
+
+TEST(PostgresStore, MigratesOnceWhenReplicasStartTogether) {
+  const std::string dsn = FreshDatabase();
+  std::vector<std::thread> replicas;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&] {
+      auto store = PostgresStore::Open({.conninfo = dsn, .connections = 1});
+      EXPECT_TRUE(store.ok()) << store.status();
+      if (store.ok() && (*store)->schema_version() == pg::Migrations().back().version) ++opened;
+    });
+  }
+  for (auto& t : replicas) t.join();
+  EXPECT_EQ(opened.load(), 4);
+  auto conn = pg::Connection::Open(dsn);
+  ASSERT_TRUE(conn.ok());
+  auto rows = (*conn)->Run("SELECT count(*), max(version) FROM schema_migrations");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->Int(0, 0), static_cast<int64_t>(pg::Migrations().size()));
+  EXPECT_EQ(rows->Int(0, 1), pg::Migrations().back().version);
+}
+
+TEST(PostgresStore, EveryClinicTableLeadsItsKeysWithTheClinic) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn);
+  ASSERT_NE(store, nullptr);
+  auto conn = pg::Connection::Open(dsn);
+  ASSERT_TRUE(conn.ok());
+  // Primary keys, unique constraints and foreign keys whose first column is not clinic_id,
+  // outside the reference tables.
+  auto rows = (*conn)->Run(
+      "SELECT c.conrelid::regclass::text || ' ' || c.conname FROM pg_constraint c "
+      "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+      "WHERE c.contype IN ('p', 'u', 'f') AND c.connamespace = 'public'::regnamespace "
+      "AND c.conrelid::regclass::text NOT IN ('clinics', 'protocols', 'token_secrets', "
+      "'enrollment_codes', 'secrets', 'schema_migrations') AND a.attname <> 'clinic_id'");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (int i = 0; i < rows->rows(); ++i) ADD_FAILURE() << rows->String(i, 0);
+}
+
+TEST(PostgresStore, ChildRowsTakeTheirClinicFromTheParent) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Write(*store, [](Txn& txn) {
+                if (auto s = txn.InsertPatient("p1", Patient("p1", "clinics/north")); !s.ok()) {
+                  return s;
+                }
+                v1::Program program;
+                program.set_name("programs/g1");
+                if (auto s = txn.InsertProgram("g1", "p1", program); !s.ok()) return s;
+                v1::Session session;
+                session.set_local_date("2026-01-02");
+                return txn.InsertSession("s1", "g1", session);
+              }).ok());
+  auto conn = pg::Connection::Open(dsn);
+  ASSERT_TRUE(conn.ok());
+  auto rows = (*conn)->Run(
+      "SELECT (SELECT clinic_id FROM programs WHERE id = 'g1'), "
+      "(SELECT clinic_id FROM sessions WHERE id = 's1')");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->String(0, 0), "clinics/north");
+  EXPECT_EQ(rows->String(0, 1), "clinics/north");
+
+  // No parent: FAILED_PRECONDITION, and the Txn goes on (nothing aborted on the server).
+  auto txn = store->Begin(true);
+  ASSERT_TRUE(txn.ok());
+  EXPECT_EQ((*txn)->InsertSession("s2", "missing", v1::Session()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*txn)->InsertSession("s1", "g1", v1::Session()).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE((*txn)->InsertSession("s3", "g1", v1::Session()).ok());
+  EXPECT_TRUE((*txn)->Commit().ok());
+}
+
+// Two replicas with one request_id: both look, both miss, both write; the first commit wins
+// and the second is ABORTED (a serialization failure), never a second stored answer.
+TEST(PostgresStore, SameRequestIdOnTwoConnectionsOneWinsTheOtherIsAborted) {
+  const std::string dsn = FreshDatabase();
+  auto a = OpenStore(dsn, 1);
+  auto b = OpenStore(dsn, 1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  const std::string key = "clinics/north|users/u|CreatePatient";
+  auto ta = a->Begin(true);
+  auto tb = b->Begin(true);
+  ASSERT_TRUE(ta.ok() && tb.ok());
+  auto seen_a = (*ta)->GetStoredRequest(key, "r1");
+  auto seen_b = (*tb)->GetStoredRequest(key, "r1");
+  ASSERT_TRUE(seen_a.ok() && seen_b.ok());
+  EXPECT_FALSE(seen_a->has_value());
+  EXPECT_FALSE(seen_b->has_value());
+  ASSERT_TRUE((*ta)->InsertPatient("pa", Patient("pa", "clinics/north")).ok());
+  ASSERT_TRUE((*tb)->InsertPatient("pb", Patient("pb", "clinics/north")).ok());
+  ASSERT_TRUE((*ta)->PutRequestResult(key, "r1", "answer-a", "d").ok());
+
+  // B's claim waits for A's transaction, then fails once A commits.
+  absl::Status b_put;
+  absl::Notification b_done;
+  std::thread racer([&] {
+    b_put = (*tb)->PutRequestResult(key, "r1", "answer-b", "d");
+    if (b_put.ok()) b_put = (*tb)->Commit();
+    b_done.Notify();
+  });
+  EXPECT_FALSE(b_done.WaitForNotificationWithTimeout(absl::Milliseconds(200)));
+  ASSERT_TRUE((*ta)->Commit().ok());
+  racer.join();
+  EXPECT_EQ(b_put.code(), absl::StatusCode::kAborted) << b_put;
+  tb->reset();
+
+  // B's retry (InWrite's) finds A's answer; B's patient was never stored.
+  auto retry = b->Begin(true);
+  ASSERT_TRUE(retry.ok());
+  auto stored = (*retry)->GetStoredRequest(key, "r1");
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->response, "answer-a");
+  EXPECT_EQ((*retry)->GetPatient("pb").status().code(), absl::StatusCode::kNotFound);
+}
+
+// Write skew that SQLite's single writer never allowed: two Txns each read the other's
+// target and write their own. SERIALIZABLE turns it into ABORTED for one of them.
+TEST(PostgresStore, ConcurrentReadThenWriteOnOneProgramIsSerialized) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn, 2);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Write(*store, [](Txn& txn) {
+                if (auto s = txn.InsertPatient("p", Patient("p", "clinics/c")); !s.ok()) return s;
+                return txn.InsertProgram("g", "p", v1::Program());
+              }).ok());
+  auto t1 = store->Begin(true);
+  auto t2 = store->Begin(true);
+  ASSERT_TRUE(t1.ok() && t2.ok());
+  // Each sees no session and decides to add "the first" one.
+  ASSERT_TRUE((*t1)->ListSessions("g", {}).ok());
+  ASSERT_TRUE((*t2)->ListSessions("g", {}).ok());
+  v1::Session s;
+  s.set_local_date("2026-01-01");
+  ASSERT_TRUE((*t1)->InsertSession("s1", "g", s).ok());
+  ASSERT_TRUE((*t2)->InsertSession("s2", "g", s).ok());
+  const absl::Status c1 = (*t1)->Commit();
+  const absl::Status c2 = (*t2)->Commit();
+  EXPECT_TRUE(c1.ok()) << c1;
+  EXPECT_EQ(c2.code(), absl::StatusCode::kAborted) << c2;
+}
+
+TEST(PostgresStore, AConnectionKilledByTheServerIsReplacedAndStatementsPreparedAgain) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn, 1);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Write(*store, [](Txn& txn) {
+                return txn.InsertPatient("p", Patient("p", "clinics/c"));
+              }).ok());
+  const auto read_patient = [&]() -> absl::Status {
+    auto txn = store->Begin(false);
+    if (!txn.ok()) return txn.status();
+    auto p = (*txn)->GetPatient("p");
+    if (!p.ok()) return p.status();
+    return (*txn)->Commit();
+  };
+  ASSERT_TRUE(read_patient().ok());  // prepares the statement on the session
+  const int old_pid = store->backend_pids().at(0);
+  ASSERT_GT(old_pid, 0);
+  auto admin = pg::Connection::Open(dsn);
+  ASSERT_TRUE(admin.ok());
+  auto killed = (*admin)->Run("SELECT pg_terminate_backend($1::int)", {int64_t{old_pid}});
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_TRUE(killed->Bool(0, 0));
+
+  // The next Txn finds the connection dead at BEGIN, reconnects and works; the statement
+  // it runs is prepared on the new session (an old name would fail: "does not exist").
+  EXPECT_TRUE(read_patient().ok());
+  EXPECT_EQ(store->reconnects(), 1);
+  EXPECT_NE(store->backend_pids().at(0), old_pid);
+  EXPECT_TRUE(read_patient().ok());
+}
+
+TEST(PostgresStore, AConnectionKilledInsideATxnFailsItUnavailableAndTheNextWorks) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn, 1);
+  ASSERT_NE(store, nullptr);
+  auto txn = store->Begin(true);
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->InsertPatient("lost", Patient("lost", "clinics/c")).ok());
+  auto admin = pg::Connection::Open(dsn);
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE(
+      (*admin)
+          ->Run("SELECT pg_terminate_backend($1::int)", {int64_t{store->backend_pids().at(0)}})
+          .ok());
+  const absl::Status commit = (*txn)->Commit();
+  EXPECT_EQ(commit.code(), absl::StatusCode::kUnavailable) << commit;
+  txn->reset();
+
+  auto next = store->Begin(false);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ((*next)->GetPatient("lost").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(PostgresStore, TheServerUnreachableIsUnavailable) {
+  auto store = PostgresStore::Open(
+      {.conninfo = "postgresql:///x?host=/nonexistent-kneecoach-dir&connect_timeout=2"});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PostgresStore, APoolOfTwoServesEightThreadsWithoutSharingAConnection) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn, 2);
+  ASSERT_NE(store, nullptr);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const std::string id = absl::StrCat("p", t, "_", i);
+        absl::Status s;
+        for (int attempt = 0; attempt < 10; ++attempt) {  // InWrite retries ABORTED too
+          s = Write(*store, [&](Txn& txn) {
+            return txn.InsertPatient(id, Patient(id, absl::StrCat("clinics/c", t)));
+          });
+          if (s.code() != absl::StatusCode::kAborted) break;
+        }
+        if (!s.ok()) {
+          ++failures;
+          ADD_FAILURE() << s;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto txn = store->Begin(false);
+  ASSERT_TRUE(txn.ok());
+  auto page = (*txn)->ListPatients("", "", {.limit = 500});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), 160u);
+}
+
+}  // namespace
+}  // namespace kneecoach
+
+namespace kneecoach {
+namespace {
+
+TEST(OpenStore, PostgresqlUrisOpenAPostgresStore) {
+  const std::string dsn = testing::FreshDatabase();
+  ASSERT_TRUE(absl::StartsWith(dsn, "postgresql://"));
+  for (const std::string& spec : {dsn, "postgres://" + dsn.substr(strlen("postgresql://"))}) {
+    StoreOptions options;
+    options.postgres.connections = 1;
+    auto store = OpenStore(spec, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_NE(dynamic_cast<PostgresStore*>(store->get()), nullptr);
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE(txn.ok()) << txn.status();
+    EXPECT_TRUE((*txn)->GetOrPutSecret("k", "v").ok());
+    EXPECT_TRUE((*txn)->Commit().ok());
+  }
+}
+
+}  // namespace
+}  // namespace kneecoach

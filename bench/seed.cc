@@ -27,9 +27,13 @@
 #include "service/domain/protocol.h"
 #include "service/domain/schedule.h"
 #include "service/flags/usage.h"
+#include "service/store/open_store.h"
 #include "service/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, db, "var/bench/seed.db", "database file to create");
+ABSL_FLAG(std::string, store, "",
+          "instead of --db: the store to fill (postgresql://...: an empty database; "
+          "sqlite:PATH as --db)");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR, "library and protocol folder");
 ABSL_FLAG(int, patients, 1000, "patients, each with one program");
 ABSL_FLAG(int, sessions_per_patient, 10, "reported sessions per program");
@@ -82,7 +86,8 @@ v1::Session ReportedSession(const v1::Program& program, const Library& library, 
 
 absl::Status Seed() {
   const std::string path = absl::GetFlag(FLAGS_db);
-  if (std::filesystem::exists(path)) {
+  const std::string spec = absl::GetFlag(FLAGS_store);
+  if (spec.empty() && std::filesystem::exists(path)) {
     return absl::AlreadyExistsError(absl::StrCat(path, " exists; remove it first"));
   }
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -91,7 +96,7 @@ absl::Status Seed() {
   auto protocol =
       LoadProtocolFromFile(absl::StrCat(data_dir, "/protocols/default.textproto"), **library);
   if (!protocol.ok()) return protocol.status();
-  auto store = SqliteStore::Open({.path = path});
+  auto store = OpenStore(spec.empty() ? absl::StrCat("sqlite:", path) : spec);
   if (!store.ok()) return store.status();
   SystemClock clock;
   RandomIdGenerator ids;

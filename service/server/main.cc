@@ -24,17 +24,25 @@
 #include "absl/time/time.h"
 #include "service/flags/usage.h"
 #include "service/server/server.h"
+#include "service/store/open_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port, printed at start)");
 ABSL_FLAG(std::string, store, "sqlite:var/kneecoach.db",
-          "the store: sqlite:PATH (a SQLite file, created with its directory if missing) or "
-          "sqlite::memory:");
+          "the store: sqlite:PATH (a SQLite file, created with its directory if missing), "
+          "sqlite::memory:, or postgresql://HOST/DB?... (PostgreSQL; the password from "
+          "PGPASSFILE or ~/.pgpass, never here)");
 ABSL_FLAG(std::string, db, "", "SQLite database file: the same as --store=sqlite:PATH");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR,
           "folder holding library.textproto and protocols/default.textproto");
 ABSL_FLAG(bool, seed_demo, false,
           "create a demo patient and program (patients/..., programs/...) if absent");
+ABSL_FLAG(std::string, demo_credentials, "",
+          "with --seed_demo: where to write the demo tokens (default: beside the SQLite file, "
+          "or var/demo-credentials for another store)");
+ABSL_FLAG(bool, migrate_only, false,
+          "open the store, bring its schema up to date, and exit (a deployment's migration "
+          "step, before new replicas start)");
 ABSL_FLAG(int, max_page_size, 200, "largest page_size a List call accepts");
 ABSL_FLAG(int, worker_threads, 64,
           "threads serving writes and other calls that may block (reads run on gRPC's)");
@@ -96,8 +104,15 @@ int Bootstrap(kneecoach::ServerOptions options, const kneecoach::Clock& clock) {
 void WriteDemoCredentials(const kneecoach::ServerOptions& options,
                           const kneecoach::KneecoachServer& server) {
   const auto& demo = *server.demo_credentials();
-  const std::string dir = std::filesystem::path(options.db_path).parent_path().string();
-  const std::string path = (dir.empty() ? std::string(".") : dir) + "/demo-credentials";
+  std::string path = absl::GetFlag(FLAGS_demo_credentials);
+  if (path.empty() && !options.db_path.empty() && options.db_path != ":memory:") {
+    const std::string dir = std::filesystem::path(options.db_path).parent_path().string();
+    path = (dir.empty() ? std::string(".") : dir) + "/demo-credentials";
+  }
+  if (path.empty()) {
+    std::filesystem::create_directories("var");
+    path = "var/demo-credentials";
+  }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) {
     std::fprintf(stderr, "kneecoach-server: cannot write %s\n", path.c_str());
@@ -174,6 +189,17 @@ int main(int argc, char** argv) {
   options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
   options.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
 
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    // Opening a store migrates it (under a lock that keeps two migrations apart).
+    auto store = kneecoach::OpenStore(options.store);
+    if (!store.ok()) {
+      std::fprintf(stderr, "kneecoach-server: %s\n", store.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("kneecoach-server: the store's schema is up to date (%s)\n",
+                kneecoach::RedactStoreSpec(options.store).c_str());
+    return 0;
+  }
   kneecoach::SystemClock clock;
   if (!absl::GetFlag(FLAGS_bootstrap_admin).empty()) {
     return Bootstrap(options, clock);
@@ -185,7 +211,7 @@ int main(int argc, char** argv) {
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::printf("kneecoach-server listening on %s:%d (database %s)\n", host.c_str(),
-              (*server)->port(), options.store.c_str());
+              (*server)->port(), kneecoach::RedactStoreSpec(options.store).c_str());
   if ((*server)->demo_credentials().has_value()) WriteDemoCredentials(options, **server);
   std::fflush(stdout);
 

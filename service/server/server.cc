@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include "absl/strings/str_cat.h"
@@ -124,6 +125,27 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
   }
+  // Health follows the store: the overall status ("") is NOT_SERVING while the store cannot
+  // vouch for other replicas' changes (for PostgreSQL: its listening connection is down, so
+  // the database cannot be reached), and SERVING again by itself once it can; calls meanwhile
+  // get UNAVAILABLE from the store. "liveness" stays SERVING while the process runs: a
+  // database outage is no reason to restart a replica (deploy/kubernetes probes it).
+  if (grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService()) {
+    health->SetServingStatus("liveness", true);
+    s->health_watch_ = std::thread([server = s.get(), health] {
+      bool serving = true;
+      do {
+        const bool now = server->store_->ChangesCurrent();
+        if (now != serving) {
+          health->SetServingStatus("", now);
+          std::fprintf(stderr, "kneecoach-server: health: %s\n",
+                       now ? "SERVING (the store is reachable again)"
+                           : "NOT_SERVING (the store cannot be reached)");
+          serving = now;
+        }
+      } while (!server->stop_planning_.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+    });
+  }
   if (options.plan_refresh > absl::ZeroDuration()) {
     s->planner_ = std::thread(
         [server = s.get(), every = options.plan_refresh, report = options.on_plans_prepared] {
@@ -156,6 +178,7 @@ void KneecoachServer::Wait() {
 void KneecoachServer::Shutdown(absl::Duration deadline) {
   if (!stop_planning_.HasBeenNotified()) stop_planning_.Notify();
   if (planner_.joinable()) planner_.join();
+  if (health_watch_.joinable()) health_watch_.join();
   if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + deadline));
 }
 

@@ -131,6 +131,8 @@ class KneecoachServer {
   // Prepares today's plans (ServerOptions::plan_refresh) until stop_planning_.
   absl::Notification stop_planning_;
   std::thread planner_;
+  // Sets the health status from the store's reachability, until stop_planning_.
+  std::thread health_watch_;
   int port_ = 0;
   std::optional<Core::DemoCredentials> demo_;
 };

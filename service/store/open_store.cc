@@ -9,6 +9,19 @@
 
 namespace kneecoach {
 
+std::string RedactStoreSpec(absl::string_view spec) {
+  const size_t scheme = spec.find("://");
+  if (scheme == absl::string_view::npos) return std::string(spec);
+  const size_t at = spec.find('@', scheme + 3);
+  const size_t slash = spec.find('/', scheme + 3);
+  if (at == absl::string_view::npos || (slash != absl::string_view::npos && slash < at)) {
+    return std::string(spec);
+  }
+  const size_t colon = spec.find(':', scheme + 3);
+  if (colon == absl::string_view::npos || colon > at) return std::string(spec);
+  return absl::StrCat(spec.substr(0, colon + 1), "***", spec.substr(at));
+}
+
 std::string SqlitePathOf(absl::string_view spec) {
   if (spec == ":memory:") return std::string(spec);
   return absl::ConsumePrefix(&spec, "sqlite:") ? std::string(spec) : "";

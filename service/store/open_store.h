@@ -31,6 +31,10 @@ struct StoreOptions {
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view spec,
                                                  const StoreOptions& options = {});
 
+// `spec` fit for a log line: a password in a postgresql:// URI ("user:secret@") is
+// replaced by "***" (the docs never put one there, but an operator might).
+std::string RedactStoreSpec(absl::string_view spec);
+
 // The SQLite database path `spec` names ("sqlite:PATH" or ":memory:"), or "" if it names
 // another backend.
 std::string SqlitePathOf(absl::string_view spec);

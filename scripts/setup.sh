@@ -3,6 +3,8 @@
 #   scripts/setup.sh          build and run dependencies
 #   scripts/setup.sh --test   also the test tools (buf from npm, Python gRPC for the example,
 #                             Chromium and clients/mobile's npm packages for the web app)
+#   scripts/setup.sh --replicas  what scripts/run-replicas.sh needs besides the build:
+#                             PostgreSQL 15, Node 20 and the web app's npm packages
 # apt runs as root, or through sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,14 @@ packages=(build-essential cmake pkg-config tzdata
 packages+=(qt6-base-dev qt6-charts-dev libqt6opengl6-dev)
 # --- end desktop client ----------------------------------------------------------------------
 with_tests=0
+with_web=0
+if [ "${1:-}" = "--replicas" ]; then
+  with_web=1
+  packages+=(postgresql-15)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 if [ "${1:-}" = "--test" ]; then
+  with_web=1
   with_tests=1
   packages+=(python3 python3-grpcio python3-grpc-tools)
   # Commands the tests run that a minimal Debian may lack: openssl makes the TLS test's
@@ -59,7 +68,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ $with_tests -eq 1 ]; then
+if [ $with_web -eq 1 ]; then
   node_major=$(node -p 'process.versions.node.split(".")[0]')
   [ "$node_major" -ge 20 ] || { echo "setup: node $(node --version) is too old: the web" \
     "app and its gateway need Node 20 or later (e.g. the nodesource node_20.x packages)" >&2
@@ -72,7 +81,7 @@ fi
 # --- patient web app (clients/mobile): gateway, app build and e2e test packages -----------
 # Pinned in clients/mobile/package-lock.json; installed again when the lock file is newer
 # than the installed tree (npm writes node_modules/.package-lock.json).
-if [ $with_tests -eq 1 ] && { [ ! -f clients/mobile/node_modules/.package-lock.json ] ||
+if [ $with_web -eq 1 ] && { [ ! -f clients/mobile/node_modules/.package-lock.json ] ||
   [ clients/mobile/package-lock.json -nt clients/mobile/node_modules/.package-lock.json ]; }; then
   echo "setup: installing the web app's npm packages (pinned in clients/mobile/package-lock.json)"
   (cd clients/mobile && npm ci --no-audit --no-fund --loglevel=error)

@@ -101,6 +101,10 @@ test("the server's probes are Kubernetes' native gRPC probes on its gRPC port", 
         ["grpc"], `container ${c.name}: ${probe} must be a grpc probe (grpc.health.v1)`);
       assert.equal(p.grpc.port, port, `container ${c.name}: ${probe} asks port ${p.grpc.port}, not ${port}`);
     }
+    // Readiness follows the database (the overall status); liveness only the process.
+    assert.equal(c.readinessProbe.grpc.service ?? "", "", `container ${c.name}: readiness asks the overall status`);
+    assert.equal(c.livenessProbe.grpc.service, "liveness",
+      `container ${c.name}: liveness must ask "liveness", or a database outage restarts every replica`);
   }
 });
 

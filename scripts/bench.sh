@@ -13,6 +13,8 @@
 #   scripts/bench.sh --quick         # 3 s per scenario, 2,000 patients
 #   scripts/bench.sh --smoke         # 0.5 s per scenario, 50 patients (tests/durability)
 #   scripts/bench.sh --seed          # only make the full run's databases
+#   scripts/bench.sh --postgres      # one replica on SQLite, one and two on PostgreSQL
+#                                    # (scripts/bench-postgres.sh; ~3 minutes)
 #   BUILD_DIR=build-perf SERVER_FLAGS="--sync_max_pollers=64" scripts/bench.sh
 #   BENCH_FLAGS="--streams=128" DURATION=30s scripts/bench.sh
 # SERVER_BIN, BENCH_BIN, SEED_BIN name prebuilt binaries (then nothing is built); VAR_DIR
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${BUILD_DIR:-build}
 mode=${1:-full}
+[ "$mode" = --postgres ] && exec scripts/bench-postgres.sh
 
 if [ "$build" = build ] && [ -z "${SERVER_BIN:-}" ]; then
   scripts/setup.sh >/dev/null

@@ -64,10 +64,14 @@ trap 'exit 130' INT TERM
   exit 1
 }
 # fsync off: the cluster is thrown away; the tests check behaviour, not the disk. The store
-# itself runs with synchronous_commit on, as in production.
+# itself runs with synchronous_commit on, as in production. KNEECOACH_PG_DURABLE=1 (the
+# benchmark) keeps PostgreSQL's durable defaults and gives it production-like memory.
+settings="-c fsync=off -c full_page_writes=off -c shared_buffers=32MB"
+if [[ "${KNEECOACH_PG_DURABLE:-0}" == 1 ]]; then
+  settings="-c shared_buffers=1GB -c effective_cache_size=4GB -c max_wal_size=4GB"
+fi
 "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-  -o "-k $dir -p $port -c listen_addresses='' -c fsync=off -c full_page_writes=off \
-      -c max_connections=300 -c shared_buffers=32MB" \
+  -o "-k $dir -p $port -c listen_addresses='' -c max_connections=300 $settings" \
   start >/dev/null
 
 "${as_owner[@]}" "$pg_bin/psql" -h "$dir" -p "$port" -U kneecoach -d postgres -v ON_ERROR_STOP=1 \

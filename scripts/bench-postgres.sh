@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The benchmark on PostgreSQL (scripts/bench.sh --postgres runs it): in one run on one
+# machine, the same seeded database served by
+#   - one replica on SQLite (the reference),
+#   - one replica on PostgreSQL,
+#   - two replicas on PostgreSQL behind client-side round robin (kneecoach-bench --target=A,B),
+# for health, GetTodaySession and durable ReportSession: req/s, p50, p99, ratio to health.
+# PostgreSQL 15 runs as a throwaway cluster (tests/pg/pg_cluster.sh) with its durable
+# defaults (fsync on, synchronous_commit on). PATIENTS (10000) patients with 10 sessions each;
+# DURATION (10s) per scenario after WARMUP (2s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+if [ "$build" = build ] && [ -z "${SERVER_BIN:-}" ]; then
+  scripts/setup.sh --replicas >/dev/null
+  scripts/build.sh kneecoach-server kneecoach-bench kneecoach-seed >/dev/null
+fi
+export SERVER_BIN=${SERVER_BIN:-$build/service/kneecoach-server}
+export BENCH_BIN=${BENCH_BIN:-$build/bench/kneecoach-bench}
+export SEED_BIN=${SEED_BIN:-$build/bench/kneecoach-seed}
+export PATIENTS=${PATIENTS:-10000} DURATION=${DURATION:-10s} WARMUP=${WARMUP:-2s}
+export DATA_DIR=${DATA_DIR:-data}
+work=$(mktemp -d)
+export WORK=$work
+trap 'rm -rf "$work"' EXIT
+
+run() {
+  set -euo pipefail
+  local dsn=$KNEECOACH_TEST_PG_DSN pids=()
+  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  echo "bench: seeding $PATIENTS patients into SQLite and into PostgreSQL..." >&2
+  "$SEED_BIN" --db="$WORK/sqlite.db" --data_dir="$DATA_DIR" --patients="$PATIENTS" >&2
+  "$SEED_BIN" --store="$dsn" --data_dir="$DATA_DIR" --patients="$PATIENTS" >&2
+  token_of() {
+    "$SERVER_BIN" --store="$1" --data_dir="$DATA_DIR" --bootstrap_admin="Bench Admin" \
+      --bootstrap_clinic=bench 2>/dev/null | tail -n 1
+  }
+  local sqlite_token pg_token
+  sqlite_token=$(token_of "sqlite:$WORK/sqlite.db")
+  pg_token=$(token_of "$dsn")
+  # start NAME STORE: a replica on 127.0.0.1, its port in port_NAME once it has prepared
+  # today's plans.
+  start() {
+    local log=$WORK/$1.log
+    "$SERVER_BIN" --store="$2" --data_dir="$DATA_DIR" --listen=127.0.0.1:0 >"$log" 2>&1 &
+    pids+=($!)
+    eval "pid_$1=$!"
+    local p=""
+    for _ in $(seq 600); do
+      p=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+      [ -n "$p" ] && grep -q "plans prepared" "$log" && break
+      sleep 0.1
+    done
+    [ -n "$p" ] || { echo "bench: replica $1 did not start:" >&2; cat "$log" >&2; exit 1; }
+    eval "port_$1=$p"
+  }
+  start sqlite "sqlite:$WORK/sqlite.db"
+  start a "$dsn"
+  start b "$dsn"
+  echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg);" \
+    "$(date -u +%Y-%m-%dT%H:%MZ); $PATIENTS patients, 10 sessions each; $DURATION per scenario"
+  echo "| setup | scenario | req/s | p50 ms | p99 ms | vs health |"
+  echo "|---|---|---:|---:|---:|---:|"
+  measure() {  # LABEL TARGET TOKEN
+    local out health
+    out=$("$BENCH_BIN" --target="$2" --token="$3" --programs="$PATIENTS" \
+      --duration="$DURATION" --warmup="$WARMUP" --scenarios=health,today,report ${BENCH_FLAGS:-} \
+      2>/dev/null)
+    health=$(echo "$out" | awk -F'|' '$2 ~ /^ health/ { print $3 + 0 }')
+    echo "$out" | awk -F'|' -v label="$1" -v health="$health" '
+      $2 ~ /^ (health|today|report) / {
+        name = $2; gsub(/^ +| +$/, "", name); rps = $3 + 0
+        printf "| %s | %s | %.0f | %.2f | %.2f | %.0f%% |\n", label, name, rps, $4 + 0, $5 + 0,
+               (health > 0 ? 100 * rps / health : 0)
+      }'
+  }
+  measure "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token"
+  measure "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token"
+  measure "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" "$pg_token"
+  for name in sqlite a b; do
+    eval "pid=\$pid_$name"
+    echo "replica $name peak memory: $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$pid/status)"
+  done
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+export -f run
+KNEECOACH_PG_DURABLE=1 tests/pg/pg_cluster.sh bash -c run

@@ -1,7 +1,13 @@
 #include "service/store/sqlite_store.h"
 
-#include <filesystem>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "SQLiteCpp/Database.h"
+#include "SQLiteCpp/Statement.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -230,112 +236,88 @@ TEST(SqliteStore, ProgramListsReadTheirProgramNotTheTable) {
   EXPECT_LT(decisions, 60);
 }
 
-TEST(SqliteStore, UncommittedTransactionLeavesNothing) {
-  auto store = OpenMemory();
+// Generic behaviour (transactions, lists, cursors, errors, erasure) is checked for every
+// backend by the conformance suite, tests/store/store_conformance.cc; here only what is
+// SQLite's own.
+
+// An erasure's commit scrubs the WAL by itself (Store contract: no Scrub() to call): the
+// deleted records survive neither in the database file (secure_delete) nor as old frames.
+TEST(SqliteStore, CommittingAnErasureEmptiesTheWal) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("kneecoach-scrub-", ::getpid());
+  std::filesystem::create_directories(dir);
+  SqliteStoreOptions options;
+  options.path = (dir / "kc.db").string();
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string secret = "Erasable-Name-7f3a";
   {
-    auto txn = store->Begin(true);
-    ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
-    ASSERT_TRUE((*txn)->PutRequestResult("CreatePatient", "r1", "response").ok());
-  }  // dropped without Commit
-  auto txn = store->Begin(false);
-  EXPECT_EQ((*txn)->GetPatient("a").status().code(), absl::StatusCode::kNotFound);
-  auto prior = (*txn)->GetRequestResult("CreatePatient", "r1");
-  ASSERT_TRUE(prior.ok());
-  EXPECT_FALSE(prior->has_value());
-}
-
-TEST(SqliteStore, RequestResultsAreScoped) {
-  auto store = OpenMemory();
-  auto txn = store->Begin(true);
-  ASSERT_TRUE((*txn)->PutRequestResult("ReportSession:programs/a", "r1", "A").ok());
-  ASSERT_TRUE((*txn)->PutRequestResult("ReportSession:programs/b", "r1", "B").ok());
-  EXPECT_EQ(**(*txn)->GetRequestResult("ReportSession:programs/a", "r1"), "A");
-  EXPECT_EQ(**(*txn)->GetRequestResult("ReportSession:programs/b", "r1"), "B");
-  EXPECT_EQ((*txn)->PutRequestResult("ReportSession:programs/a", "r1", "again").code(),
-            absl::StatusCode::kAlreadyExists);
-}
-
-TEST(SqliteStore, KeysetPagesCoverEverythingOnceInOrder) {
-  auto store = OpenMemory();
-  auto txn = store->Begin(true);
-  for (int i = 0; i < 7; ++i) {
-    const std::string id = absl::StrCat("p", i);
-    ASSERT_TRUE(
-        (*txn)->InsertPatient(id, Patient(id, i % 2 ? "clinics/odd" : "clinics/even")).ok());
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE(txn.ok());
+    v1::Patient p = Patient("a", "clinics/x");
+    p.set_display_name(secret);
+    ASSERT_TRUE((*txn)->InsertPatient("a", p).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
   }
-  std::vector<std::string> seen;
-  PageRequest page{.limit = 3, .after = ""};
-  int pages = 0;
-  do {
-    auto result = (*txn)->ListPatients("", "", page);
-    ASSERT_TRUE(result.ok());
-    for (const auto& p : result->items) seen.push_back(p.display_name());
-    page.after = result->next;
-    ++pages;
-  } while (!page.after.empty());
-  EXPECT_EQ(pages, 3);
-  EXPECT_EQ(seen, (std::vector<std::string>{"p0", "p1", "p2", "p3", "p4", "p5", "p6"}));
-
-  auto odd = (*txn)->ListPatients("clinics/odd", "", {.limit = 10, .after = ""});
-  ASSERT_TRUE(odd.ok());
-  EXPECT_EQ(odd->items.size(), 3u);
-  EXPECT_EQ(odd->next, "");
-}
-
-TEST(SqliteStore, ProgramIdsPageOldestFirst) {
-  auto store = OpenMemory();
-  auto txn = store->Begin(true);
-  ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
-  for (const char* id : {"g3", "g1", "g2", "g5", "g4"}) {
-    ASSERT_TRUE((*txn)->InsertProgram(id, "a", v1::Program()).ok());
+  EXPECT_GT(std::filesystem::file_size(options.path + "-wal"), 0u);
+  {
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->ErasePatient("a").ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
   }
-  std::vector<std::string> seen;
-  PageRequest page{.limit = 2, .after = ""};
-  do {
-    auto result = (*txn)->ListProgramIds(page);
-    ASSERT_TRUE(result.ok()) << result.status();
-    ASSERT_LE(result->items.size(), 2u);
-    seen.insert(seen.end(), result->items.begin(), result->items.end());
-    page.after = result->next;
-  } while (!page.after.empty());
-  // In the order they were stored, each once.
-  EXPECT_EQ(seen, (std::vector<std::string>{"g3", "g1", "g2", "g5", "g4"}));
-}
-
-TEST(SqliteStore, NewestFirstListsAndDateWindows) {
-  auto store = OpenMemory();
-  auto txn = store->Begin(true);
-  ASSERT_TRUE((*txn)->InsertPatient("a", Patient("a", "clinics/x")).ok());
-  v1::Program program;
-  ASSERT_TRUE((*txn)->InsertProgram("g", "a", program).ok());
-  for (const char* date : {"2026-03-01", "2026-03-02", "2026-03-04"}) {
-    v1::Session s;
-    s.set_local_date(date);
-    ASSERT_TRUE((*txn)->InsertSession(absl::StrCat("s", date), "g", s).ok());
+  EXPECT_EQ(std::filesystem::file_size(options.path + "-wal"), 0u) << "frames left in the WAL";
+  for (const std::string& file : {options.path, options.path + "-wal"}) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << file;
   }
-  auto newest = (*txn)->ListSessions("g", {.limit = 2, .after = ""});
-  ASSERT_TRUE(newest.ok());
-  ASSERT_EQ(newest->items.size(), 2u);
-  EXPECT_EQ(newest->items[0].local_date(), "2026-03-04");
-  auto rest = (*txn)->ListSessions("g", {.limit = 2, .after = newest->next});
-  ASSERT_EQ(rest->items.size(), 1u);
-  EXPECT_EQ(rest->items[0].local_date(), "2026-03-01");
-
-  auto since = (*txn)->SessionsSince("g", "2026-03-02");
-  ASSERT_TRUE(since.ok());
-  ASSERT_EQ(since->size(), 2u);
-  EXPECT_EQ((*since)[0].local_date(), "2026-03-02");
+  // A Txn that erased nothing leaves the WAL to the checkpointer.
+  {
+    auto txn = (*store)->Begin(true);
+    ASSERT_TRUE((*txn)->InsertPatient("b", Patient("b", "clinics/x")).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  EXPECT_GT(std::filesystem::file_size(options.path + "-wal"), 0u);
+  store->reset();
+  std::filesystem::remove_all(dir);
 }
 
-TEST(SqliteStore, ForeignKeysAndNotFound) {
-  auto store = OpenMemory();
-  auto txn = store->Begin(true);
-  v1::Program program;
-  EXPECT_EQ((*txn)->InsertProgram("g", "no-such-patient", program).code(),
-            absl::StatusCode::kFailedPrecondition);  // foreign key to nothing
-  EXPECT_EQ((*txn)->GetProgram("g").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ((*txn)->UpdateProgram("g", program).code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ((*txn)->GetDecision("d").status().code(), absl::StatusCode::kNotFound);
+// Builds a database at schema version 6 holding one idempotency record under `scope`.
+void MakeVersion6Database(const std::string& path, const std::string& scope) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  for (const Migration& m : Migrations()) {
+    if (m.version > 6) break;
+    db.exec(m.sql);
+  }
+  db.exec("PRAGMA user_version = 6");
+  SQLite::Statement q(db, "INSERT INTO requests(scope, request_id, response) VALUES(?, 'r', 'x')");
+  q.bind(1, scope);
+  q.exec();
+}
+
+// InWrite looks a request up under its pre-migration-5 scope only while such records may
+// remain: migration 7 notes once whether any does.
+TEST(SqliteStore, KnowsWhetherRecordsOfUnscopedRequestsRemain) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("kneecoach-unscoped-", ::getpid());
+  std::filesystem::create_directories(dir);
+  const auto open = [](const std::string& path) {
+    SqliteStoreOptions options;
+    options.path = path;
+    auto store = SqliteStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return *std::move(store);
+  };
+  const std::string old_rows = (dir / "old.db").string();
+  MakeVersion6Database(old_rows, "ReportSession:programs/g");
+  EXPECT_TRUE(open(old_rows)->MayHoldUnscopedRequests());
+  EXPECT_TRUE(open(old_rows)->MayHoldUnscopedRequests());  // and at every later open
+  const std::string scoped_rows = (dir / "scoped.db").string();
+  MakeVersion6Database(scoped_rows, "clinics/north|users/u|ReportSession:programs/g");
+  EXPECT_FALSE(open(scoped_rows)->MayHoldUnscopedRequests());
+  EXPECT_FALSE(OpenMemory()->MayHoldUnscopedRequests());  // a new database
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SqliteStore, UnwritableDatabaseIsACleanError) {

@@ -152,9 +152,10 @@ absl::Status Seed() {
           const std::string request_id = absl::StrCat("bench-r", i, "-", k);
           v1::ReportSessionResponse response;
           *response.mutable_session() = session;
-          if (absl::Status s =
-                  (*txn)->PutRequestResult(absl::StrCat("ReportSession:", program->name()),
-                                           request_id, response.SerializeAsString());
+          if (absl::Status s = (*txn)->PutRequestResult(  // keyed as InWrite keys a phone's report
+                  absl::StrCat(patient.clinic(), "|users/bench-u", i,
+                               "|ReportSession:", program->name()),
+                  request_id, response.SerializeAsString());
               !s.ok()) {
             return s;
           }

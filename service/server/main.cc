@@ -1,6 +1,6 @@
 // kneecoach-server: the kneecoach gRPC service.
 //
-//   kneecoach-server [--listen=127.0.0.1:50051] [--db=var/kneecoach.db]
+//   kneecoach-server [--listen=127.0.0.1:50051] [--store=sqlite:var/kneecoach.db]
 //                    [--data_dir=<repo>/data] [--seed_demo]
 //                    [--tls_cert=PEM --tls_key=PEM [--tls_client_ca=PEM]]
 //   kneecoach-server --bootstrap_admin="Dana Admin" --bootstrap_clinic=north [--db=...]
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -26,8 +27,10 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port, printed at start)");
-ABSL_FLAG(std::string, db, "var/kneecoach.db",
-          "SQLite database file; created with its directory if missing");
+ABSL_FLAG(std::string, store, "sqlite:var/kneecoach.db",
+          "the store: sqlite:PATH (a SQLite file, created with its directory if missing) or "
+          "sqlite::memory:");
+ABSL_FLAG(std::string, db, "", "SQLite database file: the same as --store=sqlite:PATH");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR,
           "folder holding library.textproto and protocols/default.textproto");
 ABSL_FLAG(bool, seed_demo, false,
@@ -130,7 +133,16 @@ int main(int argc, char** argv) {
 
   kneecoach::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
-  options.db_path = absl::GetFlag(FLAGS_db);
+  options.store = absl::GetFlag(FLAGS_store);
+  if (!absl::GetFlag(FLAGS_db).empty()) {
+    const absl::CommandLineFlag& store = absl::GetFlagReflectionHandle(FLAGS_store);
+    if (store.CurrentValue() != store.DefaultValue()) {
+      std::fprintf(stderr, "kneecoach-server: --db and --store both given; use --store only\n");
+      return 2;
+    }
+    options.store = absl::StrCat("sqlite:", absl::GetFlag(FLAGS_db));
+  }
+  options.db_path = kneecoach::SqlitePathOf(options.store);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.seed_demo = absl::GetFlag(FLAGS_seed_demo);
   options.core.max_page_size = absl::GetFlag(FLAGS_max_page_size);
@@ -172,7 +184,7 @@ int main(int argc, char** argv) {
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   std::printf("kneecoach-server listening on %s:%d (database %s)\n", host.c_str(),
-              (*server)->port(), options.db_path.c_str());
+              (*server)->port(), options.store.c_str());
   if ((*server)->demo_credentials().has_value()) WriteDemoCredentials(options, **server);
   std::fflush(stdout);
 

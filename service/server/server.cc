@@ -76,15 +76,18 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
       absl::StrCat(options.data_dir, "/protocols/default.textproto"), *s->library_);
   if (!protocol.ok()) return protocol.status();
 
-  SqliteStoreOptions store_options;
-  store_options.path = options.db_path;
-  store_options.group_commit = options.group_commit;
-  store_options.read_connections = options.read_connections;
-  store_options.checkpoint_frames = options.checkpoint_frames;
-  store_options.wal_restart_frames = options.wal_restart_frames;
-  auto store = SqliteStore::Open(store_options);
+  StoreOptions store_options;
+  store_options.sqlite.group_commit = options.group_commit;
+  store_options.sqlite.read_connections = options.read_connections;
+  store_options.sqlite.checkpoint_frames = options.checkpoint_frames;
+  store_options.sqlite.wal_restart_frames = options.wal_restart_frames;
+  auto store =
+      OpenStore(options.store.empty() ? absl::StrCat("sqlite:", options.db_path) : options.store,
+                store_options);
   if (!store.ok()) return store.status();
   s->store_ = *std::move(store);
+  s->sqlite_ = dynamic_cast<SqliteStore*>(s->store_.get());
+  if (options.wrap_store) s->store_ = options.wrap_store(std::move(s->store_));
   s->core_ = std::make_unique<Core>(*s->library_, *s->store_, clock, s->ids_, options.core);
   if (absl::Status st = s->core_->SeedProtocol(*protocol); !st.ok()) return st;
   if (options.seed_demo) {

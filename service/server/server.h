@@ -16,6 +16,7 @@
 #include "service/domain/clock.h"
 #include "service/domain/library.h"
 #include "service/server/worker_pool.h"
+#include "service/store/open_store.h"
 #include "service/store/sqlite_store.h"
 
 namespace kneecoach {
@@ -23,8 +24,12 @@ namespace kneecoach {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free one (see KneecoachServer::port()).
   std::string listen = "127.0.0.1:50051";
-  // SQLite database file (":memory:" for tests); its directory is created.
+  // The store (OpenStore in service/store/open_store.h: "sqlite:PATH", ":memory:"...); empty:
+  // the SQLite database file db_path (":memory:" for tests), its directory created.
+  std::string store;
   std::string db_path = "var/kneecoach.db";
+  // Tests: wraps the opened store (a fault-injecting wrapper) before the Core uses it.
+  std::function<std::unique_ptr<Store>(std::unique_ptr<Store>)> wrap_store;
   // Folder with library.textproto and protocols/default.textproto.
   std::string data_dir = KNEECOACH_DEFAULT_DATA_DIR;
   // Create the demo clinic (admin, physiotherapist, patient with a phone, program) if
@@ -90,10 +95,19 @@ class KneecoachServer {
   const std::optional<Core::DemoCredentials>& demo_credentials() const { return demo_; }
   Core& core() { return *core_; }
   // Commits and the WAL syncs they shared so far (group commit).
-  DurabilityBarrier::Stats commit_stats() { return store_->commit_stats(); }
-  SqliteStore::PageStats writer_page_stats() { return store_->writer_page_stats(); }
-  SqliteStore::WalRestartStats wal_restart_stats() { return store_->wal_restart_stats(); }
-  SqliteStore::WriterStats writer_stats() { return store_->writer_stats(); }
+  // (SQLite only; zeros on another store.)
+  DurabilityBarrier::Stats commit_stats() {
+    return sqlite_ ? sqlite_->commit_stats() : DurabilityBarrier::Stats{};
+  }
+  SqliteStore::PageStats writer_page_stats() {
+    return sqlite_ ? sqlite_->writer_page_stats() : SqliteStore::PageStats{};
+  }
+  SqliteStore::WalRestartStats wal_restart_stats() {
+    return sqlite_ ? sqlite_->wal_restart_stats() : SqliteStore::WalRestartStats{};
+  }
+  SqliteStore::WriterStats writer_stats() {
+    return sqlite_ ? sqlite_->writer_stats() : SqliteStore::WriterStats{};
+  }
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting calls and waits for in-flight ones (up to `deadline`).
@@ -103,7 +117,8 @@ class KneecoachServer {
   KneecoachServer() = default;
 
   std::unique_ptr<Library> library_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
+  SqliteStore* sqlite_ = nullptr;  // store_ (or what it wraps) if it is a SqliteStore
   RandomIdGenerator ids_;
   std::unique_ptr<Core> core_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -67,6 +68,7 @@ class ServerTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.db_path = (dir_ / "kneecoach.db").string();
     options.data_dir = KNEECOACH_TEST_DATA_DIR;
+    options.wrap_store = wrap_store_;
     auto server = KneecoachServer::Start(options, clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -163,6 +165,8 @@ class ServerTest : public ::testing::Test {
   }
 
   FakeClock clock_{Start()};
+  // Set by a test's constructor to run the server over a wrapped store (FaultyStore).
+  std::function<std::unique_ptr<Store>(std::unique_ptr<Store>)> wrap_store_;
   // Bearer token of the admin of clinics/north, bootstrapped in SetUp.
   std::string token_;
   std::filesystem::path dir_;

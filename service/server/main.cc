@@ -30,8 +30,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on (port 0 picks a free port, printed at start)");
 ABSL_FLAG(std::string, store, "sqlite:var/kneecoach.db",
           "the store: sqlite:PATH (a SQLite file, created with its directory if missing), "
-          "sqlite::memory:, or postgresql://HOST/DB?... (PostgreSQL; the password from "
-          "PGPASSFILE or ~/.pgpass, never here)");
+          "sqlite::memory: or postgresql://... (libpq's URI; the password from PGPASSFILE or "
+          "libpq's environment, never this flag)");
 ABSL_FLAG(std::string, db, "", "SQLite database file: the same as --store=sqlite:PATH");
 ABSL_FLAG(std::string, data_dir, KNEECOACH_DEFAULT_DATA_DIR,
           "folder holding library.textproto and protocols/default.textproto");
@@ -59,6 +59,9 @@ ABSL_FLAG(int, plan_cache_mb, static_cast<int>(kneecoach::CoreOptions{}.plan_cac
 ABSL_FLAG(absl::Duration, plan_refresh, absl::Minutes(10),
           "make today's plans in the background at start and then this often (0: never)");
 ABSL_FLAG(int, read_connections, 4, "SQLite connections for reads beside the writer");
+ABSL_FLAG(int, pg_connections, 8,
+          "PostgreSQL store: connections in this server's pool (at most this many requests "
+          "use the database at once)");
 ABSL_FLAG(int, checkpoint_frames, kneecoach::ServerOptions{}.checkpoint_frames,
           "checkpoint the WAL in the background once it holds this many pages");
 ABSL_FLAG(int, wal_restart_frames, kneecoach::ServerOptions{}.wal_restart_frames,
@@ -182,6 +185,7 @@ int main(int argc, char** argv) {
   options.sync_max_pollers = absl::GetFlag(FLAGS_sync_max_pollers);
   options.group_commit = absl::GetFlag(FLAGS_group_commit);
   options.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.pg_connections = absl::GetFlag(FLAGS_pg_connections);
   options.checkpoint_frames = std::max(1, absl::GetFlag(FLAGS_checkpoint_frames));
   options.wal_restart_frames = std::max(1, absl::GetFlag(FLAGS_wal_restart_frames));
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);

@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   StoreOptions store_options;
   store_options.sqlite.group_commit = options.group_commit;
   store_options.sqlite.read_connections = options.read_connections;
+  store_options.postgres.connections = options.pg_connections;
   store_options.sqlite.checkpoint_frames = options.checkpoint_frames;
   store_options.sqlite.wal_restart_frames = options.wal_restart_frames;
   ASSIGN_OR_RETURN(

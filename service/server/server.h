@@ -65,6 +65,8 @@ struct ServerOptions {
   // lock) and read connections beside the writer (see sqlite_store.h).
   bool group_commit = true;
   int read_connections = 4;
+  // PostgreSQL store: connections in the pool (PostgresStoreOptions::connections).
+  int pg_connections = PostgresStoreOptions{}.connections;
   // WAL checkpoints (group commit only): in the background once the WAL holds this many
   // pages, and holding the writer to start the WAL over once it holds this many.
   int checkpoint_frames = SqliteStoreOptions{}.checkpoint_frames;

@@ -75,6 +75,15 @@ struct Where {
   }
 };
 
+// Ids are unique per table across clinics (the contract's ALREADY_EXISTS), but a unique
+// index on id alone would not survive distribution by clinic (Citus allows no unique
+// constraint without the distribution column). So every insert checks, in its own
+// statement, that no row of any clinic has the id; under SERIALIZABLE two Txns inserting one
+// id into two clinics at once conflict on that read, and one is ABORTED.
+std::string UniqueId(absl::string_view table, absl::string_view id_param) {
+  return absl::StrCat("WHERE NOT EXISTS (SELECT 1 FROM ", table, " WHERE id = ", id_param, ")");
+}
+
 absl::Status MissingParent(absl::string_view kind, absl::string_view id) {
   return absl::FailedPreconditionError(absl::StrCat("database: no ", kind, " ", id));
 }
@@ -320,8 +329,8 @@ class PostgresTxn final : public Txn {
   absl::Status InsertUser(const std::string& id, const std::string& patient_id,
                           const v1::User& u) override {
     auto r =
-        Run("INSERT INTO users(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4) "
-            "ON CONFLICT DO NOTHING",
+        Run("INSERT INTO users(clinic_id, id, patient_id, data) SELECT $1, $2, $3, $4 "
+            "WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = $2) ON CONFLICT DO NOTHING",
             {u.clinic(), id, patient_id, Param::Bytes(u.SerializeAsString())});
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate("user", id) : absl::OkStatus();
@@ -438,8 +447,8 @@ class PostgresTxn final : public Txn {
   absl::Status InsertAudit(const std::string& id, const std::string& clinic,
                            const std::string& patient_id, const v1::AuditEntry& e) override {
     auto r =
-        Run("INSERT INTO audit(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4) "
-            "ON CONFLICT DO NOTHING",
+        Run("INSERT INTO audit(clinic_id, id, patient_id, data) SELECT $1, $2, $3, $4 "
+            "WHERE NOT EXISTS (SELECT 1 FROM audit WHERE id = $2) ON CONFLICT DO NOTHING",
             {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())});
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate("audit entry", id) : absl::OkStatus();
@@ -626,8 +635,8 @@ class PostgresTxn final : public Txn {
   // A row of a table whose clinic the caller names.
   absl::Status InsertTop(const char* table, const char* kind, const std::string& clinic_id,
                          const std::string& id, const google::protobuf::Message& record) {
-    auto r = Run(absl::StrCat("INSERT INTO ", table,
-                              "(clinic_id, id, data) VALUES($1, $2, $3) ON CONFLICT DO NOTHING"),
+    auto r = Run(absl::StrCat("INSERT INTO ", table, "(clinic_id, id, data) SELECT $1, $2, $3 ",
+                              UniqueId(table, "$2"), " ON CONFLICT DO NOTHING"),
                  {clinic_id, id, Param::Bytes(record.SerializeAsString())});
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate(kind, id) : absl::OkStatus();
@@ -652,8 +661,8 @@ class PostgresTxn final : public Txn {
     }
     const std::string sql =
         absl::StrCat("WITH p AS (SELECT clinic_id FROM ", parent_table, " WHERE id = $1 LIMIT 1), ",
-                     "ins AS (INSERT INTO ", table, "(", names, ") SELECT ", values,
-                     " FROM p ON CONFLICT DO NOTHING RETURNING 1) ",
+                     "ins AS (INSERT INTO ", table, "(", names, ") SELECT ", values, " FROM p ",
+                     UniqueId(table, "$2"), " ON CONFLICT DO NOTHING RETURNING 1) ",
                      "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM ins)");
     auto r = Run(sql, params);
     if (!r.ok()) return r.status();

@@ -1,7 +1,9 @@
-// A real kneecoach server, in-process on 127.0.0.1:0 over a temporary SQLite file, with a
-// fake clock, and generated stubs to call it.
+// A real kneecoach server, in-process on 127.0.0.1:0 over a temporary SQLite file (or a new
+// PostgreSQL database with KNEECOACH_TEST_STORE=postgres, below), with a fake clock, and
+// generated stubs to call it.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "service/server/server.h"
+#include "tests/pg/pg_test_db.h"
 
 namespace kneecoach::testing {
 
@@ -65,6 +68,13 @@ class ServerTest : public ::testing::Test {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.db_path = (dir_ / "kneecoach.db").string();
+    // KNEECOACH_TEST_STORE=postgres (CTest's pg_integration, through tests/pg/pg_cluster.sh):
+    // each test on a new database of the throwaway cluster, kept across restarts in the test.
+    if (store_spec_.empty() && TestStoreIsPostgres()) {
+      store_spec_ = FreshDatabase(/*migrated=*/true);
+      ASSERT_FALSE(store_spec_.empty());
+    }
+    options.store = store_spec_;
     options.data_dir = KNEECOACH_TEST_DATA_DIR;
     options.wrap_store = wrap_store_;
     Configure(options);
@@ -155,7 +165,14 @@ class ServerTest : public ::testing::Test {
     return request;
   }
 
+  static bool TestStoreIsPostgres() {
+    const char* store = std::getenv("KNEECOACH_TEST_STORE");
+    return store != nullptr && std::string(store) == "postgres";
+  }
+
   FakeClock clock_{Start()};
+  // The store the server opens ("": the SQLite file in dir_).
+  std::string store_spec_;
   // Set by a test's constructor to run the server over a wrapped store (FaultyStore).
   std::function<std::unique_ptr<Store>(std::unique_ptr<Store>)> wrap_store_;
   // Bearer token of the admin of clinics/north, bootstrapped in SetUp.

@@ -23,11 +23,12 @@ namespace kneecoach::pg {
 //   enrollment_codes  a one-time code is typed on a phone that knows no clinic yet;
 //   secrets           the store's own secrets shared by every replica (the page-token key).
 //
-// The Store interface reads by resource id alone (GetProgram(id)...); ids are random and
-// made by the service, so they are unique across clinics, and a secondary index on id finds
-// the row. Under Citus those reads fan out to every shard until the interface passes the
-// clinic (a later step); every list filtered by clinic (ListPatients, ListUsers, ListAudit,
-// ListClinicPrograms, alerts by clinic) is already a single-shard query.
+// The Store interface reads by resource id alone (GetProgram(id)...): a secondary index on id
+// finds the row, and every insert checks that no clinic has the id yet (ids are unique per
+// table, as the Store contract says; a unique index on id alone is what Citus would refuse). Under
+// Citus those reads fan out to every shard until the interface passes the clinic (a later step);
+// every list filtered by clinic (ListPatients, ListUsers, ListAudit, ListClinicPrograms, alerts by
+// clinic) is already a single-shard query.
 //
 // Records are serialized protobufs in `data` (bytea) plus the columns queries filter or
 // order on. `seq` (bigint identity) is insertion order, the key of keyset pagination; a
@@ -83,6 +84,7 @@ CREATE TABLE sessions (
   PRIMARY KEY (clinic_id, id),
   FOREIGN KEY (clinic_id, program_id) REFERENCES programs(clinic_id, id)
 );
+CREATE INDEX sessions_by_id ON sessions(id);
 CREATE INDEX sessions_by_program ON sessions(program_id, seq);
 CREATE INDEX sessions_by_program_date ON sessions(program_id, local_date, seq);
 
@@ -96,6 +98,7 @@ CREATE TABLE check_ins (
   PRIMARY KEY (clinic_id, id),
   FOREIGN KEY (clinic_id, program_id) REFERENCES programs(clinic_id, id)
 );
+CREATE INDEX check_ins_by_id ON check_ins(id);
 CREATE INDEX check_ins_by_program ON check_ins(program_id, seq);
 CREATE INDEX check_ins_by_program_date ON check_ins(program_id, local_date, seq);
 
@@ -109,6 +112,7 @@ CREATE TABLE outcomes (
   PRIMARY KEY (clinic_id, id),
   FOREIGN KEY (clinic_id, program_id) REFERENCES programs(clinic_id, id)
 );
+CREATE INDEX outcomes_by_id ON outcomes(id);
 CREATE INDEX outcomes_by_program ON outcomes(program_id, kind, seq);
 
 CREATE TABLE decisions (
@@ -214,6 +218,7 @@ CREATE TABLE audit (
   data bytea NOT NULL,
   PRIMARY KEY (clinic_id, id)
 );
+CREATE INDEX audit_by_id ON audit(id);
 CREATE INDEX audit_by_clinic ON audit(clinic_id, seq);
 CREATE INDEX audit_by_patient ON audit(patient_id);
 

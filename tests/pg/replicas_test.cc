@@ -16,11 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "bench/requests.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "kneecoach/v1/program.grpc.pb.h"
 #include "kneecoach/v1/session.grpc.pb.h"
-#include "src/proto/grpc/health/v1/health.grpc.pb.h"
 #include "tests/durability/server_process.h"
 
 namespace kneecoach::testing {

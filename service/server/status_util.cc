@@ -50,8 +50,13 @@ bool IsInternalDetail(const absl::Status& status) {
 }
 
 void LogStatus(const absl::Status& status, absl::string_view request_id, absl::string_view method) {
-  // One line, whatever the detail holds.
-  const std::string detail = absl::StrReplaceAll(status.message(), {{"\n", "\\n"}, {"\r", "\\r"}});
+  // One line, whatever the detail holds: the message and the store's own text, which it keeps
+  // in payloads (PostgreSQL's error and SQLSTATE: service/store/pg/pg.h).
+  std::string detail(status.message());
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    absl::StrAppend(&detail, " [", type_url, ": ", std::string(payload), "]");
+  });
+  detail = absl::StrReplaceAll(detail, {{"\n", "\\n"}, {"\r", "\\r"}});
   std::fprintf(stderr, "kneecoach-server: request_id=%.*s method=%.*s %s: %s\n",
                static_cast<int>(request_id.size()), request_id.data(),
                static_cast<int>(method.size()), method.data(),

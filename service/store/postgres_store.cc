@@ -541,7 +541,7 @@ class PostgresTxn final : public Txn {
 
   // Starts the transaction; called once by Begin().
   absl::Status Start() {
-    const char* begin = write_ ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+    const char* begin = write_ ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
                                : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     absl::Status s = slot_->conn->Exec(begin);
     if (s.ok()) open_ = true;
@@ -612,7 +612,13 @@ class PostgresTxn final : public Txn {
 
   template <typename T>
   absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
-    auto r = Run(absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1"), {id});
+    // A write Txn locks the clinic record it reads (postgres_store.h, "Isolation"): writes to
+    // one program, patient, user, decision or alert take turns, as under SQLite's writer.
+    const bool lock =
+        write_ && std::string_view(table) != "protocols" && std::string_view(table) != "clinics";
+    auto r = Run(absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1",
+                              lock ? " FOR UPDATE" : ""),
+                 {id});
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound(kind, id);
     return ParseRecord<T>(r->String(0, 0), table);

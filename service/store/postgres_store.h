@@ -13,13 +13,18 @@
 // COMMIT that returned is on the server's disk.
 //
 // Isolation, and why:
-//   write Txns: SERIALIZABLE. SqliteStore runs one writer at a time, so every use case was
-//     written against serial writes: read the program and its sessions, decide, write.
-//     REPEATABLE READ would let two such requests both decide from a state without the other
-//     (write skew: two reports crossing a progression step, two acknowledgements of one
-//     alert). SERIALIZABLE keeps the serial behaviour and turns every conflict into SQLSTATE
-//     40001 (or 40P01, a deadlock), which comes back as ABORTED: the write path (InWrite)
-//     retries the whole request, and the idempotency record makes the retry safe.
+//   write Txns: REPEATABLE READ, and every clinic record a write Txn reads by id (a program,
+//     patient, user, decision, alert) is read FOR UPDATE. SqliteStore runs one writer at a
+//     time, so every use case was written against serial writes: read the program and its
+//     sessions, decide, write. Locking what it reads makes the writes to one record take
+//     turns, and a Txn whose snapshot predates the change it waited for fails with SQLSTATE
+//     40001 ("concurrent update"; 40P01 for a deadlock), which comes back as ABORTED: the
+//     write path (InWrite) retries the whole request, and the idempotency record makes that
+//     safe. SERIALIZABLE was tried first and measured: its predicate locks are kept per
+//     index page, so reports of different patients aborted each other (eight phones on two
+//     replicas had requests fail after five attempts, tests/pg/replicas_test.cc); with row
+//     locks only true conflicts abort. Protocols and clinics (reference tables) are read
+//     without a lock.
 //   read Txns: REPEATABLE READ, READ ONLY: one snapshot for the whole Txn (a list page and
 //     the records it names agree), and a read-only transaction at that level never fails
 //     with a serialization error.

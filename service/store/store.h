@@ -292,7 +292,7 @@ class Txn {
   // it commits, every other process watching the store (Store::WatchChanges) hears of it,
   // and if it does not commit, no one does. A store only one process uses (SQLite) ignores
   // it. Errors as for a write.
-  virtual absl::Status AnnounceChange(const StoreChange& change) { return absl::OkStatus(); }
+  virtual absl::Status AnnounceChange(const StoreChange& /*change*/) { return absl::OkStatus(); }
 };
 
 class Store {
@@ -315,7 +315,7 @@ class Store {
   // now on `listener` is called with each, on a thread of the store's, and with
   // kEverything whenever some may have been missed (the store's feed of changes was cut).
   // Call at most once, before serving. A store only one process uses never calls it.
-  virtual void WatchChanges(std::function<void(const StoreChange&)> listener) {}
+  virtual void WatchChanges(std::function<void(const StoreChange&)> /*listener*/) {}
   // False while the store cannot vouch that changes committed by other processes reach the
   // listener (its feed is down, which also means the database cannot be reached): what a
   // cache holds must not be served then. True for a store only one process uses.

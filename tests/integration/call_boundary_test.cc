@@ -1,6 +1,7 @@
 // The call boundary (issue 18): the method registry derived from the protos (every rpc is
 // served, reflected and has an access rule), the generic streaming handler, deadlines and
 // cancellation of queued writes, and what a client learns of a store failure.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -359,8 +360,18 @@ TEST_F(QueuedWriteTest, AWriteCancelledInTheQueueIsNotRun) {
   EXPECT_EQ(StoredSessions(program), 1);
 }
 
-// Runs `sql` on the server's database from another connection.
-void Execute(const std::filesystem::path& db, const char* sql) {
+// Runs `sql` on the server's database from another connection: the PostgreSQL database
+// `store` names, or else the SQLite file `db`.
+void Execute(const std::string& store, const std::filesystem::path& db, const char* sql) {
+  if (!store.empty()) {
+    PGconn* conn = PQconnectdb(store.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* result = PQexec(conn, absl::StrCat(sql, " CASCADE").c_str());
+    EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+    PQclear(result);
+    PQfinish(conn);
+    return;
+  }
   sqlite3* handle = nullptr;
   ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
   sqlite3_busy_timeout(handle, 5000);
@@ -372,7 +383,7 @@ void Execute(const std::filesystem::path& db, const char* sql) {
 
 TEST_F(ServerTest, AStoreFailureReachesTheClientAsAPlainMessageWithTheRequestId) {
   const v1::Program program = MakeProgram(MakePatient());
-  Execute(dir_ / "kneecoach.db", "DROP TABLE sessions");
+  Execute(store_spec_, dir_ / "kneecoach.db", "DROP TABLE sessions");
   v1::ListSessionsRequest request;
   request.set_program(program.name());
   v1::ListSessionsResponse response;
@@ -384,7 +395,8 @@ TEST_F(ServerTest, AStoreFailureReachesTheClientAsAPlainMessageWithTheRequestId)
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
   const std::string id = Trailer(context, "x-request-id");
   ASSERT_EQ(id.size(), 12u);
-  for (const char* internal : {"sessions", "table", "SELECT", "database", "sqlite", ".db"}) {
+  for (const char* internal :
+       {"sessions", "table", "relation", "SELECT", "database", "sqlite", "postgres", ".db"}) {
     EXPECT_FALSE(absl::StrContains(status.error_message(), internal))
         << internal << " in: " << status.error_message();
   }
@@ -393,7 +405,9 @@ TEST_F(ServerTest, AStoreFailureReachesTheClientAsAPlainMessageWithTheRequestId)
   // The detail is in the server's log, on one line, under the same id.
   bool logged = false;
   for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (absl::StrContains(line, id) && absl::StrContains(line, "no such table: sessions")) {
+    if (absl::StrContains(line, id) &&
+        absl::StrContains(line, store_spec_.empty() ? "no such table: sessions"
+                                                    : "relation \"sessions\" does not exist")) {
       logged = true;
     }
   }
@@ -425,7 +439,7 @@ TEST_F(ServerTest, AStoreFailureWhileAuthorizingIsNotPermissionDenied) {
   v1::GetPatientResponse got;
   ASSERT_TRUE(
       CallAs(token.secret(), *patients_, &v1::PatientService::Stub::GetPatient, get, &got).ok());
-  Execute(dir_ / "kneecoach.db", "DROP TABLE assignments");
+  Execute(store_spec_, dir_ / "kneecoach.db", "DROP TABLE assignments");
   ::testing::internal::CaptureStderr();
   const grpc::Status status =
       CallAs(token.secret(), *patients_, &v1::PatientService::Stub::GetPatient, get, &got);

@@ -23,8 +23,8 @@
 #include "kneecoach/v1/session.grpc.pb.h"
 #include "service/admin/copy_store.h"
 #include "service/store/open_store.h"
-#include "tests/durability/server_process.h"
 #include "tests/admin/copy_store_fill.h"
+#include "tests/durability/server_process.h"
 
 namespace kneecoach::testing {
 namespace {

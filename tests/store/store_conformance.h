@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -27,6 +28,9 @@ struct StoreBackend {
   std::string name;  // for test names: letters, digits and _ only
   StoreFactory make;
 };
+
+// How gtest prints a backend (in test lists and ctest's names): its name, not its bytes.
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 
 inline std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;

@@ -612,13 +612,15 @@ class PostgresTxn final : public Txn {
 
   template <typename T>
   absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
-    // A write Txn locks the clinic record it reads (postgres_store.h, "Isolation"): writes to
-    // one program, patient, user, decision or alert take turns, as under SQLite's writer.
-    const bool lock =
+    // A write Txn claims the clinic record it reads (postgres_store.h, "Isolation"): a no-op
+    // UPDATE makes a new version of the row, so that a concurrent write Txn that reads it too
+    // waits, then fails with 40001 (ABORTED, retried by InWrite with a fresh snapshot).
+    const bool claim =
         write_ && std::string_view(table) != "protocols" && std::string_view(table) != "clinics";
-    auto r = Run(absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1",
-                              lock ? " FOR UPDATE" : ""),
-                 {id});
+    auto r =
+        Run(claim ? absl::StrCat("UPDATE ", table, " SET data = data WHERE id = $1 RETURNING data")
+                  : absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1"),
+            {id});
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound(kind, id);
     return ParseRecord<T>(r->String(0, 0), table);

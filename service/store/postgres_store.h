@@ -14,17 +14,18 @@
 //
 // Isolation, and why:
 //   write Txns: REPEATABLE READ, and every clinic record a write Txn reads by id (a program,
-//     patient, user, decision, alert) is read FOR UPDATE. SqliteStore runs one writer at a
-//     time, so every use case was written against serial writes: read the program and its
-//     sessions, decide, write. Locking what it reads makes the writes to one record take
-//     turns, and a Txn whose snapshot predates the change it waited for fails with SQLSTATE
-//     40001 ("concurrent update"; 40P01 for a deadlock), which comes back as ABORTED: the
-//     write path (InWrite) retries the whole request, and the idempotency record makes that
-//     safe. SERIALIZABLE was tried first and measured: its predicate locks are kept per
-//     index page, so reports of different patients aborted each other (eight phones on two
-//     replicas had requests fail after five attempts, tests/pg/replicas_test.cc); with row
-//     locks only true conflicts abort. Protocols and clinics (reference tables) are read
-//     without a lock.
+//     patient, user, decision, alert) is claimed: read with a no-op UPDATE ... RETURNING,
+//     which makes a new version of the row. SqliteStore runs one writer at a time, so every
+//     use case was written against serial writes: read the program, its sessions, decide,
+//     write. A second write Txn that reads the same record waits for the first, then fails
+//     with SQLSTATE 40001 (its snapshot predates the new version; 40P01 for a deadlock),
+//     which comes back as ABORTED: the write path (InWrite) runs the whole request again
+//     with a fresh snapshot, and the idempotency record makes that safe. So writes to one
+//     record are serial, as under SQLite, and writes to different records never wait for
+//     each other. SERIALIZABLE was tried first and measured: its predicate locks are kept
+//     per index page, so reports of different patients aborted each other (eight phones on
+//     two replicas had requests fail after five attempts, tests/pg/replicas_test.cc).
+//     Protocols and clinics (reference tables) are read without a claim.
 //   read Txns: REPEATABLE READ, READ ONLY: one snapshot for the whole Txn (a list page and
 //     the records it names agree), and a read-only transaction at that level never fails
 //     with a serialization error.

@@ -213,8 +213,9 @@ TEST(PostgresStore, SameRequestIdOnTwoConnectionsOneWinsTheOtherIsAborted) {
   EXPECT_EQ((*retry)->GetPatient("pb").status().code(), absl::StatusCode::kNotFound);
 }
 
-// Write skew that SQLite's single writer never allowed: two Txns each read the other's
-// target and write their own. SERIALIZABLE turns it into ABORTED for one of them.
+// Write skew that SQLite's single writer never allowed: two Txns each read the program and
+// its sessions and add "the first" session. A write Txn claims the program it reads, so the
+// second waits for the first and then is ABORTED (InWrite runs it again, seeing the first).
 TEST(PostgresStore, ConcurrentReadThenWriteOnOneProgramIsSerialized) {
   const std::string dsn = FreshDatabase();
   auto store = OpenStore(dsn, 2);
@@ -224,19 +225,31 @@ TEST(PostgresStore, ConcurrentReadThenWriteOnOneProgramIsSerialized) {
                 return txn.InsertProgram("g", "p", v1::Program());
               }).ok());
   auto t1 = store->Begin(true);
-  auto t2 = store->Begin(true);
-  ASSERT_TRUE(t1.ok() && t2.ok());
-  // Each sees no session and decides to add "the first" one.
+  ASSERT_TRUE(t1.ok());
+  ASSERT_TRUE((*t1)->GetProgram("g").ok());
   ASSERT_TRUE((*t1)->ListSessions("g", {}).ok());
-  ASSERT_TRUE((*t2)->ListSessions("g", {}).ok());
+  absl::Status second;
+  std::thread other([&] {
+    auto t2 = store->Begin(true);
+    ASSERT_TRUE(t2.ok());
+    // Waits until the first Txn ends, then finds the program changed since its snapshot.
+    second = (*t2)->GetProgram("g").status();
+  });
+  absl::SleepFor(absl::Milliseconds(300));  // the other Txn is now waiting for the row
   v1::Session s;
   s.set_local_date("2026-01-01");
   ASSERT_TRUE((*t1)->InsertSession("s1", "g", s).ok());
-  ASSERT_TRUE((*t2)->InsertSession("s2", "g", s).ok());
   const absl::Status c1 = (*t1)->Commit();
-  const absl::Status c2 = (*t2)->Commit();
+  other.join();
   EXPECT_TRUE(c1.ok()) << c1;
-  EXPECT_EQ(c2.code(), absl::StatusCode::kAborted) << c2;
+  EXPECT_EQ(second.code(), absl::StatusCode::kAborted) << second;
+  // Run again, it sees the first Txn's session.
+  auto t3 = store->Begin(true);
+  ASSERT_TRUE(t3.ok());
+  ASSERT_TRUE((*t3)->GetProgram("g").ok());
+  auto sessions = (*t3)->ListSessions("g", {});
+  ASSERT_TRUE(sessions.ok());
+  EXPECT_EQ(sessions->items.size(), 1u);
 }
 
 TEST(PostgresStore, AConnectionKilledByTheServerIsReplacedAndStatementsPreparedAgain) {

@@ -7,7 +7,8 @@
 # for health, GetTodaySession and durable ReportSession: req/s, p50, p99, ratio to health.
 # PostgreSQL 15 runs as a throwaway cluster (tests/pg/pg_cluster.sh) with its durable
 # defaults (fsync on, synchronous_commit on). PATIENTS (10000) patients with 10 sessions each;
-# DURATION (10s) per scenario after WARMUP (2s).
+# DURATION (10s) per scenario after WARMUP (2s). SERVER_FLAGS pass on to every replica (e.g.
+# --pg_connections=16); SETUPS picks some of "sqlite pg pg2" (all three by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -42,7 +43,8 @@ run() {
   # today's plans.
   start() {
     local log=$WORK/$1.log
-    "$SERVER_BIN" --store="$2" --data_dir="$DATA_DIR" --listen=127.0.0.1:0 >"$log" 2>&1 &
+    "$SERVER_BIN" --store="$2" --data_dir="$DATA_DIR" --listen=127.0.0.1:0 ${SERVER_FLAGS:-} \
+      >"$log" 2>&1 &
     pids+=($!)
     eval "pid_$1=$!"
     local p=""
@@ -74,9 +76,11 @@ run() {
                (health > 0 ? 100 * rps / health : 0)
       }'
   }
-  measure "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token"
-  measure "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token"
-  measure "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" "$pg_token"
+  local setups=" ${SETUPS:-sqlite pg pg2} "
+  [[ $setups == *" sqlite "* ]] && measure "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token"
+  [[ $setups == *" pg "* ]] && measure "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token"
+  [[ $setups == *" pg2 "* ]] &&
+    measure "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" "$pg_token"
   for name in sqlite a b; do
     eval "pid=\$pid_$name"
     echo "replica $name peak memory: $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$pid/status)"

@@ -27,8 +27,9 @@ trap 'rm -rf "$work"' EXIT
 
 run() {
   set -euo pipefail
-  local dsn=$KNEECOACH_TEST_PG_DSN pids=()
-  trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+  local dsn=$KNEECOACH_TEST_PG_DSN
+  pids=()  # global: the EXIT trap runs after this function has returned
+  trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   echo "bench: seeding $PATIENTS patients into SQLite and into PostgreSQL..." >&2
   "$SEED_BIN" --db="$WORK/sqlite.db" --data_dir="$DATA_DIR" --patients="$PATIENTS" >&2
   "$SEED_BIN" --store="$dsn" --data_dir="$DATA_DIR" --patients="$PATIENTS" >&2

@@ -15,7 +15,8 @@ mkdir -p var
 
 # Runs inside tests/pg/pg_cluster.sh, which started the cluster and exported its DSN.
 up() {
-  local dsn=$KNEECOACH_TEST_PG_DSN pids=()
+  local dsn=$KNEECOACH_TEST_PG_DSN
+  pids=()  # global: the EXIT trap runs after this function has returned
   trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
   trap 'exit 0' INT TERM
   build/service/kneecoach-server --store="$dsn" --listen=127.0.0.1:50061 --seed_demo \

@@ -70,10 +70,6 @@ absl::StatusOr<M> Parse(const SQLite::Column& column, absl::string_view table) {
   return m;
 }
 
-// Whether a store page's cursor continues (int positions: 0 ends; strings: "" ends).
-bool More(int64_t next) { return next != 0; }
-bool More(const std::string& next) { return !next.empty(); }
-
 // Calls fn(item) for every item of every page of `list(page)`.
 template <typename List, typename Fn>
 absl::Status ForEachItem(List&& list, Fn&& fn) {
@@ -83,7 +79,7 @@ absl::Status ForEachItem(List&& list, Fn&& fn) {
     auto got = list(page);
     if (!got.ok()) return got.status();
     for (auto& item : got->items) fn(item);
-    if (!More(got->next)) return absl::OkStatus();
+    if (got->next.empty()) return absl::OkStatus();
     page.after = got->next;
   }
 }
@@ -152,7 +148,7 @@ class Copier {
     Rows& rows = source_[table];
     rows.table = table;
     auto& out = rows.rows;
-    if (table == "clinics" || table == "protocols" || table == "patients" || table == "decisions") {
+    if (table == "clinics" || table == "protocols" || table == "patients") {
       SQLite::Statement q(db_, absl::StrCat("SELECT id, data FROM ", table, " ORDER BY rowid"));
       while (q.executeStep()) {
         const std::string id = q.getColumn(0).getString();
@@ -168,16 +164,15 @@ class Copier {
           ASSIGN_OR_RETURN(auto m, Parse<v1::Patient>(q.getColumn(1), table));
           RETURN_IF_ERROR(txn.InsertPatient(id, m));
           out.push_back(Row().Add(id).Add(m).Take());
-          patients_.push_back(id);
-        } else {
-          // decisions: program_id needed for the insert
-          SQLite::Statement p(db_, "SELECT program_id FROM decisions WHERE id = ?");
-          p.bind(1, id);
-          p.executeStep();
-          ASSIGN_OR_RETURN(auto m, Parse<v1::Decision>(q.getColumn(1), table));
-          RETURN_IF_ERROR(txn.InsertDecision(id, p.getColumn(0).getString(), m));
-          out.push_back(Row().Add(id).Add(m).Take());
         }
+      }
+    } else if (table == "decisions") {
+      SQLite::Statement q(db_, "SELECT id, program_id, data FROM decisions ORDER BY seq");
+      while (q.executeStep()) {
+        const std::string id = q.getColumn(0).getString();
+        ASSIGN_OR_RETURN(auto m, Parse<v1::Decision>(q.getColumn(2), table));
+        RETURN_IF_ERROR(txn.InsertDecision(id, q.getColumn(1).getString(), m));
+        out.push_back(Row().Add(id).Add(m).Take());
       }
     } else if (table == "users") {
       SQLite::Statement q(db_, "SELECT id, coalesce(patient_id, ''), data FROM users ORDER BY seq");
@@ -186,7 +181,6 @@ class Copier {
         ASSIGN_OR_RETURN(auto m, Parse<v1::User>(q.getColumn(2), table));
         RETURN_IF_ERROR(txn.InsertUser(id, patient, m));
         out.push_back(Row().Add(id).Add(patient).Add(m).Take());
-        if (!patient.empty()) patient_users_.emplace_back(patient, id);
       }
     } else if (table == "programs") {
       SQLite::Statement q(db_, "SELECT id, patient_id, data FROM programs ORDER BY seq");
@@ -195,7 +189,7 @@ class Copier {
         ASSIGN_OR_RETURN(auto m, Parse<v1::Program>(q.getColumn(2), table));
         RETURN_IF_ERROR(txn.InsertProgram(id, q.getColumn(1).getString(), m));
         out.push_back(Row().Add(id).Add(q.getColumn(1).getString()).Add(m).Take());
-        programs_.push_back(id);
+        programs_.emplace_back(id, q.getColumn(1).getString());
       }
     } else if (table == "sessions" || table == "check_ins" || table == "outcomes") {
       SQLite::Statement q(
@@ -323,24 +317,19 @@ class Copier {
         out.push_back(Row().Add(id).Add(found_patient).Add(user).Take());
       }
     } else if (table == "programs") {
-      for (const std::string& id : programs_) {
+      for (const auto& [id, patient] : programs_) {
         ASSIGN_OR_RETURN(v1::Program program, txn.GetProgram(id));
         // The patient a program hangs from: found by listing that patient's programs.
         std::string owner;
-        SQLite::Statement q(db_, "SELECT patient_id FROM programs WHERE id = ?");
-        q.bind(1, id);
-        if (q.executeStep()) {
-          const std::string patient = q.getColumn(0).getString();
-          RETURN_IF_ERROR(
-              ForEachItem([&](PageRequest page) { return txn.ListPrograms(patient, page); },
-                          [&](const v1::Program& p) {
-                            if (p.name() == program.name()) owner = patient;
-                          }));
-        }
+        RETURN_IF_ERROR(
+            ForEachItem([&](PageRequest page) { return txn.ListPrograms(patient, page); },
+                        [&](const v1::Program& p) {
+                          if (p.name() == program.name()) owner = patient;
+                        }));
         out.push_back(Row().Add(id).Add(owner).Add(program).Take());
       }
     } else if (table == "sessions" || table == "check_ins" || table == "outcomes") {
-      for (const std::string& program : programs_) {
+      for (const auto& [program, patient] : programs_) {
         absl::Status s;
         if (table == "sessions") {
           s = ForEachItem(
@@ -405,8 +394,8 @@ class Copier {
   Store& target_;
   const std::function<void(const std::string&)>& log_;
   std::map<std::string, Rows> source_;
-  std::vector<std::string> patients_, programs_;
-  std::vector<std::pair<std::string, std::string>> patient_users_, tokens_, assignments_, requests_;
+  // (id, patient id) of each program; (id, hash) of each token; (patient, user); (scope, id).
+  std::vector<std::pair<std::string, std::string>> programs_, tokens_, assignments_, requests_;
   std::vector<std::pair<std::string, int64_t>> codes_;
   std::set<std::string> audit_clinics_;
 };

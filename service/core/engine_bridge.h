@@ -3,6 +3,7 @@
 // the new doses and the alerts commit together.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +22,15 @@ struct EngineOutcome {
   // The decisions in the patient's words (decision_texts.h).
   PatientSummary summary;
 };
+
+// Moves `outcome` into a report's response: its decisions, alerts and change summary.
+template <typename Response>
+void MoveIntoResponse(EngineOutcome& outcome, Response& response) {
+  for (auto& d : outcome.decisions) *response.add_decisions() = std::move(d);
+  for (auto& a : outcome.alerts) *response.add_alerts() = std::move(a);
+  for (auto& line : outcome.summary.headlines) response.add_change_summary(std::move(line));
+  for (auto& line : outcome.summary.details) response.add_change_details(std::move(line));
+}
 
 // What the engine reads for a report on `day`: the program's sessions and check-ins of the
 // last kHistoryDays days (not before its start), its newest alerts, and its AKPS scores

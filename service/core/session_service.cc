@@ -336,10 +336,7 @@ absl::StatusOr<v1::ReportSessionResponse> SessionService::ReportSession(
         if (!outcome.ok()) return outcome.status();
         RETURN_IF_ERROR(txn.InsertSession(id, loaded.id, session));
         *response.mutable_session() = std::move(session);
-        for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
-        for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
-        for (auto& line : outcome->summary.headlines) response.add_change_summary(line);
-        for (auto& line : outcome->summary.details) response.add_change_details(line);
+        internal::MoveIntoResponse(*outcome, response);
         return response;
       },
       internal::Replay::kStore, internal::PlansChanged::Program(program_id));
@@ -392,10 +389,7 @@ absl::StatusOr<v1::ReportMorningCheckInResponse> SessionService::ReportMorningCh
         RETURN_IF_ERROR(txn.InsertCheckIn(id, loaded.id, check_in));
         v1::ReportMorningCheckInResponse response;
         *response.mutable_check_in() = std::move(check_in);
-        for (auto& d : outcome->decisions) *response.add_decisions() = std::move(d);
-        for (auto& a : outcome->alerts) *response.add_alerts() = std::move(a);
-        for (auto& line : outcome->summary.headlines) response.add_change_summary(line);
-        for (auto& line : outcome->summary.details) response.add_change_details(line);
+        internal::MoveIntoResponse(*outcome, response);
         return response;
       },
       internal::Replay::kStore, internal::PlansChanged::Program(program_id));

@@ -20,7 +20,6 @@
 #include <thread>
 
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "service/store/store_change.h"
 

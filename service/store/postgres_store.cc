@@ -17,6 +17,7 @@ namespace kneecoach {
 
 using pg::Param;
 using pg::Result;
+using pg::Statement;
 
 struct PostgresStore::Slot {
   std::unique_ptr<pg::Connection> conn;
@@ -27,7 +28,10 @@ namespace {
 // Settings of every session, after each (re)connect.
 constexpr const char* kSessionSetup =
     "SET synchronous_commit TO on; SET client_min_messages TO warning; "
-    "SET application_name TO 'kneecoach'";
+    "SET application_name TO 'kneecoach'; "
+    // Every statement is prepared and its plan depends on no parameter's value (keys and
+    // keyset positions): plan it once per session rather than for each of its first runs.
+    "SET plan_cache_mode TO force_generic_plan";
 
 absl::Status SetUp(pg::Connection& conn) { return conn.Exec(kSessionSetup); }
 
@@ -100,7 +104,7 @@ class PostgresTxn final : public Txn {
       : store_(store), slot_(slot), write_(write) {}
 
   ~PostgresTxn() override {
-    if (open_) {
+    if (open_ && !begin_pending_) {
       // Rolls back; a dead connection is replaced when the pool next hands it out.
       slot_->conn->Exec("ROLLBACK").IgnoreError();
     }
@@ -117,6 +121,11 @@ class PostgresTxn final : public Txn {
 
   absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
       absl::string_view scope, absl::string_view request_id) override {
+    for (const auto& [key, stored] : deferred_requests_) {  // this Txn's own, not sent yet
+      if (key.first == scope && key.second == request_id) {
+        return std::optional<StoredRequest>(stored);
+      }
+    }
     auto r =
         Run("SELECT response, digest FROM requests WHERE clinic_id = $1 AND scope = $2 "
             "AND request_id = $3",
@@ -128,14 +137,22 @@ class PostgresTxn final : public Txn {
 
   absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
                                 const std::string& response, absl::string_view digest) override {
-    auto r =
-        Run("INSERT INTO requests(clinic_id, scope, request_id, response, digest) "
-            "VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id),
-             Param::Bytes(response), Param::Text(digest)});
-    if (!r.ok()) return r.status();
-    if (r->affected() == 0) return Duplicate("request", request_id);
-    return absl::OkStatus();
+    // Sent with COMMIT (Defer). A key stored by a Txn this one cannot see (a concurrent
+    // replica's) is a serialization failure (40001, ABORTED); one it can see takes the
+    // DO UPDATE branch, whose kneecoach_duplicate() fails the statement (23505,
+    // ALREADY_EXISTS) and with it the COMMIT.
+    for (const auto& [key, stored] : deferred_requests_) {
+      if (key.first == scope && key.second == request_id) return Duplicate("request", request_id);
+    }
+    if (write_) {
+      deferred_requests_.push_back({{std::string(scope), std::string(request_id)},
+                                    StoredRequest{response, std::string(digest)}});
+    }
+    return Defer({"INSERT INTO requests(clinic_id, scope, request_id, response, digest) "
+                  "VALUES($1, $2, $3, $4, $5) ON CONFLICT (clinic_id, scope, request_id) "
+                  "DO UPDATE SET digest = kneecoach_duplicate('request')",
+                  {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id),
+                   Param::Bytes(response), Param::Text(digest)}});
   }
 
   // The value stored under `name`; in a write Txn, stores `value` first if there is none
@@ -446,12 +463,9 @@ class PostgresTxn final : public Txn {
   }
   absl::Status InsertAudit(const std::string& id, const std::string& clinic,
                            const std::string& patient_id, const v1::AuditEntry& e) override {
-    auto r =
-        Run("INSERT INTO audit(clinic_id, id, patient_id, data) SELECT $1, $2, $3, $4 "
-            "WHERE NOT EXISTS (SELECT 1 FROM audit WHERE id = $2) ON CONFLICT DO NOTHING",
-            {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())});
-    if (!r.ok()) return r.status();
-    return r->affected() == 0 ? Duplicate("audit entry", id) : absl::OkStatus();
+    // Sent with COMMIT (Defer): an id the clinic already has fails it (23505, ALREADY_EXISTS).
+    return Defer({"INSERT INTO audit(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4)",
+                  {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())}});
   }
   absl::StatusOr<Page<v1::AuditEntry>> ListAudit(const std::string& clinic,
                                                  PageRequest page) override {
@@ -505,25 +519,31 @@ class PostgresTxn final : public Txn {
     if (!failed_.ok()) {
       // PostgreSQL's transaction is aborted: COMMIT would only roll it back.
       open_ = false;
-      slot_->conn->Exec("ROLLBACK").IgnoreError();
+      if (!begin_pending_) slot_->conn->Exec("ROLLBACK").IgnoreError();
       return failed_;
     }
-    // Told to the other replicas by PostgreSQL when, and only if, the COMMIT succeeds.
+    // The deferred writes, the notifications (told to the other replicas by PostgreSQL when,
+    // and only if, the COMMIT succeeds) and the COMMIT, in one round trip; a failed one
+    // skips the rest, the COMMIT included.
+    std::vector<Statement> tail = std::move(deferred_);
     for (const std::string& payload : announced_) {
-      if (auto n = Run("SELECT pg_notify($1, $2)", {std::string(kChangeChannel), payload});
-          !n.ok()) {
-        open_ = false;
-        slot_->conn->Exec("ROLLBACK").IgnoreError();
-        return n.status();
-      }
+      tail.push_back({"SELECT pg_notify($1, $2)", {std::string(kChangeChannel), payload}});
     }
-    auto r = slot_->conn->Run("COMMIT");
+    if (begin_pending_ && tail.empty()) {  // nothing was read or written: nothing to end
+      open_ = false;
+      return absl::OkStatus();
+    }
+    tail.push_back({"COMMIT", {}});
+    absl::StatusOr<std::vector<Result>> r =
+        begin_pending_ ? RunFirst(std::move(tail)) : slot_->conn->RunAll(tail);
     open_ = false;
     if (!r.ok()) {
       // A connection lost during COMMIT leaves the outcome unknown: UNAVAILABLE, and the
       // write path's retry replays the request if it did commit (idempotency keys).
       failed_ = r.status();
-      if (slot_->conn->InTransaction()) slot_->conn->Exec("ROLLBACK").IgnoreError();
+      if (slot_->conn->ok() && slot_->conn->InTransaction()) {
+        slot_->conn->Exec("ROLLBACK").IgnoreError();
+      }
       return failed_;
     }
     return absl::OkStatus();
@@ -539,13 +559,11 @@ class PostgresTxn final : public Txn {
     return absl::OkStatus();
   }
 
-  // Starts the transaction; called once by Begin().
-  absl::Status Start() {
-    const char* begin = write_ ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                               : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    absl::Status s = slot_->conn->Exec(begin);
-    if (s.ok()) open_ = true;
-    return s;
+  // Starts the transaction; called once by Begin(). BEGIN itself goes with the Txn's first
+  // statement, in the same round trip (RunFirst).
+  void Start() {
+    open_ = true;
+    begin_pending_ = true;
   }
 
  private:
@@ -554,9 +572,50 @@ class PostgresTxn final : public Txn {
   absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params) {
     if (!failed_.ok()) return failed_;
     if (!open_) return absl::FailedPreconditionError("database: Txn used after Commit()");
+    if (begin_pending_) {
+      auto r = RunFirst({{sql, params}});
+      if (!r.ok()) return r.status();
+      return std::move(r->back());
+    }
     auto r = slot_->conn->Run(sql, params);
     if (!r.ok()) failed_ = r.status();
     return r;
+  }
+
+  // Runs BEGIN and then `statements` in one round trip; their results. A connection found
+  // dead there (the server restarted, the backend was terminated) is reconnected and the
+  // whole tried once more, since nothing of the Txn had run.
+  absl::StatusOr<std::vector<Result>> RunFirst(std::vector<Statement> statements) {
+    statements.insert(statements.begin(),
+                      Statement{write_ ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                                       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                {}});
+    for (int attempt = 0;; ++attempt) {
+      auto r = slot_->conn->RunAll(statements);
+      if (r.ok()) {
+        begin_pending_ = false;
+        r->erase(r->begin());
+        return r;
+      }
+      if (attempt == 0 && r.status().code() == absl::StatusCode::kUnavailable &&
+          !slot_->conn->ok() && store_.Reconnect(slot_).ok()) {
+        continue;
+      }
+      begin_pending_ = !slot_->conn->ok() || !slot_->conn->InTransaction();
+      failed_ = r.status();
+      return failed_;
+    }
+  }
+
+  // A write whose only outcome is success or failure, sent with COMMIT: its error comes
+  // from Commit() (store.h allows it for PutRequestResult and InsertAudit). A read Txn runs
+  // it at once (the server refuses it).
+  absl::Status Defer(Statement statement) {
+    if (!failed_.ok()) return failed_;
+    if (!open_) return absl::FailedPreconditionError("database: Txn used after Commit()");
+    if (!write_) return Run(statement.sql, statement.params).status();
+    deferred_.push_back(std::move(statement));
+    return absl::OkStatus();
   }
 
   // Steps rows (seq in column 0; limit + 1 asked for, the last only telling that a next page
@@ -696,7 +755,11 @@ class PostgresTxn final : public Txn {
   PostgresStore& store_;
   PostgresStore::Slot* slot_;
   const bool write_;
-  bool open_ = false;    // BEGIN ran and neither COMMIT nor ROLLBACK has
+  bool open_ = false;           // Begin() returned and neither COMMIT nor ROLLBACK has run
+  bool begin_pending_ = false;  // BEGIN not sent yet (goes with the first statement)
+  std::vector<Statement> deferred_;  // writes sent with COMMIT
+  // The request records among them, for this Txn's own reads: (scope, request_id) -> record.
+  std::vector<std::pair<std::pair<std::string, std::string>, StoredRequest>> deferred_requests_;
   absl::Status failed_;  // the first failed statement: the server aborted the transaction
   std::vector<std::string> announced_;  // change payloads, notified at Commit()
 };
@@ -794,22 +857,23 @@ absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write) {
   free_.pop_back();
   mu_.Unlock();
   auto txn = std::make_unique<PostgresTxn>(*this, slot, write);  // gives the slot back
-  // A connection the server dropped is found here: reconnect it (the session's prepared
-  // statements go with it), and try BEGIN once more, since nothing of the Txn ran yet.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status s;
-    if (!slot->conn->ok()) {
-      {
-        absl::MutexLock lock(&mu_);
-        ++reconnects_;
-      }
-      s = slot->conn->Reset();
-      if (s.ok()) s = SetUp(*slot->conn);
-    }
-    if (s.ok()) s = txn->Start();
-    if (s.ok()) return std::unique_ptr<Txn>(std::move(txn));
-    if (s.code() != absl::StatusCode::kUnavailable || attempt > 0) return s;
+  // A connection known to be down is reconnected now; one the server dropped unnoticed is
+  // found, and reconnected, by the Txn's first statement (PostgresTxn::RunFirst).
+  if (!slot->conn->ok()) {
+    if (absl::Status s = Reconnect(slot); !s.ok()) return s;
   }
+  txn->Start();
+  return std::unique_ptr<Txn>(std::move(txn));
+}
+
+absl::Status PostgresStore::Reconnect(Slot* slot) {
+  {
+    absl::MutexLock lock(&mu_);
+    ++reconnects_;
+  }
+  absl::Status s = slot->conn->Reset();
+  if (s.ok()) s = SetUp(*slot->conn);
+  return s;
 }
 
 std::vector<int> PostgresStore::backend_pids() {

@@ -5,12 +5,20 @@
 // Connections: a fixed pool per process (`connections`). A Txn takes one connection from
 // the pool for its whole life and gives it back when it ends; a connection is never used by
 // two threads at once. Begin() waits for a free connection. Each connection prepares each
-// statement once (by SQL text) and again after a reconnect. A connection the server dropped
-// (restart, pg_terminate_backend, network) is reconnected when a Txn next takes it; if the
-// first statement of a Txn (its BEGIN) finds the connection dead, Begin() reconnects and
-// tries once more, so a replaced backend costs no request. While the server cannot be
-// reached, Begin() and every statement return UNAVAILABLE. synchronous_commit is on: a
-// COMMIT that returned is on the server's disk.
+// statement once (by SQL text) and again after a reconnect, and plans it once
+// (plan_cache_mode force_generic_plan). While the server cannot be reached, every statement
+// returns UNAVAILABLE. synchronous_commit is on: a COMMIT that returned is on the server's
+// disk.
+//
+// Round trips: a durable report is a dozen statements, and on a small machine the cost of
+// each round trip (two context switches) is a large part of the whole. So BEGIN goes with
+// the Txn's first statement, and the writes nobody reads back in the Txn (PutRequestResult,
+// InsertAudit), the change notifications and COMMIT go together at Commit(), both in
+// libpq's pipeline mode (pg::Connection::RunAll). A deferred write that fails makes the
+// server skip the rest of the pipeline, COMMIT included, so its error is Commit()'s and
+// nothing is kept (store.h). A connection the server dropped (restart,
+// pg_terminate_backend, network) is found by the Txn's first round trip, reconnected and
+// that round trip sent again, so a replaced backend costs no request.
 //
 // Isolation, and why:
 //   write Txns: REPEATABLE READ, and every clinic record a write Txn reads by id (a program,
@@ -96,6 +104,8 @@ class PostgresStore final : public Store {
  private:
   PostgresStore() = default;
   void Release(Slot* slot);
+  // Re-establishes a pooled connection (its prepared statements are gone with the old one).
+  absl::Status Reconnect(Slot* slot);
 
   int schema_version_ = 0;
   std::string conninfo_;

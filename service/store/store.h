@@ -32,6 +32,10 @@
 //   RESOURCE_EXHAUSTED  the disk (or the database's quota) is full;
 //   DATA_LOSS           a stored record cannot be parsed (the message names the table);
 //   INTERNAL            anything else.
+// PutRequestResult and InsertAudit are a request's last writes, whose outcome the caller
+// needs only at the end: a backend may send them with Commit() (one round trip), and then
+// their errors (ALREADY_EXISTS, ABORTED...) come from Commit(), which then keeps nothing.
+// The Txn still reads its own request records (GetStoredRequest) at once.
 // After an error other than NOT_FOUND the caller ends the Txn (drops it, or returns the
 // error up to whoever does): a backend may roll the whole Txn back on any failed statement
 // (PostgreSQL does), where SQLite undoes only the statement. NOT_FOUND (a Get or Update

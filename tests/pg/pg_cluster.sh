@@ -70,6 +70,8 @@ settings="-c fsync=off -c full_page_writes=off -c shared_buffers=32MB"
 if [[ "${KNEECOACH_PG_DURABLE:-0}" == 1 ]]; then
   settings="-c shared_buffers=1GB -c effective_cache_size=4GB -c max_wal_size=4GB"
 fi
+# KNEECOACH_PG_SETTINGS adds server settings (e.g. "-c shared_preload_libraries=pg_stat_statements").
+settings="$settings ${KNEECOACH_PG_SETTINGS:-}"
 "${as_owner[@]}" "$pg_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
   -o "-k $dir -p $port -c listen_addresses='' -c max_connections=300 $settings" \
   start >/dev/null

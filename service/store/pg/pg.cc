@@ -123,7 +123,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 
 Connection::~Connection() { PQfinish(conn_); }
 
-bool Connection::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::ok() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
 bool Connection::InTransaction() const {
   const PGTransactionStatusType t = PQtransactionStatus(conn_);
@@ -135,6 +135,7 @@ int Connection::backend_pid() const { return PQbackendPID(conn_); }
 absl::Status Connection::Reset() {
   prepared_.clear();
   PQreset(conn_);
+  broken_ = false;
   if (PQstatus(conn_) != CONNECTION_OK) return ErrorForSqlState("", PQerrorMessage(conn_));
   return absl::OkStatus();
 }
@@ -190,6 +191,78 @@ absl::StatusOr<Result> Connection::Run(const std::string& sql, const std::vector
   const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(raw);
   return result;
+}
+
+absl::StatusOr<std::vector<Result>> Connection::RunAll(const std::vector<Statement>& statements) {
+  // Statements new to this session are prepared first, one round trip each (once).
+  std::vector<std::string> names;
+  names.reserve(statements.size());
+  for (const Statement& s : statements) {
+    absl::StatusOr<std::string> name = Prepared(s.sql, s.params);
+    if (!name.ok()) return name.status();
+    names.push_back(*std::move(name));
+  }
+  if (PQenterPipelineMode(conn_) != 1) return Failure(nullptr);
+  absl::Status failure;
+  size_t sent = 0;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    const std::vector<Param>& params = statements[i].params;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats(params.size(), 1);
+    for (const Param& p : params) {
+      values.push_back(p.bytes().data());
+      lengths.push_back(static_cast<int>(p.bytes().size()));
+    }
+    if (PQsendQueryPrepared(conn_, names[i].c_str(), static_cast<int>(params.size()),
+                            values.data(), lengths.data(), formats.data(),
+                            /*resultFormat=*/1) != 1) {
+      failure = Failure(nullptr);
+      break;
+    }
+    ++sent;
+  }
+  if (PQpipelineSync(conn_) != 1 && failure.ok()) failure = Failure(nullptr);
+  // Each statement sent gives one result (PGRES_PIPELINE_ABORTED once one has failed) and then
+  // NULL; the sync gives PGRES_PIPELINE_SYNC.
+  std::vector<Result> results;
+  results.reserve(sent);
+  bool lost = false;
+  for (size_t i = 0; i < sent && !lost; ++i) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) {
+      if (failure.ok()) failure = Failure(nullptr);
+      lost = true;
+      break;
+    }
+    Result result(raw);
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      results.push_back(std::move(result));
+    } else if (status != PGRES_PIPELINE_ABORTED && failure.ok()) {
+      failure = Failure(raw);
+    }
+    while (PGresult* rest = PQgetResult(conn_)) {  // up to the NULL that ends this statement
+      const bool sync = PQresultStatus(rest) == PGRES_PIPELINE_SYNC;
+      PQclear(rest);
+      if (sync) {  // the connection failed: nothing more will come
+        lost = true;
+        break;
+      }
+    }
+  }
+  if (!lost) {
+    PGresult* sync = PQgetResult(conn_);
+    if (sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) lost = true;
+    PQclear(sync);
+  }
+  if (lost || PQexitPipelineMode(conn_) != 1) {
+    // The session's state is unknown: it is reset before the pool hands it out again.
+    broken_ = true;
+    if (failure.ok()) failure = Failure(nullptr);
+  }
+  if (!failure.ok()) return failure;
+  return results;
 }
 
 }  // namespace kneecoach::pg

@@ -88,6 +88,12 @@ class Result {
   std::unique_ptr<PGresult, Free> result_;
 };
 
+// A statement and its parameters, for Connection::RunAll.
+struct Statement {
+  std::string sql;
+  std::vector<Param> params;
+};
+
 class Connection {
  public:
   // Connects with a libpq connection string or URI ("" : libpq's environment, PGHOST...).
@@ -104,10 +110,16 @@ class Connection {
   // Runs `sql`, prepared on this connection the first time it is used here (and again after
   // Reset()), with `params` in binary format, asking for binary results.
   absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params = {});
+  // Runs `statements` in order in one round trip to the server (libpq's pipeline mode), each
+  // prepared as by Run. Returns their results, or the first failure: the statements after a
+  // failed one are not run (the server skips them). Meant for a few small statements: the
+  // connection stays blocking, so results must fit in the socket buffers while the
+  // statements are sent.
+  absl::StatusOr<std::vector<Result>> RunAll(const std::vector<Statement>& statements);
 
   // Whether the connection is up as far as libpq knows (a server that went away is only
   // noticed by the next statement).
-  bool ok() const;
+  bool ok() const;  // false too after a pipeline left the session in an unknown state
   // Reconnects with the same parameters; forgets the prepared statements (the new
   // session has none).
   absl::Status Reset();
@@ -126,6 +138,7 @@ class Connection {
   absl::StatusOr<std::string> Prepared(const std::string& sql, const std::vector<Param>& params);
 
   PGconn* conn_;
+  bool broken_ = false;  // a pipeline could not be ended: Reset() before any further use
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   int next_name_ = 0;
 };

@@ -227,6 +227,17 @@ CREATE TABLE secrets (
   value bytea NOT NULL
 );
 )sql"},
+      {2, R"sql(
+-- Fails the statement that calls it with unique_violation (23505): an INSERT ... ON CONFLICT
+-- DO UPDATE SET col = kneecoach_duplicate('what') claims a key and, when the key is already
+-- stored, fails instead of doing nothing, so that a write sent together with COMMIT (in one
+-- round trip) cannot be skipped silently while the rest commits.
+CREATE FUNCTION kneecoach_duplicate(what text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE unique_violation USING MESSAGE = what || ' already exists';
+END
+$$;
+)sql"},
   };
   return kMigrations;
 }

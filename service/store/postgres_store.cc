@@ -148,11 +148,12 @@ class PostgresTxn final : public Txn {
       deferred_requests_.push_back({{std::string(scope), std::string(request_id)},
                                     StoredRequest{response, std::string(digest)}});
     }
-    return Defer({"INSERT INTO requests(clinic_id, scope, request_id, response, digest) "
-                  "VALUES($1, $2, $3, $4, $5) ON CONFLICT (clinic_id, scope, request_id) "
-                  "DO UPDATE SET digest = kneecoach_duplicate('request')",
-                  {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id),
-                   Param::Bytes(response), Param::Text(digest)}});
+    return Defer(
+        {"INSERT INTO requests(clinic_id, scope, request_id, response, digest) "
+         "VALUES($1, $2, $3, $4, $5) ON CONFLICT (clinic_id, scope, request_id) "
+         "DO UPDATE SET digest = kneecoach_duplicate('request')",
+         {ClinicOfScope(scope), Param::Text(scope), Param::Text(request_id), Param::Bytes(response),
+          Param::Text(digest)}});
   }
 
   // The value stored under `name`; in a write Txn, stores `value` first if there is none
@@ -755,8 +756,8 @@ class PostgresTxn final : public Txn {
   PostgresStore& store_;
   PostgresStore::Slot* slot_;
   const bool write_;
-  bool open_ = false;           // Begin() returned and neither COMMIT nor ROLLBACK has run
-  bool begin_pending_ = false;  // BEGIN not sent yet (goes with the first statement)
+  bool open_ = false;                // Begin() returned and neither COMMIT nor ROLLBACK has run
+  bool begin_pending_ = false;       // BEGIN not sent yet (goes with the first statement)
   std::vector<Statement> deferred_;  // writes sent with COMMIT
   // The request records among them, for this Txn's own reads: (scope, request_id) -> record.
   std::vector<std::pair<std::pair<std::string, std::string>, StoredRequest>> deferred_requests_;

@@ -214,8 +214,8 @@ absl::StatusOr<std::vector<Result>> Connection::RunAll(const std::vector<Stateme
       values.push_back(p.bytes().data());
       lengths.push_back(static_cast<int>(p.bytes().size()));
     }
-    if (PQsendQueryPrepared(conn_, names[i].c_str(), static_cast<int>(params.size()),
-                            values.data(), lengths.data(), formats.data(),
+    if (PQsendQueryPrepared(conn_, names[i].c_str(), static_cast<int>(params.size()), values.data(),
+                            lengths.data(), formats.data(),
                             /*resultFormat=*/1) != 1) {
       failure = Failure(nullptr);
       break;

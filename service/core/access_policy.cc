@@ -178,7 +178,7 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization) {
   if (state_.store.ChangesCurrent()) credential = state_.access_cache.FindCredential(hash);
   if (!credential.has_value()) {
     const uint64_t generation = state_.access_cache.generation();
-    auto stored = internal::InRead(
+    auto stored = internal::InReadEveryClinic(
         state_.store, [&](Txn& txn) -> absl::StatusOr<std::optional<AccessCache::Credential>> {
           ASSIGN_OR_RETURN(auto token, txn.FindTokenBySecretHash(hash));
           if (!token.has_value()) return std::nullopt;
@@ -251,7 +251,7 @@ absl::Status Core::Authorize(RequestContext& ctx, const Message& request) {
   if (cached.has_value() && !NeedsAssignments(caller, *cached)) return decide(nullptr, cached);
   // A physiotherapist's assignment is read per call; the scope only when not cached.
   const uint64_t generation = state_.access_cache.generation();
-  return internal::InRead(state_.store, [&](Txn& txn) -> absl::Status {
+  return internal::InRead(ctx, state_.store, [&](Txn& txn) -> absl::Status {
     if (cached.has_value()) return decide(&txn, cached);
     ASSIGN_OR_RETURN(const std::optional<Scope> scope, Resolve(txn, parsed));
     if (!key.empty() && scope.has_value()) {

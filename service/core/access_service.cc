@@ -127,7 +127,7 @@ absl::StatusOr<v1::GetCurrentUserResponse> AccessService::GetCurrentUser(
 
 absl::StatusOr<v1::GetClinicResponse> AccessService::GetClinic(const RequestContext& ctx,
                                                                const v1::GetClinicRequest& r) {
-  return internal::GetByName(store_, r.name(), "clinics", &Txn::GetClinic,
+  return internal::GetByName(ctx, store_, r.name(), "clinics", &Txn::GetClinic,
                              &v1::GetClinicResponse::mutable_clinic);
 }
 
@@ -163,14 +163,14 @@ absl::StatusOr<v1::CreateUserResponse> AccessService::CreateUser(const RequestCo
 
 absl::StatusOr<v1::GetUserResponse> AccessService::GetUser(const RequestContext& ctx,
                                                            const v1::GetUserRequest& r) {
-  return internal::GetByName(store_, r.name(), "users", &Txn::GetUser,
+  return internal::GetByName(ctx, store_, r.name(), "users", &Txn::GetUser,
                              &v1::GetUserResponse::mutable_user);
 }
 
 absl::StatusOr<v1::ListUsersResponse> AccessService::ListUsers(const RequestContext& ctx,
                                                                const v1::ListUsersRequest& r) {
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListUsersResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListUsersResponse> {
     return internal::ToPageResponse(txn.ListUsers(ctx.caller.user.clinic(), page),
                                     &v1::ListUsersResponse::mutable_users);
   });
@@ -269,7 +269,7 @@ absl::StatusOr<v1::ListTokensResponse> AccessService::ListTokens(const RequestCo
                                                                  const v1::ListTokensRequest& r) {
   ASSIGN_OR_RETURN(auto id, ParseId("user", r.user(), "users"));
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListTokensResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListTokensResponse> {
     return internal::ToPageResponse(txn.ListTokens(id, page),
                                     &v1::ListTokensResponse::mutable_tokens);
   });
@@ -386,7 +386,7 @@ absl::StatusOr<v1::ListAuditEntriesResponse> AccessService::ListAuditEntries(
     const RequestContext& ctx, const v1::ListAuditEntriesRequest& r) {
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   const std::string clinic = r.clinic().empty() ? ctx.caller.user.clinic() : r.clinic();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAuditEntriesResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAuditEntriesResponse> {
     return internal::ToPageResponse(txn.ListAudit(clinic, page),
                                     &v1::ListAuditEntriesResponse::mutable_audit_entries);
   });

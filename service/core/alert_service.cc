@@ -36,7 +36,7 @@ absl::StatusOr<v1::ListAlertsResponse> AlertService::ListAlerts(const RequestCon
   if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
     filter.physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
   }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAlertsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListAlertsResponse> {
     if (!filter.program_id.empty()) {
       RETURN_IF_ERROR(txn.GetProgram(filter.program_id).status());
     }

@@ -52,7 +52,7 @@ absl::StatusOr<RequestContext> As(Caller caller, absl::string_view method) {
 }  // namespace
 
 absl::StatusOr<std::optional<Core::DemoCredentials>> Core::SeedDemo(const RequestContext& ctx) {
-  auto exists = InRead(state_.store, [&](Txn& txn) { return txn.GetClinic("demo"); });
+  auto exists = InRead(ctx, state_.store, [&](Txn& txn) { return txn.GetClinic("demo"); });
   if (exists.ok()) return std::nullopt;
   if (!absl::IsNotFound(exists.status())) return exists.status();
   DemoCredentials demo;

@@ -48,9 +48,24 @@ absl::StatusOr<Response> ToPageResponse(
   return response;
 }
 
-// Runs `fn(Txn&)` in a read transaction.
+// The clinic of the call's transactions (Store::Begin, "Clinics"): its caller's; every
+// clinic for the server's own work and for a device enrolling with a code (the code's
+// lookup narrows the Txn to its clinic).
+inline std::string StoreClinic(const RequestContext& ctx) { return ctx.caller.user.clinic(); }
+
+// Runs `fn(Txn&)` in a read transaction of the call's clinic.
 template <typename Fn>
-auto InRead(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
+auto InRead(const RequestContext& ctx, Store& store, Fn&& fn)
+    -> decltype(fn(std::declval<Txn&>())) {
+  auto txn = store.Begin(/*write=*/false, StoreClinic(ctx));
+  if (!txn.ok()) return txn.status();
+  return fn(**txn);
+}
+
+// Runs `fn(Txn&)` in a read transaction of every clinic: only for what precedes knowing
+// the caller (a credential's lookup, which narrows it to the credential's clinic).
+template <typename Fn>
+auto InReadEveryClinic(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
   auto txn = store.Begin(/*write=*/false);
   if (!txn.ok()) return txn.status();
   return fn(**txn);
@@ -87,7 +102,7 @@ absl::StatusOr<Response> InWriteOnce(const RequestContext& ctx, const WriteDeps&
                                      const std::string& scope, const std::string& request_id,
                                      Fn& fn, Replay replay, PlansChanged plans) {
   RETURN_IF_ERROR(ctx.CheckLive());
-  auto txn = deps.store.Begin(/*write=*/true);
+  auto txn = deps.store.Begin(/*write=*/true, StoreClinic(ctx));
   if (!txn.ok()) return txn.status();
   const bool replayable = replay == Replay::kStore && !request_id.empty();
   const Caller& caller = ctx.caller;
@@ -186,13 +201,13 @@ void ValidatePatientFields(const v1::Patient& patient, FieldViolations& violatio
 // A Get use case: parses `name` ("{collection}/{id}", field "name"), reads the record with
 // `get` and returns it in `field` of Response.
 template <typename Response, typename Item>
-absl::StatusOr<Response> GetByName(Store& store, const std::string& name,
+absl::StatusOr<Response> GetByName(const RequestContext& ctx, Store& store, const std::string& name,
                                    absl::string_view collection,
                                    absl::StatusOr<Item> (Txn::*get)(const std::string&),
                                    Item* (Response::*field)()) {
   auto id = ParseId("name", name, collection);
   if (!id.ok()) return id.status();
-  return InRead(store, [&](Txn& txn) -> absl::StatusOr<Response> {
+  return InRead(ctx, store, [&](Txn& txn) -> absl::StatusOr<Response> {
     auto item = (txn.*get)(*id);
     if (!item.ok()) return item.status();
     Response response;

@@ -106,7 +106,7 @@ absl::StatusOr<v1::ListOutcomesResponse> OutcomeService::ListOutcomes(
   ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
   if (!v1::OutcomeKind_IsValid(r.kind())) return InvalidField("kind", "unknown outcome kind");
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListOutcomesResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListOutcomesResponse> {
     RETURN_IF_ERROR(txn.GetProgram(id).status());
     return internal::ToPageResponse(txn.ListOutcomes(id, r.kind(), page),
                                     &v1::ListOutcomesResponse::mutable_outcomes);
@@ -120,7 +120,7 @@ absl::StatusOr<v1::GetProgressResponse> OutcomeService::GetProgress(
     return InvalidField("weeks", absl::StrCat(r.weeks(), " out of range 0..", kMaxProgressWeeks,
                                               " (0: the whole program)"));
   }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::GetProgressResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::GetProgressResponse> {
     ASSIGN_OR_RETURN(auto loaded, internal::LoadProgram(txn, "program", r.program()));
     const absl::CivilDay today = LocalDateAt(clock_.Now(), loaded.zone);
     // The weeks shown need their sessions; the changes since the first week need every

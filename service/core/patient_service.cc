@@ -101,7 +101,7 @@ absl::StatusOr<v1::CreatePatientResponse> PatientService::CreatePatient(
 
 absl::StatusOr<v1::GetPatientResponse> PatientService::GetPatient(const RequestContext& ctx,
                                                                   const v1::GetPatientRequest& r) {
-  return internal::GetByName(store_, r.name(), "patients", &Txn::GetPatient,
+  return internal::GetByName(ctx, store_, r.name(), "patients", &Txn::GetPatient,
                              &v1::GetPatientResponse::mutable_patient);
 }
 
@@ -122,7 +122,7 @@ absl::StatusOr<v1::ListPatientsResponse> PatientService::ListPatients(
   if (caller.user.role() == v1::ROLE_PHYSIOTHERAPIST) {
     physiotherapist_id = std::string(absl::StripPrefix(caller.user_name, "users/"));
   }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListPatientsResponse> {
     return internal::ToPageResponse(txn.ListPatients(clinic, physiotherapist_id, page),
                                     &v1::ListPatientsResponse::mutable_patients);
   });
@@ -186,7 +186,7 @@ absl::StatusOr<v1::UpdatePatientResponse> PatientService::UpdatePatient(
 absl::StatusOr<v1::ExportPatientDataResponse> PatientService::ExportPatientData(
     const RequestContext& ctx, const v1::ExportPatientDataRequest& r) {
   ASSIGN_OR_RETURN(auto id, ParseId("name", r.name(), "patients"));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ExportPatientDataResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ExportPatientDataResponse> {
     ASSIGN_OR_RETURN(auto patient, txn.GetPatient(id));
     // The export is a JSON object with one array per kind of record, each record in
     // protobuf's JSON mapping.

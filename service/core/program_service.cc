@@ -165,7 +165,7 @@ absl::StatusOr<v1::CreateProgramResponse> ProgramService::CreateProgram(
 
 absl::StatusOr<v1::GetProgramResponse> ProgramService::GetProgram(const RequestContext& ctx,
                                                                   const v1::GetProgramRequest& r) {
-  return internal::GetByName(store_, r.name(), "programs", &Txn::GetProgram,
+  return internal::GetByName(ctx, store_, r.name(), "programs", &Txn::GetProgram,
                              &v1::GetProgramResponse::mutable_program);
 }
 
@@ -193,7 +193,7 @@ absl::StatusOr<v1::ListProgramsResponse> ProgramService::ListPrograms(
       }
     }
   }
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProgramsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProgramsResponse> {
     if (patient_id.empty()) {
       return internal::ToPageResponse(txn.ListClinicPrograms(clinic, physiotherapist_id, page),
                                       &v1::ListProgramsResponse::mutable_programs);
@@ -440,7 +440,7 @@ absl::StatusOr<v1::ListDecisionsResponse> ProgramService::ListDecisions(
   ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
   if (!v1::DecisionState_IsValid(r.state())) return InvalidField("state", "unknown state");
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListDecisionsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListDecisionsResponse> {
     RETURN_IF_ERROR(txn.GetProgram(id).status());
     return internal::ToPageResponse(txn.ListDecisions(id, r.state(), page),
                                     &v1::ListDecisionsResponse::mutable_decisions);
@@ -528,7 +528,7 @@ absl::StatusOr<v1::SimulateProgramResponse> ProgramService::SimulateProgram(
     const std::string name =
         r.protocol_name().empty() ? options_.default_protocol : r.protocol_name();
     ASSIGN_OR_RETURN(auto id, ParseId("protocol_name", name, "protocols"));
-    auto protocol = InRead(store_, [&](Txn& txn) { return txn.GetProtocol(id); });
+    auto protocol = InRead(ctx, store_, [&](Txn& txn) { return txn.GetProtocol(id); });
     if (!protocol.ok()) return protocol.status();
     *request.mutable_protocol() = *std::move(protocol);
   }

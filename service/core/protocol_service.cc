@@ -77,7 +77,7 @@ absl::Status ProtocolService::SeedProtocol(const RequestContext& ctx,
 absl::StatusOr<v1::ListProtocolsResponse> ProtocolService::ListProtocols(
     const RequestContext& ctx, const v1::ListProtocolsRequest& r) {
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProtocolsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListProtocolsResponse> {
     ASSIGN_OR_RETURN(auto result, txn.ListProtocols(page));
     v1::ListProtocolsResponse response;
     // The shared protocols and the caller's clinic's own.
@@ -92,7 +92,7 @@ absl::StatusOr<v1::ListProtocolsResponse> ProtocolService::ListProtocols(
 
 absl::StatusOr<v1::GetProtocolResponse> ProtocolService::GetProtocol(
     const RequestContext& ctx, const v1::GetProtocolRequest& r) {
-  return internal::GetByName(store_, r.name(), "protocols", &Txn::GetProtocol,
+  return internal::GetByName(ctx, store_, r.name(), "protocols", &Txn::GetProtocol,
                              &v1::GetProtocolResponse::mutable_protocol);
 }
 

@@ -177,12 +177,13 @@ absl::StatusOr<v1::GetTodaySessionResponse> SessionService::GetTodaySession(
   return response;
 }
 
-absl::StatusOr<std::optional<std::string>> SessionService::MakePlan(absl::string_view program_id,
+absl::StatusOr<std::optional<std::string>> SessionService::MakePlan(const RequestContext& ctx,
+                                                                    absl::string_view program_id,
                                                                     absl::Time now,
                                                                     bool keep_completed) {
   const PlanCache::Ticket ticket = plan_cache_.Begin(program_id);
   const uint64_t generation = access_cache_.generation();
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<std::optional<std::string>> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<std::optional<std::string>> {
     const std::string name = absl::StrCat("programs/", program_id);
     ASSIGN_OR_RETURN(auto loaded, LoadProgram(txn, "program", name));
     // What authorizing a call on the program reads (access_policy.cc), while at hand.
@@ -228,7 +229,7 @@ absl::StatusOr<Encoded<v1::GetTodaySessionResponse>> SessionService::GetTodaySes
     ASSIGN_OR_RETURN(auto unpacked, plan_codec_.Decompress(*kept));
     plan = std::move(unpacked);
   } else {
-    ASSIGN_OR_RETURN(auto made, MakePlan(id, now, /*keep_completed=*/true));
+    ASSIGN_OR_RETURN(auto made, MakePlan(ctx, id, now, /*keep_completed=*/true));
     plan = *std::move(made);
   }
   if (r.view() == v1::SESSION_VIEW_BASIC) {
@@ -245,7 +246,7 @@ absl::StatusOr<int> SessionService::PreparePlans(const RequestContext& ctx) {
   PageRequest page{.limit = 256, .after = ""};
   do {
     if (plan_cache_.stats().bytes >= room) break;  // leave room for what is asked for
-    auto ids = InRead(store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
+    auto ids = InRead(ctx, store_, [&](Txn& txn) { return txn.ListProgramIds(page); });
     if (!ids.ok()) return ids.status();
     for (const std::string& id : ids->items) {
       if (ctx.cancelled && ctx.cancelled()) return made;
@@ -259,7 +260,7 @@ absl::StatusOr<int> SessionService::PreparePlans(const RequestContext& ctx) {
       if (plan_cache_.Find(id, now, /*count=*/false).has_value()) continue;
       // A program whose plan cannot be made (a corrupt stored value) waits for its own
       // GetTodaySession, which reports the error; the others are still prepared.
-      auto plan = MakePlan(id, now, /*keep_completed=*/false);
+      auto plan = MakePlan(ctx, id, now, /*keep_completed=*/false);
       if (plan.ok() && plan->has_value()) ++made;
     }
     page.after = ids->next;
@@ -399,7 +400,7 @@ absl::StatusOr<v1::ListSessionsResponse> SessionService::ListSessions(
     const RequestContext& ctx, const v1::ListSessionsRequest& r) {
   ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListSessionsResponse> {
     ASSIGN_OR_RETURN(auto program, txn.GetProgram(id));
     auto response = internal::ToPageResponse(txn.ListSessions(id, page),
                                              &v1::ListSessionsResponse::mutable_sessions);
@@ -420,7 +421,7 @@ absl::StatusOr<v1::ListMorningCheckInsResponse> SessionService::ListMorningCheck
     const RequestContext& ctx, const v1::ListMorningCheckInsRequest& r) {
   ASSIGN_OR_RETURN(auto id, ParseId("program", r.program(), "programs"));
   ASSIGN_OR_RETURN(auto page, ParsePage(r.page_size(), r.page_token(), options_));
-  return InRead(store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
+  return InRead(ctx, store_, [&](Txn& txn) -> absl::StatusOr<v1::ListMorningCheckInsResponse> {
     RETURN_IF_ERROR(txn.GetProgram(id).status());
     return internal::ToPageResponse(txn.ListCheckIns(id, page),
                                     &v1::ListMorningCheckInsResponse::mutable_check_ins);

@@ -52,7 +52,8 @@ class SessionService : private internal::UseCases {
  private:
   // Makes the basic plan of a program for its patient's local date at `now`, encoded, and
   // keeps it, unless the program is completed and !keep_completed (then returns nullopt).
-  absl::StatusOr<std::optional<std::string>> MakePlan(absl::string_view program_id, absl::Time now,
+  absl::StatusOr<std::optional<std::string>> MakePlan(const RequestContext& ctx,
+                                                      absl::string_view program_id, absl::Time now,
                                                       bool keep_completed);
 
   // Programs found completed, by a hash of their id. Completed is final (a program is

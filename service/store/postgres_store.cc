@@ -7,8 +7,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "service/domain/errors.h"
+#include "service/domain/status_macros.h"
 #include "service/store/pg/change_feed.h"
 #include "service/store/pg/pg.h"
 #include "service/store/pg/schema.h"
@@ -69,21 +71,22 @@ absl::StatusOr<T> ParseRecord(const std::string& bytes, absl::string_view table)
 struct Where {
   std::string sql;
   std::vector<Param> params;
-  void Add(absl::string_view clause_with_dollar, Param p) {
-    params.push_back(std::move(p));
-    const std::string n = absl::StrCat("$", params.size());
-    std::string clause(clause_with_dollar);
-    const size_t at = clause.find('?');
-    clause.replace(at, 1, n);
-    absl::StrAppend(&sql, sql.empty() ? "" : " AND ", clause);
+  // `clause` with each '?' replaced by the next of `ps`.
+  void Add(absl::string_view clause, std::initializer_list<Param> ps) {
+    std::string text(clause);
+    for (const Param& p : ps) {
+      params.push_back(p);
+      text.replace(text.find('?'), 1, absl::StrCat("$", params.size()));
+    }
+    absl::StrAppend(&sql, sql.empty() ? "" : " AND ", text);
   }
+  void Add(absl::string_view clause, Param p) { Add(clause, {std::move(p)}); }
 };
 
-// Ids are unique per table across clinics (the contract's ALREADY_EXISTS), but a unique
-// index on id alone would not survive distribution by clinic (Citus allows no unique
-// constraint without the distribution column). So every insert checks, in its own
-// statement, that no row of any clinic has the id; under SERIALIZABLE two Txns inserting one
-// id into two clinics at once conflict on that read, and one is ABORTED.
+// Ids are unique within a clinic (primary keys lead with clinic_id). A Txn of every clinic
+// also refuses an id another clinic has, as SqliteStore does (store.h, "Clinics"): its
+// inserts check, in their own statement, that no row of any clinic has the id. A Txn of one
+// clinic does not: that check would reach every shard once the tables are distributed.
 std::string UniqueId(absl::string_view table, absl::string_view id_param) {
   return absl::StrCat("WHERE NOT EXISTS (SELECT 1 FROM ", table, " WHERE id = ", id_param, ")");
 }
@@ -100,8 +103,8 @@ absl::Status Duplicate(absl::string_view kind, absl::string_view id) {
 
 class PostgresTxn final : public Txn {
  public:
-  PostgresTxn(PostgresStore& store, PostgresStore::Slot* slot, bool write)
-      : store_(store), slot_(slot), write_(write) {}
+  PostgresTxn(PostgresStore& store, PostgresStore::Slot* slot, bool write, std::string clinic)
+      : store_(store), slot_(slot), write_(write), clinic_(std::move(clinic)) {}
 
   ~PostgresTxn() override {
     if (open_ && !begin_pending_) {
@@ -186,7 +189,7 @@ class PostgresTxn final : public Txn {
     Where where;
     if (!clinic.empty()) where.Add("clinic_id = ?", clinic);
     if (!physiotherapist_id.empty()) {
-      where.Add("id IN (SELECT patient_id FROM assignments WHERE user_id = ?)", physiotherapist_id);
+      AssignedTo(where, "id", physiotherapist_id);
     }
     return List<v1::Patient>("patients", std::move(where), false, page);
   }
@@ -214,16 +217,18 @@ class PostgresTxn final : public Txn {
     Where where;
     where.Add("clinic_id = ?", clinic);
     if (!physiotherapist_id.empty()) {
-      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
-                physiotherapist_id);
+      AssignedTo(where, "patient_id", physiotherapist_id);
     }
     return List<v1::Program>("programs", std::move(where), true, page);
   }
   absl::StatusOr<Page<std::string>> ListProgramIds(PageRequest page) override {
     auto after = AfterSeq(page);
     if (!after.ok()) return after.status();
-    auto r = Run("SELECT seq, id FROM programs WHERE seq > $1 ORDER BY seq LIMIT $2",
-                 {*after, int64_t{page.limit} + 1});
+    std::vector<Param> params = {*after, int64_t{page.limit} + 1};
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("SELECT seq, id FROM programs WHERE seq > $1", clinic,
+                              " ORDER BY seq LIMIT $2"),
+                 params);
     if (!r.ok()) return r.status();
     return ReadPage<std::string>(
         *r, page.limit, [&](int row) -> absl::StatusOr<std::string> { return r->String(row, 1); });
@@ -314,8 +319,7 @@ class PostgresTxn final : public Txn {
     if (!f.program_id.empty()) where.Add("program_id = ?", f.program_id);
     if (!f.clinic.empty()) where.Add("clinic = ?", f.clinic);
     if (!f.physiotherapist_id.empty()) {
-      where.Add("patient_id IN (SELECT patient_id FROM assignments WHERE user_id = ?)",
-                f.physiotherapist_id);
+      AssignedTo(where, "patient_id", f.physiotherapist_id);
     }
     if (f.unacknowledged_only) where.Add("acknowledged = ?", Param::Bool(false));
     return List<v1::Alert>("alerts", std::move(where), true, page);
@@ -346,10 +350,11 @@ class PostgresTxn final : public Txn {
   }
   absl::Status InsertUser(const std::string& id, const std::string& patient_id,
                           const v1::User& u) override {
-    auto r =
-        Run("INSERT INTO users(clinic_id, id, patient_id, data) SELECT $1, $2, $3, $4 "
-            "WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = $2) ON CONFLICT DO NOTHING",
-            {u.clinic(), id, patient_id, Param::Bytes(u.SerializeAsString())});
+    RETURN_IF_ERROR(CheckClinic(u.clinic(), "user", id));
+    auto r = Run(absl::StrCat("INSERT INTO users(clinic_id, id, patient_id, data) "
+                              "SELECT $1, $2, $3, $4 ",
+                              UniqueIdOfEvery("users", "$2"), " ON CONFLICT DO NOTHING"),
+                 {u.clinic(), id, patient_id, Param::Bytes(u.SerializeAsString())});
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate("user", id) : absl::OkStatus();
   }
@@ -365,7 +370,11 @@ class PostgresTxn final : public Txn {
     return List<v1::User>("users", std::move(where), false, page);
   }
   absl::StatusOr<std::optional<v1::User>> FindPatientUser(const std::string& patient_id) override {
-    auto r = Run("SELECT data FROM users WHERE patient_id = $1 ORDER BY seq LIMIT 1", {patient_id});
+    std::vector<Param> params = {patient_id};
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("SELECT data FROM users WHERE patient_id = $1", clinic,
+                              " ORDER BY seq LIMIT 1"),
+                 params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return std::optional<v1::User>();
     auto user = ParseRecord<v1::User>(r->String(0, 0), "users");
@@ -377,29 +386,33 @@ class PostgresTxn final : public Txn {
                            const std::string& parent_id) override {
     // The secret's row (reference table) and the token's (by clinic) in one statement: the
     // token only if its secret was new, both only if the user exists.
+    std::vector<Param> params = {id, user_id, secret_hash, parent_id,
+                                 Param::Bytes(t.SerializeAsString())};
+    const std::string clinic = AndClinic(params);  // the same $n twice
     auto r =
-        Run("WITH u AS (SELECT clinic_id FROM users WHERE id = $2 LIMIT 1), "
-            "dup AS (SELECT 1 FROM tokens WHERE id = $1), "
-            "s AS (INSERT INTO token_secrets(secret_hash, clinic_id, token_id) "
-            "  SELECT $3, u.clinic_id, $1 FROM u WHERE NOT EXISTS (SELECT 1 FROM dup) "
-            "  ON CONFLICT DO NOTHING RETURNING clinic_id), "
-            "t AS (INSERT INTO tokens(clinic_id, id, user_id, parent_id, data) "
-            "  SELECT s.clinic_id, $1, $2, $4, $5 FROM s ON CONFLICT DO NOTHING RETURNING 1) "
-            "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t)",
-            {id, user_id, secret_hash, parent_id, Param::Bytes(t.SerializeAsString())});
+        Run(absl::StrCat(
+                "WITH u AS (SELECT clinic_id FROM users WHERE id = $2", clinic,
+                " LIMIT 1), dup AS (SELECT 1 FROM tokens WHERE id = $1", clinic, "), ",
+                "s AS (INSERT INTO token_secrets(secret_hash, clinic_id, token_id) "
+                "  SELECT $3, u.clinic_id, $1 FROM u WHERE NOT EXISTS (SELECT 1 FROM dup) "
+                "  ON CONFLICT DO NOTHING RETURNING clinic_id), "
+                "t AS (INSERT INTO tokens(clinic_id, id, user_id, parent_id, data) "
+                "  SELECT s.clinic_id, $1, $2, $4, $5 FROM s ON CONFLICT DO NOTHING RETURNING 1) "
+                "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t)"),
+            params);
     if (!r.ok()) return r.status();
     if (r->Int(0, 0) == 0) return MissingParent("user", user_id);
     if (r->Int(0, 1) == 0) return Duplicate("token", id);
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<TokenRecord>> ListChildTokens(const std::string& parent_id) override {
-    return FindTokens("parent_id = $1 ORDER BY seq", parent_id);
+    return FindTokens("parent_id = $1", parent_id, " ORDER BY seq");
   }
   absl::Status UpdateToken(const std::string& id, const v1::Token& t) override {
     return Update("tokens", "token", id, t);
   }
   absl::StatusOr<TokenRecord> GetToken(const std::string& id) override {
-    auto found = FindTokens("id = $1 LIMIT 1", id);
+    auto found = FindTokens("id = $1", id, " LIMIT 1");
     if (!found.ok()) return found.status();
     if (found->empty()) return NotFound("token", id);
     return std::move(found->front());
@@ -407,11 +420,13 @@ class PostgresTxn final : public Txn {
   absl::StatusOr<std::optional<TokenRecord>> FindTokenBySecretHash(
       const std::string& secret_hash) override {
     // The reference table names the clinic; the token is read from that clinic's rows.
+    std::string clinic;
     auto found = FindTokens(
         "(clinic_id, id) = (SELECT clinic_id, token_id FROM token_secrets WHERE secret_hash = $1)",
-        secret_hash);
+        secret_hash, "", &clinic);
     if (!found.ok()) return found.status();
     if (found->empty()) return std::optional<TokenRecord>();
+    if (!scoped()) clinic_ = clinic;  // the rest of the Txn is the token's clinic's (store.h)
     return std::optional<TokenRecord>(std::move(found->front()));
   }
   absl::StatusOr<Page<v1::Token>> ListTokens(const std::string& user_id,
@@ -422,49 +437,63 @@ class PostgresTxn final : public Txn {
   }
   absl::Status InsertEnrollmentCode(const std::string& code_hash, const std::string& patient_id,
                                     int64_t expire_unix_seconds) override {
-    auto r = Run(
-        "INSERT INTO enrollment_codes(code_hash, clinic_id, patient_id, expire_unix) "
-        "SELECT $1, COALESCE((SELECT clinic_id FROM patients WHERE id = $2 LIMIT 1), ''), $2, $3 "
-        "ON CONFLICT DO NOTHING",
-        {code_hash, patient_id, expire_unix_seconds});
+    std::vector<Param> params = {code_hash, patient_id, expire_unix_seconds};
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("INSERT INTO enrollment_codes(code_hash, clinic_id, patient_id, "
+                              "expire_unix) SELECT $1, COALESCE((SELECT clinic_id FROM patients "
+                              "WHERE id = $2",
+                              clinic, " LIMIT 1), ''), $2, $3 ON CONFLICT DO NOTHING"),
+                 params);
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate("enrollment code", "") : absl::OkStatus();
   }
   absl::StatusOr<std::optional<std::string>> ConsumeEnrollmentCode(
       const std::string& code_hash, int64_t now_unix_seconds) override {
-    auto r =
-        Run("UPDATE enrollment_codes SET used = true WHERE code_hash = $1 AND NOT used "
-            "AND expire_unix > $2 RETURNING patient_id",
-            {code_hash, now_unix_seconds});
+    std::vector<Param> params = {code_hash, now_unix_seconds};
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("UPDATE enrollment_codes SET used = true WHERE code_hash = $1 "
+                              "AND NOT used AND expire_unix > $2",
+                              clinic, " RETURNING patient_id, clinic_id"),
+                 params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return std::optional<std::string>();
+    if (!scoped()) clinic_ = r->String(0, 1);  // the rest of the Txn is the code's clinic's
     return std::optional<std::string>(r->String(0, 0));
   }
   absl::Status SetAssignments(const std::string& patient_id,
                               const std::vector<std::string>& user_ids) override {
-    if (auto r = Run("DELETE FROM assignments WHERE patient_id = $1", {patient_id}); !r.ok()) {
+    std::vector<Param> del = {patient_id};
+    const std::string del_clinic = AndClinic(del);
+    if (auto r =
+            Run(absl::StrCat("DELETE FROM assignments WHERE patient_id = $1", del_clinic), del);
+        !r.ok()) {
       return r.status();
     }
     for (const std::string& user_id : user_ids) {
-      auto r =
-          Run("INSERT INTO assignments(clinic_id, patient_id, user_id) "
-              "SELECT COALESCE((SELECT clinic_id FROM patients WHERE id = $1 LIMIT 1), ''), $1, $2 "
-              "ON CONFLICT DO NOTHING",
-              {patient_id, user_id});
+      std::vector<Param> params = {patient_id, user_id};
+      const std::string clinic = AndClinic(params);
+      auto r = Run(absl::StrCat("INSERT INTO assignments(clinic_id, patient_id, user_id) "
+                                "SELECT COALESCE((SELECT clinic_id FROM patients WHERE id = $1",
+                                clinic, " LIMIT 1), ''), $1, $2 ON CONFLICT DO NOTHING"),
+                   params);
       if (!r.ok()) return r.status();
     }
     return absl::OkStatus();
   }
   absl::StatusOr<bool> IsAssigned(const std::string& patient_id,
                                   const std::string& user_id) override {
-    auto r = Run("SELECT 1 FROM assignments WHERE patient_id = $1 AND user_id = $2 LIMIT 1",
-                 {patient_id, user_id});
+    std::vector<Param> params = {patient_id, user_id};
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("SELECT 1 FROM assignments WHERE patient_id = $1 AND user_id = $2",
+                              clinic, " LIMIT 1"),
+                 params);
     if (!r.ok()) return r.status();
     return r->rows() > 0;
   }
   absl::Status InsertAudit(const std::string& id, const std::string& clinic,
                            const std::string& patient_id, const v1::AuditEntry& e) override {
     // Sent with COMMIT (Defer): an id the clinic already has fails it (23505, ALREADY_EXISTS).
+    RETURN_IF_ERROR(CheckClinic(clinic, "audit entry", id));
     return Defer({"INSERT INTO audit(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4)",
                   {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())}});
   }
@@ -477,37 +506,53 @@ class PostgresTxn final : public Txn {
   absl::Status ErasePatient(const std::string& patient_id) override {
     // As SqliteStore::ErasePatient, in the same order. bytea columns are searched for the
     // UTF-8 bytes of a resource name.
+    // In a Txn of one clinic every statement is that clinic's ($2): {C} and {Cp}/{Cu} (the
+    // aliased tables) stand for its filter, {R} for requests' (those stored before their keys
+    // named a clinic are under clinic_id '').
     static constexpr const char* kStatements[] = {
         // Stored responses of earlier requests mention the patient or their programs.
         ("DELETE FROM requests WHERE position(convert_to('patients/' || $1, 'UTF8') "
-         "IN response) > 0"),
-        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = $1 "
-         "AND position(convert_to('programs/' || p.id, 'UTF8') IN requests.response) > 0)"),
+         "IN response) > 0{R}"),
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM programs p WHERE p.patient_id = $1{Cp} "
+         "AND position(convert_to('programs/' || p.id, 'UTF8') IN requests.response) > 0){R}"),
         // And the patient's own user: responses naming it or its tokens (a device's label),
         // and the requests it made (its name is in their key).
-        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1 "
+        ("DELETE FROM requests WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1{Cu} "
          "AND (position(convert_to('users/' || u.id, 'UTF8') IN requests.response) > 0 "
-         "OR position('users/' || u.id IN requests.scope) > 0))"),
+         "OR position('users/' || u.id IN requests.scope) > 0)){R}"),
         // Audit entries of what the patient's user did or had done to it (its tokens).
-        ("DELETE FROM audit WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1 "
-         "AND position(convert_to('users/' || u.id, 'UTF8') IN audit.data) > 0)"),
-        "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
-        "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
-        "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
-        "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
-        "DELETE FROM alerts WHERE program_id IN (SELECT id FROM programs WHERE patient_id = $1)",
-        "DELETE FROM programs WHERE patient_id = $1",
-        "DELETE FROM assignments WHERE patient_id = $1",
-        "DELETE FROM enrollment_codes WHERE patient_id = $1",
+        ("DELETE FROM audit WHERE EXISTS (SELECT 1 FROM users u WHERE u.patient_id = $1{Cu} "
+         "AND position(convert_to('users/' || u.id, 'UTF8') IN audit.data) > 0){C}"),
+        "DELETE FROM sessions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = "
+        "$1{C}){C}",
+        "DELETE FROM check_ins WHERE program_id IN (SELECT id FROM programs WHERE patient_id = "
+        "$1{C}){C}",
+        "DELETE FROM outcomes WHERE program_id IN (SELECT id FROM programs WHERE patient_id = "
+        "$1{C}){C}",
+        "DELETE FROM decisions WHERE program_id IN (SELECT id FROM programs WHERE patient_id = "
+        "$1{C}){C}",
+        "DELETE FROM alerts WHERE program_id IN (SELECT id FROM programs WHERE patient_id = "
+        "$1{C}){C}",
+        "DELETE FROM programs WHERE patient_id = $1{C}",
+        "DELETE FROM assignments WHERE patient_id = $1{C}",
+        "DELETE FROM enrollment_codes WHERE patient_id = $1{C}",
         ("DELETE FROM token_secrets WHERE token_id IN (SELECT t.id FROM tokens t JOIN users u "
-         "ON u.clinic_id = t.clinic_id AND u.id = t.user_id WHERE u.patient_id = $1)"),
-        "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE patient_id = $1)",
-        "DELETE FROM users WHERE patient_id = $1",
-        "DELETE FROM audit WHERE patient_id = $1",
-        "DELETE FROM patients WHERE id = $1",
+         "ON u.clinic_id = t.clinic_id AND u.id = t.user_id WHERE u.patient_id = $1{Cu}){C}"),
+        "DELETE FROM tokens WHERE user_id IN (SELECT id FROM users WHERE patient_id = $1{C}){C}",
+        "DELETE FROM users WHERE patient_id = $1{C}",
+        "DELETE FROM audit WHERE patient_id = $1{C}",
+        "DELETE FROM patients WHERE id = $1{C}",
     };
-    for (const char* sql : kStatements) {
-      if (auto r = Run(sql, {patient_id}); !r.ok()) return r.status();
+    const bool one = scoped();
+    for (const char* statement : kStatements) {
+      const std::string sql =
+          absl::StrReplaceAll(statement, {{"{C}", one ? " AND clinic_id = $2" : ""},
+                                          {"{Cp}", one ? " AND p.clinic_id = $2" : ""},
+                                          {"{Cu}", one ? " AND u.clinic_id = $2" : ""},
+                                          {"{R}", one ? " AND clinic_id IN ($2, '')" : ""}});
+      std::vector<Param> params = {patient_id};
+      if (one) params.push_back(Param::Text(clinic_));
+      if (auto r = Run(sql, params); !r.ok()) return r.status();
     }
     return absl::OkStatus();
   }
@@ -619,6 +664,44 @@ class PostgresTxn final : public Txn {
     return absl::OkStatus();
   }
 
+  bool scoped() const { return !clinic_.empty(); }
+  // Rows whose `column` is a patient assigned to `user_id`.
+  void AssignedTo(Where& where, absl::string_view column, const std::string& user_id) const {
+    if (scoped()) {
+      where.Add(absl::StrCat(column,
+                             " IN (SELECT patient_id FROM assignments WHERE clinic_id = ? "
+                             "AND user_id = ?)"),
+                {Param::Text(clinic_), Param::Text(user_id)});
+    } else {
+      where.Add(absl::StrCat(column, " IN (SELECT patient_id FROM assignments WHERE user_id = ?)"),
+                Param::Text(user_id));
+    }
+  }
+  // For a Txn of one clinic: " AND {column} = $n", the clinic appended to `params` as $n;
+  // for every clinic "".
+  std::string AndClinic(std::vector<Param>& params, absl::string_view column = "clinic_id") const {
+    if (!scoped()) return "";
+    params.push_back(Param::Text(clinic_));
+    return absl::StrCat(" AND ", column, " = $", params.size());
+  }
+  void InClinic(Where& where) const {
+    if (scoped()) where.Add("clinic_id = ?", Param::Text(clinic_));
+  }
+  // A record of `clinic` written in a Txn of another clinic.
+  absl::Status CheckClinic(absl::string_view clinic, absl::string_view kind,
+                           absl::string_view id) const {
+    if (!scoped() || clinic == clinic_) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("database: ", kind, " ", id, " is not of this request's clinic"));
+  }
+  // The check that no clinic has the id yet, in a Txn of every clinic (UniqueId).
+  std::string UniqueIdOfEvery(absl::string_view table, absl::string_view id_param) const {
+    return scoped() ? "" : UniqueId(table, id_param);
+  }
+  static bool IsReference(absl::string_view table) {
+    return table == "protocols" || table == "clinics";
+  }
+
   // Steps rows (seq in column 0; limit + 1 asked for, the last only telling that a next page
   // exists) into a page of items made by `read(row)`.
   template <typename T, typename Read>
@@ -641,6 +724,7 @@ class PostgresTxn final : public Txn {
                                PageRequest page) {
     auto after = AfterSeq(page);
     if (!after.ok()) return after.status();
+    if (!IsReference(table)) InClinic(where);
     if (*after > 0) where.Add(newest_first ? "seq < ?" : "seq > ?", *after);
     where.params.push_back(Param::Int(int64_t{page.limit} + 1));
     const std::string sql = absl::StrCat(
@@ -655,10 +739,12 @@ class PostgresTxn final : public Txn {
   template <typename T>
   absl::StatusOr<std::vector<T>> Since(const char* table, const std::string& program_id,
                                        const std::string& from_date) {
-    auto r = Run(absl::StrCat("SELECT data FROM ", table,
-                              " WHERE program_id = $1 AND local_date >= $2"
-                              " ORDER BY local_date, seq"),
-                 {program_id, from_date});
+    std::vector<Param> params = {program_id, from_date};
+    const std::string clinic = AndClinic(params);
+    auto r =
+        Run(absl::StrCat("SELECT data FROM ", table, " WHERE program_id = $1 AND local_date >= $2",
+                         clinic, " ORDER BY local_date, seq"),
+            params);
     if (!r.ok()) return r.status();
     std::vector<T> out;
     out.reserve(r->rows());
@@ -675,12 +761,14 @@ class PostgresTxn final : public Txn {
     // A write Txn claims the clinic record it reads (postgres_store.h, "Isolation"): a no-op
     // UPDATE makes a new version of the row, so that a concurrent write Txn that reads it too
     // waits, then fails with 40001 (ABORTED, retried by InWrite with a fresh snapshot).
-    const bool claim =
-        write_ && std::string_view(table) != "protocols" && std::string_view(table) != "clinics";
+    const bool reference = IsReference(table);
+    const bool claim = write_ && !reference;
+    std::vector<Param> params = {Param::Text(id)};
+    const std::string where = absl::StrCat(" WHERE id = $1", reference ? "" : AndClinic(params));
     auto r =
-        Run(claim ? absl::StrCat("UPDATE ", table, " SET data = data WHERE id = $1 RETURNING data")
-                  : absl::StrCat("SELECT data FROM ", table, " WHERE id = $1 LIMIT 1"),
-            {id});
+        Run(claim ? absl::StrCat("UPDATE ", table, " SET data = data", where, " RETURNING data")
+                  : absl::StrCat("SELECT data FROM ", table, where, " LIMIT 1"),
+            params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound(kind, id);
     return ParseRecord<T>(r->String(0, 0), table);
@@ -695,7 +783,8 @@ class PostgresTxn final : public Txn {
       params.push_back(value);
       absl::StrAppend(&sets, ", ", name, " = $", params.size());
     }
-    auto r = Run(absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2"), params);
+    const std::string clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2", clinic), params);
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? NotFound(kind, id) : absl::OkStatus();
   }
@@ -703,8 +792,9 @@ class PostgresTxn final : public Txn {
   // A row of a table whose clinic the caller names.
   absl::Status InsertTop(const char* table, const char* kind, const std::string& clinic_id,
                          const std::string& id, const google::protobuf::Message& record) {
+    RETURN_IF_ERROR(CheckClinic(clinic_id, kind, id));
     auto r = Run(absl::StrCat("INSERT INTO ", table, "(clinic_id, id, data) SELECT $1, $2, $3 ",
-                              UniqueId(table, "$2"), " ON CONFLICT DO NOTHING"),
+                              UniqueIdOfEvery(table, "$2"), " ON CONFLICT DO NOTHING"),
                  {clinic_id, id, Param::Bytes(record.SerializeAsString())});
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? Duplicate(kind, id) : absl::OkStatus();
@@ -727,11 +817,12 @@ class PostgresTxn final : public Txn {
       absl::StrAppend(&names, ", ", name);
       absl::StrAppend(&values, ", $", params.size());
     }
-    const std::string sql =
-        absl::StrCat("WITH p AS (SELECT clinic_id FROM ", parent_table, " WHERE id = $1 LIMIT 1), ",
-                     "ins AS (INSERT INTO ", table, "(", names, ") SELECT ", values, " FROM p ",
-                     UniqueId(table, "$2"), " ON CONFLICT DO NOTHING RETURNING 1) ",
-                     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM ins)");
+    const std::string clinic = AndClinic(params);
+    const std::string sql = absl::StrCat(
+        "WITH p AS (SELECT clinic_id FROM ", parent_table, " WHERE id = $1", clinic, " LIMIT 1), ",
+        "ins AS (INSERT INTO ", table, "(", names, ") SELECT ", values, " FROM p ",
+        UniqueIdOfEvery(table, "$2"), " ON CONFLICT DO NOTHING RETURNING 1) ",
+        "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM ins)");
     auto r = Run(sql, params);
     if (!r.ok()) return r.status();
     if (r->Int(0, 0) == 0) return MissingParent(parent_kind, parent_id);
@@ -739,10 +830,18 @@ class PostgresTxn final : public Txn {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::vector<TokenRecord>> FindTokens(const char* where, const std::string& value) {
-    auto r =
-        Run(absl::StrCat("SELECT id, user_id, data, parent_id FROM tokens WHERE ", where), {value});
+  // Tokens WHERE `where` ($1 = `value`) in this Txn's clinic, then `suffix`; `clinic` (if
+  // given) set to the first one's clinic.
+  absl::StatusOr<std::vector<TokenRecord>> FindTokens(const char* where, const std::string& value,
+                                                      const char* suffix,
+                                                      std::string* clinic = nullptr) {
+    std::vector<Param> params = {value};
+    const std::string in_clinic = AndClinic(params);
+    auto r = Run(absl::StrCat("SELECT id, user_id, data, parent_id, clinic_id FROM tokens WHERE ",
+                              where, in_clinic, suffix),
+                 params);
     if (!r.ok()) return r.status();
+    if (clinic != nullptr && r->rows() > 0) *clinic = r->String(0, 4);
     std::vector<TokenRecord> tokens;
     for (int row = 0; row < r->rows(); ++row) {
       auto token = ParseRecord<v1::Token>(r->String(row, 2), "tokens");
@@ -756,6 +855,9 @@ class PostgresTxn final : public Txn {
   PostgresStore& store_;
   PostgresStore::Slot* slot_;
   const bool write_;
+  // The Txn's clinic ("clinics/{id}"), every statement filtered by it; "" for every clinic
+  // (until a secret's lookup narrows it: FindTokenBySecretHash, ConsumeEnrollmentCode).
+  std::string clinic_;
   bool open_ = false;                // Begin() returned and neither COMMIT nor ROLLBACK has run
   bool begin_pending_ = false;       // BEGIN not sent yet (goes with the first statement)
   std::vector<Statement> deferred_;  // writes sent with COMMIT
@@ -851,13 +953,13 @@ void PostgresStore::Release(Slot* slot) {
   free_.push_back(slot);
 }
 
-absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write) {
+absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write, const std::string& clinic) {
   mu_.LockWhen(absl::Condition(
       +[](std::vector<Slot*>* free) { return !free->empty(); }, &free_));
   Slot* slot = free_.back();
   free_.pop_back();
   mu_.Unlock();
-  auto txn = std::make_unique<PostgresTxn>(*this, slot, write);  // gives the slot back
+  auto txn = std::make_unique<PostgresTxn>(*this, slot, write, clinic);  // gives the slot back
   // A connection known to be down is reconnected now; one the server dropped unnoticed is
   // found, and reconnected, by the Txn's first statement (PostgresTxn::RunFirst).
   if (!slot->conn->ok()) {

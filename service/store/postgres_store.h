@@ -84,7 +84,9 @@ class PostgresStore final : public Store {
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
   ~PostgresStore() override;
 
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
+  using Store::Begin;
+  // A Txn of one clinic filters every statement by it (store.h, "Clinics").
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
 
   // Changes other replicas commit, heard on a dedicated connection that LISTENs
   // (service/store/pg/change_feed.h); not current while that connection is down.

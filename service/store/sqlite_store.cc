@@ -1313,7 +1313,8 @@ absl::Status SqliteStore::Scrub() {
 }
 
 // A write Txn holds the writer's lock until it ends.
-absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write, const std::string& /*clinic*/)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
   try {
     if (write) {
       writer_->Lock();

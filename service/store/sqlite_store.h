@@ -90,7 +90,9 @@ class SqliteStore final : public Store {
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   ~SqliteStore() override;
 
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
+  using Store::Begin;
+  // One file for every clinic: `clinic` routes nothing (store.h).
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
   bool MayHoldUnscopedRequests() const override { return unscoped_requests_; }
 
   // Moves every committed change into the database file and empties the write-ahead log,

@@ -299,6 +299,9 @@ class Txn {
   virtual absl::Status AnnounceChange(const StoreChange& /*change*/) { return absl::OkStatus(); }
 };
 
+// Begin()'s clinic for a Txn of every clinic (see Store::Begin).
+inline constexpr absl::string_view kEveryClinic = "";
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -306,7 +309,27 @@ class Store {
   // other write Txns to end (SqliteStore runs one at a time). Errors: UNAVAILABLE,
   // RESOURCE_EXHAUSTED, FAILED_PRECONDITION (read-only database, for a write Txn),
   // ABORTED, INTERNAL, as above.
-  virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) = 0;
+  //
+  // Clinics. A Txn is of one clinic (`clinic` "clinics/{id}": a request's, its caller's) or
+  // of every clinic (kEveryClinic: the server's own work, such as preparing plans at
+  // start, seeding, copying a store). A Txn of one clinic is asked only for that clinic's
+  // records and for the reference records every clinic shares (clinics, protocols, secrets,
+  // its clinic's idempotency records), so a backend distributed by clinic can send each
+  // of its statements to that clinic's shard: PostgresStore filters every statement of
+  // such a Txn by the clinic, so a record of another clinic is NOT_FOUND there (absent from
+  // lists; an insert naming another clinic is FAILED_PRECONDITION). SqliteStore, one file
+  // for every clinic, need not. Ids are unique within a clinic; a backend may also refuse
+  // an id another clinic has (SqliteStore does, and PostgresStore in a Txn of every
+  // clinic): the Core's ids are random (IdGenerator), so they never meet.
+  // A Txn of every clinic that resolves a secret through a reference table
+  // (FindTokenBySecretHash, ConsumeEnrollmentCode) may be narrowed by the backend to the
+  // clinic it found: its caller (authentication, enrolling a device) asks it for nothing of
+  // another clinic afterwards.
+  virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) = 0;
+  // A Txn of every clinic.
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) {
+    return Begin(write, std::string(kEveryClinic));
+  }
 
   // Whether the store may hold idempotency records stored before their keys were scoped by
   // caller (SQLite schema version 5, scopes like "ReportSession:programs/..."), which the

@@ -63,7 +63,8 @@ class FaultyStore final : public Store {
   }
   Store& inner() { return *inner_; }
 
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) override;
+  using Store::Begin;
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
   bool MayHoldUnscopedRequests() const override { return inner_->MayHoldUnscopedRequests(); }
 
   // Counts a call of `method`; its injected failure, if one is due.
@@ -317,9 +318,10 @@ class FaultyTxn final : public Txn {
   absl::Status failed_;
 };
 
-inline absl::StatusOr<std::unique_ptr<Txn>> FaultyStore::Begin(bool write) {
+inline absl::StatusOr<std::unique_ptr<Txn>> FaultyStore::Begin(bool write,
+                                                               const std::string& clinic) {
   if (absl::Status injected = Hit("Begin"); !injected.ok()) return injected;
-  auto txn = inner_->Begin(write);
+  auto txn = inner_->Begin(write, clinic);
   if (!txn.ok()) return txn.status();
   return std::unique_ptr<Txn>(new FaultyTxn(*this, *std::move(txn)));
 }

@@ -23,12 +23,14 @@ namespace kneecoach::pg {
 //   enrollment_codes  a one-time code is typed on a phone that knows no clinic yet;
 //   secrets           the store's own secrets shared by every replica (the page-token key).
 //
-// The Store interface reads by resource id alone (GetProgram(id)...): a secondary index on id
-// finds the row, and every insert checks that no clinic has the id yet (ids are unique per
-// table, as the Store contract says; a unique index on id alone is what Citus would refuse). Under
-// Citus those reads fan out to every shard until the interface passes the clinic (a later step);
-// every list filtered by clinic (ListPatients, ListUsers, ListAudit, ListClinicPrograms, alerts by
-// clinic) is already a single-shard query.
+// Every request's Txn is of its caller's clinic (Store::Begin(write, clinic), store.h
+// "Clinics"), and PostgresStore adds `clinic_id = $n` to each of its statements (reads by
+// id, lists, updates, the parent lookups of inserts, erasure), so each is a single-shard
+// statement once the tables are distributed; tests/pg/clinic_scope_test.cc reads every
+// statement such a Txn sends back from pg_stat_statements. Ids are unique within a clinic
+// (the primary keys). The secondary indexes on id serve the server's own work in Txns of
+// every clinic (plans prepared at start, seeding, kneecoach-admin migrate), which fan out
+// to every shard; those Txns also check that no clinic has an inserted id yet.
 //
 // Records are serialized protobufs in `data` (bytea) plus the columns queries filter or
 // order on. `seq` (bigint identity) is insertion order, the key of keyset pagination; a

@@ -178,7 +178,7 @@ absl::StatusOr<Caller> Core::Authenticate(absl::string_view authorization) {
   if (state_.store.ChangesCurrent()) credential = state_.access_cache.FindCredential(hash);
   if (!credential.has_value()) {
     const uint64_t generation = state_.access_cache.generation();
-    auto stored = internal::InReadEveryClinic(
+    auto stored = internal::InReadByCredential(
         state_.store, [&](Txn& txn) -> absl::StatusOr<std::optional<AccessCache::Credential>> {
           ASSIGN_OR_RETURN(auto token, txn.FindTokenBySecretHash(hash));
           if (!token.has_value()) return std::nullopt;

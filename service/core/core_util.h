@@ -48,10 +48,13 @@ absl::StatusOr<Response> ToPageResponse(
   return response;
 }
 
-// The clinic of the call's transactions (Store::Begin, "Clinics"): its caller's; every
-// clinic for the server's own work and for a device enrolling with a code (the code's
-// lookup narrows the Txn to its clinic).
-inline std::string StoreClinic(const RequestContext& ctx) { return ctx.caller.user.clinic(); }
+// The clinic of the call's transactions (Store::Begin, "Clinics"): its caller's; for a
+// device enrolling with a code, the code's (kClinicOfItsSecret); every clinic for the
+// server's own work.
+inline std::string StoreClinic(const RequestContext& ctx) {
+  return ctx.caller.enrollment_code.empty() ? ctx.caller.user.clinic()
+                                            : std::string(kClinicOfItsSecret);
+}
 
 // Runs `fn(Txn&)` in a read transaction of the call's clinic.
 template <typename Fn>
@@ -62,11 +65,11 @@ auto InRead(const RequestContext& ctx, Store& store, Fn&& fn)
   return fn(**txn);
 }
 
-// Runs `fn(Txn&)` in a read transaction of every clinic: only for what precedes knowing
-// the caller (a credential's lookup, which narrows it to the credential's clinic).
+// Runs `fn(Txn&)` in a read transaction of the clinic its credential's lookup names
+// (kClinicOfItsSecret): authentication, before the caller is known.
 template <typename Fn>
-auto InReadEveryClinic(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
-  auto txn = store.Begin(/*write=*/false);
+auto InReadByCredential(Store& store, Fn&& fn) -> decltype(fn(std::declval<Txn&>())) {
+  auto txn = store.Begin(/*write=*/false, std::string(kClinicOfItsSecret));
   if (!txn.ok()) return txn.status();
   return fn(**txn);
 }

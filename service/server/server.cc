@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/domain/protocol.h"
 #include "service/domain/status_macros.h"
@@ -131,6 +132,12 @@ absl::StatusOr<std::unique_ptr<KneecoachServer>> KneecoachServer::Start(
   // the database cannot be reached), and SERVING again by itself once it can; calls meanwhile
   // get UNAVAILABLE from the store. "liveness" stays SERVING while the process runs: a
   // database outage is no reason to restart a replica (deploy/kubernetes probes it).
+  // A replica on a shared store starts its change feed as it opens (Core::WatchChanges);
+  // give the feed a moment to connect, so that health starts SERVING rather than flipping to
+  // NOT_SERVING and back while it does.
+  for (int i = 0; i < 100 && !s->store_->ChangesCurrent(); ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
   if (grpc::HealthCheckServiceInterface* health = s->server_->GetHealthCheckService()) {
     health->SetServingStatus("liveness", true);
     s->health_watch_ = std::thread([server = s.get(), health] {

@@ -104,7 +104,11 @@ absl::Status Duplicate(absl::string_view kind, absl::string_view id) {
 class PostgresTxn final : public Txn {
  public:
   PostgresTxn(PostgresStore& store, PostgresStore::Slot* slot, bool write, std::string clinic)
-      : store_(store), slot_(slot), write_(write), clinic_(std::move(clinic)) {}
+      : store_(store),
+        slot_(slot),
+        write_(write),
+        narrows_(clinic == kClinicOfItsSecret),
+        clinic_(narrows_ ? "" : std::move(clinic)) {}
 
   ~PostgresTxn() override {
     if (open_ && !begin_pending_) {
@@ -426,7 +430,7 @@ class PostgresTxn final : public Txn {
         secret_hash, "", &clinic);
     if (!found.ok()) return found.status();
     if (found->empty()) return std::optional<TokenRecord>();
-    if (!scoped()) clinic_ = clinic;  // the rest of the Txn is the token's clinic's (store.h)
+    if (narrows_ && !scoped()) clinic_ = clinic;  // the rest is the token's clinic's (store.h)
     return std::optional<TokenRecord>(std::move(found->front()));
   }
   absl::StatusOr<Page<v1::Token>> ListTokens(const std::string& user_id,
@@ -457,7 +461,7 @@ class PostgresTxn final : public Txn {
                  params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return std::optional<std::string>();
-    if (!scoped()) clinic_ = r->String(0, 1);  // the rest of the Txn is the code's clinic's
+    if (narrows_ && !scoped()) clinic_ = r->String(0, 1);  // the rest is the code's clinic's
     return std::optional<std::string>(r->String(0, 0));
   }
   absl::Status SetAssignments(const std::string& patient_id,
@@ -470,11 +474,15 @@ class PostgresTxn final : public Txn {
       return r.status();
     }
     for (const std::string& user_id : user_ids) {
+      // The Txn's clinic; in a Txn of every clinic, the patient's (who may be inserted later
+      // in the Txn: CreatePatient assigns first).
       std::vector<Param> params = {patient_id, user_id};
-      const std::string clinic = AndClinic(params);
-      auto r = Run(absl::StrCat("INSERT INTO assignments(clinic_id, patient_id, user_id) "
-                                "SELECT COALESCE((SELECT clinic_id FROM patients WHERE id = $1",
-                                clinic, " LIMIT 1), ''), $1, $2 ON CONFLICT DO NOTHING"),
+      if (scoped()) params.push_back(Param::Text(clinic_));
+      auto r = Run(scoped() ? "INSERT INTO assignments(clinic_id, patient_id, user_id) "
+                              "VALUES($3, $1, $2) ON CONFLICT DO NOTHING"
+                            : "INSERT INTO assignments(clinic_id, patient_id, user_id) "
+                              "SELECT COALESCE((SELECT clinic_id FROM patients WHERE id = $1 "
+                              "LIMIT 1), ''), $1, $2 ON CONFLICT DO NOTHING",
                    params);
       if (!r.ok()) return r.status();
     }
@@ -855,6 +863,7 @@ class PostgresTxn final : public Txn {
   PostgresStore& store_;
   PostgresStore::Slot* slot_;
   const bool write_;
+  const bool narrows_;  // begun with kClinicOfItsSecret: a secret's lookup sets clinic_
   // The Txn's clinic ("clinics/{id}"), every statement filtered by it; "" for every clinic
   // (until a secret's lookup narrows it: FindTokenBySecretHash, ConsumeEnrollmentCode).
   std::string clinic_;

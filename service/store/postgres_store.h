@@ -38,6 +38,13 @@
 //     the records it names agree), and a read-only transaction at that level never fails
 //     with a serialization error.
 //
+// Clinics (store.h): a Txn of one clinic adds clinic_id = $n to every statement it sends,
+// so each would reach one shard once the tables are distributed by clinic; an insert naming
+// another clinic is FAILED_PRECONDITION, a record of another clinic NOT_FOUND. A Txn of
+// every clinic (the server's own work) reads by id alone, and its inserts check that no
+// clinic has the id yet. In a Txn begun with kClinicOfItsSecret, FindTokenBySecretHash and
+// ConsumeEnrollmentCode narrow it to the clinic the reference table names.
+//
 // Idempotency: PutRequestResult claims (scope, request_id) with INSERT ... ON CONFLICT DO
 // NOTHING in the request's own transaction. Two replicas racing with one request_id both
 // miss it in GetStoredRequest; the first to commit wins, and the other's INSERT meets a row

@@ -299,8 +299,10 @@ class Txn {
   virtual absl::Status AnnounceChange(const StoreChange& /*change*/) { return absl::OkStatus(); }
 };
 
-// Begin()'s clinic for a Txn of every clinic (see Store::Begin).
+// Begin()'s clinic for a Txn of every clinic, and for one of the clinic its secret names
+// (see Store::Begin).
 inline constexpr absl::string_view kEveryClinic = "";
+inline constexpr absl::string_view kClinicOfItsSecret = "?";
 
 class Store {
  public:
@@ -321,10 +323,10 @@ class Store {
   // for every clinic, need not. Ids are unique within a clinic; a backend may also refuse
   // an id another clinic has (SqliteStore does, and PostgresStore in a Txn of every
   // clinic): the Core's ids are random (IdGenerator), so they never meet.
-  // A Txn of every clinic that resolves a secret through a reference table
-  // (FindTokenBySecretHash, ConsumeEnrollmentCode) may be narrowed by the backend to the
-  // clinic it found: its caller (authentication, enrolling a device) asks it for nothing of
-  // another clinic afterwards.
+  // A Txn begun with kClinicOfItsSecret (authentication, a device enrolling: the caller's
+  // clinic is not known yet) is of every clinic until FindTokenBySecretHash or
+  // ConsumeEnrollmentCode finds a secret, and then of the clinic the secret names (its
+  // caller asks it for nothing of another clinic afterwards).
   virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) = 0;
   // A Txn of every clinic.
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) {

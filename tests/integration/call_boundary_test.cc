@@ -437,8 +437,9 @@ TEST_F(ServerTest, AStoreFailureWhileAuthorizingIsNotPermissionDenied) {
   v1::GetPatientRequest get;
   get.set_name(patient.patient().name());
   v1::GetPatientResponse got;
-  ASSERT_TRUE(
-      CallAs(token.secret(), *patients_, &v1::PatientService::Stub::GetPatient, get, &got).ok());
+  const grpc::Status before =
+      CallAs(token.secret(), *patients_, &v1::PatientService::Stub::GetPatient, get, &got);
+  ASSERT_TRUE(before.ok()) << before.error_code() << ": " << before.error_message();
   Execute(store_spec_, dir_ / "kneecoach.db", "DROP TABLE assignments");
   ::testing::internal::CaptureStderr();
   const grpc::Status status =

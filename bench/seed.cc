@@ -199,6 +199,7 @@ absl::Status Seed() {
                  std::min(patients, first + batch), patients, static_cast<long long>(sessions));
   }
   std::fprintf(stderr, "\n");
+  if (absl::Status s = (*store)->RefreshStatistics(); !s.ok()) return s;
   std::printf("kneecoach-seed: %s: %d patients, %lld sessions in %.1f s\n", path.c_str(), patients,
               static_cast<long long>(sessions), absl::ToDoubleSeconds(absl::Now() - now));
   return absl::OkStatus();

@@ -417,6 +417,8 @@ absl::StatusOr<CopyReport> CopySqliteToStore(
   try {
     RETURN_IF_ERROR(copier.CheckTargetEmpty());
     RETURN_IF_ERROR(copier.Copy());
+    log("refreshing the target's planner statistics");
+    RETURN_IF_ERROR(target.RefreshStatistics());
     ASSIGN_OR_RETURN(auto back, copier.ReadBack());
     CopyReport report;
     std::vector<std::string> differ;

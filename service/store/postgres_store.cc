@@ -30,10 +30,7 @@ namespace {
 // Settings of every session, after each (re)connect.
 constexpr const char* kSessionSetup =
     "SET synchronous_commit TO on; SET client_min_messages TO warning; "
-    "SET application_name TO 'kneecoach'; "
-    // Every statement is prepared and its plan depends on no parameter's value (keys and
-    // keyset positions): plan it once per session rather than for each of its first runs.
-    "SET plan_cache_mode TO force_generic_plan";
+    "SET application_name TO 'kneecoach'";
 
 absl::Status SetUp(pg::Connection& conn) { return conn.Exec(kSessionSetup); }
 
@@ -986,6 +983,12 @@ absl::Status PostgresStore::Reconnect(Slot* slot) {
   absl::Status s = slot->conn->Reset();
   if (s.ok()) s = SetUp(*slot->conn);
   return s;
+}
+
+absl::Status PostgresStore::RefreshStatistics() {
+  auto conn = pg::Connection::Open(conninfo_);
+  if (!conn.ok()) return conn.status();
+  return (*conn)->Exec("ANALYZE");
 }
 
 std::vector<int> PostgresStore::backend_pids() {

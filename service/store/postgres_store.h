@@ -99,6 +99,8 @@ class PostgresStore final : public Store {
   // (service/store/pg/change_feed.h); not current while that connection is down.
   void WatchChanges(std::function<void(const StoreChange&)> listener) override;
   bool ChangesCurrent() const override;
+  // ANALYZE of the whole database.
+  absl::Status RefreshStatistics() override;
 
   int schema_version() const { return schema_version_; }
 

@@ -349,6 +349,13 @@ class Store {
   // listener (its feed is down, which also means the database cannot be reached): what a
   // cache holds must not be served then. True for a store only one process uses.
   virtual bool ChangesCurrent() const { return true; }
+
+  // After many records arrived at once (kneecoach-seed, kneecoach-admin migrate): refreshes
+  // what the store's query planner knows of its tables, so that the first requests after
+  // the load are planned for the data they meet (PostgreSQL's ANALYZE; until autovacuum
+  // gets to a freshly loaded table, a query filtered by clinic and by program can be
+  // planned on the clinic's index and read every row of the clinic). A no-op for SQLite.
+  virtual absl::Status RefreshStatistics() { return absl::OkStatus(); }
 };
 
 }  // namespace kneecoach

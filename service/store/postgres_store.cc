@@ -125,10 +125,8 @@ class PostgresTxn final : public Txn {
 
   absl::StatusOr<std::optional<StoredRequest>> GetStoredRequest(
       absl::string_view scope, absl::string_view request_id) override {
-    for (const auto& [key, stored] : deferred_requests_) {  // this Txn's own, not sent yet
-      if (key.first == scope && key.second == request_id) {
-        return std::optional<StoredRequest>(stored);
-      }
+    if (const StoredRequest* own = DeferredRequest(scope, request_id)) {  // not sent yet
+      return std::optional<StoredRequest>(*own);
     }
     auto r =
         Run("SELECT response, digest FROM requests WHERE clinic_id = $1 AND scope = $2 "
@@ -145,11 +143,9 @@ class PostgresTxn final : public Txn {
     // replica's) is a serialization failure (40001, ABORTED); one it can see takes the
     // DO UPDATE branch, whose kneecoach_duplicate() fails the statement (23505,
     // ALREADY_EXISTS) and with it the COMMIT.
-    for (const auto& [key, stored] : deferred_requests_) {
-      if (key.first == scope && key.second == request_id) return Duplicate("request", request_id);
-    }
+    if (DeferredRequest(scope, request_id) != nullptr) return Duplicate("request", request_id);
     if (write_) {
-      deferred_requests_.push_back({{std::string(scope), std::string(request_id)},
+      deferred_requests_.push_back({std::string(scope), std::string(request_id),
                                     StoredRequest{response, std::string(digest)}});
     }
     return Defer(
@@ -610,19 +606,18 @@ class PostgresTxn final : public Txn {
     return absl::OkStatus();
   }
 
-  // Starts the transaction; called once by Begin(). BEGIN itself goes with the Txn's first
-  // statement, in the same round trip (RunFirst).
-  void Start() {
-    open_ = true;
-    begin_pending_ = true;
-  }
-
  private:
   // Runs a statement of this Txn. After a failure the transaction is aborted on the server:
   // this and every later call return that failure.
-  absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params) {
+  // failed_ once a statement failed; FAILED_PRECONDITION after Commit().
+  absl::Status Usable() const {
     if (!failed_.ok()) return failed_;
     if (!open_) return absl::FailedPreconditionError("database: Txn used after Commit()");
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params) {
+    RETURN_IF_ERROR(Usable());
     if (begin_pending_) {
       auto r = RunFirst({{sql, params}});
       if (!r.ok()) return r.status();
@@ -662,14 +657,21 @@ class PostgresTxn final : public Txn {
   // from Commit() (store.h allows it for PutRequestResult and InsertAudit). A read Txn runs
   // it at once (the server refuses it).
   absl::Status Defer(Statement statement) {
-    if (!failed_.ok()) return failed_;
-    if (!open_) return absl::FailedPreconditionError("database: Txn used after Commit()");
+    RETURN_IF_ERROR(Usable());
     if (!write_) return Run(statement.sql, statement.params).status();
     deferred_.push_back(std::move(statement));
     return absl::OkStatus();
   }
 
   bool scoped() const { return !clinic_.empty(); }
+  // This Txn's own request record for (scope, request_id), not sent yet; null if none.
+  const StoredRequest* DeferredRequest(absl::string_view scope,
+                                       absl::string_view request_id) const {
+    for (const DeferredRecord& d : deferred_requests_) {
+      if (d.scope == scope && d.request_id == request_id) return &d.stored;
+    }
+    return nullptr;
+  }
   // Rows whose `column` is a patient assigned to `user_id`.
   void AssignedTo(Where& where, absl::string_view column, const std::string& user_id) const {
     if (scoped()) {
@@ -864,11 +866,18 @@ class PostgresTxn final : public Txn {
   // The Txn's clinic ("clinics/{id}"), every statement filtered by it; "" for every clinic
   // (until a secret's lookup narrows it: FindTokenBySecretHash, ConsumeEnrollmentCode).
   std::string clinic_;
-  bool open_ = false;                // Begin() returned and neither COMMIT nor ROLLBACK has run
-  bool begin_pending_ = false;       // BEGIN not sent yet (goes with the first statement)
+  bool open_ = true;  // neither COMMIT nor ROLLBACK has run
+  // BEGIN not sent yet: it goes with the Txn's first statement, in the same round trip
+  // (RunFirst).
+  bool begin_pending_ = true;
   std::vector<Statement> deferred_;  // writes sent with COMMIT
-  // The request records among them, for this Txn's own reads: (scope, request_id) -> record.
-  std::vector<std::pair<std::pair<std::string, std::string>, StoredRequest>> deferred_requests_;
+  // The request records among them, for this Txn's own reads.
+  struct DeferredRecord {
+    std::string scope;
+    std::string request_id;
+    StoredRequest stored;
+  };
+  std::vector<DeferredRecord> deferred_requests_;
   absl::Status failed_;  // the first failed statement: the server aborted the transaction
   std::vector<std::string> announced_;  // change payloads, notified at Commit()
 };
@@ -971,7 +980,6 @@ absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write, const std:
   if (!slot->conn->ok()) {
     if (absl::Status s = Reconnect(slot); !s.ok()) return s;
   }
-  txn->Start();
   return std::unique_ptr<Txn>(std::move(txn));
 }
 

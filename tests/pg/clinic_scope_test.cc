@@ -18,16 +18,11 @@ namespace kneecoach {
 namespace {
 
 using testing::FreshDatabase;
+using testing::Patient;
 
 constexpr char kNorth[] = "clinics/north";
 constexpr char kSouth[] = "clinics/south";
 
-v1::Patient Patient(const std::string& id, const std::string& clinic) {
-  v1::Patient p;
-  p.set_name("patients/" + id);
-  p.set_clinic(clinic);
-  return p;
-}
 v1::User User(const std::string& id, const std::string& clinic) {
   v1::User u;
   u.set_name("users/" + id);

@@ -78,4 +78,13 @@ inline std::string FreshDatabase(bool migrated = false) {
   return WithDatabase(dsn, name);
 }
 
+// A patient record of `clinic` ("clinics/{id}") named patients/{id}.
+inline v1::Patient Patient(const std::string& id, const std::string& clinic) {
+  v1::Patient p;
+  p.set_name("patients/" + id);
+  p.set_display_name(id);
+  p.set_clinic(clinic);
+  return p;
+}
+
 }  // namespace kneecoach::testing

@@ -20,19 +20,12 @@ namespace kneecoach {
 namespace {
 
 using testing::FreshDatabase;
+using testing::Patient;
 
 std::unique_ptr<PostgresStore> OpenStore(const std::string& dsn, int connections = 2) {
   auto store = PostgresStore::Open({.conninfo = dsn, .connections = connections});
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? *std::move(store) : nullptr;
-}
-
-v1::Patient Patient(const std::string& id, const std::string& clinic) {
-  v1::Patient p;
-  p.set_name("patients/" + id);
-  p.set_display_name(id);
-  p.set_clinic(clinic);
-  return p;
 }
 
 // Runs `fn(txn)` in a committed write Txn.

@@ -13,6 +13,8 @@
 namespace kneecoach {
 namespace {
 
+using testing::Patient;
+
 // What one step observed, as text: "OK", a status code, or the records read.
 using Observe = std::function<std::string(Txn&)>;
 
@@ -47,14 +49,6 @@ std::string AllPages(std::function<absl::StatusOr<Page<T>>(PageRequest)> list, i
     request.after = page->next;
   }
   return out;
-}
-
-v1::Patient Patient(const std::string& id, const std::string& clinic) {
-  v1::Patient p;
-  p.set_name("patients/" + id);
-  p.set_display_name(id);
-  p.set_clinic(clinic);
-  return p;
 }
 
 v1::Session Session(const std::string& id, const std::string& date) {

@@ -173,20 +173,32 @@ absl::StatusOr<std::string> Connection::Prepared(const std::string& sql,
   return name;
 }
 
+namespace {
+
+// `params` as libpq's parallel arrays, every value in binary format.
+struct BinaryParams {
+  explicit BinaryParams(const std::vector<Param>& params) : formats(params.size(), 1) {
+    values.reserve(params.size());
+    lengths.reserve(params.size());
+    for (const Param& p : params) {
+      values.push_back(p.bytes().data());
+      lengths.push_back(static_cast<int>(p.bytes().size()));
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+}  // namespace
+
 absl::StatusOr<Result> Connection::Run(const std::string& sql, const std::vector<Param>& params) {
   absl::StatusOr<std::string> name = Prepared(sql, params);
   if (!name.ok()) return name.status();
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats(params.size(), 1);
-  values.reserve(params.size());
-  lengths.reserve(params.size());
-  for (const Param& p : params) {
-    values.push_back(p.bytes().data());
-    lengths.push_back(static_cast<int>(p.bytes().size()));
-  }
-  PGresult* raw = PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
-                                 values.data(), lengths.data(), formats.data(), /*resultFormat=*/1);
+  const BinaryParams binary(params);
+  PGresult* raw = PQexecPrepared(conn_, name->c_str(), binary.count(), binary.values.data(),
+                                 binary.lengths.data(), binary.formats.data(), /*resultFormat=*/1);
   Result result(raw);
   const ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return Failure(raw);
@@ -206,16 +218,9 @@ absl::StatusOr<std::vector<Result>> Connection::RunAll(const std::vector<Stateme
   absl::Status failure;
   size_t sent = 0;
   for (size_t i = 0; i < statements.size(); ++i) {
-    const std::vector<Param>& params = statements[i].params;
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats(params.size(), 1);
-    for (const Param& p : params) {
-      values.push_back(p.bytes().data());
-      lengths.push_back(static_cast<int>(p.bytes().size()));
-    }
-    if (PQsendQueryPrepared(conn_, names[i].c_str(), static_cast<int>(params.size()), values.data(),
-                            lengths.data(), formats.data(),
+    const BinaryParams binary(statements[i].params);
+    if (PQsendQueryPrepared(conn_, names[i].c_str(), binary.count(), binary.values.data(),
+                            binary.lengths.data(), binary.formats.data(),
                             /*resultFormat=*/1) != 1) {
       failure = Failure(nullptr);
       break;

@@ -147,14 +147,10 @@ int Main() {
       if (!program.ok())
         return std::fprintf(stderr, "%s\n", program.status().ToString().c_str()), 1;
       l.program = program->program;
-      auto protocol = internal::ProtocolOf(**txn, l.program);
-      if (!protocol.ok())
-        return std::fprintf(stderr, "%s\n", protocol.status().ToString().c_str()), 1;
-      l.protocol = *std::move(protocol);
-      auto history = internal::LoadHistory(**txn, *program, day);
-      if (!history.ok())
-        return std::fprintf(stderr, "%s\n", history.status().ToString().c_str()), 1;
-      l.history = *std::move(history);
+      auto input = internal::LoadEngineInput(**txn, *program, day);
+      if (!input.ok()) return std::fprintf(stderr, "%s\n", input.status().ToString().c_str()), 1;
+      l.protocol = std::move(input->protocol);
+      l.history = std::move(input->history);
       v1::ReportSessionRequest request = bench::ReportRequest(p, "probe");
       l.session.set_program(request.program());
       l.session.set_local_date(FormatLocalDate(day));

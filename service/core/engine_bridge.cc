@@ -43,40 +43,39 @@ absl::StatusOr<EngineOutcome> Persist(Txn& txn, IdGenerator& ids, LoadedProgram&
 
 }  // namespace
 
-absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day) {
+absl::StatusOr<EngineInput> LoadEngineInput(Txn& txn, const LoadedProgram& loaded,
+                                            absl::CivilDay day) {
+  auto protocol_id = ParseId("program.protocol", loaded.program.protocol(), "protocols");
+  if (!protocol_id.ok()) return absl::InternalError("stored program has a malformed protocol");
   absl::CivilDay from = day - kHistoryDays;
-  if (auto start = ParseLocalDate(loaded.program.start_date()); start.ok()) {
-    from = std::max(from, *start);
-  }
-  History history;
-  auto sessions = txn.SessionsSince(loaded.id, FormatLocalDate(from));
-  if (!sessions.ok()) return sessions.status();
-  history.sessions = *std::move(sessions);
-  auto check_ins = txn.CheckInsSince(loaded.id, FormatLocalDate(from));
-  if (!check_ins.ok()) return check_ins.status();
-  history.check_ins = *std::move(check_ins);
-  AlertFilter filter;
-  filter.program_id = loaded.id;
-  auto alerts = txn.ListAlerts(filter, {.limit = kAlertHistory, .after = ""});
-  if (!alerts.ok()) return alerts.status();
-  history.alerts = std::move(alerts->items);
-  // AKPS scores, only while "no meaningful change" can still fire: a report of every
-  // program would otherwise read them for nothing.
-  const v1::AlertRules& rules = loaded.program.rules().alerts();
   auto start = ParseLocalDate(loaded.program.start_date());
+  if (start.ok()) from = std::max(from, *start);
+  // AKPS scores only while "no meaningful change" can still fire (judged below, once the
+  // alerts are known): a report of every program would otherwise read them for nothing.
+  const v1::AlertRules& rules = loaded.program.rules().alerts();
+  const bool may_judge = rules.meaningful_akps_change() > 0 && start.ok() &&
+                         day - *start >= 7 * rules.no_change_after_weeks();
+  // Everything in one call: one round trip on PostgreSQL.
+  auto read = txn.ReadProgramHistory({.program_id = loaded.id,
+                                      .protocol_id = *protocol_id,
+                                      .since = FormatLocalDate(from),
+                                      .alert_limit = kAlertHistory,
+                                      .outcome_kind = v1::OUTCOME_KIND_AKPS,
+                                      .outcome_limit = may_judge ? kOutcomeHistory : 0});
+  if (!read.ok()) return read.status();
+  EngineInput input;
+  input.protocol = std::move(read->protocol);
+  History& history = input.history;
+  history.sessions = std::move(read->sessions);
+  history.check_ins = std::move(read->check_ins);
+  history.alerts = std::move(read->alerts);
   const bool judged =
-      rules.meaningful_akps_change() > 0 && start.ok() &&
-      day - *start >= 7 * rules.no_change_after_weeks() &&
+      may_judge &&
       std::none_of(history.alerts.begin(), history.alerts.end(), [](const v1::Alert& a) {
         return a.kind() == v1::ALERT_KIND_NO_MEANINGFUL_CHANGE;
       });
-  if (judged) {
-    auto outcomes =
-        txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_AKPS, {.limit = kOutcomeHistory, .after = ""});
-    if (!outcomes.ok()) return outcomes.status();
-    history.outcomes = std::move(outcomes->items);
-  }
-  return history;
+  if (judged) history.outcomes = std::move(read->outcomes);
+  return input;
 }
 
 absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program) {
@@ -93,10 +92,9 @@ absl::StatusOr<EngineOutcome> Run(Txn& txn, const Library& library, IdGenerator&
                                   LoadedProgram& loaded, absl::CivilDay day, absl::Time now,
                                   Event& event, Engine engine) {
   RETURN_IF_ERROR(CheckStoredProgram(loaded.program));
-  ASSIGN_OR_RETURN(auto protocol, ProtocolOf(txn, loaded.program));
-  ASSIGN_OR_RETURN(auto history, LoadHistory(txn, loaded, day));
-  const EngineContext ctx{library, protocol, day, now};
-  auto outcome = Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, history));
+  ASSIGN_OR_RETURN(auto input, LoadEngineInput(txn, loaded, day));
+  const EngineContext ctx{library, input.protocol, day, now};
+  auto outcome = Persist(txn, ids, loaded, now, engine(ctx, loaded.program, event, input.history));
   if (outcome.ok()) outcome->summary = SummarizeForPatient(outcome->decisions, library);
   return outcome;
 }
@@ -111,11 +109,10 @@ absl::StatusOr<EngineOutcome> RunEngineOnSession(Txn& txn, const Library& librar
 
 absl::Status JudgeSessionOnly(Txn& txn, const Library& library, const LoadedProgram& loaded,
                               absl::CivilDay day, absl::Time now, v1::Session& session) {
-  ASSIGN_OR_RETURN(auto protocol, ProtocolOf(txn, loaded.program));
-  ASSIGN_OR_RETURN(auto history, LoadHistory(txn, loaded, day));
-  const EngineContext ctx{library, protocol, day, now};
+  ASSIGN_OR_RETURN(auto input, LoadEngineInput(txn, loaded, day));
+  const EngineContext ctx{library, input.protocol, day, now};
   // Only the lights it writes into `session` are kept.
-  OnSessionReported(ctx, loaded.program, session, history);
+  OnSessionReported(ctx, loaded.program, session, input.history);
   return absl::OkStatus();
 }
 

@@ -32,10 +32,16 @@ void MoveIntoResponse(EngineOutcome& outcome, Response& response) {
   for (auto& line : outcome.summary.details) response.add_change_details(std::move(line));
 }
 
-// What the engine reads for a report on `day`: the program's sessions and check-ins of the
-// last kHistoryDays days (not before its start), its newest alerts, and its AKPS scores
-// while "no meaningful change" can still fire.
-absl::StatusOr<History> LoadHistory(Txn& txn, const LoadedProgram& loaded, absl::CivilDay day);
+// What the engine reads for a report on `day`, besides the program: its protocol, and
+// as History its sessions and check-ins of the last kHistoryDays days (not before its
+// start), its newest alerts, and its AKPS scores while "no meaningful change" can still
+// fire. One Txn::ReadProgramHistory: one round trip on PostgreSQL.
+struct EngineInput {
+  v1::Protocol protocol;
+  History history;
+};
+absl::StatusOr<EngineInput> LoadEngineInput(Txn& txn, const LoadedProgram& loaded,
+                                            absl::CivilDay day);
 
 // The protocol a program was created from.
 absl::StatusOr<v1::Protocol> ProtocolOf(Txn& txn, const v1::Program& program);

@@ -139,7 +139,7 @@ class PostgresTxn final : public Txn {
 
   absl::Status PutRequestResult(absl::string_view scope, absl::string_view request_id,
                                 const std::string& response, absl::string_view digest) override {
-    // Sent with COMMIT (Defer). A key stored by a Txn this one cannot see (a concurrent
+    // Sent later (Defer). A key stored by a Txn this one cannot see (a concurrent
     // replica's) is a serialization failure (40001, ABORTED); one it can see takes the
     // DO UPDATE branch, whose kneecoach_duplicate() fails the statement (23505,
     // ALREADY_EXISTS) and with it the COMMIT.
@@ -175,9 +175,13 @@ class PostgresTxn final : public Txn {
     return InsertTop("patients", "patient", p.clinic(), id, p);
   }
   absl::Status UpdatePatient(const std::string& id, const v1::Patient& p) override {
+    if (claimed_patient_ && claimed_patient_->first == id) claimed_patient_.reset();
     return Update("patients", "patient", id, p);
   }
   absl::StatusOr<v1::Patient> GetPatient(const std::string& id) override {
+    if (claimed_patient_ && claimed_patient_->first == id) {  // read with its program
+      return ParseRecord<v1::Patient>(claimed_patient_->second, "patients");
+    }
     return Get<v1::Patient>("patients", "patient", id);
   }
   absl::StatusOr<Page<v1::Patient>> ListPatients(const std::string& clinic,
@@ -200,7 +204,26 @@ class PostgresTxn final : public Txn {
     return Update("programs", "program", id, p);
   }
   absl::StatusOr<v1::Program> GetProgram(const std::string& id) override {
-    return Get<v1::Program>("programs", "program", id);
+    if (!write_ || !scoped()) return Get<v1::Program>("programs", "program", id);
+    // A write Txn reads a program to change it, and nearly always its patient too
+    // (LoadProgram): both are claimed (see Get) in one statement, and the patient's record
+    // is kept for GetPatient.
+    auto r =
+        Run("WITH p AS (UPDATE programs SET data = data WHERE id = $1 AND clinic_id = $2 "
+            "RETURNING data, patient_id), "
+            "pt AS (UPDATE patients SET data = patients.data FROM p WHERE patients.clinic_id = $2 "
+            "AND patients.id = p.patient_id RETURNING patients.id, patients.data) "
+            "SELECT p.data, pt.id, pt.data FROM p LEFT JOIN pt ON true",
+            {Param::Text(id), Param::Text(clinic_)});
+    if (!r.ok()) return r.status();
+    if (r->rows() == 0) return NotFound("program", id);
+    if (!Claimed("programs", id)) claimed_.emplace_back("programs", id);
+    if (!r->IsNull(0, 1)) {
+      std::string patient_id = r->String(0, 1);
+      if (!Claimed("patients", patient_id)) claimed_.emplace_back("patients", patient_id);
+      claimed_patient_.emplace(std::move(patient_id), r->String(0, 2));
+    }
+    return ParseRecord<v1::Program>(r->String(0, 0), "programs");
   }
   absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
                                                  PageRequest page) override {
@@ -334,6 +357,59 @@ class PostgresTxn final : public Txn {
   }
   absl::StatusOr<Page<v1::Protocol>> ListProtocols(PageRequest page) override {
     return List<v1::Protocol>("protocols", Where(), false, page);
+  }
+
+  absl::StatusOr<ProgramHistory> ReadProgramHistory(const HistoryQuery& q) override {
+    // The statements of GetProtocol, SessionsSince, CheckInsSince, ListAlerts and
+    // ListOutcomes, in one round trip.
+    std::vector<Statement> statements;
+    if (!q.protocol_id.empty()) {
+      statements.push_back({"SELECT data FROM protocols WHERE id = $1 LIMIT 1", {q.protocol_id}});
+    }
+    statements.push_back(SinceStatement("sessions", q.program_id, q.since));
+    statements.push_back(SinceStatement("check_ins", q.program_id, q.since));
+    const PageRequest alerts_page{.limit = q.alert_limit, .after = ""};
+    const PageRequest outcomes_page{.limit = q.outcome_limit, .after = ""};
+    if (q.alert_limit > 0) {
+      Where where;
+      where.Add("program_id = ?", q.program_id);
+      auto alerts = ListStatement("alerts", std::move(where), true, alerts_page);
+      if (!alerts.ok()) return alerts.status();
+      statements.push_back(*std::move(alerts));
+    }
+    if (q.outcome_limit > 0) {
+      Where where;
+      where.Add("program_id = ?", q.program_id);
+      if (q.outcome_kind != v1::OUTCOME_KIND_UNSPECIFIED) {
+        where.Add("kind = ?", int64_t{q.outcome_kind});
+      }
+      auto outcomes = ListStatement("outcomes", std::move(where), true, outcomes_page);
+      if (!outcomes.ok()) return outcomes.status();
+      statements.push_back(*std::move(outcomes));
+    }
+    auto r = RunMany(std::move(statements));
+    if (!r.ok()) return r.status();
+    ProgramHistory history;
+    size_t next = 0;
+    if (!q.protocol_id.empty()) {
+      const Result& protocol = (*r)[next++];
+      if (protocol.rows() == 0) return NotFound("protocol", q.protocol_id);
+      ASSIGN_OR_RETURN(history.protocol,
+                       ParseRecord<v1::Protocol>(protocol.String(0, 0), "protocols"));
+    }
+    ASSIGN_OR_RETURN(history.sessions, ReadRecords<v1::Session>((*r)[next++], "sessions"));
+    ASSIGN_OR_RETURN(history.check_ins, ReadRecords<v1::MorningCheckIn>((*r)[next++], "check_ins"));
+    if (q.alert_limit > 0) {
+      ASSIGN_OR_RETURN(auto alerts,
+                       ReadListPage<v1::Alert>((*r)[next++], "alerts", alerts_page.limit));
+      history.alerts = std::move(alerts.items);
+    }
+    if (q.outcome_limit > 0) {
+      ASSIGN_OR_RETURN(auto outcomes,
+                       ReadListPage<v1::Outcome>((*r)[next++], "outcomes", outcomes_page.limit));
+      history.outcomes = std::move(outcomes.items);
+    }
+    return history;
   }
 
   absl::Status InsertClinic(const std::string& id, const v1::Clinic& c) override {
@@ -493,7 +569,7 @@ class PostgresTxn final : public Txn {
   }
   absl::Status InsertAudit(const std::string& id, const std::string& clinic,
                            const std::string& patient_id, const v1::AuditEntry& e) override {
-    // Sent with COMMIT (Defer): an id the clinic already has fails it (23505, ALREADY_EXISTS).
+    // Sent later (Defer): an id the clinic already has fails it (23505, ALREADY_EXISTS).
     RETURN_IF_ERROR(CheckClinic(clinic, "audit entry", id));
     return Defer({"INSERT INTO audit(clinic_id, id, patient_id, data) VALUES($1, $2, $3, $4)",
                   {clinic, id, patient_id, Param::Bytes(e.SerializeAsString())}});
@@ -505,6 +581,8 @@ class PostgresTxn final : public Txn {
     return List<v1::AuditEntry>("audit", std::move(where), true, page);
   }
   absl::Status ErasePatient(const std::string& patient_id) override {
+    claimed_.clear();  // what this Txn claimed may be gone: later writes check at once
+    claimed_patient_.reset();
     // As SqliteStore::ErasePatient, in the same order. bytea columns are searched for the
     // UTF-8 bytes of a resource name.
     // In a Txn of one clinic every statement is that clinic's ($2): {C} and {Cp}/{Cu} (the
@@ -618,13 +696,34 @@ class PostgresTxn final : public Txn {
 
   absl::StatusOr<Result> Run(const std::string& sql, const std::vector<Param>& params) {
     RETURN_IF_ERROR(Usable());
-    if (begin_pending_) {
-      auto r = RunFirst({{sql, params}});
+    if (begin_pending_ || !deferred_.empty()) {
+      auto r = RunMany({{sql, params}});
       if (!r.ok()) return r.status();
       return std::move(r->back());
     }
     auto r = slot_->conn->Run(sql, params);
     if (!r.ok()) failed_ = r.status();
+    return r;
+  }
+
+  // Runs `statements` in one round trip, after BEGIN if it is pending and the deferred
+  // writes if any; the results of `statements`, or the first failure (the rest not run).
+  absl::StatusOr<std::vector<Result>> RunMany(std::vector<Statement> statements) {
+    RETURN_IF_ERROR(Usable());
+    const size_t flushed = deferred_.size();
+    if (flushed > 0) {
+      statements.insert(statements.begin(), std::make_move_iterator(deferred_.begin()),
+                        std::make_move_iterator(deferred_.end()));
+      deferred_.clear();
+    }
+    absl::StatusOr<std::vector<Result>> r;
+    if (begin_pending_) {
+      r = RunFirst(std::move(statements));
+    } else {
+      r = slot_->conn->RunAll(statements);
+      if (!r.ok()) failed_ = r.status();
+    }
+    if (r.ok()) r->erase(r->begin(), r->begin() + static_cast<std::ptrdiff_t>(flushed));
     return r;
   }
 
@@ -653,9 +752,9 @@ class PostgresTxn final : public Txn {
     }
   }
 
-  // A write whose only outcome is success or failure, sent with COMMIT: its error comes
-  // from Commit() (store.h allows it for PutRequestResult and InsertAudit). A read Txn runs
-  // it at once (the server refuses it).
+  // A write whose only outcome is success or failure, sent with the Txn's next statement
+  // or COMMIT, in the same round trip: its error comes from that later call (store.h, "Writes
+  // sent later"). A read Txn runs it at once (the server refuses it).
   absl::Status Defer(Statement statement) {
     RETURN_IF_ERROR(Usable());
     if (!write_) return Run(statement.sql, statement.params).status();
@@ -726,41 +825,62 @@ class PostgresTxn final : public Txn {
     return page;
   }
 
-  template <typename T>
-  absl::StatusOr<Page<T>> List(const char* table, Where where, bool newest_first,
-                               PageRequest page) {
+  // The statement of List (below).
+  absl::StatusOr<Statement> ListStatement(const char* table, Where where, bool newest_first,
+                                          const PageRequest& page) const {
     auto after = AfterSeq(page);
     if (!after.ok()) return after.status();
     if (!IsReference(table)) InClinic(where);
     if (*after > 0) where.Add(newest_first ? "seq < ?" : "seq > ?", *after);
     where.params.push_back(Param::Int(int64_t{page.limit} + 1));
-    const std::string sql = absl::StrCat(
-        "SELECT seq, data FROM ", table, where.sql.empty() ? "" : " WHERE ", where.sql,
-        " ORDER BY seq ", newest_first ? "DESC" : "ASC", " LIMIT $", where.params.size());
-    auto r = Run(sql, where.params);
+    return Statement{absl::StrCat("SELECT seq, data FROM ", table,
+                                  where.sql.empty() ? "" : " WHERE ", where.sql, " ORDER BY seq ",
+                                  newest_first ? "DESC" : "ASC", " LIMIT $", where.params.size()),
+                     std::move(where.params)};
+  }
+  template <typename T>
+  static absl::StatusOr<Page<T>> ReadListPage(const Result& r, const char* table, int limit) {
+    return ReadPage<T>(r, limit, [&](int row) { return ParseRecord<T>(r.String(row, 1), table); });
+  }
+
+  template <typename T>
+  absl::StatusOr<Page<T>> List(const char* table, Where where, bool newest_first,
+                               PageRequest page) {
+    auto statement = ListStatement(table, std::move(where), newest_first, page);
+    if (!statement.ok()) return statement.status();
+    auto r = Run(statement->sql, statement->params);
     if (!r.ok()) return r.status();
-    return ReadPage<T>(*r, page.limit,
-                       [&](int row) { return ParseRecord<T>(r->String(row, 1), table); });
+    return ReadListPage<T>(*r, table, page.limit);
+  }
+
+  // The statement of Since (below): the rows' records in column 0.
+  Statement SinceStatement(const char* table, const std::string& program_id,
+                           const std::string& from_date) const {
+    std::vector<Param> params = {program_id, from_date};
+    const std::string clinic = AndClinic(params);
+    return {absl::StrCat("SELECT data FROM ", table, " WHERE program_id = $1 AND local_date >= $2",
+                         clinic, " ORDER BY local_date, seq"),
+            std::move(params)};
+  }
+  template <typename T>
+  static absl::StatusOr<std::vector<T>> ReadRecords(const Result& r, const char* table) {
+    std::vector<T> out;
+    out.reserve(r.rows());
+    for (int row = 0; row < r.rows(); ++row) {
+      auto record = ParseRecord<T>(r.String(row, 0), table);
+      if (!record.ok()) return record.status();
+      out.push_back(*std::move(record));
+    }
+    return out;
   }
 
   template <typename T>
   absl::StatusOr<std::vector<T>> Since(const char* table, const std::string& program_id,
                                        const std::string& from_date) {
-    std::vector<Param> params = {program_id, from_date};
-    const std::string clinic = AndClinic(params);
-    auto r =
-        Run(absl::StrCat("SELECT data FROM ", table, " WHERE program_id = $1 AND local_date >= $2",
-                         clinic, " ORDER BY local_date, seq"),
-            params);
+    const Statement statement = SinceStatement(table, program_id, from_date);
+    auto r = Run(statement.sql, statement.params);
     if (!r.ok()) return r.status();
-    std::vector<T> out;
-    out.reserve(r->rows());
-    for (int row = 0; row < r->rows(); ++row) {
-      auto record = ParseRecord<T>(r->String(row, 0), table);
-      if (!record.ok()) return record.status();
-      out.push_back(*std::move(record));
-    }
-    return out;
+    return ReadRecords<T>(*r, table);
   }
 
   template <typename T>
@@ -778,7 +898,17 @@ class PostgresTxn final : public Txn {
             params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound(kind, id);
+    if (claim && !Claimed(table, id)) claimed_.emplace_back(table, id);
     return ParseRecord<T>(r->String(0, 0), table);
+  }
+
+  // Whether this Txn has claimed the record (so that it exists until the Txn ends, unless
+  // the Txn erases it).
+  bool Claimed(const char* table, absl::string_view id) const {
+    for (const auto& [t, i] : claimed_) {
+      if (i == id && absl::string_view(t) == table) return true;
+    }
+    return false;
   }
 
   absl::Status Update(const char* table, const char* kind, const std::string& id,
@@ -791,7 +921,10 @@ class PostgresTxn final : public Txn {
       absl::StrAppend(&sets, ", ", name, " = $", params.size());
     }
     const std::string clinic = AndClinic(params);
-    auto r = Run(absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2", clinic), params);
+    std::string sql = absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2", clinic);
+    // A record this Txn claimed is there (never NOT_FOUND): the update goes later.
+    if (write_ && scoped() && Claimed(table, id)) return Defer({std::move(sql), std::move(params)});
+    auto r = Run(sql, params);
     if (!r.ok()) return r.status();
     return r->affected() == 0 ? NotFound(kind, id) : absl::OkStatus();
   }
@@ -817,6 +950,20 @@ class PostgresTxn final : public Txn {
                            const google::protobuf::Message& record) {
     std::vector<Param> params = {Param::Text(parent_id), Param::Text(id),
                                  Param::Bytes(record.SerializeAsString())};
+    if (write_ && scoped() && Claimed(parent_table, parent_id)) {
+      // The parent is there: only a taken id can fail the insert (23505, ALREADY_EXISTS), so
+      // it goes later, a plain INSERT whose foreign key would still catch a missing parent.
+      params.push_back(Param::Text(clinic_));
+      std::string names = absl::StrCat("clinic_id, id, ", parent_column, ", data");
+      std::string values = absl::StrCat("$", params.size(), ", $2, $1, $3");
+      for (const auto& [name, value] : columns) {
+        params.push_back(value);
+        absl::StrAppend(&names, ", ", name);
+        absl::StrAppend(&values, ", $", params.size());
+      }
+      return Defer(
+          {absl::StrCat("INSERT INTO ", table, "(", names, ") VALUES(", values, ")"), params});
+    }
     std::string names = absl::StrCat("clinic_id, id, ", parent_column, ", data");
     std::string values = "p.clinic_id, $2, $1, $3";
     for (const auto& [name, value] : columns) {
@@ -870,7 +1017,11 @@ class PostgresTxn final : public Txn {
   // BEGIN not sent yet: it goes with the Txn's first statement, in the same round trip
   // (RunFirst).
   bool begin_pending_ = true;
-  std::vector<Statement> deferred_;  // writes sent with COMMIT
+  std::vector<Statement> deferred_;  // writes sent with the next statement or COMMIT
+  // The records this write Txn has claimed (Get): (table, id).
+  std::vector<std::pair<const char*, std::string>> claimed_;
+  // The patient claimed with the last program (GetProgram): id and record, until changed.
+  std::optional<std::pair<std::string, std::string>> claimed_patient_;
   // The request records among them, for this Txn's own reads.
   struct DeferredRecord {
     std::string scope;

@@ -5,20 +5,29 @@
 // Connections: a fixed pool per process (`connections`). A Txn takes one connection from
 // the pool for its whole life and gives it back when it ends; a connection is never used by
 // two threads at once. Begin() waits for a free connection. Each connection prepares each
-// statement once (by SQL text) and again after a reconnect, and plans it once
-// (plan_cache_mode force_generic_plan). While the server cannot be reached, every statement
+// statement once (by SQL text) and again after a reconnect; PostgreSQL chooses between
+// custom and generic plans as usual. While the server cannot be reached, every statement
 // returns UNAVAILABLE. synchronous_commit is on: a COMMIT that returned is on the server's
 // disk.
 //
-// Round trips: a durable report is a dozen statements, and on a small machine the cost of
-// each round trip (two context switches) is a large part of the whole. So BEGIN goes with
-// the Txn's first statement, and the writes nobody reads back in the Txn (PutRequestResult,
-// InsertAudit), the change notifications and COMMIT go together at Commit(), both in
-// libpq's pipeline mode (pg::Connection::RunAll). A deferred write that fails makes the
-// server skip the rest of the pipeline, COMMIT included, so its error is Commit()'s and
-// nothing is kept (store.h). A connection the server dropped (restart,
-// pg_terminate_backend, network) is found by the Txn's first round trip, reconnected and
-// that round trip sent again, so a replaced backend costs no request.
+// Round trips: a durable report is fifteen statements, and on a small machine the cost of
+// each round trip (two context switches on each side) is a large part of the whole. So they
+// travel together, in libpq's pipeline mode (pg::Connection::RunAll), in 4 round trips:
+//   1. BEGIN, with the Txn's first statement (the request's idempotency record);
+//   2. the program and its patient, claimed in one statement (GetProgram keeps the patient
+//      for GetPatient);
+//   3. what the engine reads (ReadProgramHistory: protocol, sessions, check-ins, alerts,
+//      outcomes);
+//   4. the writes held back (store.h, "Writes sent later": the session, decisions, alerts,
+//      the program's update, the idempotency record, the audit entry), the change
+//      notifications and COMMIT.
+// A held-back write goes with the Txn's next statement, whatever it is, so the Txn reads
+// its own writes. One that fails makes the server skip the rest of the pipeline, COMMIT
+// included: its error is that later call's, and nothing is kept. Only writes that cannot
+// fail but for a taken id are held back in a Txn of one clinic: an insert under a record
+// the Txn claimed (the parent is there), an update of a claimed record. A connection the
+// server dropped (restart, pg_terminate_backend, network) is found by the Txn's first round
+// trip, reconnected and that round trip sent again, so a replaced backend costs no request.
 //
 // Isolation, and why:
 //   write Txns: REPEATABLE READ, and every clinic record a write Txn reads by id (a program,
@@ -46,18 +55,20 @@
 // ConsumeEnrollmentCode narrow it to the clinic the reference table names.
 //
 // Idempotency: PutRequestResult claims (scope, request_id) with INSERT ... ON CONFLICT DO
-// NOTHING in the request's own transaction. Two replicas racing with one request_id both
-// miss it in GetStoredRequest; the first to commit wins, and the other's INSERT meets a row
-// its snapshot cannot see, which PostgreSQL refuses with 40001 (ABORTED) at either level: its
-// retry then finds the winner's response and replays it, so both answers are identical and
-// one record is stored. A conflicting row the Txn can see (a caller that did not look first)
-// is ALREADY_EXISTS, as in SqliteStore.
+// UPDATE SET digest = kneecoach_duplicate(...) (migration 2: it raises 23505, so a held-back
+// claim never does nothing silently) in the request's own transaction. Two replicas racing with one
+// request_id both miss it in GetStoredRequest; the first to commit wins, and the other's INSERT
+// meets a row its snapshot cannot see, which PostgreSQL refuses with 40001 (ABORTED) at either
+// level: its retry then finds the winner's response and replays it, so both answers are identical
+// and one record is stored. A conflicting row the Txn can see (a caller that did not look first) is
+// ALREADY_EXISTS, as in SqliteStore.
 //
 // Errors: as in store.h. An insert whose parent is missing (a session of an unknown program)
-// is FAILED_PRECONDITION, a duplicate id ALREADY_EXISTS; both leave the Txn usable (they are
-// found with ON CONFLICT DO NOTHING and INSERT ... SELECT, not by a failed statement). Any
-// other failed statement aborts PostgreSQL's transaction: every later call of the Txn and its
-// Commit() return that failure. Status messages never hold SQL; the server's text is in the
+// is FAILED_PRECONDITION, a duplicate id ALREADY_EXISTS; sent at once, both leave the Txn
+// usable (they are found with ON CONFLICT DO NOTHING and INSERT ... SELECT, not by a failed
+// statement); held back, they fail their statement (the unique or foreign key). Any failed
+// statement aborts PostgreSQL's transaction: every later call of the Txn and its Commit()
+// return that failure. Status messages never hold SQL; the server's text is in the
 // status payload pg::kPgDetailUrl.
 #pragma once
 

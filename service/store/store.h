@@ -32,10 +32,14 @@
 //   RESOURCE_EXHAUSTED  the disk (or the database's quota) is full;
 //   DATA_LOSS           a stored record cannot be parsed (the message names the table);
 //   INTERNAL            anything else.
-// PutRequestResult and InsertAudit are a request's last writes, whose outcome the caller
-// needs only at the end: a backend may send them with Commit() (one round trip), and then
-// their errors (ALREADY_EXISTS, ABORTED...) come from Commit(), which then keeps nothing.
-// The Txn still reads its own request records (GetStoredRequest) at once.
+// Writes sent later. A backend over a network may hold back a write whose only possible
+// failure is a taken id (or key) and send it with the Txn's next statement or Commit(), in
+// the same round trip; its error (ALREADY_EXISTS, ABORTED...) then comes from that later
+// call, and the Txn is dead (Commit() keeps nothing). The writes it may hold back:
+// PutRequestResult and InsertAudit, an insert under a parent record this write Txn has read
+// (Get*: a session, check-in, outcome, decision or alert of a program it read), and an
+// update of a record this write Txn has read, unless the Txn erased a patient since. Every
+// read of the Txn still sees them (GetStoredRequest its own request records, at once).
 // After an error other than NOT_FOUND the caller ends the Txn (drops it, or returns the
 // error up to whoever does): a backend may roll the whole Txn back on any failed statement
 // (PostgreSQL does), where SQLite undoes only the statement. NOT_FOUND (a Get or Update
@@ -115,6 +119,31 @@ struct TokenRecord {
   v1::Token token;
   // The token whose holder made this one with it (CreateToken for themselves); "" if none.
   std::string parent_id;
+};
+
+// What the engine reads of one program besides the program itself, asked for at once
+// (Txn::ReadProgramHistory) so that a backend over a network reads it in one round trip.
+struct HistoryQuery {
+  std::string program_id;
+  // The program's protocol (GetProtocol); "" reads none.
+  std::string protocol_id;
+  // Sessions and check-ins with local_date >= since (SessionsSince, CheckInsSince).
+  std::string since;
+  // The newest alerts of the program, at most this many (ListAlerts); 0 reads none.
+  int alert_limit = 0;
+  // The newest outcomes of this kind (UNSPECIFIED: every kind), at most outcome_limit
+  // (ListOutcomes); 0 reads none.
+  v1::OutcomeKind outcome_kind = v1::OUTCOME_KIND_UNSPECIFIED;
+  int outcome_limit = 0;
+};
+
+// The answer to a HistoryQuery, each list as its own method returns it.
+struct ProgramHistory {
+  v1::Protocol protocol;
+  std::vector<v1::Session> sessions;          // oldest first
+  std::vector<v1::MorningCheckIn> check_ins;  // oldest first
+  std::vector<v1::Alert> alerts;              // newest first
+  std::vector<v1::Outcome> outcomes;          // newest first
 };
 
 // Errors: see the top of this file. Ids are resource ids, not names.
@@ -222,6 +251,11 @@ class Txn {
   virtual absl::StatusOr<v1::Protocol> GetProtocol(const std::string& id) = 0;
   // Oldest first.
   virtual absl::StatusOr<Page<v1::Protocol>> ListProtocols(PageRequest page) = 0;
+
+  // What `query` names, read in this Txn as its separate methods would read it (the same
+  // errors: NOT_FOUND for an unknown protocol). This default calls them one by one; a
+  // backend over a network overrides it to read everything in one round trip.
+  virtual absl::StatusOr<ProgramHistory> ReadProgramHistory(const HistoryQuery& query);
 
   // Access: clinics, users, tokens (looked up by the hash of their secret), one-time
   // enrollment codes, physiotherapist assignments, the audit trail.

@@ -620,6 +620,71 @@ TEST_P(StoreConformanceTest, InsertUnderAnUnknownParentIsFailedPrecondition) {
   KC_EXPECT_CODE(Read(*store_, [](Txn& t) { return t.GetProgram("gx"); }), kNotFound);
 }
 
+// Writes a backend may hold back (store.h, "Writes sent later"): an insert under a record
+// the Txn read, an update of one. The Txn reads them at once; a taken id fails at the
+// latest at Commit(), and then nothing of the Txn is kept. In Txns of one clinic, as a
+// request's.
+TEST_P(StoreConformanceTest, WritesUnderReadRecordsAreReadAtOnceAndFailByCommit) {
+  KC_ASSERT_OK(Write(*store_, [](Txn& txn) -> absl::Status {
+    if (absl::Status s = SeedClinics(txn); !s.ok()) return s;
+    return txn.InsertSession("s1", "ga", Session("s1", "ga", "2026-03-02"));
+  }));
+  const std::string north = "clinics/north";
+  auto write = store_->Begin(/*write=*/true, north);
+  KC_ASSERT_OK(write);
+  KC_ASSERT_OK([](Txn& txn) -> absl::Status {
+    auto program = txn.GetProgram("ga");
+    if (!program.ok()) return program.status();
+    program->set_pause_reason("renamed");
+    if (absl::Status s = txn.UpdateProgram("ga", *program); !s.ok()) return s;
+    if (absl::Status s = txn.InsertSession("s2", "ga", Session("s2", "ga", "2026-03-03"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s =
+            txn.InsertDecision("d1", "ga", Decision("d1", "ga", v1::DECISION_STATE_PROPOSED));
+        !s.ok()) {
+      return s;
+    }
+    // Read back in the same Txn.
+    EXPECT_EQ(txn.GetProgram("ga")->pause_reason(), "renamed");
+    EXPECT_THAT(Ids(*txn.SessionsSince("ga", "2026-03-01")), ElementsAre("s1", "s2"));
+    EXPECT_EQ(txn.GetDecision("d1")->state(), v1::DECISION_STATE_PROPOSED);
+    // The program's patient, read after it and changed.
+    auto patient = txn.GetPatient("a");
+    if (!patient.ok()) return patient.status();
+    EXPECT_EQ(patient->name(), "patients/a");
+    patient->set_display_name("changed");
+    if (absl::Status s = txn.UpdatePatient("a", *patient); !s.ok()) return s;
+    EXPECT_EQ(txn.GetPatient("a")->display_name(), "changed");
+    return txn.Commit();
+  }(**write));
+  write->reset();
+  EXPECT_EQ(Read(*store_, [](Txn& t) { return t.GetPatient("a"); })->display_name(), "changed");
+  EXPECT_EQ(Read(*store_, [](Txn& t) { return t.GetProgram("ga"); })->pause_reason(), "renamed");
+  // A taken id under a program the Txn read: ALREADY_EXISTS from the insert, a later call or
+  // Commit(), and the Txn's other writes are not kept.
+  {
+    auto txn = store_->Begin(/*write=*/true, north);
+    KC_ASSERT_OK(txn);
+    auto program = (*txn)->GetProgram("ga");
+    KC_ASSERT_OK(program);
+    program->set_pause_reason("lost");
+    absl::Status status = (*txn)->UpdateProgram("ga", *program);
+    if (status.ok()) status = (*txn)->InsertSession("s1", "ga", Session("s1", "ga", "2026-03-09"));
+    if (status.ok()) status = (*txn)->SessionsSince("ga", "2026-03-01").status();
+    if (status.ok()) status = (*txn)->Commit();
+    KC_EXPECT_CODE(status, kAlreadyExists);
+  }
+  auto txn = store_->Begin(/*write=*/false);
+  KC_ASSERT_OK(txn);
+  EXPECT_EQ((*txn)->GetProgram("ga")->pause_reason(), "renamed");
+  auto sessions = (*txn)->SessionsSince("ga", "2026-03-01");
+  KC_ASSERT_OK(sessions);
+  EXPECT_THAT(Ids(*sessions), ElementsAre("s1", "s2"));
+  EXPECT_EQ((*sessions)[0].local_date(), "2026-03-02");
+}
+
 TEST_P(StoreConformanceTest, PutProtocolInsertsOrReplaces) {
   KC_ASSERT_OK(Write(*store_, [](Txn& t) { return t.PutProtocol("p1", Protocol("p1", 1)); }));
   KC_ASSERT_OK(Write(*store_, [](Txn& t) { return t.PutProtocol("p1", Protocol("p1", 2)); }));
@@ -957,6 +1022,84 @@ TEST_P(StoreConformanceTest, SessionsAndCheckInsSinceADate) {
   EXPECT_THAT(Ids(*check_ins), ElementsAre("x2", "x3", "x4"));
   EXPECT_THAT(Ids(*(*txn)->SessionsSince("ga", "2026-03-06")), IsEmpty());
   EXPECT_THAT(Ids(*(*txn)->CheckInsSince("gc", "2026-01-01")), IsEmpty());
+}
+
+// ReadProgramHistory reads what GetProtocol, SessionsSince, CheckInsSince, ListAlerts and
+// ListOutcomes read, in a write Txn its own writes included.
+TEST_P(StoreConformanceTest, ProgramHistoryIsWhatItsMethodsRead) {
+  auto seed = [](Txn& txn) -> absl::Status {
+    if (absl::Status s = txn.PutProtocol("p1", Protocol("p1")); !s.ok()) return s;
+    for (const auto& [id, date] : std::vector<std::pair<std::string, std::string>>{
+             {"x2", "2026-03-03"}, {"x1", "2026-03-01"}, {"x3", "2026-03-05"}}) {
+      if (absl::Status s = txn.InsertSession(id, "ga", Session(id, "ga", date)); !s.ok()) return s;
+      if (absl::Status s = txn.InsertCheckIn(id, "ga", CheckIn(id, "ga", date)); !s.ok()) return s;
+    }
+    for (const char* id : {"al1", "al2", "al3"}) {
+      if (absl::Status s = txn.InsertAlert(id, "ga", "a", "clinics/north", Alert(id, "ga"));
+          !s.ok()) {
+        return s;
+      }
+    }
+    const std::pair<const char*, v1::OutcomeKind> outcomes[] = {
+        {"o1", v1::OUTCOME_KIND_AKPS},
+        {"o2", v1::OUTCOME_KIND_STEP_DOWN_30S},
+        {"o3", v1::OUTCOME_KIND_AKPS},
+        {"o4", v1::OUTCOME_KIND_AKPS}};
+    for (const auto& [id, kind] : outcomes) {
+      if (absl::Status s = txn.InsertOutcome(id, "ga", Outcome(id, "ga", kind)); !s.ok()) return s;
+    }
+    // Another program's records are not read.
+    if (absl::Status s = txn.InsertSession("y", "gb", Session("y", "gb", "2026-03-05")); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = txn.InsertAlert("al9", "gb", "b", "clinics/north", Alert("al9", "gb"));
+        !s.ok()) {
+      return s;
+    }
+    return txn.InsertOutcome("o9", "gb", Outcome("o9", "gb", v1::OUTCOME_KIND_AKPS));
+  };
+  const HistoryQuery query{.program_id = "ga",
+                           .protocol_id = "p1",
+                           .since = "2026-03-02",
+                           .alert_limit = 2,
+                           .outcome_kind = v1::OUTCOME_KIND_AKPS,
+                           .outcome_limit = 2};
+  auto check = [&](Txn& txn) {
+    auto history = txn.ReadProgramHistory(query);
+    KC_ASSERT_OK(history);
+    EXPECT_EQ(history->protocol.name(), "protocols/p1");
+    EXPECT_THAT(Ids(history->sessions), ElementsAre("x2", "x3"));
+    EXPECT_THAT(Ids(history->check_ins), ElementsAre("x2", "x3"));
+    EXPECT_THAT(Ids(history->alerts), ElementsAre("al3", "al2"));
+    EXPECT_THAT(Ids(history->outcomes), ElementsAre("o4", "o3"));
+    // What is not asked for is not read; every outcome kind with UNSPECIFIED.
+    auto bare = txn.ReadProgramHistory({.program_id = "ga",
+                                        .protocol_id = "",
+                                        .since = "2026-03-05",
+                                        .alert_limit = 0,
+                                        .outcome_kind = v1::OUTCOME_KIND_UNSPECIFIED,
+                                        .outcome_limit = 10});
+    KC_ASSERT_OK(bare);
+    EXPECT_EQ(bare->protocol.name(), "");
+    EXPECT_THAT(Ids(bare->sessions), ElementsAre("x3"));
+    EXPECT_THAT(Ids(bare->alerts), IsEmpty());
+    EXPECT_THAT(Ids(bare->outcomes), ElementsAre("o4", "o3", "o2", "o1"));
+  };
+  // In the Txn that wrote them, before they are committed...
+  KC_ASSERT_OK(Write(*store_, [&](Txn& txn) -> absl::Status {
+    if (absl::Status s = SeedClinics(txn); !s.ok()) return s;
+    if (absl::Status s = seed(txn); !s.ok()) return s;
+    check(txn);
+    return absl::OkStatus();
+  }));
+  // ...and in a later read Txn.
+  auto txn = store_->Begin(/*write=*/false);
+  KC_ASSERT_OK(txn);
+  check(**txn);
+  // An unknown protocol is NOT_FOUND, as GetProtocol's.
+  HistoryQuery unknown = query;
+  unknown.protocol_id = "nothing";
+  KC_EXPECT_CODE((*txn)->ReadProgramHistory(unknown), kNotFound);
 }
 
 // ---- idempotency records, secrets ----------------------------------------------------

@@ -240,6 +240,24 @@ BEGIN
 END
 $$;
 )sql"},
+      {3, R"sql(
+-- A program's records are read by (program_id, clinic_id): the indexes that serve those
+-- reads name both. With program_id alone, a table that was empty when last analyzed (a new
+-- database) could get a cached plan that walks the primary key's clinic_id range instead:
+-- every alert of the clinic per report. clinic_id stays second, so that the server's own
+-- Txns of every clinic, which filter by program_id alone, still use them.
+DROP INDEX sessions_by_program, sessions_by_program_date, check_ins_by_program,
+  check_ins_by_program_date, outcomes_by_program, decisions_by_program,
+  decisions_by_program_state, alerts_by_program;
+CREATE INDEX sessions_by_program ON sessions(program_id, clinic_id, seq);
+CREATE INDEX sessions_by_program_date ON sessions(program_id, clinic_id, local_date, seq);
+CREATE INDEX check_ins_by_program ON check_ins(program_id, clinic_id, seq);
+CREATE INDEX check_ins_by_program_date ON check_ins(program_id, clinic_id, local_date, seq);
+CREATE INDEX outcomes_by_program ON outcomes(program_id, clinic_id, kind, seq);
+CREATE INDEX decisions_by_program ON decisions(program_id, clinic_id, seq);
+CREATE INDEX decisions_by_program_state ON decisions(program_id, clinic_id, state, seq);
+CREATE INDEX alerts_by_program ON alerts(program_id, clinic_id, seq);
+)sql"},
   };
   return kMigrations;
 }

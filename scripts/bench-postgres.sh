@@ -64,24 +64,39 @@ run() {
     "$(date -u +%Y-%m-%dT%H:%MZ); $PATIENTS patients, 10 sessions each; $DURATION per scenario"
   echo "| setup | scenario | req/s | p50 ms | p99 ms | vs health |"
   echo "|---|---|---:|---:|---:|---:|"
-  measure() {  # LABEL TARGET TOKEN
-    local out health
-    out=$("$BENCH_BIN" --target="$2" --token="$3" --programs="$PATIENTS" \
-      --duration="$DURATION" --warmup="$WARMUP" --scenarios=health,today,report ${BENCH_FLAGS:-} \
+  # Each setup's reads (health, today) are measured before any setup's reports: a report
+  # makes every replica drop its program's plan (the change feed), so a today measured after
+  # another setup's reports would mostly measure re-planning, not plans served from memory.
+  declare -A health rows
+  measure() {  # KEY LABEL TARGET TOKEN SCENARIOS
+    local out
+    out=$("$BENCH_BIN" --target="$3" --token="$4" --programs="$PATIENTS" \
+      --duration="$DURATION" --warmup="$WARMUP" --scenarios="$5" ${BENCH_FLAGS:-} \
       2>/dev/null)
-    health=$(echo "$out" | awk -F'|' '$2 ~ /^ health/ { print $3 + 0 }')
-    echo "$out" | awk -F'|' -v label="$1" -v health="$health" '
+    if [[ $5 == health,* ]]; then
+      health[$1]=$(echo "$out" | awk -F'|' '$2 ~ /^ health/ { print $3 + 0 }')
+    fi
+    rows[$1]+=$(echo "$out" | awk -F'|' -v label="$2" -v health="${health[$1]:-0}" '
       $2 ~ /^ (health|today|report) / {
         name = $2; gsub(/^ +| +$/, "", name); rps = $3 + 0
         printf "| %s | %s | %.0f | %.2f | %.2f | %.0f%% |\n", label, name, rps, $4 + 0, $5 + 0,
                (health > 0 ? 100 * rps / health : 0)
-      }'
+      }')$'\n'
   }
-  local setups=" ${SETUPS:-sqlite pg pg2} "
-  [[ $setups == *" sqlite "* ]] && measure "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token"
-  [[ $setups == *" pg "* ]] && measure "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token"
-  [[ $setups == *" pg2 "* ]] &&
-    measure "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" "$pg_token"
+  local setups=" ${SETUPS:-sqlite pg pg2} " scenarios
+  for scenarios in health,today report; do
+    if [[ $setups == *" sqlite "* ]]; then
+      measure sqlite "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token" "$scenarios"
+    fi
+    if [[ $setups == *" pg "* ]]; then
+      measure pg "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token" "$scenarios"
+    fi
+    if [[ $setups == *" pg2 "* ]]; then
+      measure pg2 "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" \
+        "$pg_token" "$scenarios"
+    fi
+  done
+  for setup in sqlite pg pg2; do printf '%s' "${rows[$setup]:-}"; done
   for name in sqlite a b; do
     eval "pid=\$pid_$name"
     echo "replica $name peak memory: $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$pid/status)"

@@ -148,21 +148,12 @@ absl::Status CheckWritable(const LoadedProgram& loaded) {
   return absl::OkStatus();
 }
 
-// The outcome measures due on `today` (OutcomesDue), reading the program's latest outcomes
-// only when its rules schedule any.
-absl::StatusOr<std::vector<v1::OutcomeKind>> OutcomesDueOn(Txn& txn, const LoadedProgram& loaded,
-                                                           absl::CivilDay today) {
-  const v1::OutcomeSchedule& schedule = loaded.program.rules().outcome_schedule();
-  if (schedule.akps_every_days() == 0 && schedule.step_down_every_days() == 0 &&
-      schedule.global_rating_weeks().empty()) {
-    return std::vector<v1::OutcomeKind>();
-  }
-  // The newest page holds the latest of each kind unless one kind was recorded hundreds
-  // of times since another; then the other is asked for again, which is harmless.
-  auto recorded = txn.ListOutcomes(loaded.id, v1::OUTCOME_KIND_UNSPECIFIED,
-                                   {.limit = kOutcomesForDue, .after = ""});
-  if (!recorded.ok()) return recorded.status();
-  return OutcomesDue(loaded.program, recorded->items, today);
+// Whether the program's rules schedule any outcome measure (OutcomesDue then needs its
+// latest outcomes).
+bool SchedulesOutcomes(const v1::Program& program) {
+  const v1::OutcomeSchedule& schedule = program.rules().outcome_schedule();
+  return schedule.akps_every_days() != 0 || schedule.step_down_every_days() != 0 ||
+         !schedule.global_rating_weeks().empty();
 }
 
 }  // namespace
@@ -200,15 +191,28 @@ absl::StatusOr<std::optional<std::string>> SessionService::MakePlan(const Reques
       if (!keep_completed) return std::nullopt;
     }
     const absl::CivilDay today = LocalDateAt(now, loaded.zone);
-    // Frequency rules look back at most two weeks.
-    ASSIGN_OR_RETURN(auto recent, txn.SessionsSince(loaded.id, FormatLocalDate(today - 14)));
+    // Frequency rules look back at most two weeks. The outcomes only when the rules schedule
+    // any: the newest page holds the latest of each kind unless one kind was recorded
+    // hundreds of times since another; then the other is asked for again, which is harmless.
+    const bool schedules = SchedulesOutcomes(loaded.program);
+    ASSIGN_OR_RETURN(auto read,
+                     txn.ReadProgramHistory({.program_id = loaded.id,
+                                             .protocol_id = "",
+                                             .since = FormatLocalDate(today - 14),
+                                             .alert_limit = 0,
+                                             .outcome_kind = v1::OUTCOME_KIND_UNSPECIFIED,
+                                             .outcome_limit = schedules ? kOutcomesForDue : 0}));
+    const std::vector<v1::Session>& recent = read.sessions;
     const v1::TrafficLight last_light =
         recent.empty() ? v1::TRAFFIC_LIGHT_UNSPECIFIED : recent.back().traffic_light();
     v1::GetTodaySessionResponse response;
     *response.mutable_session() = PlanSession(loaded.program, library_, DoneDatesOf(recent), today,
                                               last_light, PlanDetail::kBasic);
-    ASSIGN_OR_RETURN(auto due, OutcomesDueOn(txn, loaded, today));
-    for (v1::OutcomeKind kind : due) response.mutable_session()->add_outcomes_due(kind);
+    if (schedules) {
+      for (v1::OutcomeKind kind : OutcomesDue(loaded.program, read.outcomes, today)) {
+        response.mutable_session()->add_outcomes_due(kind);
+      }
+    }
     std::string bytes = response.SerializeAsString();
     plan_cache_.Put(ticket, program_id, today, loaded.zone, plan_codec_.Compress(bytes));
     return bytes;

@@ -175,12 +175,12 @@ class PostgresTxn final : public Txn {
     return InsertTop("patients", "patient", p.clinic(), id, p);
   }
   absl::Status UpdatePatient(const std::string& id, const v1::Patient& p) override {
-    if (claimed_patient_ && claimed_patient_->first == id) claimed_patient_.reset();
+    if (patient_with_program_ && patient_with_program_->first == id) patient_with_program_.reset();
     return Update("patients", "patient", id, p);
   }
   absl::StatusOr<v1::Patient> GetPatient(const std::string& id) override {
-    if (claimed_patient_ && claimed_patient_->first == id) {  // read with its program
-      return ParseRecord<v1::Patient>(claimed_patient_->second, "patients");
+    if (patient_with_program_ && patient_with_program_->first == id) {  // read with its program
+      return ParseRecord<v1::Patient>(patient_with_program_->second, "patients");
     }
     return Get<v1::Patient>("patients", "patient", id);
   }
@@ -204,10 +204,23 @@ class PostgresTxn final : public Txn {
     return Update("programs", "program", id, p);
   }
   absl::StatusOr<v1::Program> GetProgram(const std::string& id) override {
-    if (!write_ || !scoped()) return Get<v1::Program>("programs", "program", id);
-    // A write Txn reads a program to change it, and nearly always its patient too
-    // (LoadProgram): both are claimed (see Get) in one statement, and the patient's record
-    // is kept for GetPatient.
+    // A program is nearly always read with its patient (LoadProgram): both in one statement,
+    // the patient's record kept for GetPatient. A read Txn joins them; a write Txn of one
+    // clinic claims both (see Get); a write Txn of every clinic reads the program alone.
+    if (!write_) {
+      std::vector<Param> params = {Param::Text(id)};
+      const std::string clinic = AndClinic(params, "p.clinic_id");
+      auto r = Run(absl::StrCat("SELECT p.data, pt.id, pt.data FROM programs p LEFT JOIN "
+                                "patients pt ON pt.clinic_id = p.clinic_id AND pt.id = "
+                                "p.patient_id WHERE p.id = $1",
+                                clinic, " LIMIT 1"),
+                   params);
+      if (!r.ok()) return r.status();
+      if (r->rows() == 0) return NotFound("program", id);
+      if (!r->IsNull(0, 1)) patient_with_program_.emplace(r->String(0, 1), r->String(0, 2));
+      return ParseRecord<v1::Program>(r->String(0, 0), "programs");
+    }
+    if (!scoped()) return Get<v1::Program>("programs", "program", id);
     auto r =
         Run("WITH p AS (UPDATE programs SET data = data WHERE id = $1 AND clinic_id = $2 "
             "RETURNING data, patient_id), "
@@ -221,7 +234,7 @@ class PostgresTxn final : public Txn {
     if (!r->IsNull(0, 1)) {
       std::string patient_id = r->String(0, 1);
       if (!Claimed("patients", patient_id)) claimed_.emplace_back("patients", patient_id);
-      claimed_patient_.emplace(std::move(patient_id), r->String(0, 2));
+      patient_with_program_.emplace(std::move(patient_id), r->String(0, 2));
     }
     return ParseRecord<v1::Program>(r->String(0, 0), "programs");
   }
@@ -582,7 +595,7 @@ class PostgresTxn final : public Txn {
   }
   absl::Status ErasePatient(const std::string& patient_id) override {
     claimed_.clear();  // what this Txn claimed may be gone: later writes check at once
-    claimed_patient_.reset();
+    patient_with_program_.reset();
     // As SqliteStore::ErasePatient, in the same order. bytea columns are searched for the
     // UTF-8 bytes of a resource name.
     // In a Txn of one clinic every statement is that clinic's ($2): {C} and {Cp}/{Cu} (the
@@ -1020,8 +1033,9 @@ class PostgresTxn final : public Txn {
   std::vector<Statement> deferred_;  // writes sent with the next statement or COMMIT
   // The records this write Txn has claimed (Get): (table, id).
   std::vector<std::pair<const char*, std::string>> claimed_;
-  // The patient claimed with the last program (GetProgram): id and record, until changed.
-  std::optional<std::pair<std::string, std::string>> claimed_patient_;
+  // The patient read (claimed) with the last program (GetProgram): id and record, until
+  // changed.
+  std::optional<std::pair<std::string, std::string>> patient_with_program_;
   // The request records among them, for this Txn's own reads.
   struct DeferredRecord {
     std::string scope;

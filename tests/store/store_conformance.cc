@@ -676,9 +676,12 @@ TEST_P(StoreConformanceTest, WritesUnderReadRecordsAreReadAtOnceAndFailByCommit)
     if (status.ok()) status = (*txn)->Commit();
     KC_EXPECT_CODE(status, kAlreadyExists);
   }
-  auto txn = store_->Begin(/*write=*/false);
+  auto txn = store_->Begin(/*write=*/false, north);
   KC_ASSERT_OK(txn);
   EXPECT_EQ((*txn)->GetProgram("ga")->pause_reason(), "renamed");
+  // A program's patient and another patient, after the program.
+  EXPECT_EQ((*txn)->GetPatient("a")->display_name(), "changed");
+  EXPECT_EQ((*txn)->GetPatient("b")->name(), "patients/b");
   auto sessions = (*txn)->SessionsSince("ga", "2026-03-01");
   KC_ASSERT_OK(sessions);
   EXPECT_THAT(Ids(*sessions), ElementsAre("s1", "s2"));

@@ -63,6 +63,13 @@
 // and one record is stored. A conflicting row the Txn can see (a caller that did not look first) is
 // ALREADY_EXISTS, as in SqliteStore.
 //
+// Erasure (ErasePatient): the rows are deleted in the request's transaction and are gone
+// for every later one at COMMIT. Their bytes are not: they stay in the table and index files
+// until (auto)vacuum prunes them and later rows overwrite the space, in the WAL until its
+// segments are recycled, and in base backups and the WAL archive for as long as those are
+// kept. PostgreSQL has no secure delete, so the erasure's reach on disk is the operators'
+// retention of WAL and backups (deploy/README.md, "Erasure and backups").
+//
 // Errors: as in store.h. An insert whose parent is missing (a session of an unknown program)
 // is FAILED_PRECONDITION, a duplicate id ALREADY_EXISTS; sent at once, both leave the Txn
 // usable (they are found with ON CONFLICT DO NOTHING and INSERT ... SELECT, not by a failed

@@ -56,9 +56,10 @@
 // commit order as nearly as it can, never returning an item twice or skipping one that
 // was committed before the first page was read.
 //
-// Erasure (ErasePatient) removes the records at once for every later Txn, and the store
-// removes their traces from its own files (logs, free pages) by itself after the erasing
-// Txn commits (SqliteStore checkpoints and truncates its WAL).
+// Erasure (ErasePatient) removes the records at once for every later Txn. A store that owns
+// its files removes their traces from them (logs, free pages) by itself after the erasing
+// Txn commits (SqliteStore checkpoints and truncates its WAL, and zeroes freed pages). A
+// store on a database server cannot: PostgresStore says what remains, and for how long.
 //
 // Thread safety: Store is thread-safe. A Txn belongs to one thread, and a thread holds at
 // most one Txn at a time: it must destroy its Txn before it opens another (SqliteStore's

@@ -222,20 +222,17 @@ class PostgresTxn final : public Txn {
     }
     if (!scoped()) return Get<v1::Program>("programs", "program", id);
     auto r =
-        Run("WITH p AS (UPDATE programs SET data = data WHERE id = $1 AND clinic_id = $2 "
-            "RETURNING data, patient_id), "
-            "pt AS (UPDATE patients SET data = patients.data FROM p WHERE patients.clinic_id = $2 "
-            "AND patients.id = p.patient_id RETURNING patients.id, patients.data) "
-            "SELECT p.data, pt.id, pt.data FROM p LEFT JOIN pt ON true",
+        Run("SELECT p.data, pt.id, pt.data FROM programs p JOIN patients pt ON pt.clinic_id = "
+            "p.clinic_id AND pt.id = p.patient_id WHERE p.id = $1 AND p.clinic_id = $2 "
+            "FOR NO KEY UPDATE",
             {Param::Text(id), Param::Text(clinic_)});
     if (!r.ok()) return r.status();
-    if (r->rows() == 0) return NotFound("program", id);
-    if (!Claimed("programs", id)) claimed_.emplace_back("programs", id);
-    if (!r->IsNull(0, 1)) {
-      std::string patient_id = r->String(0, 1);
-      if (!Claimed("patients", patient_id)) claimed_.emplace_back("patients", patient_id);
-      patient_with_program_.emplace(std::move(patient_id), r->String(0, 2));
-    }
+    // No program, or (against the foreign key) no patient: the program alone.
+    if (r->rows() == 0) return Get<v1::Program>("programs", "program", id);
+    std::string patient_id = r->String(0, 1);
+    Claim("programs", clinic_, id);
+    Claim("patients", clinic_, patient_id);
+    patient_with_program_.emplace(std::move(patient_id), r->String(0, 2));
     return ParseRecord<v1::Program>(r->String(0, 0), "programs");
   }
   absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,
@@ -594,7 +591,7 @@ class PostgresTxn final : public Txn {
     return List<v1::AuditEntry>("audit", std::move(where), true, page);
   }
   absl::Status ErasePatient(const std::string& patient_id) override {
-    claimed_.clear();  // what this Txn claimed may be gone: later writes check at once
+    erased_ = true;  // what this Txn claimed may be gone: later writes check at once
     patient_with_program_.reset();
     // As SqliteStore::ErasePatient, in the same order. bytea columns are searched for the
     // UTF-8 bytes of a resource name.
@@ -664,6 +661,7 @@ class PostgresTxn final : public Txn {
     // and only if, the COMMIT succeeds) and the COMMIT, in one round trip; a failed one
     // skips the rest, the COMMIT included.
     std::vector<Statement> tail = std::move(deferred_);
+    AddTouches(tail);
     for (const std::string& payload : announced_) {
       tail.push_back({"SELECT pg_notify($1, $2)", {std::string(kChangeChannel), payload}});
     }
@@ -898,30 +896,59 @@ class PostgresTxn final : public Txn {
 
   template <typename T>
   absl::StatusOr<T> Get(const char* table, const char* kind, const std::string& id) {
-    // A write Txn claims the clinic record it reads (postgres_store.h, "Isolation"): a no-op
-    // UPDATE makes a new version of the row, so that a concurrent write Txn that reads it too
-    // waits, then fails with 40001 (ABORTED, retried by InWrite with a fresh snapshot).
+    // A write Txn claims the clinic record it reads (postgres_store.h, "Isolation"): it
+    // locks the row now (a concurrent write Txn that reads it too waits, then fails with
+    // 40001: ABORTED, retried by InWrite with a fresh snapshot), and makes a new version of
+    // it by COMMIT at the latest (Claim).
     const bool reference = IsReference(table);
     const bool claim = write_ && !reference;
     std::vector<Param> params = {Param::Text(id)};
     const std::string where = absl::StrCat(" WHERE id = $1", reference ? "" : AndClinic(params));
-    auto r =
-        Run(claim ? absl::StrCat("UPDATE ", table, " SET data = data", where, " RETURNING data")
-                  : absl::StrCat("SELECT data FROM ", table, where, " LIMIT 1"),
-            params);
+    auto r = Run(absl::StrCat("SELECT data", reference ? "" : ", clinic_id", " FROM ", table, where,
+                              " LIMIT 1", claim ? " FOR NO KEY UPDATE" : ""),
+                 params);
     if (!r.ok()) return r.status();
     if (r->rows() == 0) return NotFound(kind, id);
-    if (claim && !Claimed(table, id)) claimed_.emplace_back(table, id);
+    if (claim) Claim(table, r->String(0, 1), id);
     return ParseRecord<T>(r->String(0, 0), table);
+  }
+
+  // Records the claim of a row this Txn has locked. The row gets a new version by COMMIT:
+  // its update if the Txn changes it, else a no-op UPDATE sent with COMMIT, so that a write
+  // Txn that read it and began before this one commits fails (40001), as if it had been
+  // changed. (A row only locked would let that Txn go on with what it read.)
+  void Claim(const char* table, std::string clinic, absl::string_view id) {
+    if (Claimed(table, id)) return;
+    claimed_.push_back({table, std::move(clinic), std::string(id), false});
+  }
+  // Notes that `id` of `table` gets its new version from this Txn's update.
+  void MarkChanged(const char* table, absl::string_view id) {
+    for (ClaimedRow& row : claimed_) {
+      if (row.id == id && absl::string_view(row.table) == table) row.changed = true;
+    }
+  }
+  // The no-op UPDATEs of the claimed rows this Txn did not change.
+  void AddTouches(std::vector<Statement>& tail) const {
+    for (const ClaimedRow& row : claimed_) {
+      if (row.changed) continue;
+      tail.push_back(
+          {absl::StrCat("UPDATE ", row.table, " SET data = data WHERE clinic_id = $1 AND id = $2"),
+           {Param::Text(row.clinic), Param::Text(row.id)}});
+    }
   }
 
   // Whether this Txn has claimed the record (so that it exists until the Txn ends, unless
   // the Txn erases it).
   bool Claimed(const char* table, absl::string_view id) const {
-    for (const auto& [t, i] : claimed_) {
-      if (i == id && absl::string_view(t) == table) return true;
+    for (const ClaimedRow& row : claimed_) {
+      if (row.id == id && absl::string_view(row.table) == table) return true;
     }
     return false;
+  }
+  // Whether a write under or to this claimed record may be held back (Defer): in a Txn of
+  // one clinic that has erased no patient (an erased record is not there any more).
+  bool HoldsBack(const char* table, absl::string_view id) const {
+    return write_ && scoped() && !erased_ && Claimed(table, id);
   }
 
   absl::Status Update(const char* table, const char* kind, const std::string& id,
@@ -936,10 +963,15 @@ class PostgresTxn final : public Txn {
     const std::string clinic = AndClinic(params);
     std::string sql = absl::StrCat("UPDATE ", table, " SET ", sets, " WHERE id = $2", clinic);
     // A record this Txn claimed is there (never NOT_FOUND): the update goes later.
-    if (write_ && scoped() && Claimed(table, id)) return Defer({std::move(sql), std::move(params)});
+    if (HoldsBack(table, id)) {
+      MarkChanged(table, id);
+      return Defer({std::move(sql), std::move(params)});
+    }
     auto r = Run(sql, params);
     if (!r.ok()) return r.status();
-    return r->affected() == 0 ? NotFound(kind, id) : absl::OkStatus();
+    if (r->affected() == 0) return NotFound(kind, id);
+    MarkChanged(table, id);
+    return absl::OkStatus();
   }
 
   // A row of a table whose clinic the caller names.
@@ -963,7 +995,7 @@ class PostgresTxn final : public Txn {
                            const google::protobuf::Message& record) {
     std::vector<Param> params = {Param::Text(parent_id), Param::Text(id),
                                  Param::Bytes(record.SerializeAsString())};
-    if (write_ && scoped() && Claimed(parent_table, parent_id)) {
+    if (HoldsBack(parent_table, parent_id)) {
       // The parent is there: only a taken id can fail the insert (23505, ALREADY_EXISTS), so
       // it goes later, a plain INSERT whose foreign key would still catch a missing parent.
       params.push_back(Param::Text(clinic_));
@@ -1032,7 +1064,14 @@ class PostgresTxn final : public Txn {
   bool begin_pending_ = true;
   std::vector<Statement> deferred_;  // writes sent with the next statement or COMMIT
   // The records this write Txn has claimed (Get): (table, id).
-  std::vector<std::pair<const char*, std::string>> claimed_;
+  struct ClaimedRow {
+    const char* table;
+    std::string clinic;
+    std::string id;
+    bool changed;  // updated by this Txn: no touch at COMMIT
+  };
+  std::vector<ClaimedRow> claimed_;
+  bool erased_ = false;  // ErasePatient ran: no write is held back
   // The patient read (claimed) with the last program (GetProgram): id and record, until
   // changed.
   std::optional<std::pair<std::string, std::string>> patient_with_program_;

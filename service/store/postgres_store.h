@@ -10,17 +10,17 @@
 // returns UNAVAILABLE. synchronous_commit is on: a COMMIT that returned is on the server's
 // disk.
 //
-// Round trips: a durable report is fifteen statements, and on a small machine the cost of
+// Round trips: a durable report is about fifteen statements, and on a small machine the cost of
 // each round trip (two context switches on each side) is a large part of the whole. So they
 // travel together, in libpq's pipeline mode (pg::Connection::RunAll), in 4 round trips:
 //   1. BEGIN, with the Txn's first statement (the request's idempotency record);
-//   2. the program and its patient, claimed in one statement (GetProgram keeps the patient
+//   2. the program and its patient, locked in one statement (GetProgram keeps the patient
 //      for GetPatient);
 //   3. what the engine reads (ReadProgramHistory: protocol, sessions, check-ins, alerts,
 //      outcomes);
 //   4. the writes held back (store.h, "Writes sent later": the session, decisions, alerts,
-//      the program's update, the idempotency record, the audit entry), the change
-//      notifications and COMMIT.
+//      the program's update, the idempotency record, the audit entry), the no-op update of
+//      the patient (Isolation, below), the change notifications and COMMIT.
 // A held-back write goes with the Txn's next statement, whatever it is, so the Txn reads
 // its own writes. One that fails makes the server skip the rest of the pipeline, COMMIT
 // included: its error is that later call's, and nothing is kept. Only writes that cannot
@@ -31,8 +31,10 @@
 //
 // Isolation, and why:
 //   write Txns: REPEATABLE READ, and every clinic record a write Txn reads by id (a program,
-//     patient, user, decision, alert) is claimed: read with a no-op UPDATE ... RETURNING,
-//     which makes a new version of the row. SqliteStore runs one writer at a time, so every
+//     patient, user, decision, alert) is claimed: locked as it is read (SELECT ... FOR NO
+//     KEY UPDATE), and given a new version of the row by COMMIT at the latest (the Txn's
+//     update of it, or else a no-op UPDATE sent with COMMIT: a row only locked would let a
+//     Txn that read it before go on). SqliteStore runs one writer at a time, so every
 //     use case was written against serial writes: read the program, its sessions, decide,
 //     write. A second write Txn that reads the same record waits for the first, then fails
 //     with SQLSTATE 40001 (its snapshot predates the new version; 40P01 for a deadlock),

@@ -27,6 +27,11 @@
 # fails. Logs go to CACHE/logs/. KEEP=1 keeps the run's root file system (CACHE/run.*).
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "fresh-machine-check: run as root (mmdebstrap, chroot, mount)" >&2; exit 2; }
+# mmdebstrap (Debian's package of it) makes the root file system; a new machine lacks it.
+if ! command -v mmdebstrap >/dev/null 2>&1; then
+  echo "fresh-machine-check: installing mmdebstrap" >&2
+  apt-get install -y --no-install-recommends mmdebstrap >/dev/null
+fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 commit=$(git -C "$repo" rev-parse --verify "${1:-HEAD}^{commit}")
 cache=${CACHE:-/var/tmp/kneecoach-fresh}

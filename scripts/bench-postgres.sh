@@ -7,7 +7,8 @@
 # for health, GetTodaySession and durable ReportSession: req/s, p50, p99, ratio to health.
 # PostgreSQL 15 runs as a throwaway cluster (tests/pg/pg_cluster.sh) with its durable
 # defaults (fsync on, synchronous_commit on). PATIENTS (10000) patients with 10 sessions each;
-# DURATION (10s) per scenario after WARMUP (2s). SERVER_FLAGS pass on to every replica (e.g.
+# DURATION (10s) per scenario after WARMUP (2s), ROUNDS (3) times, medians reported.
+# SERVER_FLAGS pass on to every replica (e.g.
 # --pg_connections=16); SETUPS picks some of "sqlite pg pg2" (all three by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,43 +61,73 @@ run() {
   start sqlite "sqlite:$WORK/sqlite.db"
   start a "$dsn"
   start b "$dsn"
+  local rounds=${ROUNDS:-3}
   echo "machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg);" \
-    "$(date -u +%Y-%m-%dT%H:%MZ); $PATIENTS patients, 10 sessions each; $DURATION per scenario"
-  echo "| setup | scenario | req/s | p50 ms | p99 ms | vs health |"
-  echo "|---|---|---:|---:|---:|---:|"
-  # Each setup's reads (health, today) are measured before any setup's reports: a report
+    "$(date -u +%Y-%m-%dT%H:%MZ); $PATIENTS patients, 10 sessions each; $DURATION per" \
+    "scenario, $rounds rounds"
+  # This machine's speed drifts by tens of percent within minutes, so each figure is the
+  # median of ROUNDS short runs, interleaved across setups, with their range; "vs health"
+  # is the median of each round's today (or report) over the health run just before it.
+  # Every round's reads (health, today) are measured before any setup's reports: a report
   # makes every replica drop its program's plan (the change feed), so a today measured after
-  # another setup's reports would mostly measure re-planning, not plans served from memory.
-  declare -A health rows
-  measure() {  # KEY LABEL TARGET TOKEN SCENARIOS
+  # reports would mostly measure re-planning, not plans served from memory.
+  local samples=$WORK/samples
+  : >"$samples"
+  declare -A health
+  measure() {  # KEY TARGET TOKEN SCENARIOS
     local out
-    out=$("$BENCH_BIN" --target="$3" --token="$4" --programs="$PATIENTS" \
-      --duration="$DURATION" --warmup="$WARMUP" --scenarios="$5" ${BENCH_FLAGS:-} \
+    out=$("$BENCH_BIN" --target="$2" --token="$3" --programs="$PATIENTS" \
+      --duration="$DURATION" --warmup="$WARMUP" --scenarios="$4" ${BENCH_FLAGS:-} \
       2>/dev/null)
-    if [[ $5 == health,* ]]; then
+    if [[ $4 == health,* ]]; then
       health[$1]=$(echo "$out" | awk -F'|' '$2 ~ /^ health/ { print $3 + 0 }')
     fi
-    rows[$1]+=$(echo "$out" | awk -F'|' -v label="$2" -v health="${health[$1]:-0}" '
+    echo "$out" | awk -F'|' -v key="$1" -v health="${health[$1]:-0}" '
       $2 ~ /^ (health|today|report) / {
         name = $2; gsub(/^ +| +$/, "", name); rps = $3 + 0
-        printf "| %s | %s | %.0f | %.2f | %.2f | %.0f%% |\n", label, name, rps, $4 + 0, $5 + 0,
+        printf "%s %s %.0f %.2f %.2f %.1f\n", key, name, rps, $4 + 0, $5 + 0,
                (health > 0 ? 100 * rps / health : 0)
-      }')$'\n'
+      }' >>"$samples"
   }
-  local setups=" ${SETUPS:-sqlite pg pg2} " scenarios
+  local setups=" ${SETUPS:-sqlite pg pg2} " scenarios round
   for scenarios in health,today report; do
-    if [[ $setups == *" sqlite "* ]]; then
-      measure sqlite "1 replica, SQLite" "127.0.0.1:$port_sqlite" "$sqlite_token" "$scenarios"
-    fi
-    if [[ $setups == *" pg "* ]]; then
-      measure pg "1 replica, PostgreSQL" "127.0.0.1:$port_a" "$pg_token" "$scenarios"
-    fi
-    if [[ $setups == *" pg2 "* ]]; then
-      measure pg2 "2 replicas, PostgreSQL, round robin" "127.0.0.1:$port_a,127.0.0.1:$port_b" \
-        "$pg_token" "$scenarios"
-    fi
+    for round in $(seq "$rounds"); do
+      if [[ $setups == *" sqlite "* ]]; then
+        measure sqlite "127.0.0.1:$port_sqlite" "$sqlite_token" "$scenarios"
+      fi
+      if [[ $setups == *" pg "* ]]; then
+        measure pg "127.0.0.1:$port_a" "$pg_token" "$scenarios"
+      fi
+      if [[ $setups == *" pg2 "* ]]; then
+        measure pg2 "127.0.0.1:$port_a,127.0.0.1:$port_b" "$pg_token" "$scenarios"
+      fi
+    done
   done
-  for setup in sqlite pg pg2; do printf '%s' "${rows[$setup]:-}"; done
+  echo "| setup | scenario | req/s | p50 ms | p99 ms | vs health | req/s range |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  local key label scenario
+  for key in sqlite pg pg2; do
+    case $key in
+      sqlite) label="1 replica, SQLite" ;;
+      pg) label="1 replica, PostgreSQL" ;;
+      pg2) label="2 replicas, PostgreSQL, round robin" ;;
+    esac
+    for scenario in health today report; do
+      # Median of each column over the rounds (the middle one; the upper middle if even).
+      awk -v key="$key" -v scenario="$scenario" '$1 == key && $2 == scenario' "$samples" |
+        awk -v label="$label" -v scenario="$scenario" '
+          function median(col,   i, j, t, v) {
+            for (i = 1; i <= n; i++) v[i] = row[i, col]
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+            return v[int(n / 2) + 1]
+          }
+          { n++; for (c = 3; c <= 6; c++) row[n, c] = $c + 0
+            if (n == 1 || $3 < lo) lo = $3 + 0
+            if (n == 1 || $3 > hi) hi = $3 + 0 }
+          END { if (n > 0) printf "| %s | %s | %.0f | %.2f | %.2f | %.0f%% | %.0f-%.0f |\n",
+                  label, scenario, median(3), median(4), median(5), median(6), lo, hi }'
+    done
+  done
   for name in sqlite a b; do
     eval "pid=\$pid_$name"
     echo "replica $name peak memory: $(awk '/VmHWM/ { printf "%.0f MB", $2 / 1024 }' /proc/$pid/status)"

@@ -207,32 +207,29 @@ class PostgresTxn final : public Txn {
     // A program is nearly always read with its patient (LoadProgram): both in one statement,
     // the patient's record kept for GetPatient. A read Txn joins them; a write Txn of one
     // clinic claims both (see Get); a write Txn of every clinic reads the program alone.
-    if (!write_) {
-      std::vector<Param> params = {Param::Text(id)};
-      const std::string clinic = AndClinic(params, "p.clinic_id");
-      auto r = Run(absl::StrCat("SELECT p.data, pt.id, pt.data FROM programs p LEFT JOIN "
-                                "patients pt ON pt.clinic_id = p.clinic_id AND pt.id = "
-                                "p.patient_id WHERE p.id = $1",
-                                clinic, " LIMIT 1"),
-                   params);
-      if (!r.ok()) return r.status();
-      if (r->rows() == 0) return NotFound("program", id);
-      if (!r->IsNull(0, 1)) patient_with_program_.emplace(r->String(0, 1), r->String(0, 2));
-      return ParseRecord<v1::Program>(r->String(0, 0), "programs");
-    }
-    if (!scoped()) return Get<v1::Program>("programs", "program", id);
-    auto r =
-        Run("SELECT p.data, pt.id, pt.data FROM programs p JOIN patients pt ON pt.clinic_id = "
-            "p.clinic_id AND pt.id = p.patient_id WHERE p.id = $1 AND p.clinic_id = $2 "
-            "FOR NO KEY UPDATE",
-            {Param::Text(id), Param::Text(clinic_)});
+    if (write_ && !scoped()) return Get<v1::Program>("programs", "program", id);
+    const bool claim = write_;
+    std::vector<Param> params = {Param::Text(id)};
+    const std::string clinic = AndClinic(params, "p.clinic_id");
+    auto r = Run(
+        absl::StrCat("SELECT p.data, pt.id, pt.data FROM programs p ", claim ? "JOIN" : "LEFT JOIN",
+                     " patients pt ON pt.clinic_id = p.clinic_id AND pt.id = "
+                     "p.patient_id WHERE p.id = $1",
+                     clinic, claim ? " FOR NO KEY UPDATE" : " LIMIT 1"),
+        params);
     if (!r.ok()) return r.status();
-    // No program, or (against the foreign key) no patient: the program alone.
-    if (r->rows() == 0) return Get<v1::Program>("programs", "program", id);
-    std::string patient_id = r->String(0, 1);
-    Claim("programs", clinic_, id);
-    Claim("patients", clinic_, patient_id);
-    patient_with_program_.emplace(std::move(patient_id), r->String(0, 2));
+    if (r->rows() == 0) {
+      // A claim found no program, or (against the foreign key) no patient: the program alone.
+      return claim ? Get<v1::Program>("programs", "program", id) : NotFound("program", id);
+    }
+    if (!r->IsNull(0, 1)) {
+      std::string patient_id = r->String(0, 1);
+      if (claim) {
+        Claim("programs", clinic_, id);
+        Claim("patients", clinic_, patient_id);
+      }
+      patient_with_program_.emplace(std::move(patient_id), r->String(0, 2));
+    }
     return ParseRecord<v1::Program>(r->String(0, 0), "programs");
   }
   absl::StatusOr<Page<v1::Program>> ListPrograms(const std::string& patient_id,

@@ -1197,7 +1197,14 @@ absl::Status PostgresStore::Reconnect(Slot* slot) {
 absl::Status PostgresStore::RefreshStatistics() {
   auto conn = pg::Connection::Open(conninfo_);
   if (!conn.ok()) return conn.status();
-  return (*conn)->Exec("ANALYZE");
+  auto tables = (*conn)->Run(
+      "SELECT coalesce(string_agg(quote_ident(c.relname), ', '), '') FROM pg_class c "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+      "AND c.relkind = 'r' AND pg_relation_size(c.oid) > 0");
+  if (!tables.ok()) return tables.status();
+  const std::string list = tables->String(0, 0);
+  if (list.empty()) return absl::OkStatus();
+  return (*conn)->Exec(absl::StrCat("ANALYZE ", list));
 }
 
 std::vector<int> PostgresStore::backend_pids() {

@@ -119,7 +119,10 @@ class PostgresStore final : public Store {
   // (service/store/pg/change_feed.h); not current while that connection is down.
   void WatchChanges(std::function<void(const StoreChange&)> listener) override;
   bool ChangesCurrent() const override;
-  // ANALYZE of the whole database.
+  // ANALYZE of every table that holds rows. An empty table is left unanalyzed: analyzed, it
+  // is known to be empty, and the plans its statements get (kept by each connection) read
+  // the whole table and sort it, however large it grows until autovacuum analyzes it again;
+  // unanalyzed, the planner assumes it may hold rows and uses its indexes.
   absl::Status RefreshStatistics() override;
 
   int schema_version() const { return schema_version_; }

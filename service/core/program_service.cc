@@ -7,7 +7,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/field_mask_util.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "service/core/core_util.h"
 #include "service/core/engine_bridge.h"
 #include "service/core/program_access.h"
@@ -21,7 +20,6 @@
 namespace kneecoach {
 
 using google::protobuf::util::FieldMaskUtil;
-using google::protobuf::util::MessageDifferencer;
 using internal::InRead;
 using internal::InWrite;
 using internal::LoadedProgram;
@@ -256,8 +254,8 @@ absl::StatusOr<v1::UpdatePrescriptionResponse> ProgramService::UpdatePrescriptio
 
         const absl::Time now = clock_.Now();
         v1::UpdatePrescriptionResponse response;
-        const bool dose_changed = !MessageDifferencer::Equals(before.dose(), after.dose()) ||
-                                  before.exercise() != after.exercise();
+        const bool dose_changed =
+            !SameDose(before.dose(), after.dose()) || before.exercise() != after.exercise();
         if (dose_changed) {
           // A clinician's dose is never undone by the engine: it is locked unless this
           // same request says otherwise, its counters restart, and stale proposals for

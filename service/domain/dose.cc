@@ -71,4 +71,14 @@ std::string DescribeDose(const v1::Dose& d) {
   return absl::StrJoin(parts, ", ");
 }
 
+bool SameDose(const v1::Dose& a, const v1::Dose& b) {
+  // Every field of Dose (tests/unit/dose_test.cc fails when one is added and not named here).
+  return a.sets() == b.sets() && a.reps() == b.reps() && a.hold_seconds() == b.hold_seconds() &&
+         a.rest_seconds() == b.rest_seconds() && a.duration_seconds() == b.duration_seconds() &&
+         a.load_kg() == b.load_kg() &&
+         a.max_knee_flexion_degrees() == b.max_knee_flexion_degrees() &&
+         a.run_seconds() == b.run_seconds() && a.walk_seconds() == b.walk_seconds() &&
+         a.target_rpe() == b.target_rpe() && a.per_side() == b.per_side();
+}
+
 }  // namespace kneecoach

@@ -8,9 +8,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "service/domain/adaptation.h"
 #include "service/domain/dates.h"
+#include "service/domain/dose.h"
 #include "service/domain/errors.h"
 #include "service/domain/evaluation.h"
 #include "service/domain/phases.h"
@@ -20,8 +20,6 @@
 
 namespace kneecoach {
 namespace {
-
-using ::google::protobuf::util::MessageDifferencer;
 
 // The report's local date, or `today` (written back so what is stored is dated).
 absl::CivilDay DayOf(std::string& local_date, absl::CivilDay today) {
@@ -202,8 +200,7 @@ absl::StatusOr<v1::Program> ApplyToPrescription(v1::Program program, const v1::D
       return FailedPrecondition("PRESCRIPTION_LOCKED", p.name(),
                                 "the prescription is locked by the clinician");
     }
-    if (p.exercise() != decision.exercise_before() ||
-        !MessageDifferencer::Equals(p.dose(), decision.dose_before())) {
+    if (p.exercise() != decision.exercise_before() || !SameDose(p.dose(), decision.dose_before())) {
       return FailedPrecondition(
           "PRESCRIPTION_CHANGED", p.name(),
           "the prescription changed since the decision was proposed; it no longer applies");

@@ -4,15 +4,13 @@
 #include <functional>
 
 #include "absl/strings/strip.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "service/domain/dates.h"
+#include "service/domain/dose.h"
 #include "service/domain/program_factory.h"
 #include "service/domain/traffic_light.h"
 
 namespace kneecoach {
 namespace {
-
-using ::google::protobuf::util::MessageDifferencer;
 
 std::optional<absl::CivilDay> DayOf(const std::string& local_date) {
   auto day = ParseLocalDate(local_date);
@@ -167,8 +165,7 @@ Streaks Timeline::StreaksFor(const v1::Prescription& p) const {
   const std::vector<ReportEntry> reports = ReportsFor(p.name());
   const double full = rules_.progression().under_dose_completion_fraction();
   auto at_current_dose = [&p](const ReportEntry& e) {
-    return e.report->exercise() == p.exercise() &&
-           MessageDifferencer::Equals(e.report->prescribed_dose(), p.dose());
+    return e.report->exercise() == p.exercise() && SameDose(e.report->prescribed_dose(), p.dose());
   };
   auto done_in_full = [&](const ReportEntry& e) {
     return Completion(*e.report, e.report->prescribed_dose()) >= full;

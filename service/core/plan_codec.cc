@@ -49,8 +49,22 @@ std::string PlanCodec::Compress(absl::string_view plan) const {
 }
 
 absl::StatusOr<std::string> PlanCodec::Decompress(absl::string_view packed) const {
-  z_stream z{};
-  if (inflateInit2(&z, kWindowBits) != Z_OK) return absl::InternalError("inflateInit failed");
+  // One inflate stream per thread, reset for each plan: a new stream allocates its state and
+  // then its window (15 KB) and frees both again, on every GetTodaySession served from the
+  // cache. Reset, it only takes the dictionary again (raw inflate takes it at any time).
+  struct Inflater {
+    Inflater() { ready = inflateInit2(&z, kWindowBits) == Z_OK; }
+    ~Inflater() {
+      if (ready) inflateEnd(&z);
+    }
+    z_stream z{};
+    bool ready = false;
+  };
+  thread_local Inflater inflater;
+  if (!inflater.ready || inflateReset(&inflater.z) != Z_OK) {
+    return absl::InternalError("inflateInit failed");
+  }
+  z_stream& z = inflater.z;
   inflateSetDictionary(&z, reinterpret_cast<const Bytef*>(dictionary_.data()),
                        static_cast<uInt>(dictionary_.size()));
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
@@ -65,7 +79,6 @@ absl::StatusOr<std::string> PlanCodec::Decompress(absl::string_view packed) cons
     out.append(buffer, sizeof(buffer) - z.avail_out);
     if (result == Z_BUF_ERROR && z.avail_in == 0) break;
   }
-  inflateEnd(&z);
   if (result != Z_STREAM_END) return absl::DataLossError("a kept plan does not inflate");
   return out;
 }

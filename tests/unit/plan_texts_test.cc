@@ -88,6 +88,15 @@ TEST(PlanTextsTest, DamagedBytesAreAnErrorNotACrash) {
   std::string packed = codec.Compress(basic);
   EXPECT_FALSE(codec.Decompress(packed.substr(0, packed.size() / 2)).ok());
   EXPECT_FALSE(codec.Decompress("not deflate at all").ok());
+  // The thread's inflate stream is reused: a damaged plan leaves nothing behind for the next.
+  auto whole = codec.Decompress(packed);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(*whole, basic);
+  // And one plan's dictionary state does not leak into another codec's.
+  const PlanCodec other(TestLibrary());
+  auto again = other.Decompress(other.Compress(basic));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, basic);
 }
 
 }  // namespace

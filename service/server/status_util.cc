@@ -6,7 +6,6 @@
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "google/rpc/status.pb.h"
 
@@ -34,7 +33,8 @@ absl::string_view PlainMessage(absl::StatusCode code) {
 
 std::string NewRequestId() {
   thread_local absl::InsecureBitGen bits;
-  return absl::StrFormat("%012x", absl::Uniform<uint64_t>(bits) & 0xffffffffffffULL);
+  return absl::StrCat(
+      absl::Hex(absl::Uniform<uint64_t>(bits) & 0xffffffffffffULL, absl::kZeroPad12));
 }
 
 bool IsInternalDetail(const absl::Status& status) {

@@ -17,6 +17,11 @@ int Digits(absl::string_view text, size_t from, size_t n) {
   return value;
 }
 
+absl::Status NotADate(absl::string_view text) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("not a calendar date in YYYY-MM-DD form: \"", text, "\""));
+}
+
 }  // namespace
 
 // Both are called for every session and check-in the engine reads (a durable report parses
@@ -33,14 +38,12 @@ absl::StatusOr<absl::CivilDay> ParseLocalDate(absl::string_view text) {
       if (month >= 1 && day >= 1 && parsed.month() == month && parsed.day() == day) {
         return parsed;
       }
-      return absl::InvalidArgumentError(
-          absl::StrCat("not a calendar date in YYYY-MM-DD form: \"", text, "\""));
+      return NotADate(text);
     }
   }
   absl::CivilDay day;
   if (text.size() != 10 || !absl::ParseCivilTime(text, &day) || FormatLocalDate(day) != text) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a calendar date in YYYY-MM-DD form: \"", text, "\""));
+    return NotADate(text);
   }
   return day;
 }

@@ -910,6 +910,14 @@ class PostgresTxn final : public Txn {
     return ParseRecord<T>(r->String(0, 0), table);
   }
 
+  // A record this write Txn has claimed (Claim); claimed_ holds each once.
+  struct ClaimedRow {
+    const char* table;
+    std::string clinic;
+    std::string id;
+    bool changed;  // updated by this Txn: no touch at COMMIT
+  };
+
   // Records the claim of a row this Txn has locked. The row gets a new version by COMMIT:
   // its update if the Txn changes it, else a no-op UPDATE sent with COMMIT, so that a write
   // Txn that read it and began before this one commits fails (40001), as if it had been
@@ -920,9 +928,7 @@ class PostgresTxn final : public Txn {
   }
   // Notes that `id` of `table` gets its new version from this Txn's update.
   void MarkChanged(const char* table, absl::string_view id) {
-    for (ClaimedRow& row : claimed_) {
-      if (row.id == id && absl::string_view(row.table) == table) row.changed = true;
-    }
+    if (ClaimedRow* row = FindClaim(table, id)) row->changed = true;
   }
   // The no-op UPDATEs of the claimed rows this Txn did not change.
   void AddTouches(std::vector<Statement>& tail) const {
@@ -936,15 +942,16 @@ class PostgresTxn final : public Txn {
 
   // Whether this Txn has claimed the record (so that it exists until the Txn ends, unless
   // the Txn erases it).
-  bool Claimed(const char* table, absl::string_view id) const {
-    for (const ClaimedRow& row : claimed_) {
-      if (row.id == id && absl::string_view(row.table) == table) return true;
+  bool Claimed(const char* table, absl::string_view id) { return FindClaim(table, id) != nullptr; }
+  ClaimedRow* FindClaim(const char* table, absl::string_view id) {
+    for (ClaimedRow& row : claimed_) {
+      if (row.id == id && absl::string_view(row.table) == table) return &row;
     }
-    return false;
+    return nullptr;
   }
   // Whether a write under or to this claimed record may be held back (Defer): in a Txn of
   // one clinic that has erased no patient (an erased record is not there any more).
-  bool HoldsBack(const char* table, absl::string_view id) const {
+  bool HoldsBack(const char* table, absl::string_view id) {
     return write_ && scoped() && !erased_ && Claimed(table, id);
   }
 
@@ -1060,15 +1067,8 @@ class PostgresTxn final : public Txn {
   // (RunFirst).
   bool begin_pending_ = true;
   std::vector<Statement> deferred_;  // writes sent with the next statement or COMMIT
-  // The records this write Txn has claimed (Get): (table, id).
-  struct ClaimedRow {
-    const char* table;
-    std::string clinic;
-    std::string id;
-    bool changed;  // updated by this Txn: no touch at COMMIT
-  };
-  std::vector<ClaimedRow> claimed_;
-  bool erased_ = false;  // ErasePatient ran: no write is held back
+  std::vector<ClaimedRow> claimed_;  // the records this write Txn has claimed, each once
+  bool erased_ = false;              // ErasePatient ran: no write is held back
   // The patient read (claimed) with the last program (GetProgram): id and record, until
   // changed.
   std::optional<std::pair<std::string, std::string>> patient_with_program_;

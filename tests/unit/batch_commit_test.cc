@@ -557,7 +557,9 @@ TEST_F(BatchCommitTest, ScrubSucceedsWhileBackgroundCheckpointsRun) {
 TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
   SqliteStoreOptions options = CheckpointOptions(20, 100);
   options.wal_restart_wait_ms = 50;
-  options.busy_timeout_ms = 5000;  // what a restart would wait without its own bound
+  // What a restart would wait without its own bound: far above the bounds below, which leave
+  // room for a slow fdatasync on a machine whose disk other tests keep busy.
+  options.busy_timeout_ms = 30000;
   auto store = Open(options);
   ASSERT_NE(store, nullptr);
   // Writes n patients one after another; returns the slowest write.
@@ -585,8 +587,8 @@ TEST_F(BatchCommitTest, ARestartGivesUpOnAReaderThatStaysAndWritesGoOn) {
   EXPECT_GE(during.restarts_given_up, 1);
   // About 3,000 frames with the mark at 100: tries at 100, 200, 400 ... frames.
   EXPECT_LE(during.restarts_given_up, 8) << "no back-off";
-  EXPECT_LT(slowest, absl::Seconds(2)) << "a write waited for the reader";
-  EXPECT_LT(during.max_writer_held, absl::Seconds(2));
+  EXPECT_LT(slowest, absl::Seconds(10)) << "a write waited for the reader";
+  EXPECT_LT(during.max_writer_held, absl::Seconds(10));
   write("after-", 600);
   EXPECT_GT(store->wal_restart_stats().restarts, during.restarts)
       << "the WAL never started over once the reader was gone";

@@ -96,7 +96,7 @@ absl::Status Seed() {
   auto protocol =
       LoadProtocolFromFile(absl::StrCat(data_dir, "/protocols/default.textproto"), **library);
   if (!protocol.ok()) return protocol.status();
-  auto store = OpenStore(spec.empty() ? absl::StrCat("sqlite:", path) : spec);
+  auto store = OpenStore(spec.empty() ? absl::StrCat("sqlite:", path) : spec, BulkStoreOptions());
   if (!store.ok()) return store.status();
   SystemClock clock;
   RandomIdGenerator ids;

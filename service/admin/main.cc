@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "kneecoach-admin: --to names the target store\n");
     return 2;
   }
-  auto target = kneecoach::OpenStore(to);
+  auto target = kneecoach::OpenStore(to, kneecoach::BulkStoreOptions());
   if (!target.ok()) {
     std::fprintf(stderr, "kneecoach-admin: --to: %s\n", target.status().ToString().c_str());
     return 1;

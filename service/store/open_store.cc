@@ -27,6 +27,14 @@ std::string SqlitePathOf(absl::string_view spec) {
   return absl::ConsumePrefix(&spec, "sqlite:") ? std::string(spec) : "";
 }
 
+StoreOptions BulkStoreOptions() {
+  StoreOptions options;
+  options.postgres.lock_timeout = absl::ZeroDuration();
+  options.postgres.statement_timeout = absl::ZeroDuration();
+  options.postgres.idle_in_transaction_timeout = absl::ZeroDuration();
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view spec,
                                                  const StoreOptions& options) {
   if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {

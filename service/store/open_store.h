@@ -31,6 +31,11 @@ struct StoreOptions {
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view spec,
                                                  const StoreOptions& options = {});
 
+// Options for one-off bulk work (kneecoach-admin migrate, kneecoach-seed), whose transactions
+// may copy a whole table: PostgreSQL's bounds on waits (PostgresStoreOptions) are left as the
+// site set them, off by default.
+StoreOptions BulkStoreOptions();
+
 // `spec` fit for a log line: a password in a postgresql:// URI ("user:secret@") is
 // replaced by "***" (the docs never put one there, but an operator might).
 std::string RedactStoreSpec(absl::string_view spec);

@@ -34,6 +34,21 @@ constexpr const char* kSessionSetup =
 
 absl::Status SetUp(pg::Connection& conn) { return conn.Exec(kSessionSetup); }
 
+// The statement that sets the bounds on waits of `options` where the session's own are off.
+std::string BoundsStatement(const PostgresStoreOptions& options) {
+  const std::pair<const char*, absl::Duration> bounds[] = {
+      {"lock_timeout", options.lock_timeout},
+      {"statement_timeout", options.statement_timeout},
+      {"idle_in_transaction_session_timeout", options.idle_in_transaction_timeout}};
+  std::string values;
+  for (const auto& [name, bound] : bounds) {
+    absl::StrAppend(&values, values.empty() ? "" : ", ", "('", name, "', '",
+                    absl::ToInt64Milliseconds(bound), "')");
+  }
+  return absl::StrCat("SELECT set_config(name, bound, false) FROM (VALUES ", values,
+                      ") AS b(name, bound) WHERE current_setting(name) = '0'");
+}
+
 // The clinic an idempotency key belongs to: the key starts with "{clinic}|" (RequestKey);
 // keys of the old fixed scopes have none.
 std::string ClinicOfScope(absl::string_view scope) {
@@ -1137,15 +1152,17 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   }
   std::unique_ptr<PostgresStore> store(new PostgresStore());
   store->conninfo_ = options.conninfo;
+  store->bounds_ = BoundsStatement(options);
   // This process's origin in change notifications: its own are not heard back.
   store->origin_ = absl::StrCat("r", ::getpid(), "-", absl::ToUnixNanos(absl::Now()) % 1000000007);
   for (int i = 0; i < options.connections; ++i) {
     auto conn = pg::Connection::Open(options.conninfo);
     if (!conn.ok()) return conn.status();
     if (absl::Status s = SetUp(**conn); !s.ok()) return s;
-    if (i == 0) {
+    if (i == 0) {  // before the bounds: building an index of a large table takes a while
       if (absl::Status s = Migrate(**conn, store->schema_version_); !s.ok()) return s;
     }
+    if (absl::Status s = (*conn)->Exec(store->bounds_); !s.ok()) return s;
     auto slot = std::make_unique<Slot>();
     slot->conn = *std::move(conn);
     store->slots_.push_back(std::move(slot));
@@ -1191,6 +1208,7 @@ absl::Status PostgresStore::Reconnect(Slot* slot) {
   }
   absl::Status s = slot->conn->Reset();
   if (s.ok()) s = SetUp(*slot->conn);
+  if (s.ok()) s = slot->conn->Exec(bounds_);
   return s;
 }
 

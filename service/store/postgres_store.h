@@ -87,6 +87,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/store/store.h"
 
 namespace kneecoach {
@@ -103,6 +104,21 @@ struct PostgresStoreOptions {
   std::string conninfo;
   // Connections in the pool: at most this many Txns run at once in this process.
   int connections = 8;
+  // Bounds on waits inside PostgreSQL, set on each pooled connection whose own setting is
+  // off (0, PostgreSQL's default): one the operator set (postgresql.conf, ALTER ROLE ... SET,
+  // `options=-c lock_timeout=...` in the connection string) is kept. Whole milliseconds.
+  //   lock_timeout: a statement that waits this long for a lock another transaction holds
+  //     fails UNAVAILABLE (SQLSTATE 55P03). A write Txn holds its rows for milliseconds, so
+  //     a wait this long means a stuck transaction; without the bound, writes to that
+  //     record would take the pool's connections one by one and keep them.
+  //   statement_timeout: a statement running this long is cancelled: DEADLINE_EXCEEDED
+  //     (57014).
+  //   idle_in_transaction_session_timeout: a transaction left idle this long (its process
+  //     stopped or hung between two statements) is ended by PostgreSQL and its locks
+  //     released; the connection is replaced when the pool next hands it out.
+  absl::Duration lock_timeout = absl::Seconds(5);
+  absl::Duration statement_timeout = absl::Seconds(30);
+  absl::Duration idle_in_transaction_timeout = absl::Seconds(60);
 };
 
 class PostgresStore final : public Store {
@@ -143,6 +159,7 @@ class PostgresStore final : public Store {
 
   int schema_version_ = 0;
   std::string conninfo_;
+  std::string bounds_;  // the statement that sets PostgresStoreOptions' bounds on waits
   std::string origin_;
   std::unique_ptr<ChangeListener> listener_;
   absl::Mutex mu_;

@@ -53,6 +53,7 @@ absl::StatusCode CodeForSqlState(absl::string_view s) {
   if (absl::StartsWith(s, "53")) return absl::StatusCode::kResourceExhausted;
   if (s == "25006") return absl::StatusCode::kFailedPrecondition;
   if (s == "57014") return absl::StatusCode::kDeadlineExceeded;
+  if (s == "55P03") return absl::StatusCode::kUnavailable;  // lock_timeout
   return absl::StatusCode::kInternal;
 }
 

@@ -32,8 +32,6 @@ constexpr const char* kSessionSetup =
     "SET synchronous_commit TO on; SET client_min_messages TO warning; "
     "SET application_name TO 'kneecoach'";
 
-absl::Status SetUp(pg::Connection& conn) { return conn.Exec(kSessionSetup); }
-
 // The statement that sets the bounds on waits of `options` where the session's own are off.
 std::string BoundsStatement(const PostgresStoreOptions& options) {
   const std::pair<const char*, absl::Duration> bounds[] = {
@@ -1152,17 +1150,17 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   }
   std::unique_ptr<PostgresStore> store(new PostgresStore());
   store->conninfo_ = options.conninfo;
-  store->bounds_ = BoundsStatement(options);
+  store->setup_ = absl::StrCat(kSessionSetup, "; ", BoundsStatement(options));
   // This process's origin in change notifications: its own are not heard back.
   store->origin_ = absl::StrCat("r", ::getpid(), "-", absl::ToUnixNanos(absl::Now()) % 1000000007);
   for (int i = 0; i < options.connections; ++i) {
     auto conn = pg::Connection::Open(options.conninfo);
     if (!conn.ok()) return conn.status();
-    if (absl::Status s = SetUp(**conn); !s.ok()) return s;
     if (i == 0) {  // before the bounds: building an index of a large table takes a while
+      if (absl::Status s = (*conn)->Exec(kSessionSetup); !s.ok()) return s;
       if (absl::Status s = Migrate(**conn, store->schema_version_); !s.ok()) return s;
     }
-    if (absl::Status s = (*conn)->Exec(store->bounds_); !s.ok()) return s;
+    if (absl::Status s = (*conn)->Exec(store->setup_); !s.ok()) return s;
     auto slot = std::make_unique<Slot>();
     slot->conn = *std::move(conn);
     store->slots_.push_back(std::move(slot));
@@ -1207,8 +1205,7 @@ absl::Status PostgresStore::Reconnect(Slot* slot) {
     ++reconnects_;
   }
   absl::Status s = slot->conn->Reset();
-  if (s.ok()) s = SetUp(*slot->conn);
-  if (s.ok()) s = slot->conn->Exec(bounds_);
+  if (s.ok()) s = slot->conn->Exec(setup_);
   return s;
 }
 

@@ -159,7 +159,9 @@ class PostgresStore final : public Store {
 
   int schema_version_ = 0;
   std::string conninfo_;
-  std::string bounds_;  // the statement that sets PostgresStoreOptions' bounds on waits
+  // Run on each (re)connect, in one round trip: the session's settings and
+  // PostgresStoreOptions' bounds on waits.
+  std::string setup_;
   std::string origin_;
   std::unique_ptr<ChangeListener> listener_;
   absl::Mutex mu_;

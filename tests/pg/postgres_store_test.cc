@@ -40,6 +40,14 @@ absl::Status Write(Store& store, Fn&& fn) {
   return (*txn)->Commit();
 }
 
+// A patient "p" with a program "g", committed.
+absl::Status PatientWithProgram(Store& store) {
+  return Write(store, [](Txn& txn) {
+    if (auto s = txn.InsertPatient("p", Patient("p", "clinics/c")); !s.ok()) return s;
+    return txn.InsertProgram("g", "p", v1::Program());
+  });
+}
+
 TEST(PgSqlState, MapsToTheCodesCallersActOn) {
   EXPECT_EQ(pg::CodeForSqlState("40001"), absl::StatusCode::kAborted);
   EXPECT_EQ(pg::CodeForSqlState("40P01"), absl::StatusCode::kAborted);
@@ -211,10 +219,7 @@ TEST(PostgresStore, ConcurrentReadThenWriteOnOneProgramIsSerialized) {
   const std::string dsn = FreshDatabase();
   auto store = OpenStore(dsn, 2);
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(Write(*store, [](Txn& txn) {
-                if (auto s = txn.InsertPatient("p", Patient("p", "clinics/c")); !s.ok()) return s;
-                return txn.InsertProgram("g", "p", v1::Program());
-              }).ok());
+  ASSERT_TRUE(PatientWithProgram(*store).ok());
   auto t1 = store->Begin(true);
   ASSERT_TRUE(t1.ok());
   ASSERT_TRUE((*t1)->GetProgram("g").ok());
@@ -296,12 +301,12 @@ TEST(PostgresStore, AConnectionKilledInsideATxnFailsItUnavailableAndTheNextWorks
   EXPECT_EQ((*next)->GetPatient("lost").status().code(), absl::StatusCode::kNotFound);
 }
 
-// A patient "p" with a program "g", committed.
-absl::Status PatientWithProgram(Store& store) {
-  return Write(store, [](Txn& txn) {
-    if (auto s = txn.InsertPatient("p", Patient("p", "clinics/c")); !s.ok()) return s;
-    return txn.InsertProgram("g", "p", v1::Program());
-  });
+// A store opened with `options`, holding PatientWithProgram; null (and a failure) if not.
+std::unique_ptr<PostgresStore> StoreWithAProgram(const PostgresStoreOptions& options) {
+  auto store = PostgresStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok() || !PatientWithProgram(**store).ok()) return nullptr;
+  return *std::move(store);
 }
 
 // How long a write Txn of `store` waits to claim program "g" while another session holds
@@ -331,15 +336,14 @@ std::pair<absl::Duration, absl::Status> ClaimBehindAStuckLock(Store& store,
 // UNAVAILABLE after lock_timeout, and the connection goes on serving.
 TEST(PostgresStore, AWriteBehindAStuckLockFailsUnavailableAfterLockTimeout) {
   const std::string dsn = FreshDatabase();
-  auto store = PostgresStore::Open(
+  auto store = StoreWithAProgram(
       {.conninfo = dsn, .connections = 1, .lock_timeout = absl::Milliseconds(300)});
-  ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE(PatientWithProgram(**store).ok());
-  const auto [took, claimed] = ClaimBehindAStuckLock(**store, dsn);
+  ASSERT_NE(store, nullptr);
+  const auto [took, claimed] = ClaimBehindAStuckLock(*store, dsn);
   EXPECT_EQ(claimed.code(), absl::StatusCode::kUnavailable) << claimed;
   EXPECT_GE(took, absl::Milliseconds(250));
   EXPECT_LT(took, absl::Seconds(4));  // the default bound is 5 s
-  EXPECT_TRUE(Write(**store, [](Txn& txn) { return txn.GetProgram("g").status(); }).ok());
+  EXPECT_TRUE(Write(*store, [](Txn& txn) { return txn.GetProgram("g").status(); }).ok());
 }
 
 // A bound the operator set for the session (here in the connection string) is kept.
@@ -347,11 +351,10 @@ TEST(PostgresStore, ALockTimeoutTheOperatorSetIsKept) {
   const std::string dsn = FreshDatabase();
   const std::string with_bound = absl::StrCat(dsn, absl::StrContains(dsn, '?') ? "&" : "?",
                                               "options=-c%20lock_timeout%3D1500");
-  auto store = PostgresStore::Open(
+  auto store = StoreWithAProgram(
       {.conninfo = with_bound, .connections = 1, .lock_timeout = absl::Milliseconds(100)});
-  ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE(PatientWithProgram(**store).ok());
-  const auto [took, claimed] = ClaimBehindAStuckLock(**store, dsn);
+  ASSERT_NE(store, nullptr);
+  const auto [took, claimed] = ClaimBehindAStuckLock(*store, dsn);
   EXPECT_EQ(claimed.code(), absl::StatusCode::kUnavailable) << claimed;
   EXPECT_GE(took, absl::Milliseconds(1400));
 }

@@ -240,9 +240,10 @@ int main(int argc, char** argv) {
   const auto wal = (*server)->wal_restart_stats();
   std::printf(
       "kneecoach-server: WAL restarts: %lld (%lld more given up), holding the "
-      "writer %.1f ms in all, %.1f ms at most\n",
+      "writer %.1f ms in all, %.1f ms at most; the WAL started over %lld times\n",
       static_cast<long long>(wal.restarts), static_cast<long long>(wal.restarts_given_up),
-      absl::ToDoubleMilliseconds(wal.writer_held), absl::ToDoubleMilliseconds(wal.max_writer_held));
+      absl::ToDoubleMilliseconds(wal.writer_held), absl::ToDoubleMilliseconds(wal.max_writer_held),
+      static_cast<long long>(wal.started_over));
   const auto plans = (*server)->core().plan_cache_stats();
   std::printf(
       "kneecoach-server: today's plans: %llu kept, %llu made, %llu held (%.1f MB), "

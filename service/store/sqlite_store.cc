@@ -388,6 +388,11 @@ class Checkpointer {
                                          &log_frames, nullptr);
       });
       if (rc != SQLITE_OK) continue;
+      if (log_frames < last_log_frames_) {
+        absl::MutexLock lock(&mu_);
+        ++stats_.started_over;
+      }
+      last_log_frames_ = log_frames;
       if (log_frames < restart_frames_) {
         next_restart_ = restart_frames_;  // the WAL started over
       } else if (log_frames >= next_restart_) {
@@ -419,8 +424,9 @@ class Checkpointer {
   WriteBatcher& writer_;
   const int frames_;
   const int restart_frames_;
-  int next_restart_;    // WAL frames at which the next restart is tried (Loop's thread)
-  absl::Mutex run_mu_;  // held by whoever runs a checkpoint on this store
+  int next_restart_;         // WAL frames at which the next restart is tried (Loop's thread)
+  int last_log_frames_ = 0;  // the WAL's frames at the last checkpoint (Loop's thread)
+  absl::Mutex run_mu_;       // held by whoever runs a checkpoint on this store
   absl::Mutex mu_;
   bool wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

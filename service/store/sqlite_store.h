@@ -128,7 +128,10 @@ class SqliteStore final : public Store {
   // WAL restarts so far (see wal_restart_frames), and how long they held the writer.
   struct WalRestartStats {
     int64_t restarts = 0;
-    int64_t restarts_given_up = 0;   // a reader outlasted wal_restart_wait_ms, or an error
+    int64_t restarts_given_up = 0;  // a reader outlasted wal_restart_wait_ms, or an error
+    // Times the WAL was found to have started over from its beginning: after a restart, or
+    // by itself when a write began with every frame copied and no reader left on the WAL.
+    int64_t started_over = 0;
     absl::Duration writer_held;      // in total
     absl::Duration max_writer_held;  // the longest
   };

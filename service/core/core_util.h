@@ -107,6 +107,9 @@ absl::StatusOr<Response> InWriteOnce(const RequestContext& ctx, const WriteDeps&
   RETURN_IF_ERROR(ctx.CheckLive());
   auto txn = deps.store.Begin(/*write=*/true, StoreClinic(ctx));
   if (!txn.ok()) return txn.status();
+  // Begin waits for the writer (SQLite) or a pooled connection (PostgreSQL): a caller who
+  // stopped waiting meanwhile gets nothing done, and the next call has the Txn sooner.
+  RETURN_IF_ERROR(ctx.CheckLive());
   const bool replayable = replay == Replay::kStore && !request_id.empty();
   const Caller& caller = ctx.caller;
   const std::string key = RequestKey(caller, scope);
@@ -180,7 +183,8 @@ absl::StatusOr<Response> InWriteOnce(const RequestContext& ctx, const WriteDeps&
 
 // Runs `fn(Txn&)` in one write transaction for the call `ctx` and, if fn succeeds, records
 // the audit entry and commits, all together. A call whose deadline has passed or whose
-// client has gone begins no transaction (RequestContext::CheckLive). With a non-empty
+// client has gone, before its transaction begins or while it waited to, does nothing
+// (RequestContext::CheckLive). With a non-empty
 // request_id, a response already stored under (caller, scope, request_id) is returned
 // instead and nothing is written: a retried request stores nothing twice. The same
 // request_id with another request (another method or body, RequestContext::request_digest)

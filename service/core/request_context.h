@@ -39,7 +39,7 @@ struct RequestContext {
 
   // OK while the call is worth serving; DEADLINE_EXCEEDED once its deadline has passed and
   // CANCELLED once the client has gone. Checked before a use case starts, when a queued
-  // write leaves the queue, and before a write transaction begins.
+  // write leaves the queue, and before and after a write transaction begins.
   absl::Status CheckLive() const;
 
   Caller caller;

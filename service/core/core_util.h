@@ -60,7 +60,7 @@ inline std::string StoreClinic(const RequestContext& ctx) {
 template <typename Fn>
 auto InRead(const RequestContext& ctx, Store& store, Fn&& fn)
     -> decltype(fn(std::declval<Txn&>())) {
-  auto txn = store.Begin(/*write=*/false, StoreClinic(ctx));
+  auto txn = store.Begin(/*write=*/false, StoreClinic(ctx), ctx.deadline);
   if (!txn.ok()) return txn.status();
   return fn(**txn);
 }
@@ -105,10 +105,11 @@ absl::StatusOr<Response> InWriteOnce(const RequestContext& ctx, const WriteDeps&
                                      const std::string& scope, const std::string& request_id,
                                      Fn& fn, Replay replay, PlansChanged plans) {
   RETURN_IF_ERROR(ctx.CheckLive());
-  auto txn = deps.store.Begin(/*write=*/true, StoreClinic(ctx));
+  auto txn = deps.store.Begin(/*write=*/true, StoreClinic(ctx), ctx.deadline);
   if (!txn.ok()) return txn.status();
-  // Begin waits for the writer (SQLite) or a pooled connection (PostgreSQL): a caller who
-  // stopped waiting meanwhile gets nothing done, and the next call has the Txn sooner.
+  // Begin waited for the writer (SQLite) or a pooled connection (PostgreSQL, until the
+  // deadline at most): a caller who stopped waiting meanwhile gets nothing done, and the
+  // next call has the Txn sooner.
   RETURN_IF_ERROR(ctx.CheckLive());
   const bool replayable = replay == Replay::kStore && !request_id.empty();
   const Caller& caller = ctx.caller;

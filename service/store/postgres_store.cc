@@ -1184,9 +1184,17 @@ void PostgresStore::Release(Slot* slot) {
   free_.push_back(slot);
 }
 
-absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write, const std::string& clinic) {
-  mu_.LockWhen(absl::Condition(
-      +[](std::vector<Slot*>* free) { return !free->empty(); }, &free_));
+absl::StatusOr<std::unique_ptr<Txn>> PostgresStore::Begin(bool write, const std::string& clinic,
+                                                          absl::Time wait_until) {
+  if (!mu_.LockWhenWithDeadline(
+          absl::Condition(
+              +[](std::vector<Slot*>* free) { return !free->empty(); }, &free_),
+          wait_until)) {
+    mu_.Unlock();
+    return absl::DeadlineExceededError(
+        "the call's deadline passed while it waited for a database connection; nothing was "
+        "done");
+  }
   Slot* slot = free_.back();
   free_.pop_back();
   mu_.Unlock();

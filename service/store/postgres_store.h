@@ -4,7 +4,8 @@
 //
 // Connections: a fixed pool per process (`connections`). A Txn takes one connection from
 // the pool for its whole life and gives it back when it ends; a connection is never used by
-// two threads at once. Begin() waits for a free connection. Each connection prepares each
+// two threads at once. Begin() waits for a free connection, until the call's deadline at
+// most (DEADLINE_EXCEEDED, nothing begun). Each connection prepares each
 // statement once (by SQL text) and again after a reconnect; PostgreSQL chooses between
 // custom and generic plans as usual. While the server cannot be reached, every statement
 // returns UNAVAILABLE. synchronous_commit is on: a COMMIT that returned is on the server's
@@ -128,8 +129,10 @@ class PostgresStore final : public Store {
   ~PostgresStore() override;
 
   using Store::Begin;
-  // A Txn of one clinic filters every statement by it (store.h, "Clinics").
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
+  // A Txn of one clinic filters every statement by it (store.h, "Clinics"). Waits for a
+  // free connection until `wait_until` at most (store.h, "Waiting").
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic,
+                                             absl::Time wait_until) override;
 
   // Changes other replicas commit, heard on a dedicated connection that LISTENs
   // (service/store/pg/change_feed.h); not current while that connection is down.

@@ -1319,7 +1319,8 @@ absl::Status SqliteStore::Scrub() {
 }
 
 // A write Txn holds the writer's lock until it ends.
-absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write, const std::string& /*clinic*/)
+absl::StatusOr<std::unique_ptr<Txn>> SqliteStore::Begin(bool write, const std::string& /*clinic*/,
+                                                        absl::Time /*wait_until*/)
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   try {
     if (write) {

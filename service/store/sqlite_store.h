@@ -91,8 +91,11 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   using Store::Begin;
-  // One file for every clinic: `clinic` routes nothing (store.h).
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
+  // One file for every clinic: `clinic` routes nothing (store.h). Its waits are not
+  // bounded by `wait_until` (store.h, "Waiting"): a writer that gave up waiting could
+  // leave the open batch with nobody to commit it (WriteBatcher).
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic,
+                                             absl::Time wait_until) override;
   bool MayHoldUnscopedRequests() const override { return unscoped_requests_; }
 
   // Moves every committed change into the database file and empties the write-ahead log,

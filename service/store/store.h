@@ -77,6 +77,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "kneecoach/v1/access.pb.h"
 #include "kneecoach/v1/decision.pb.h"
 #include "kneecoach/v1/outcome.pb.h"
@@ -347,6 +348,11 @@ class Store {
   // RESOURCE_EXHAUSTED, FAILED_PRECONDITION (read-only database, for a write Txn),
   // ABORTED, INTERNAL, as above.
   //
+  // Waiting. A backend whose Txns wait for a connection that other Txns hold across the
+  // network (PostgresStore's pool) waits until `wait_until` at most (a call's deadline),
+  // then returns DEADLINE_EXCEEDED having begun nothing. SqliteStore's waits are for Txns
+  // that run in memory and on the local disk, and are not bounded by it.
+  //
   // Clinics. A Txn is of one clinic (`clinic` "clinics/{id}": a request's, its caller's) or
   // of every clinic (kEveryClinic: the server's own work, such as preparing plans at
   // start, seeding, copying a store). A Txn of one clinic is asked only for that clinic's
@@ -362,7 +368,12 @@ class Store {
   // clinic is not known yet) is of every clinic until FindTokenBySecretHash or
   // ConsumeEnrollmentCode finds a secret, and then of the clinic the secret names (its
   // caller asks it for nothing of another clinic afterwards).
-  virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) = 0;
+  virtual absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic,
+                                                     absl::Time wait_until) = 0;
+  // Waiting as long as it takes.
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) {
+    return Begin(write, clinic, absl::InfiniteFuture());
+  }
   // A Txn of every clinic.
   absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write) {
     return Begin(write, std::string(kEveryClinic));

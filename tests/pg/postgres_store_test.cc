@@ -387,6 +387,34 @@ TEST(PostgresStore, TheServerUnreachableIsUnavailable) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
 }
 
+// A call waits for a pooled connection until its deadline at most: every connection busy
+// past it, Begin fails DEADLINE_EXCEEDED having begun nothing, and the pool serves the next
+// call once a connection is free.
+TEST(PostgresStore, BeginWaitsForAFreeConnectionUntilTheDeadlineAtMost) {
+  const std::string dsn = FreshDatabase();
+  auto store = OpenStore(dsn, 1);
+  ASSERT_NE(store, nullptr);
+  auto held = store->Begin(/*write=*/true);
+  ASSERT_TRUE(held.ok()) << held.status();
+  // Without the bound the wait below would last as long as `held`: 5 s here.
+  absl::Notification waited_out;
+  std::thread holder([&] {
+    waited_out.WaitForNotificationWithTimeout(absl::Seconds(5));
+    held->reset();
+  });
+  const absl::Time start = absl::Now();
+  auto waited = store->Begin(/*write=*/true, "clinics/c", start + absl::Milliseconds(200));
+  const absl::Duration took = absl::Now() - start;
+  waited_out.Notify();
+  holder.join();
+  EXPECT_EQ(waited.status().code(), absl::StatusCode::kDeadlineExceeded) << waited.status();
+  EXPECT_GE(took, absl::Milliseconds(200));
+  EXPECT_LT(took, absl::Seconds(4));
+  auto next = store->Begin(/*write=*/false, "clinics/c", absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_TRUE((*next)->ListPatients("clinics/c", "", {.limit = 1}).ok());
+}
+
 TEST(PostgresStore, APoolOfTwoServesEightThreadsWithoutSharingAConnection) {
   const std::string dsn = FreshDatabase();
   auto store = OpenStore(dsn, 2);

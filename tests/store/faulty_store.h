@@ -64,7 +64,8 @@ class FaultyStore final : public Store {
   Store& inner() { return *inner_; }
 
   using Store::Begin;
-  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic) override;
+  absl::StatusOr<std::unique_ptr<Txn>> Begin(bool write, const std::string& clinic,
+                                             absl::Time wait_until) override;
   bool MayHoldUnscopedRequests() const override { return inner_->MayHoldUnscopedRequests(); }
 
   // Counts a call of `method`; its injected failure, if one is due.
@@ -319,9 +320,10 @@ class FaultyTxn final : public Txn {
 };
 
 inline absl::StatusOr<std::unique_ptr<Txn>> FaultyStore::Begin(bool write,
-                                                               const std::string& clinic) {
+                                                               const std::string& clinic,
+                                                               absl::Time wait_until) {
   if (absl::Status injected = Hit("Begin"); !injected.ok()) return injected;
-  auto txn = inner_->Begin(write, clinic);
+  auto txn = inner_->Begin(write, clinic, wait_until);
   if (!txn.ok()) return txn.status();
   return std::unique_ptr<Txn>(new FaultyTxn(*this, *std::move(txn)));
 }

@@ -30,7 +30,6 @@ std::unique_ptr<SqliteStore> OpenMemory() {
 
 class InWriteTest : public ::testing::Test {
  protected:
-
   // Runs InWrite for `ctx` on another thread while the test holds the store's writer, and
   // lets the writer go once `hold_until` has passed. Returns InWrite's outcome; `ran`
   // tells whether the write's own work ran.

@@ -1,7 +1,6 @@
 // InWrite (service/core/core_util.h) against a real store: a call whose client stopped
 // waiting while its write waited to begin does nothing.
 #include <atomic>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,18 +14,10 @@
 #include "service/core/plan_cache.h"
 #include "service/domain/clock.h"
 #include "service/domain/ids.h"
-#include "service/store/sqlite_store.h"
+#include "service/store/open_store.h"
 
 namespace kneecoach {
 namespace {
-
-std::unique_ptr<SqliteStore> OpenMemory() {
-  SqliteStoreOptions options;
-  options.path = ":memory:";
-  auto store = SqliteStore::Open(options);
-  if (!store.ok()) std::abort();
-  return *std::move(store);
-}
 
 class InWriteTest : public ::testing::Test {
  protected:
@@ -67,7 +58,7 @@ class InWriteTest : public ::testing::Test {
     return (patient.ok() ? 1 : 0) + static_cast<int>(audit.ok() ? audit->items.size() : 0);
   }
 
-  std::unique_ptr<SqliteStore> store_ = OpenMemory();
+  std::unique_ptr<Store> store_ = OpenStore("sqlite::memory:").value();
   SystemClock clock_;
   RandomIdGenerator ids_;
   AccessCache access_cache_;
